@@ -1,0 +1,6 @@
+export * from "./auth-throttle";
+export * from "./auth-tokens";
+export * from "./mail-outbox";
+export * from "./tenant-databases";
+export * from "./tenants";
+export * from "./users";

@@ -1,0 +1,34 @@
+/**
+ * Prefixed, time-sortable ids from one prefix map: `<prefix>_<10 chars time><16 chars random>`,
+ * Crockford base32. Sorting ids sorts by creation time, which cursor pagination relies on.
+ */
+export const ID_PREFIXES = {
+  tenant: "ten",
+  user: "usr",
+  member: "mem",
+  session: "ses",
+  invitation: "inv",
+  apiKey: "key",
+  audit: "aud",
+  project: "prj",
+  task: "tsk",
+  token: "tok",
+  mail: "msg",
+} as const;
+
+export type IdKind = keyof typeof ID_PREFIXES;
+
+const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+export function newId(kind: IdKind, now = Date.now()): string {
+  let time = "";
+  let t = now;
+  for (let i = 0; i < 10; i++) {
+    time = ALPHABET[t % 32] + time;
+    t = Math.floor(t / 32);
+  }
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  let rand = "";
+  for (const b of bytes) rand += ALPHABET[b % 32];
+  return `${ID_PREFIXES[kind]}_${time}${rand}`;
+}

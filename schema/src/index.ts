@@ -1,0 +1,3 @@
+export * as control from "./control/index";
+export * from "./ids";
+export * as tenant from "./tenant/index";

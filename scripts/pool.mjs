@@ -1,0 +1,49 @@
+// npm run pool:sync          regenerate the wrangler bindings from the manifest
+// npm run pool:check         fail when wrangler.toml and the manifest disagree (part of verify)
+// npm run pool:grow -- N     add N databases to the manifest and regenerate the bindings
+//                            (--create also runs `wrangler d1 create` for each and records its id)
+import { execFileSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { poolEntry, readManifest, WRANGLER, withPoolBlock, writeManifest } from "./pool-lib.mjs";
+
+const [command, arg, flag] = process.argv.slice(2);
+const manifest = readManifest();
+const toml = readFileSync(WRANGLER, "utf8");
+
+if (command === "sync") {
+  writeFileSync(WRANGLER, withPoolBlock(toml, manifest.databases));
+  console.log(`${WRANGLER}: ${manifest.databases.length} tenant database bindings`);
+} else if (command === "check") {
+  if (withPoolBlock(toml, manifest.databases) !== toml) {
+    console.error(
+      `pool:check: ${WRANGLER} does not match ${"schema/tenant-pool.json"}; run npm run pool:sync`,
+    );
+    process.exit(1);
+  }
+  console.log(`pool:check: ${manifest.databases.length} bindings match the manifest`);
+} else if (command === "grow") {
+  const count = Number(arg);
+  if (!Number.isInteger(count) || count < 1) {
+    console.error("usage: npm run pool:grow -- N [--create]");
+    process.exit(2);
+  }
+  const start = manifest.databases.length + 1;
+  for (let n = start; n < start + count; n++) {
+    let id;
+    if (flag === "--create") {
+      const entry = poolEntry(n);
+      const out = execFileSync("wrangler", ["d1", "create", entry.database_name], {
+        encoding: "utf8",
+      });
+      id = out.match(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/)?.[0];
+      if (!id) throw new Error(`could not read the database id from wrangler output:\n${out}`);
+    }
+    manifest.databases.push(poolEntry(n, id));
+  }
+  writeManifest(manifest);
+  writeFileSync(WRANGLER, withPoolBlock(toml, manifest.databases));
+  console.log(`pool: ${manifest.databases.length} databases (added ${count}); deploy to bind them`);
+} else {
+  console.error("usage: node scripts/pool.mjs sync | check | grow N [--create]");
+  process.exit(2);
+}

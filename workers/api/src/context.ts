@@ -1,0 +1,39 @@
+import type { TenantDb } from "./db/tenant-db";
+import type { Env } from "./env";
+import type { Permission, Role } from "./rbac/permissions";
+import type { TenantRow } from "./services/registry";
+
+export type Actor =
+  | {
+      type: "user";
+      id: string;
+      memberId: string;
+      email: string;
+      role: Role;
+      sessionId: string;
+      permissions: ReadonlySet<Permission>;
+    }
+  | {
+      type: "api_key";
+      id: string;
+      createdBy: string;
+      permissions: ReadonlySet<Permission>;
+    };
+
+export interface AppEnv {
+  Bindings: Env;
+  Variables: {
+    requestId: string;
+    tenant: TenantRow;
+    actor: Actor;
+  };
+}
+
+/** What every tenant-scoped service verb receives. Nothing else carries a tenant id. */
+export interface ServiceContext {
+  tenant: TenantRow;
+  actor: Actor;
+  db: TenantDb;
+  requestId: string;
+  ip: string | null;
+}

@@ -1,0 +1,46 @@
+import { z } from "zod";
+
+/** Bindings of the API worker, as wrangler.toml declares them. Tenant pool bindings are dynamic. */
+export interface Env {
+  CONTROL_DB: D1Database;
+  ENVIRONMENT: string;
+  BASE_DOMAIN: string;
+  PUBLIC_SCHEME: string;
+  JWT_ISSUER: string;
+  JWT_AUDIENCE: string;
+  JWT_PRIVATE_KEY: string;
+  REGISTRY_CACHE_TTL_SECONDS: string;
+  MAILER: string;
+  [binding: `TENANT_DB_${string}`]: D1Database;
+}
+
+export const ConfigSchema = z.object({
+  ENVIRONMENT: z.enum(["development", "test", "production"]),
+  /** Tenants live at `<slug>.<BASE_DOMAIN>`; the apex serves sign-up. */
+  BASE_DOMAIN: z.string().min(1).toLowerCase(),
+  PUBLIC_SCHEME: z.enum(["http", "https"]).default("https"),
+  JWT_ISSUER: z.string().min(1),
+  JWT_AUDIENCE: z.string().min(1),
+  /** ES256 private key as a JWK (JSON). The public key is derived from it. */
+  JWT_PRIVATE_KEY: z.string().min(1, "JWT_PRIVATE_KEY is not set: see .dev.vars.example"),
+  /** Per-isolate registry cache; at most 30 s so suspensions take effect quickly. */
+  REGISTRY_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(30).default(30),
+  MAILER: z.enum(["outbox"]).default("outbox"),
+});
+export type Config = z.infer<typeof ConfigSchema>;
+
+const parsed = new WeakMap<object, Config>();
+
+/** Parses the environment once per env object; a bad config fails loudly on the first request. */
+export function config(env: Env): Config {
+  let cfg = parsed.get(env);
+  if (!cfg) {
+    const result = ConfigSchema.safeParse(env);
+    if (!result.success) {
+      throw new Error(`invalid worker configuration: ${z.prettifyError(result.error)}`);
+    }
+    cfg = result.data;
+    parsed.set(env, cfg);
+  }
+  return cfg;
+}

@@ -1,0 +1,116 @@
+import type { z } from "zod";
+
+/** Base of every error the API turns into an RFC 9457 problem. */
+export class ProblemError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly title: string,
+    detail?: string,
+    readonly extra: Record<string, unknown> = {},
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(detail ?? title);
+  }
+}
+
+export class ValidationError extends ProblemError {
+  constructor(detail: string, errors: { path: string; message: string }[] = []) {
+    super(400, "invalid_request", "Invalid request", detail, { errors });
+  }
+
+  static fromZod(error: z.ZodError, where = "body"): ValidationError {
+    const errors = error.issues.map((i) => ({
+      path: [where, ...i.path.map(String)].join("."),
+      message: i.message,
+    }));
+    return new ValidationError(`The request ${where} is invalid.`, errors);
+  }
+}
+
+export class UnauthorizedError extends ProblemError {
+  constructor(detail = "Missing or invalid credentials.") {
+    super(
+      401,
+      "unauthorized",
+      "Unauthorized",
+      detail,
+      {},
+      {
+        "WWW-Authenticate": 'Bearer realm="tenantry", error="invalid_token"',
+      },
+    );
+  }
+}
+
+export class ForbiddenError extends ProblemError {
+  constructor(detail: string, code = "forbidden", extra: Record<string, unknown> = {}) {
+    super(403, code, "Forbidden", detail, extra);
+  }
+}
+
+export class NotFoundError extends ProblemError {
+  constructor(what = "resource") {
+    super(404, "not_found", "Not found", `The ${what} does not exist.`);
+  }
+}
+
+export class MethodNotAllowedError extends ProblemError {
+  constructor(allow: string[]) {
+    super(
+      405,
+      "method_not_allowed",
+      "Method not allowed",
+      undefined,
+      {},
+      {
+        Allow: allow.join(", "),
+      },
+    );
+  }
+}
+
+export class ConflictError extends ProblemError {
+  constructor(code: string, detail: string) {
+    super(409, code, "Conflict", detail);
+  }
+}
+
+export class PayloadTooLargeError extends ProblemError {
+  constructor(limit: number) {
+    super(
+      413,
+      "payload_too_large",
+      "Payload too large",
+      `Request bodies are limited to ${limit} bytes.`,
+    );
+  }
+}
+
+export class TooManyRequestsError extends ProblemError {
+  constructor(detail: string, retryAfterSeconds: number) {
+    super(
+      429,
+      "too_many_requests",
+      "Too many requests",
+      detail,
+      {},
+      {
+        "Retry-After": String(Math.max(1, Math.ceil(retryAfterSeconds))),
+      },
+    );
+  }
+}
+
+export class ServiceUnavailableError extends ProblemError {
+  constructor(code: string, detail: string, retryAfterSeconds?: number) {
+    super(
+      503,
+      code,
+      "Service unavailable",
+      detail,
+      {},
+      retryAfterSeconds ? { "Retry-After": String(retryAfterSeconds) } : {},
+    );
+  }
+}

@@ -1,0 +1,66 @@
+import { newId } from "@tenantry/schema";
+import { auditLog } from "@tenantry/schema/tenant";
+import type { ServiceContext } from "../context";
+
+/** The closed list of audit actions (`entity.verb`). */
+export const AUDIT_ACTIONS = [
+  "tenant.create",
+  "member.join",
+  "member.update",
+  "member.remove",
+  "invitation.create",
+  "invitation.revoke",
+  "invitation.accept",
+  "api_key.create",
+  "api_key.revoke",
+  "session.create",
+  "session.revoke",
+  "user.verify_email",
+  "user.reset_password",
+  "project.create",
+  "project.update",
+  "project.delete",
+  "task.create",
+  "task.update",
+  "task.delete",
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+const SECRET_KEY = /hash|token|password|secret|^key$/i;
+
+/** Snapshots never carry secrets: any field whose name looks like one is dropped. */
+export function redact(snapshot: Record<string, unknown> | null | undefined): string | null {
+  if (!snapshot) return null;
+  const clean: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(snapshot)) if (!SECRET_KEY.test(k)) clean[k] = v;
+  return JSON.stringify(clean);
+}
+
+export interface AuditInput {
+  action: AuditAction;
+  target: { type: string; id: string };
+  before?: Record<string, unknown> | null;
+  after?: Record<string, unknown> | null;
+}
+
+type AuditCtx = Pick<ServiceContext, "db" | "requestId" | "ip"> & {
+  actor: { type: string; id: string };
+};
+
+/** The insert for an audit entry; callers put it in the same batch as the change it records. */
+export function auditEntry(ctx: AuditCtx, input: AuditInput) {
+  return ctx.db.orm.insert(auditLog).values({
+    id: newId("audit"),
+    tenantId: ctx.db.tenantId,
+    actorType: ctx.actor.type,
+    actorId: ctx.actor.id,
+    action: input.action,
+    targetType: input.target.type,
+    targetId: input.target.id,
+    before: redact(input.before),
+    after: redact(input.after),
+    requestId: ctx.requestId,
+    ip: ctx.ip,
+    createdAt: Date.now(),
+  });
+}

@@ -1,0 +1,35 @@
+import { createMiddleware } from "hono/factory";
+import type { AppEnv } from "../context";
+import { ForbiddenError, UnauthorizedError } from "../errors";
+import { clientIp } from "../lib/request";
+import type { Permission } from "../rbac/permissions";
+import { authenticate } from "../services/authenticate";
+
+/**
+ * Turns the bearer credential (access token or API key) into an actor of the host's tenant.
+ * Runs after `resolveTenant`; a credential of another tenant is a 401.
+ */
+export const requireActor = createMiddleware<AppEnv>(async (c, next) => {
+  const header = c.req.header("authorization");
+  const match = header?.match(/^Bearer\s+(\S+)$/i);
+  if (!match?.[1]) throw new UnauthorizedError("Send a bearer access token or API key.");
+  const actor = await authenticate(c.env, c.get("tenant"), match[1], {
+    ip: clientIp(c.req.raw),
+    waitUntil: (p) => c.executionCtx.waitUntil(p),
+  });
+  if (!actor) throw new UnauthorizedError();
+  c.set("actor", actor);
+  await next();
+});
+
+/** The RBAC gate: runs before any service. */
+export function requirePermission(permission: Permission) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    if (!c.get("actor").permissions.has(permission)) {
+      throw new ForbiddenError(`This action requires the ${permission} permission.`, "forbidden", {
+        permission,
+      });
+    }
+    await next();
+  });
+}

@@ -1,0 +1,91 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { newRouter } from "../app";
+import { PageQuerySchema, pageSchema } from "../lib/pagination";
+import { PERMISSIONS } from "../rbac/permissions";
+import { apiKeyView, createApiKey, listApiKeys, revokeApiKey } from "../services/api-keys";
+import {
+  guard,
+  IdParamSchema,
+  jsonBody,
+  jsonResponse,
+  security,
+  serviceContext,
+  tenantErrors,
+} from "./helpers";
+
+const ApiKeySchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    start: z.string(),
+    permissions: z.array(z.string()),
+    expires_at: z.string().nullable(),
+    last_used_at: z.string().nullable(),
+    revoked_at: z.string().nullable(),
+    created_by: z.string(),
+    created_at: z.string(),
+  })
+  .openapi("ApiKey");
+
+export const apiKeyRoutes = newRouter()
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/api-keys",
+      tags: ["api keys"],
+      summary: "Create an API key (shown once; permissions ⊆ yours)",
+      security,
+      middleware: guard("api_keys:manage"),
+      request: {
+        body: jsonBody(
+          z.strictObject({
+            name: z.string().trim().min(1).max(100),
+            permissions: z.array(z.enum(PERMISSIONS)).min(1).max(PERMISSIONS.length),
+            expires_at: z.iso.datetime({ offset: true }).optional(),
+          }),
+        ),
+      },
+      responses: {
+        201: jsonResponse(
+          ApiKeySchema.extend({ key: z.string() }),
+          "Created; `key` is shown only now",
+        ),
+        ...tenantErrors,
+      },
+    }),
+    async (c) => c.json(await createApiKey(serviceContext(c), c.req.valid("json")), 201),
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/api-keys",
+      tags: ["api keys"],
+      security,
+      middleware: guard("api_keys:read"),
+      request: { query: PageQuerySchema },
+      responses: {
+        200: jsonResponse(pageSchema(ApiKeySchema), "API keys, newest first"),
+        ...tenantErrors,
+      },
+    }),
+    async (c) => {
+      const page = await listApiKeys(serviceContext(c), c.req.valid("query"));
+      return c.json({ data: page.data.map(apiKeyView), next_cursor: page.next_cursor }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "delete",
+      path: "/v1/api-keys/{id}",
+      tags: ["api keys"],
+      summary: "Revoke an API key (refused from the next request on)",
+      security,
+      middleware: guard("api_keys:manage"),
+      request: { params: IdParamSchema },
+      responses: { 204: { description: "Revoked" }, ...tenantErrors },
+    }),
+    async (c) => {
+      await revokeApiKey(serviceContext(c), c.req.valid("param").id);
+      return c.body(null, 204);
+    },
+  );

@@ -1,0 +1,36 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { newRouter } from "../app";
+import { PageQuerySchema, pageSchema } from "../lib/pagination";
+import { auditView, listAuditLog } from "../services/audit-log";
+import { guard, jsonResponse, security, serviceContext, tenantErrors } from "./helpers";
+
+const AuditEntrySchema = z
+  .object({
+    id: z.string(),
+    actor: z.object({ type: z.string(), id: z.string() }),
+    action: z.string(),
+    target: z.object({ type: z.string(), id: z.string() }),
+    before: z.record(z.string(), z.unknown()).nullable(),
+    after: z.record(z.string(), z.unknown()).nullable(),
+    request_id: z.string().nullable(),
+    ip: z.string().nullable(),
+    created_at: z.string(),
+  })
+  .openapi("AuditEntry");
+
+export const auditLogRoutes = newRouter().openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/audit-log",
+    tags: ["audit"],
+    summary: "The tenant's audit log, newest first",
+    security,
+    middleware: guard("audit:read"),
+    request: { query: PageQuerySchema },
+    responses: { 200: jsonResponse(pageSchema(AuditEntrySchema), "Entries"), ...tenantErrors },
+  }),
+  async (c) => {
+    const page = await listAuditLog(serviceContext(c), c.req.valid("query"));
+    return c.json({ data: page.data.map(auditView), next_cursor: page.next_cursor }, 200);
+  },
+);

@@ -1,0 +1,179 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { newRouter } from "../app";
+import { ValidationError } from "../errors";
+import { resolveTenant } from "../middleware/tenant";
+import { verifyEmail } from "../services/email-verification";
+import { login } from "../services/login";
+import { confirmPasswordReset, requestPasswordReset } from "../services/password-reset";
+import { refreshSession, revokeSession } from "../services/sessions";
+import { EmailSchema, PasswordSchema } from "../services/signup";
+import { findUser } from "../services/users";
+import { guard, jsonBody, jsonResponse, requestMeta, security, tenantErrors } from "./helpers";
+
+const TokenPairSchema = z
+  .object({
+    access_token: z.string(),
+    refresh_token: z.string(),
+    token_type: z.literal("Bearer"),
+    expires_in: z.number().int(),
+  })
+  .openapi("TokenPair");
+const TokenInputSchema = z.strictObject({ token: z.string().min(1).max(200) });
+const accepted = { description: "Accepted" };
+const noContent = { description: "Done" };
+
+export const authRoutes = newRouter()
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/auth/login",
+      tags: ["auth"],
+      summary: "Sign in with email and password",
+      middleware: [resolveTenant] as const,
+      request: {
+        body: jsonBody(
+          z.strictObject({ email: EmailSchema, password: z.string().min(1).max(200) }),
+        ),
+      },
+      responses: { 200: jsonResponse(TokenPairSchema, "Signed in"), ...tenantErrors },
+    }),
+    async (c) =>
+      c.json(await login(c.env, c.get("tenant"), c.req.valid("json"), requestMeta(c)), 200),
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/auth/refresh",
+      tags: ["auth"],
+      summary: "Rotate the refresh token (reuse of an old one revokes the session)",
+      middleware: [resolveTenant] as const,
+      request: { body: jsonBody(z.strictObject({ refresh_token: z.string().min(1).max(200) })) },
+      responses: { 200: jsonResponse(TokenPairSchema, "New tokens"), ...tenantErrors },
+    }),
+    async (c) =>
+      c.json(
+        await refreshSession(
+          { env: c.env, tenant: c.get("tenant"), ...requestMeta(c) },
+          c.req.valid("json").refresh_token,
+        ),
+        200,
+      ),
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/auth/logout",
+      tags: ["auth"],
+      summary: "Revoke the current session",
+      security,
+      middleware: guard(),
+      responses: { 204: noContent, ...tenantErrors },
+    }),
+    async (c) => {
+      const actor = c.get("actor");
+      if (actor.type !== "user")
+        throw new ValidationError("API keys have no session; revoke the key instead.");
+      await revokeSession(
+        { env: c.env, tenant: c.get("tenant"), actor, ...requestMeta(c) },
+        actor.sessionId,
+        "logout",
+      );
+      return c.body(null, 204);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/auth/verify-email",
+      tags: ["auth"],
+      summary: "Verify an email address with the mailed token",
+      middleware: [resolveTenant] as const,
+      request: { body: jsonBody(TokenInputSchema) },
+      responses: { 204: noContent, ...tenantErrors },
+    }),
+    async (c) => {
+      await verifyEmail(c.env, c.get("tenant"), c.req.valid("json").token, requestMeta(c));
+      return c.body(null, 204);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/auth/password-reset",
+      tags: ["auth"],
+      summary: "Mail a password reset link (always 202)",
+      middleware: [resolveTenant] as const,
+      request: { body: jsonBody(z.strictObject({ email: EmailSchema })) },
+      responses: { 202: accepted, ...tenantErrors },
+    }),
+    async (c) => {
+      await requestPasswordReset(c.env, c.get("tenant"), c.req.valid("json").email);
+      return c.body(null, 202);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/auth/password-reset/confirm",
+      tags: ["auth"],
+      summary: "Set a new password; revokes every session of the user",
+      middleware: [resolveTenant] as const,
+      request: {
+        body: jsonBody(
+          z.strictObject({ token: z.string().min(1).max(200), password: PasswordSchema }),
+        ),
+      },
+      responses: { 204: noContent, ...tenantErrors },
+    }),
+    async (c) => {
+      await confirmPasswordReset(c.env, c.get("tenant"), c.req.valid("json"), requestMeta(c));
+      return c.body(null, 204);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/me",
+      tags: ["auth"],
+      summary: "The caller, their role and permissions in this tenant",
+      security,
+      middleware: guard(),
+      responses: {
+        200: jsonResponse(
+          z.object({
+            tenant: z.object({
+              id: z.string(),
+              slug: z.string(),
+              name: z.string(),
+              plan: z.string().nullable(),
+            }),
+            user: z
+              .object({ id: z.string(), email: z.string(), email_verified: z.boolean() })
+              .nullable(),
+            api_key: z.object({ id: z.string() }).nullable(),
+            role: z.string().nullable(),
+            permissions: z.array(z.string()),
+          }),
+          "The caller",
+        ),
+        ...tenantErrors,
+      },
+    }),
+    async (c) => {
+      const tenant = c.get("tenant");
+      const actor = c.get("actor");
+      const user = actor.type === "user" ? await findUser(c.env, actor.id) : null;
+      return c.json(
+        {
+          tenant: { id: tenant.id, slug: tenant.slug, name: tenant.name, plan: tenant.plan },
+          user: user
+            ? { id: user.id, email: user.email, email_verified: user.emailVerifiedAt !== null }
+            : null,
+          api_key: actor.type === "api_key" ? { id: actor.id } : null,
+          role: actor.type === "user" ? actor.role : null,
+          permissions: [...actor.permissions].sort(),
+        },
+        200,
+      );
+    },
+  );

@@ -1,0 +1,71 @@
+import { z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { AppEnv, ServiceContext } from "../context";
+import { tenantDb } from "../db/tenant-db";
+import { clientIp } from "../lib/request";
+import { requireActor, requirePermission } from "../middleware/auth";
+import { resolveTenant } from "../middleware/tenant";
+import type { Permission } from "../rbac/permissions";
+
+/** Tenant host + credential + permission, in that order, before the handler runs. */
+export function guard(permission?: Permission) {
+  return permission
+    ? [resolveTenant, requireActor, requirePermission(permission)]
+    : [resolveTenant, requireActor];
+}
+
+/** Builds the service context from what the middleware set; services get nothing else. */
+export function serviceContext(c: Context<AppEnv>): ServiceContext {
+  const tenant = c.get("tenant");
+  return {
+    tenant,
+    actor: c.get("actor"),
+    db: tenantDb(c.env, tenant),
+    requestId: c.get("requestId"),
+    ip: clientIp(c.req.raw),
+  };
+}
+
+export function requestMeta(c: Context<AppEnv>) {
+  return { requestId: c.get("requestId"), ip: clientIp(c.req.raw) };
+}
+
+export const ProblemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    instance: z.string(),
+    code: z.string(),
+    request_id: z.string(),
+  })
+  .openapi("Problem");
+
+const problem = (description: string) => ({
+  description,
+  content: { "application/problem+json": { schema: ProblemSchema } },
+});
+
+/** Error responses every authenticated tenant route can give. */
+export const tenantErrors = {
+  400: problem("Invalid request"),
+  401: problem("Missing or invalid credential"),
+  403: problem("Missing permission, or tenant suspended"),
+  404: problem("Not found (including other tenants' resources)"),
+  429: problem("Too many requests"),
+} as const;
+
+export const jsonBody = <T extends z.ZodType>(schema: T) => ({
+  required: true,
+  content: { "application/json": { schema } },
+});
+
+export const jsonResponse = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});
+
+export const IdParamSchema = z.object({ id: z.string().max(64) });
+
+export const security = [{ bearer: [] }];

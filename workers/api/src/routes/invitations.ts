@@ -1,0 +1,138 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { newRouter } from "../app";
+import { PageQuerySchema, pageSchema } from "../lib/pagination";
+import { resolveTenant } from "../middleware/tenant";
+import { ROLES } from "../rbac/permissions";
+import {
+  acceptInvitation,
+  createInvitation,
+  invitationView,
+  listInvitations,
+  revokeInvitation,
+} from "../services/invitations";
+import { memberView } from "../services/members";
+import { EmailSchema } from "../services/signup";
+import {
+  guard,
+  IdParamSchema,
+  jsonBody,
+  jsonResponse,
+  requestMeta,
+  security,
+  serviceContext,
+  tenantErrors,
+} from "./helpers";
+
+const InvitationSchema = z
+  .object({
+    id: z.string(),
+    email: z.string(),
+    role: z.string(),
+    status: z.enum(["pending", "accepted", "revoked", "expired"]),
+    invited_by: z.string(),
+    expires_at: z.string(),
+    created_at: z.string(),
+  })
+  .openapi("Invitation");
+
+export const invitationRoutes = newRouter()
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/invitations",
+      tags: ["invitations"],
+      summary: "Invite someone by email (role no higher than yours; your email must be verified)",
+      security,
+      middleware: guard("invitations:manage"),
+      request: { body: jsonBody(z.strictObject({ email: EmailSchema, role: z.enum(ROLES) })) },
+      responses: {
+        201: jsonResponse(InvitationSchema, "Invited; the link is mailed"),
+        409: tenantErrors[400],
+        ...tenantErrors,
+      },
+    }),
+    async (c) =>
+      c.json(
+        invitationView(await createInvitation(serviceContext(c), c.env, c.req.valid("json"))),
+        201,
+      ),
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/invitations",
+      tags: ["invitations"],
+      security,
+      middleware: guard("invitations:read"),
+      request: { query: PageQuerySchema },
+      responses: {
+        200: jsonResponse(pageSchema(InvitationSchema), "Invitations, newest first"),
+        ...tenantErrors,
+      },
+    }),
+    async (c) => {
+      const page = await listInvitations(serviceContext(c), c.req.valid("query"));
+      return c.json({ data: page.data.map(invitationView), next_cursor: page.next_cursor }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "delete",
+      path: "/v1/invitations/{id}",
+      tags: ["invitations"],
+      security,
+      middleware: guard("invitations:manage"),
+      request: { params: IdParamSchema },
+      responses: { 204: { description: "Revoked" }, 409: tenantErrors[400], ...tenantErrors },
+    }),
+    async (c) => {
+      await revokeInvitation(serviceContext(c), c.req.valid("param").id);
+      return c.body(null, 204);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/invitations/accept",
+      tags: ["invitations"],
+      summary: "Accept an invitation with the mailed token (single use, 7 days)",
+      middleware: [resolveTenant] as const,
+      request: {
+        body: jsonBody(
+          z.strictObject({
+            token: z.string().min(1).max(200),
+            password: z.string().min(10).max(200).optional(),
+          }),
+        ),
+      },
+      responses: {
+        201: jsonResponse(
+          z.object({
+            member: z.object({
+              id: z.string(),
+              user_id: z.string(),
+              email: z.string(),
+              role: z.string(),
+              created_at: z.string(),
+            }),
+            access_token: z.string(),
+            refresh_token: z.string(),
+            token_type: z.literal("Bearer"),
+            expires_in: z.number().int(),
+          }),
+          "Joined",
+        ),
+        409: tenantErrors[400],
+        ...tenantErrors,
+      },
+    }),
+    async (c) => {
+      const { member, tokens } = await acceptInvitation(
+        c.env,
+        c.get("tenant"),
+        c.req.valid("json"),
+        requestMeta(c),
+      );
+      return c.json({ member: memberView(member), ...tokens }, 201);
+    },
+  );

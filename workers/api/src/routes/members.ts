@@ -1,0 +1,83 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { newRouter } from "../app";
+import { PageQuerySchema, pageSchema } from "../lib/pagination";
+import { ROLES } from "../rbac/permissions";
+import { listMembers, memberView, removeMember, updateMemberRole } from "../services/members";
+import {
+  guard,
+  IdParamSchema,
+  jsonBody,
+  jsonResponse,
+  security,
+  serviceContext,
+  tenantErrors,
+} from "./helpers";
+
+const MemberSchema = z
+  .object({
+    id: z.string(),
+    user_id: z.string(),
+    email: z.string(),
+    role: z.string(),
+    created_at: z.string(),
+  })
+  .openapi("Member");
+
+export const memberRoutes = newRouter()
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/members",
+      tags: ["members"],
+      security,
+      middleware: guard("members:read"),
+      request: { query: PageQuerySchema },
+      responses: {
+        200: jsonResponse(pageSchema(MemberSchema), "Members, newest first"),
+        ...tenantErrors,
+      },
+    }),
+    async (c) => {
+      const page = await listMembers(serviceContext(c), c.req.valid("query"));
+      return c.json({ data: page.data.map(memberView), next_cursor: page.next_cursor }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "patch",
+      path: "/v1/members/{id}",
+      tags: ["members"],
+      summary: "Change a member's role",
+      security,
+      middleware: guard("members:manage"),
+      request: { params: IdParamSchema, body: jsonBody(z.strictObject({ role: z.enum(ROLES) })) },
+      responses: {
+        200: jsonResponse(MemberSchema, "Updated"),
+        409: tenantErrors[400],
+        ...tenantErrors,
+      },
+    }),
+    async (c) => {
+      const m = await updateMemberRole(
+        serviceContext(c),
+        c.req.valid("param").id,
+        c.req.valid("json").role,
+      );
+      return c.json(memberView(m), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "delete",
+      path: "/v1/members/{id}",
+      tags: ["members"],
+      security,
+      middleware: guard("members:manage"),
+      request: { params: IdParamSchema },
+      responses: { 204: { description: "Removed" }, 409: tenantErrors[400], ...tenantErrors },
+    }),
+    async (c) => {
+      await removeMember(serviceContext(c), c.req.valid("param").id);
+      return c.body(null, 204);
+    },
+  );

@@ -1,0 +1,59 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { newRouter } from "../app";
+import { apexOnly } from "../middleware/tenant";
+import { checkSlug, SignupInputSchema, signUp } from "../services/signup";
+import { jsonBody, jsonResponse, requestMeta, tenantErrors } from "./helpers";
+
+const SignupResponseSchema = z
+  .object({
+    tenant: z.object({ id: z.string(), slug: z.string(), url: z.string() }),
+    user: z.object({ id: z.string(), email: z.string() }),
+    access_token: z.string(),
+    refresh_token: z.string(),
+    token_type: z.literal("Bearer"),
+    expires_in: z.number().int(),
+  })
+  .openapi("SignupResult");
+
+export const signupRoutes = newRouter()
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/signup",
+      tags: ["sign-up"],
+      summary: "Create a tenant and its owner (apex host only)",
+      middleware: [apexOnly] as const,
+      request: { body: jsonBody(SignupInputSchema.openapi("SignupInput")) },
+      responses: {
+        201: jsonResponse(SignupResponseSchema, "Tenant created and active"),
+        400: tenantErrors[400],
+        409: tenantErrors[400],
+        503: tenantErrors[400],
+      },
+    }),
+    async (c) => {
+      const result = await signUp(c.env, c.req.valid("json"), requestMeta(c));
+      return c.json({ tenant: result.tenant, user: result.user, ...result.tokens }, 201);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/slugs/{slug}",
+      tags: ["sign-up"],
+      summary: "Is a slug available?",
+      middleware: [apexOnly] as const,
+      request: { params: z.object({ slug: z.string().max(100) }) },
+      responses: {
+        200: jsonResponse(
+          z.object({
+            slug: z.string(),
+            available: z.boolean(),
+            reason: z.enum(["taken", "reserved", "invalid"]).optional(),
+          }),
+          "Availability",
+        ),
+      },
+    }),
+    async (c) => c.json(await checkSlug(c.env, c.req.valid("param").slug), 200),
+  );

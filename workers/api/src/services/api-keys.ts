@@ -1,0 +1,103 @@
+import { newId } from "@tenantry/schema";
+import { apiKeys } from "@tenantry/schema/tenant";
+import { and, desc, eq, isNull, lt } from "drizzle-orm";
+import type { ServiceContext } from "../context";
+import { ForbiddenError, NotFoundError, ValidationError } from "../errors";
+import { auditEntry } from "../lib/audit";
+import { randomSecret, sha256Hex } from "../lib/crypto";
+import { type PageQuery, toPage } from "../lib/pagination";
+import { isSubset, type Permission } from "../rbac/permissions";
+import { API_KEY_PREFIX } from "./authenticate";
+
+type ApiKeyRow = typeof apiKeys.$inferSelect;
+
+export function apiKeyView(k: ApiKeyRow) {
+  const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
+  return {
+    id: k.id,
+    name: k.name,
+    start: k.start,
+    permissions: JSON.parse(k.permissions) as Permission[],
+    expires_at: iso(k.expiresAt),
+    last_used_at: iso(k.lastUsedAt),
+    revoked_at: iso(k.revokedAt),
+    created_by: k.createdBy,
+    created_at: new Date(k.createdAt).toISOString(),
+  };
+}
+
+/** Creates a key whose permissions are a subset of the creator's. The key is returned once. */
+export async function createApiKey(
+  ctx: ServiceContext,
+  input: { name: string; permissions: Permission[]; expires_at?: string | undefined },
+) {
+  const permissions = [...new Set(input.permissions)];
+  if (!isSubset(permissions, ctx.actor.permissions)) {
+    throw new ForbiddenError(
+      "An API key cannot have permissions its creator lacks.",
+      "permission_escalation",
+      {
+        missing: permissions.filter((p) => !ctx.actor.permissions.has(p)),
+      },
+    );
+  }
+  const expiresAt = input.expires_at ? Date.parse(input.expires_at) : null;
+  if (expiresAt !== null && expiresAt <= Date.now()) {
+    throw new ValidationError("expires_at must be in the future.", [
+      { path: "body.expires_at", message: "must be in the future" },
+    ]);
+  }
+  const key = `${API_KEY_PREFIX}${randomSecret(32)}`;
+  const row: ApiKeyRow = {
+    id: newId("apiKey"),
+    tenantId: ctx.tenant.id,
+    name: input.name,
+    start: key.slice(0, API_KEY_PREFIX.length + 4),
+    keyHash: await sha256Hex(key),
+    permissions: JSON.stringify(permissions),
+    createdBy: ctx.actor.id,
+    expiresAt,
+    lastUsedAt: null,
+    revokedAt: null,
+    createdAt: Date.now(),
+  };
+  await ctx.db.orm.batch([
+    ctx.db.orm.insert(apiKeys).values(row),
+    auditEntry(ctx, {
+      action: "api_key.create",
+      target: { type: "api_key", id: row.id },
+      after: apiKeyView(row),
+    }),
+  ]);
+  return { ...apiKeyView(row), key };
+}
+
+export async function listApiKeys(ctx: ServiceContext, page: PageQuery) {
+  const rows = await ctx.db.orm
+    .select()
+    .from(apiKeys)
+    .where(page.cursor ? lt(apiKeys.id, page.cursor) : undefined)
+    .orderBy(desc(apiKeys.id))
+    .limit(page.limit + 1);
+  return toPage(rows, page.limit);
+}
+
+/** Revocation takes effect on the next request: keys are checked against the row every time. */
+export async function revokeApiKey(ctx: ServiceContext, id: string) {
+  const row = await ctx.db.orm.select().from(apiKeys).where(eq(apiKeys.id, id)).get();
+  if (!row) throw new NotFoundError("API key");
+  if (row.revokedAt !== null) return;
+  const now = Date.now();
+  await ctx.db.orm.batch([
+    ctx.db.orm
+      .update(apiKeys)
+      .set({ revokedAt: now })
+      .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt))),
+    auditEntry(ctx, {
+      action: "api_key.revoke",
+      target: { type: "api_key", id },
+      before: apiKeyView(row),
+      after: apiKeyView({ ...row, revokedAt: now }),
+    }),
+  ]);
+}

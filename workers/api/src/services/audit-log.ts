@@ -1,0 +1,31 @@
+import { auditLog } from "@tenantry/schema/tenant";
+import { desc, lt } from "drizzle-orm";
+import type { ServiceContext } from "../context";
+import { type PageQuery, toPage } from "../lib/pagination";
+
+type AuditRow = typeof auditLog.$inferSelect;
+
+export function auditView(a: AuditRow) {
+  return {
+    id: a.id,
+    actor: { type: a.actorType, id: a.actorId },
+    action: a.action,
+    target: { type: a.targetType, id: a.targetId },
+    before: a.before ? (JSON.parse(a.before) as Record<string, unknown>) : null,
+    after: a.after ? (JSON.parse(a.after) as Record<string, unknown>) : null,
+    request_id: a.requestId,
+    ip: a.ip,
+    created_at: new Date(a.createdAt).toISOString(),
+  };
+}
+
+/** Newest first: ids are time-sortable. */
+export async function listAuditLog(ctx: ServiceContext, page: PageQuery) {
+  const rows = await ctx.db.orm
+    .select()
+    .from(auditLog)
+    .where(page.cursor ? lt(auditLog.id, page.cursor) : undefined)
+    .orderBy(desc(auditLog.id))
+    .limit(page.limit + 1);
+  return toPage(rows, page.limit);
+}

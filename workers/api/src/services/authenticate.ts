@@ -1,0 +1,105 @@
+import { z } from "zod";
+import type { Actor } from "../context";
+import { tenantDb } from "../db/tenant-db";
+import { config, type Env } from "../env";
+import { sha256Hex } from "../lib/crypto";
+import { verifyAccessToken } from "../lib/jwt";
+import { isRole, PERMISSIONS, type Permission, ROLE_PERMISSIONS } from "../rbac/permissions";
+import type { TenantRow } from "./registry";
+
+export const API_KEY_PREFIX = "tnry_";
+/** Last use is recorded at most once a minute per key, off the request path. */
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+const PermissionListSchema = z.array(z.enum(PERMISSIONS));
+
+interface AuthOptions {
+  ip: string | null;
+  waitUntil: (p: Promise<unknown>) => void;
+}
+
+/** Resolves a bearer credential to an actor of `tenant`, or null (→ 401). */
+export async function authenticate(
+  env: Env,
+  tenant: TenantRow,
+  credential: string,
+  opts: AuthOptions,
+): Promise<Actor | null> {
+  return credential.startsWith(API_KEY_PREFIX)
+    ? authenticateApiKey(env, tenant, credential, opts)
+    : authenticateAccessToken(env, tenant, credential);
+}
+
+async function authenticateAccessToken(
+  env: Env,
+  tenant: TenantRow,
+  token: string,
+): Promise<Actor | null> {
+  const claims = await verifyAccessToken(config(env), token);
+  // The credential names its tenant; it must be the host's tenant.
+  if (!claims || claims.tid !== tenant.id) return null;
+  const row = await tenantDb(env, tenant)
+    .d1.prepare(
+      `SELECT m.id AS member_id, m.role, m.email, s.revoked_at, s.expires_at
+       FROM sessions s JOIN members m ON m.user_id = s.user_id
+       WHERE s.id = ? AND s.user_id = ? AND s.tenant_id = ?`,
+    )
+    .bind(claims.sid, claims.sub, tenant.id)
+    .first<{
+      member_id: string;
+      role: string;
+      email: string;
+      revoked_at: number | null;
+      expires_at: number;
+    }>();
+  if (!row || row.revoked_at !== null || row.expires_at <= Date.now() || !isRole(row.role))
+    return null;
+  return {
+    type: "user",
+    id: claims.sub,
+    memberId: row.member_id,
+    email: row.email,
+    role: row.role,
+    sessionId: claims.sid,
+    permissions: ROLE_PERMISSIONS[row.role],
+  };
+}
+
+async function authenticateApiKey(
+  env: Env,
+  tenant: TenantRow,
+  key: string,
+  opts: AuthOptions,
+): Promise<Actor | null> {
+  const db = tenantDb(env, tenant);
+  const row = await db.d1
+    .prepare(
+      `SELECT id, permissions, created_by, expires_at, revoked_at, last_used_at
+       FROM api_keys WHERE key_hash = ? AND tenant_id = ?`,
+    )
+    .bind(await sha256Hex(key), tenant.id)
+    .first<{
+      id: string;
+      permissions: string;
+      created_by: string;
+      expires_at: number | null;
+      revoked_at: number | null;
+      last_used_at: number | null;
+    }>();
+  const now = Date.now();
+  if (!row || row.revoked_at !== null || (row.expires_at !== null && row.expires_at <= now))
+    return null;
+  if (row.last_used_at === null || now - row.last_used_at > LAST_USED_RESOLUTION_MS) {
+    opts.waitUntil(
+      db.d1.prepare("UPDATE api_keys SET last_used_at = ? WHERE id = ?").bind(now, row.id).run(),
+    );
+  }
+  const permissions = PermissionListSchema.safeParse(JSON.parse(row.permissions));
+  if (!permissions.success) return null;
+  return {
+    type: "api_key",
+    id: row.id,
+    createdBy: row.created_by,
+    permissions: new Set<Permission>(permissions.data),
+  };
+}

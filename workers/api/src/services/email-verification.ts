@@ -1,0 +1,50 @@
+import { tenantDb } from "../db/tenant-db";
+import { config, type Env } from "../env";
+import { ValidationError } from "../errors";
+import { auditEntry } from "../lib/audit";
+import { consumeAuthToken, createAuthToken } from "./auth-tokens";
+import { mailer } from "./mailer";
+import { type TenantRow, tenantUrl } from "./registry";
+
+export const EMAIL_VERIFICATION_TTL_MS = 7 * 24 * 3600_000;
+
+/** The welcome message, with the link that verifies the owner's address. */
+export async function issueEmailVerification(
+  env: Env,
+  tenant: TenantRow,
+  user: { id: string; email: string },
+): Promise<void> {
+  const token = await createAuthToken(env, {
+    kind: "email_verification",
+    userId: user.id,
+    tenantId: tenant.id,
+    ttlMs: EMAIL_VERIFICATION_TTL_MS,
+  });
+  const link = `${tenantUrl(config(env), tenant.slug)}/verify-email?token=${encodeURIComponent(token)}`;
+  await mailer(env).send({
+    to: user.email,
+    tenantId: tenant.id,
+    subject: `Welcome to ${tenant.name} on Tenantry`,
+    text: `Your workspace is ready at ${tenantUrl(config(env), tenant.slug)}.\n\nVerify your email address (needed before you invite teammates):\n${link}\n\nThe link is valid for 7 days.`,
+  });
+}
+
+export async function verifyEmail(
+  env: Env,
+  tenant: TenantRow,
+  token: string,
+  ctx: { requestId: string; ip: string | null },
+): Promise<void> {
+  const consumed = await consumeAuthToken(env, "email_verification", tenant.id, token);
+  if (!consumed) throw new ValidationError("The verification link is invalid, used or expired.");
+  await env.CONTROL_DB.prepare(
+    "UPDATE users SET email_verified_at = coalesce(email_verified_at, ?1), updated_at = ?1 WHERE id = ?2",
+  )
+    .bind(Date.now(), consumed.userId)
+    .run();
+  const db = tenantDb(env, tenant);
+  await auditEntry(
+    { db, requestId: ctx.requestId, ip: ctx.ip, actor: { type: "user", id: consumed.userId } },
+    { action: "user.verify_email", target: { type: "user", id: consumed.userId } },
+  );
+}

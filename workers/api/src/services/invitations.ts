@@ -1,0 +1,257 @@
+import { newId } from "@tenantry/schema";
+import { users } from "@tenantry/schema/control";
+import { invitations, members } from "@tenantry/schema/tenant";
+import { and, desc, eq, gt, isNull, lt } from "drizzle-orm";
+import type { ServiceContext } from "../context";
+import { controlDb } from "../db/control-db";
+import { tenantDb } from "../db/tenant-db";
+import { config, type Env } from "../env";
+import {
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  UnauthorizedError,
+  ValidationError,
+} from "../errors";
+import { auditEntry } from "../lib/audit";
+import { hashPassword, randomSecret, sha256Hex, verifyPassword } from "../lib/crypto";
+import { type PageQuery, toPage } from "../lib/pagination";
+import { isSubset, permissionsOf, type Role } from "../rbac/permissions";
+import { mailer } from "./mailer";
+import { type TenantRow, tenantUrl } from "./registry";
+import { createSession } from "./sessions";
+
+export const INVITATION_TTL_MS = 7 * 24 * 3600_000;
+
+type InvitationRow = typeof invitations.$inferSelect;
+
+export function invitationStatus(
+  i: InvitationRow,
+  now = Date.now(),
+): "pending" | "accepted" | "revoked" | "expired" {
+  if (i.acceptedAt !== null) return "accepted";
+  if (i.revokedAt !== null) return "revoked";
+  if (i.expiresAt <= now) return "expired";
+  return "pending";
+}
+
+export function invitationView(i: InvitationRow) {
+  return {
+    id: i.id,
+    email: i.email,
+    role: i.role,
+    status: invitationStatus(i),
+    invited_by: i.invitedBy,
+    expires_at: new Date(i.expiresAt).toISOString(),
+    created_at: new Date(i.createdAt).toISOString(),
+  };
+}
+
+/** Invites an email with a role no higher than the inviter's; the link is mailed, never returned. */
+export async function createInvitation(
+  ctx: ServiceContext,
+  env: Env,
+  input: { email: string; role: Role },
+) {
+  if (ctx.actor.type === "user") {
+    const inviter = await controlDb(env)
+      .select({ v: users.emailVerifiedAt })
+      .from(users)
+      .where(eq(users.id, ctx.actor.id))
+      .get();
+    if (!inviter?.v) {
+      throw new ForbiddenError(
+        "Verify your email address before inviting members.",
+        "email_unverified",
+      );
+    }
+  }
+  if (!isSubset(permissionsOf(input.role), ctx.actor.permissions)) {
+    throw new ForbiddenError(
+      `You cannot invite someone as ${input.role}: that role is higher than yours.`,
+    );
+  }
+  const existingMember = await ctx.db.orm
+    .select({ id: members.id })
+    .from(members)
+    .where(eq(members.email, input.email))
+    .get();
+  if (existingMember)
+    throw new ConflictError("already_member", `${input.email} is already a member.`);
+  const now = Date.now();
+  const pending = await ctx.db.orm
+    .select({ id: invitations.id })
+    .from(invitations)
+    .where(
+      and(
+        eq(invitations.email, input.email),
+        isNull(invitations.acceptedAt),
+        isNull(invitations.revokedAt),
+        gt(invitations.expiresAt, now),
+      ),
+    )
+    .get();
+  if (pending)
+    throw new ConflictError(
+      "invitation_pending",
+      `${input.email} already has a pending invitation.`,
+    );
+  const token = randomSecret();
+  const row: InvitationRow = {
+    id: newId("invitation"),
+    tenantId: ctx.tenant.id,
+    email: input.email,
+    role: input.role,
+    tokenHash: await sha256Hex(token),
+    invitedBy: ctx.actor.id,
+    expiresAt: now + INVITATION_TTL_MS,
+    acceptedAt: null,
+    acceptedBy: null,
+    revokedAt: null,
+    createdAt: now,
+  };
+  await ctx.db.orm.batch([
+    ctx.db.orm.insert(invitations).values(row),
+    auditEntry(ctx, {
+      action: "invitation.create",
+      target: { type: "invitation", id: row.id },
+      after: invitationView(row),
+    }),
+  ]);
+  const link = `${tenantUrl(config(env), ctx.tenant.slug)}/accept-invitation?token=${encodeURIComponent(token)}`;
+  await mailer(env).send({
+    to: input.email,
+    tenantId: ctx.tenant.id,
+    subject: `You're invited to ${ctx.tenant.name} on Tenantry`,
+    text: `You have been invited to join ${ctx.tenant.name} as ${input.role}.\n\nAccept the invitation (valid for 7 days, once):\n${link}`,
+  });
+  return row;
+}
+
+export async function listInvitations(ctx: ServiceContext, page: PageQuery) {
+  const rows = await ctx.db.orm
+    .select()
+    .from(invitations)
+    .where(page.cursor ? lt(invitations.id, page.cursor) : undefined)
+    .orderBy(desc(invitations.id))
+    .limit(page.limit + 1);
+  return toPage(rows, page.limit);
+}
+
+export async function revokeInvitation(ctx: ServiceContext, id: string) {
+  const row = await ctx.db.orm.select().from(invitations).where(eq(invitations.id, id)).get();
+  if (!row) throw new NotFoundError("invitation");
+  if (row.acceptedAt !== null)
+    throw new ConflictError("invitation_accepted", "The invitation was already accepted.");
+  if (row.revokedAt !== null) return;
+  const now = Date.now();
+  await ctx.db.orm.batch([
+    ctx.db.orm.update(invitations).set({ revokedAt: now }).where(eq(invitations.id, id)),
+    auditEntry(ctx, {
+      action: "invitation.revoke",
+      target: { type: "invitation", id },
+      before: invitationView(row),
+      after: invitationView({ ...row, revokedAt: now }),
+    }),
+  ]);
+}
+
+const INVALID_INVITATION = "The invitation is invalid, used, revoked or expired.";
+
+/**
+ * Accepts an invitation. It binds to the invited email: an existing identity proves itself with
+ * its password; a new one is created with the given password (the mailed link proves the address).
+ */
+export async function acceptInvitation(
+  env: Env,
+  tenant: TenantRow,
+  input: { token: string; password?: string | undefined },
+  ctx: { requestId: string; ip: string | null },
+) {
+  const db = tenantDb(env, tenant);
+  const now = Date.now();
+  const inv = await db.orm
+    .select()
+    .from(invitations)
+    .where(eq(invitations.tokenHash, await sha256Hex(input.token)))
+    .get();
+  if (!inv || invitationStatus(inv, now) !== "pending") {
+    throw new ValidationError(INVALID_INVITATION, [
+      { path: "body.token", message: "invalid, used, revoked or expired" },
+    ]);
+  }
+  if (!input.password) {
+    throw new ValidationError("A password is required to accept the invitation.", [
+      { path: "body.password", message: "required" },
+    ]);
+  }
+  let user = await controlDb(env).select().from(users).where(eq(users.email, inv.email)).get();
+  if (user) {
+    if (!(await verifyPassword(input.password, user.passwordHash)))
+      throw new UnauthorizedError("Invalid email or password.");
+  } else {
+    user = {
+      id: newId("user"),
+      email: inv.email,
+      passwordHash: await hashPassword(input.password),
+      emailVerifiedAt: now,
+      createdAt: now,
+      updatedAt: now,
+    };
+    await controlDb(env).insert(users).values(user).onConflictDoNothing();
+  }
+  const already = await db.orm
+    .select({ id: members.id })
+    .from(members)
+    .where(eq(members.userId, user.id))
+    .get();
+  if (already) throw new ConflictError("already_member", `${inv.email} is already a member.`);
+  const member = {
+    id: newId("member"),
+    tenantId: tenant.id,
+    userId: user.id,
+    email: inv.email,
+    role: inv.role,
+    createdAt: now,
+    updatedAt: now,
+  };
+  const auditCtx = {
+    db,
+    requestId: ctx.requestId,
+    ip: ctx.ip,
+    actor: { type: "user", id: user.id },
+  };
+  // The guarded update makes the token single-use; the member insert is keyed by user.
+  const [consumed] = await db.orm.batch([
+    db.orm
+      .update(invitations)
+      .set({ acceptedAt: now, acceptedBy: user.id })
+      .where(
+        and(
+          eq(invitations.id, inv.id),
+          isNull(invitations.acceptedAt),
+          isNull(invitations.revokedAt),
+        ),
+      )
+      .returning({ id: invitations.id }),
+    db.orm.insert(members).values(member).onConflictDoNothing(),
+    auditEntry(auditCtx, {
+      action: "invitation.accept",
+      target: { type: "invitation", id: inv.id },
+      after: { member_id: member.id },
+    }),
+    auditEntry(auditCtx, {
+      action: "member.join",
+      target: { type: "member", id: member.id },
+      after: { email: member.email, role: member.role },
+    }),
+  ]);
+  if (consumed.length !== 1) throw new ValidationError(INVALID_INVITATION);
+  await env.CONTROL_DB.prepare(
+    "INSERT OR IGNORE INTO user_tenants (user_id, tenant_id, created_at) VALUES (?, ?, ?)",
+  )
+    .bind(user.id, tenant.id, now)
+    .run();
+  const tokens = await createSession({ env, tenant, ...ctx }, user.id);
+  return { member, tokens };
+}

@@ -1,0 +1,45 @@
+import { users } from "@tenantry/schema/control";
+import { members } from "@tenantry/schema/tenant";
+import { eq } from "drizzle-orm";
+import { controlDb } from "../db/control-db";
+import { tenantDb } from "../db/tenant-db";
+import type { Env } from "../env";
+import { UnauthorizedError } from "../errors";
+import { burnPasswordCheck, verifyPassword } from "../lib/crypto";
+import type { TenantRow } from "./registry";
+import { createSession, type TokenPair } from "./sessions";
+import { assertNotThrottled, clearAccountFailures, recordFailure, throttleKeys } from "./throttle";
+
+const INVALID = "Invalid email or password.";
+
+/**
+ * Password sign-in on a tenant host. Unknown email, wrong password and "not a member of this
+ * tenant" all give the same 401 after the same work, so accounts cannot be enumerated.
+ */
+export async function login(
+  env: Env,
+  tenant: TenantRow,
+  input: { email: string; password: string },
+  ctx: { requestId: string; ip: string | null },
+): Promise<TokenPair> {
+  const keys = throttleKeys(input.email, ctx.ip);
+  await assertNotThrottled(env, keys);
+  const user = await controlDb(env).select().from(users).where(eq(users.email, input.email)).get();
+  const passwordOk = user
+    ? await verifyPassword(input.password, user.passwordHash)
+    : await burnPasswordCheck(input.password);
+  const member =
+    user && passwordOk
+      ? await tenantDb(env, tenant)
+          .orm.select({ id: members.id })
+          .from(members)
+          .where(eq(members.userId, user.id))
+          .get()
+      : undefined;
+  if (!user || !member) {
+    await recordFailure(env, keys);
+    throw new UnauthorizedError(INVALID);
+  }
+  await clearAccountFailures(env, keys);
+  return createSession({ env, tenant, ...ctx }, user.id);
+}

@@ -1,0 +1,139 @@
+import { newId } from "@tenantry/schema";
+import { sessions } from "@tenantry/schema/tenant";
+import { and, eq, isNull } from "drizzle-orm";
+import { type TenantDb, tenantDb } from "../db/tenant-db";
+import { config, type Env } from "../env";
+import { UnauthorizedError } from "../errors";
+import { auditEntry } from "../lib/audit";
+import { randomSecret, sha256Hex } from "../lib/crypto";
+import { ACCESS_TOKEN_TTL_SECONDS, signAccessToken } from "../lib/jwt";
+import type { TenantRow } from "./registry";
+
+export const REFRESH_TOKEN_TTL_MS = 30 * 24 * 3600_000;
+
+export interface TokenPair {
+  access_token: string;
+  refresh_token: string;
+  token_type: "Bearer";
+  expires_in: number;
+}
+
+interface SessionCtx {
+  env: Env;
+  tenant: TenantRow;
+  requestId: string;
+  ip: string | null;
+}
+
+/** Refresh tokens are `<session id>.<secret>`; only the secret's hash is stored. */
+function parseRefreshToken(token: string): { sid: string; secret: string } | null {
+  const [sid, secret, ...rest] = token.split(".");
+  if (!sid?.startsWith("ses_") || !secret || rest.length > 0) return null;
+  return { sid, secret };
+}
+
+async function issue(
+  ctx: SessionCtx,
+  userId: string,
+  sid: string,
+  secret: string,
+): Promise<TokenPair> {
+  return {
+    access_token: await signAccessToken(config(ctx.env), { sub: userId, tid: ctx.tenant.id, sid }),
+    refresh_token: `${sid}.${secret}`,
+    token_type: "Bearer",
+    expires_in: ACCESS_TOKEN_TTL_SECONDS,
+  };
+}
+
+/** Signs a user into the tenant: a session row and its audit entry, in one batch. */
+export async function createSession(ctx: SessionCtx, userId: string): Promise<TokenPair> {
+  const db = tenantDb(ctx.env, ctx.tenant);
+  const sid = newId("session");
+  const secret = randomSecret();
+  const now = Date.now();
+  await db.orm.batch([
+    db.orm.insert(sessions).values({
+      id: sid,
+      tenantId: ctx.tenant.id,
+      userId,
+      refreshHash: await sha256Hex(secret),
+      createdAt: now,
+      refreshedAt: now,
+      expiresAt: now + REFRESH_TOKEN_TTL_MS,
+      ip: ctx.ip,
+    }),
+    auditEntry(
+      { db, requestId: ctx.requestId, ip: ctx.ip, actor: { type: "user", id: userId } },
+      { action: "session.create", target: { type: "session", id: sid } },
+    ),
+  ]);
+  return issue(ctx, userId, sid, secret);
+}
+
+function revokeQuery(db: TenantDb, sid: string, reason: string) {
+  return db.orm
+    .update(sessions)
+    .set({ revokedAt: Date.now(), revokedReason: reason })
+    .where(and(eq(sessions.id, sid), isNull(sessions.revokedAt)));
+}
+
+/**
+ * Rotates the refresh token. Presenting any token but the current one (an old, already rotated
+ * token) is treated as theft: the session is revoked and the caller gets 401.
+ */
+export async function refreshSession(ctx: SessionCtx, refreshToken: string): Promise<TokenPair> {
+  const parsed = parseRefreshToken(refreshToken);
+  if (!parsed) throw new UnauthorizedError("Invalid refresh token.");
+  const db = tenantDb(ctx.env, ctx.tenant);
+  const session = await db.orm.select().from(sessions).where(eq(sessions.id, parsed.sid)).get();
+  if (!session || session.revokedAt !== null || session.expiresAt <= Date.now()) {
+    throw new UnauthorizedError("Invalid refresh token.");
+  }
+  const presentedHash = await sha256Hex(parsed.secret);
+  const actor = { type: "user", id: session.userId };
+  if (presentedHash !== session.refreshHash) {
+    await db.orm.batch([
+      revokeQuery(db, session.id, "refresh_token_reuse"),
+      auditEntry(
+        { db, requestId: ctx.requestId, ip: ctx.ip, actor },
+        {
+          action: "session.revoke",
+          target: { type: "session", id: session.id },
+          after: { reason: "refresh_token_reuse" },
+        },
+      ),
+    ]);
+    throw new UnauthorizedError("Refresh token reuse detected; the session has been revoked.");
+  }
+  const secret = randomSecret();
+  // Compare-and-swap on the old hash: of two concurrent refreshes with one token, one wins.
+  const swapped = await db.orm
+    .update(sessions)
+    .set({ refreshHash: await sha256Hex(secret), refreshedAt: Date.now() })
+    .where(
+      and(
+        eq(sessions.id, session.id),
+        eq(sessions.refreshHash, presentedHash),
+        isNull(sessions.revokedAt),
+      ),
+    )
+    .returning({ id: sessions.id });
+  if (swapped.length !== 1) throw new UnauthorizedError("Invalid refresh token.");
+  return issue(ctx, session.userId, session.id, secret);
+}
+
+export async function revokeSession(
+  ctx: SessionCtx & { actor: { type: string; id: string } },
+  sid: string,
+  reason: string,
+): Promise<void> {
+  const db = tenantDb(ctx.env, ctx.tenant);
+  await db.orm.batch([
+    revokeQuery(db, sid, reason),
+    auditEntry(
+      { db, requestId: ctx.requestId, ip: ctx.ip, actor: ctx.actor },
+      { action: "session.revoke", target: { type: "session", id: sid }, after: { reason } },
+    ),
+  ]);
+}

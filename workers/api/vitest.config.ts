@@ -1,0 +1,44 @@
+import { generateKeyPairSync } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+/** Tests get a larger pool than development (each test file provisions its own tenants). */
+const TEST_POOL_SIZE = 400;
+
+export default defineConfig(async () => {
+  const controlMigrations = await readD1Migrations(
+    fileURLToPath(new URL("../../schema/migrations/control", import.meta.url)),
+  );
+  const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const jwk = { ...privateKey.export({ format: "jwk" }), kid: "test" };
+  const pool = Object.fromEntries(
+    Array.from({ length: TEST_POOL_SIZE }, (_, i) => {
+      const n = String(i + 1).padStart(4, "0");
+      return [`TENANT_DB_${n}`, `test-tenant-${n}`];
+    }),
+  );
+  return {
+    plugins: [
+      cloudflareTest({
+        wrangler: { configPath: fileURLToPath(new URL("../../wrangler.toml", import.meta.url)) },
+        miniflare: {
+          bindings: {
+            ENVIRONMENT: "test",
+            JWT_PRIVATE_KEY: JSON.stringify(jwk),
+            // Tests change tenant status directly; they must see it at once.
+            REGISTRY_CACHE_TTL_SECONDS: "0",
+            TEST_CONTROL_MIGRATIONS: controlMigrations,
+          },
+          d1Databases: { CONTROL_DB: "test-control", ...pool },
+        },
+      }),
+    ],
+    test: {
+      name: "api",
+      include: ["test/**/*.test.ts"],
+      setupFiles: [fileURLToPath(new URL("./test/setup.ts", import.meta.url))],
+      testTimeout: 30_000,
+    },
+  };
+});
