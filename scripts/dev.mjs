@@ -1,0 +1,43 @@
+// npm run dev: the whole platform on localhost with demo data.
+import {
+  applyControlMigrations,
+  ensureDevVars,
+  ensureTenant,
+  startWorker,
+} from "./lib/platform.mjs";
+
+export const DEMO_TENANTS = [
+  { slug: "acme", name: "Acme Inc.", email: "owner@acme.example", password: "acme-demo-password" },
+  {
+    slug: "globex",
+    name: "Globex Corporation",
+    email: "owner@globex.example",
+    password: "globex-demo-password",
+  },
+];
+const PORT = 8787;
+
+if (ensureDevVars()) console.log("created .dev.vars with a fresh JWT signing key");
+applyControlMigrations();
+const api = await startWorker({ port: PORT });
+const tokens = {};
+for (const t of DEMO_TENANTS) tokens[t.slug] = await ensureTenant(PORT, t);
+
+console.log(`
+Tenantry is running.
+
+  API (apex, sign-up)   http://localhost:${PORT}          docs: http://localhost:${PORT}/docs
+${DEMO_TENANTS.map((t) => `  ${t.slug.padEnd(8)} owner ${t.email} / ${t.password}   http://${t.slug}.localhost:${PORT}`).join("\n")}
+  mail outbox           http://localhost:${PORT}/_dev/outbox
+
+Try it:
+  curl http://acme.localhost:${PORT}/v1/me -H "Authorization: Bearer ${tokens.acme}"
+`);
+
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.on(signal, () => {
+    api.stop();
+    process.exit(0);
+  });
+}
+api.child.on("exit", (code) => process.exit(code ?? 1));

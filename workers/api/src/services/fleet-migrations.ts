@@ -1,0 +1,63 @@
+import { TENANT_MIGRATIONS } from "@tenantry/schema/tenant-migrations";
+import { tenantDb } from "../db/tenant-db";
+import { applyTenantMigrations, type TenantMigration } from "../db/tenant-migrations";
+import type { Env } from "../env";
+
+export interface TenantMigrationResult {
+  tenant_id: string;
+  slug: string;
+  from: number;
+  to: number;
+  applied: string[];
+  error?: string;
+}
+
+/**
+ * Applies pending tenant migrations to every provisioned tenant database, one tenant at a time,
+ * recording each tenant's schema version in the registry as it goes. Idempotent (each database
+ * records what it has applied) and resumable (a re-run only visits tenants still behind). One
+ * tenant's failure is reported and does not stop the others.
+ */
+export async function migrateTenantDatabases(
+  env: Env,
+  opts: { migrations?: TenantMigration[]; onResult?: (r: TenantMigrationResult) => void } = {},
+): Promise<TenantMigrationResult[]> {
+  const migrations = opts.migrations ?? TENANT_MIGRATIONS;
+  const target = migrations.length;
+  const results: TenantMigrationResult[] = [];
+  let after = "";
+  for (;;) {
+    const batch = await env.CONTROL_DB.prepare(
+      `SELECT id, slug, database_binding, schema_version FROM tenants
+       WHERE database_binding IS NOT NULL AND schema_version < ? AND id > ? ORDER BY id LIMIT 100`,
+    )
+      .bind(target, after)
+      .all<{ id: string; slug: string; database_binding: string; schema_version: number }>();
+    if (batch.results.length === 0) break;
+    for (const t of batch.results) {
+      after = t.id;
+      const result: TenantMigrationResult = {
+        tenant_id: t.id,
+        slug: t.slug,
+        from: t.schema_version,
+        to: t.schema_version,
+        applied: [],
+      };
+      try {
+        const db = tenantDb(env, { id: t.id, databaseBinding: t.database_binding });
+        const { version, applied } = await applyTenantMigrations(db.d1, migrations);
+        await env.CONTROL_DB.prepare(
+          "UPDATE tenants SET schema_version = ?, updated_at = ? WHERE id = ?",
+        )
+          .bind(version, Date.now(), t.id)
+          .run();
+        Object.assign(result, { to: version, applied });
+      } catch (err) {
+        result.error = err instanceof Error ? err.message : String(err);
+      }
+      results.push(result);
+      opts.onResult?.(result);
+    }
+  }
+  return results;
+}
