@@ -1,0 +1,187 @@
+import { env, exports } from "cloudflare:workers";
+import { newId } from "@tenantry/schema";
+import { expect } from "vitest";
+import { hashPassword } from "../src/lib/crypto";
+import type { Role } from "../src/rbac/permissions";
+import { findTenantBySlug, type TenantRow } from "../src/services/registry";
+import { createSession, type TokenPair } from "../src/services/sessions";
+
+export const BASE = "localhost:8787";
+export const PASSWORD = "correct horse battery staple";
+
+export interface ApiResponse<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+/** Calls the worker through its real fetch handler, on a tenant host or the apex. */
+export async function api<T = any>(
+  method: string,
+  path: string,
+  opts: {
+    slug?: string;
+    token?: string;
+    body?: unknown;
+    rawBody?: string;
+    headers?: Record<string, string>;
+  } = {},
+): Promise<ApiResponse<T>> {
+  const host = opts.slug ? `${opts.slug}.${BASE}` : BASE;
+  const headers: Record<string, string> = { ...opts.headers };
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  let body: string | undefined;
+  if (opts.rawBody !== undefined) body = opts.rawBody;
+  else if (opts.body !== undefined) body = JSON.stringify(opts.body);
+  if (body !== undefined) headers["content-type"] ??= "application/json";
+  const res = await exports.default.fetch(`http://${host}${path}`, { method, headers, body });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {}
+  return { status: res.status, headers: res.headers, body: parsed as T };
+}
+
+/** Asserts an RFC 9457 problem with the given status and code, and the request id. */
+export function expectProblem(res: ApiResponse, status: number, code?: string) {
+  expect(res.status, JSON.stringify(res.body)).toBe(status);
+  expect(res.headers.get("content-type")).toBe("application/problem+json");
+  expect(res.body).toMatchObject({
+    status,
+    type: expect.stringContaining("/problems/"),
+    title: expect.any(String),
+  });
+  expect(res.body.request_id).toBe(res.headers.get("x-request-id"));
+  if (code) expect(res.body.code).toBe(code);
+}
+
+let counter = 0;
+/** A slug unique within the test file (storage is per file). */
+export function uniqueSlug(prefix = "t"): string {
+  counter++;
+  return `${prefix}-${counter}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+export interface TestTenant {
+  tenant: TenantRow;
+  slug: string;
+  owner: { id: string; email: string; token: string; refresh: string };
+}
+
+/** Signs a tenant up through the API, as a customer would. */
+export async function createTenant(
+  opts: { slug?: string; email?: string } = {},
+): Promise<TestTenant> {
+  const slug = opts.slug ?? uniqueSlug();
+  const email = opts.email ?? `owner@${slug}.example`;
+  const res = await api("POST", "/v1/signup", {
+    body: { organization_name: `Org ${slug}`, slug, email, password: PASSWORD },
+  });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  const tenant = (await findTenantBySlug(env, slug))!;
+  return {
+    tenant,
+    slug,
+    owner: {
+      id: res.body.user.id,
+      email,
+      token: res.body.access_token,
+      refresh: res.body.refresh_token,
+    },
+  };
+}
+
+let passwordHash: Promise<string> | undefined;
+
+export interface TestMember {
+  userId: string;
+  memberId: string;
+  email: string;
+  role: Role;
+  tokens: TokenPair;
+}
+
+/**
+ * A member with a role, created straight in the databases (the invitation flow has its own
+ * tests) and signed in through the session service.
+ */
+export async function addMember(
+  t: TestTenant,
+  role: Role,
+  email = `${role}-${uniqueSlug("m")}@example.com`,
+): Promise<TestMember> {
+  passwordHash ??= hashPassword(PASSWORD);
+  const now = Date.now();
+  const userId = newId("user");
+  const memberId = newId("member");
+  await env.CONTROL_DB.batch([
+    env.CONTROL_DB.prepare(
+      "INSERT INTO users (id, email, password_hash, email_verified_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+    ).bind(userId, email, await passwordHash, now, now, now),
+    env.CONTROL_DB.prepare(
+      "INSERT INTO user_tenants (user_id, tenant_id, created_at) VALUES (?, ?, ?)",
+    ).bind(userId, t.tenant.id, now),
+  ]);
+  await tenantD1(t)
+    .prepare(
+      "INSERT INTO members (id, tenant_id, user_id, email, role, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(memberId, t.tenant.id, userId, email, role, now, now)
+    .run();
+  const tokens = await createSession(
+    { env, tenant: t.tenant, requestId: "test", ip: null },
+    userId,
+  );
+  return { userId, memberId, email, role, tokens };
+}
+
+export function tenantD1(t: TestTenant): D1Database {
+  return (env as unknown as Record<string, D1Database>)[t.tenant.databaseBinding!]!;
+}
+
+export async function createApiKey(t: TestTenant, permissions: string[], token = t.owner.token) {
+  const res = await api("POST", "/v1/api-keys", {
+    slug: t.slug,
+    token,
+    body: { name: "test key", permissions },
+  });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body as { id: string; key: string };
+}
+
+export async function setStatus(t: TestTenant, status: "active" | "suspended" | "provisioning") {
+  await env.CONTROL_DB.prepare("UPDATE tenants SET status = ? WHERE id = ?")
+    .bind(status, t.tenant.id)
+    .run();
+}
+
+export async function markEmailVerified(userId: string) {
+  await env.CONTROL_DB.prepare("UPDATE users SET email_verified_at = ? WHERE id = ?")
+    .bind(Date.now(), userId)
+    .run();
+}
+
+/** The newest message the development mailer sent to `to`. */
+export async function lastMail(to: string) {
+  return env.CONTROL_DB.prepare('SELECT * FROM mail_outbox WHERE "to" = ? ORDER BY id DESC LIMIT 1')
+    .bind(to.toLowerCase())
+    .first<{ subject: string; text: string; tenant_id: string }>();
+}
+
+export function tokenFromMail(text: string): string {
+  const m = text.match(/token=([^\s&]+)/);
+  if (!m?.[1]) throw new Error(`no token in mail:\n${text}`);
+  return decodeURIComponent(m[1]);
+}
+
+export async function auditRows(t: TestTenant, action?: string) {
+  const stmt = action
+    ? tenantD1(t).prepare("SELECT * FROM audit_log WHERE action = ? ORDER BY id").bind(action)
+    : tenantD1(t).prepare("SELECT * FROM audit_log ORDER BY id");
+  return (await stmt.all<Record<string, any>>()).results;
+}
+
+export async function count(db: D1Database, table: string): Promise<number> {
+  return (await db.prepare(`SELECT count(*) AS n FROM ${table}`).first<{ n: number }>())!.n;
+}

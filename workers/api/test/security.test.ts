@@ -1,0 +1,274 @@
+/**
+ * The shared security suite. Every authenticated tenant route is listed in ROUTES and gets the
+ * same checks: no credential → 401, bad or tampered credential → 401, a credential lacking the
+ * permission → 403, another tenant's credential → 401, another tenant's resource id → 404,
+ * suspended tenant → 403. The last test fails when a route in the OpenAPI document is in no list
+ * here, so a new route cannot skip the suite.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { PERMISSIONS, type Permission, ROLE_PERMISSIONS, ROLES } from "../src/rbac/permissions";
+import {
+  addMember,
+  api,
+  createApiKey,
+  createTenant,
+  expectProblem,
+  markEmailVerified,
+  setStatus,
+  type TestTenant,
+} from "./helpers";
+
+type Resource = "member" | "invitation" | "apiKey" | "project" | "task";
+
+interface RouteCase {
+  method: string;
+  path: string;
+  /** null: any authenticated actor of the tenant may call it. */
+  permission: Permission | null;
+  body?: () => unknown;
+}
+
+const ROUTES: RouteCase[] = [
+  { method: "GET", path: "/v1/me", permission: null },
+  { method: "POST", path: "/v1/auth/logout", permission: null },
+  { method: "GET", path: "/v1/members", permission: "members:read" },
+  {
+    method: "PATCH",
+    path: "/v1/members/{member}",
+    permission: "members:manage",
+    body: () => ({ role: "viewer" }),
+  },
+  { method: "DELETE", path: "/v1/members/{member}", permission: "members:manage" },
+  {
+    method: "POST",
+    path: "/v1/invitations",
+    permission: "invitations:manage",
+    body: () => ({ email: `new-${crypto.randomUUID()}@example.com`, role: "viewer" }),
+  },
+  { method: "GET", path: "/v1/invitations", permission: "invitations:read" },
+  { method: "DELETE", path: "/v1/invitations/{invitation}", permission: "invitations:manage" },
+  {
+    method: "POST",
+    path: "/v1/api-keys",
+    permission: "api_keys:manage",
+    body: () => ({ name: "k", permissions: ["projects:read"] }),
+  },
+  { method: "GET", path: "/v1/api-keys", permission: "api_keys:read" },
+  { method: "DELETE", path: "/v1/api-keys/{apiKey}", permission: "api_keys:manage" },
+  { method: "GET", path: "/v1/audit-log", permission: "audit:read" },
+  { method: "GET", path: "/v1/projects", permission: "projects:read" },
+  {
+    method: "POST",
+    path: "/v1/projects",
+    permission: "projects:write",
+    body: () => ({ name: "p" }),
+  },
+  { method: "GET", path: "/v1/projects/{project}", permission: "projects:read" },
+  {
+    method: "PATCH",
+    path: "/v1/projects/{project}",
+    permission: "projects:write",
+    body: () => ({ name: "q" }),
+  },
+  { method: "DELETE", path: "/v1/projects/{project}", permission: "projects:write" },
+  { method: "GET", path: "/v1/projects/{project}/tasks", permission: "projects:read" },
+  {
+    method: "POST",
+    path: "/v1/projects/{project}/tasks",
+    permission: "projects:write",
+    body: () => ({ title: "t" }),
+  },
+  { method: "GET", path: "/v1/projects/{project}/tasks/{task}", permission: "projects:read" },
+  {
+    method: "PATCH",
+    path: "/v1/projects/{project}/tasks/{task}",
+    permission: "projects:write",
+    body: () => ({ title: "u" }),
+  },
+  { method: "DELETE", path: "/v1/projects/{project}/tasks/{task}", permission: "projects:write" },
+];
+
+/** Tenant routes that take no credential (they prove identity otherwise); tenant checks only. */
+const PUBLIC_TENANT_ROUTES = [
+  { method: "POST", path: "/v1/auth/login", body: { email: "a@b.example", password: "x" } },
+  { method: "POST", path: "/v1/auth/refresh", body: { refresh_token: "ses_x.y" } },
+  { method: "POST", path: "/v1/auth/verify-email", body: { token: "x" } },
+  { method: "POST", path: "/v1/auth/password-reset", body: { email: "a@b.example" } },
+  {
+    method: "POST",
+    path: "/v1/auth/password-reset/confirm",
+    body: { token: "x", password: "long enough password" },
+  },
+  {
+    method: "POST",
+    path: "/v1/invitations/accept",
+    body: { token: "x", password: "long enough password" },
+  },
+];
+const APEX_ROUTES = [
+  { method: "POST", path: "/v1/signup", body: {} },
+  { method: "GET", path: "/v1/slugs/{slug}" },
+];
+const SYSTEM_ROUTES = [{ method: "GET", path: "/healthz" }];
+
+type Fixture = TestTenant & { ids: Record<Resource, string> };
+
+async function fixture(): Promise<Fixture> {
+  const t = await createTenant();
+  await markEmailVerified(t.owner.id);
+  const member = await addMember(t, "viewer");
+  const invitation = await api("POST", "/v1/invitations", {
+    slug: t.slug,
+    token: t.owner.token,
+    body: { email: `invitee-${t.slug}@example.com`, role: "member" },
+  });
+  const key = await createApiKey(t, ["projects:read"]);
+  const project = await api("POST", "/v1/projects", {
+    slug: t.slug,
+    token: t.owner.token,
+    body: { name: "P" },
+  });
+  const task = await api("POST", `/v1/projects/${project.body.id}/tasks`, {
+    slug: t.slug,
+    token: t.owner.token,
+    body: { title: "T" },
+  });
+  return {
+    ...t,
+    ids: {
+      member: member.memberId,
+      invitation: invitation.body.id,
+      apiKey: key.id,
+      project: project.body.id,
+      task: task.body.id,
+    },
+  };
+}
+
+function fill(path: string, ids: Record<Resource, string>): string {
+  return path.replace(/\{(\w+)\}/g, (_, name: Resource) => ids[name]);
+}
+
+let a: Fixture;
+let b: Fixture;
+let suspended: Fixture;
+/** An API key of tenant A per permission, holding every permission except that one. */
+const keysLacking = new Map<Permission, string>();
+/** A signed-in member of A for every built-in role. */
+const roleTokens = new Map<string, string>();
+
+beforeAll(async () => {
+  [a, b, suspended] = [await fixture(), await fixture(), await fixture()];
+  for (const p of PERMISSIONS) {
+    keysLacking.set(
+      p,
+      (
+        await createApiKey(
+          a,
+          PERMISSIONS.filter((q) => q !== p),
+        )
+      ).key,
+    );
+  }
+  for (const role of ROLES) roleTokens.set(role, (await addMember(a, role)).tokens.access_token);
+  await setStatus(suspended, "suspended");
+});
+
+describe.each(ROUTES)("$method $path", (route) => {
+  const call = (t: Fixture, token: string | undefined, ids = t.ids) =>
+    api(route.method, fill(route.path, ids), {
+      slug: t.slug,
+      ...(token ? { token } : {}),
+      body: route.body?.(),
+    });
+
+  it("no credential → 401 with WWW-Authenticate", async () => {
+    const res = await call(a, undefined);
+    expectProblem(res, 401, "unauthorized");
+    expect(res.headers.get("www-authenticate")).toContain("Bearer");
+  });
+
+  it("bad or tampered credential → 401", async () => {
+    const [header, payload, signature] = a.owner.token.split(".");
+    const tampered = `${header}.${payload!.slice(0, -2)}${payload!.endsWith("A") ? "B" : "A"}${payload!.slice(-1)}.${signature}`;
+    for (const token of [
+      "garbage",
+      tampered,
+      `${a.owner.token.slice(0, -4)}AAAA`,
+      "tnry_unknownkey",
+    ]) {
+      expectProblem(await call(a, token), 401, "unauthorized");
+    }
+  });
+
+  it("a credential of another tenant → 401", async () => {
+    expectProblem(await call(a, b.owner.token), 401, "unauthorized");
+  });
+
+  it("a credential without the permission → 403", async () => {
+    if (!route.permission) return;
+    expectProblem(await call(a, keysLacking.get(route.permission)), 403, "forbidden");
+    for (const role of ROLES.filter((r) => !ROLE_PERMISSIONS[r].has(route.permission!))) {
+      expectProblem(await call(a, roleTokens.get(role)), 403, "forbidden");
+    }
+  });
+
+  it("another tenant's resource id → 404", async () => {
+    if (!route.path.includes("{")) return;
+    expectProblem(await call(a, a.owner.token, b.ids), 404, "not_found");
+    // B's resources are untouched.
+    const bProject = await api("GET", `/v1/projects/${b.ids.project}`, {
+      slug: b.slug,
+      token: b.owner.token,
+    });
+    expect(bProject.status).toBe(200);
+  });
+
+  it("suspended tenant → 403 tenant_suspended, even with its own valid credential", async () => {
+    expectProblem(await call(suspended, suspended.owner.token), 403, "tenant_suspended");
+  });
+});
+
+describe.each(PUBLIC_TENANT_ROUTES)("public tenant route $method $path", (route) => {
+  it("unknown tenant → 404, suspended tenant → 403", async () => {
+    expectProblem(
+      await api(route.method, route.path, { slug: "no-such-tenant", body: route.body }),
+      404,
+      "not_found",
+    );
+    expectProblem(
+      await api(route.method, route.path, { slug: suspended.slug, body: route.body }),
+      403,
+      "tenant_suspended",
+    );
+  });
+});
+
+describe.each(APEX_ROUTES)("apex route $method $path", (route) => {
+  it("is not served on a tenant host", async () => {
+    const res = await api(route.method, route.path.replace("{slug}", "abc"), {
+      slug: a.slug,
+      body: route.body,
+    });
+    expectProblem(res, 404, "not_found");
+  });
+});
+
+it("every route in the OpenAPI document is covered by this suite", async () => {
+  const doc = await api("GET", "/openapi.json");
+  const documented = Object.entries(
+    doc.body.paths as Record<string, Record<string, unknown>>,
+  ).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+  const normalise = (p: string) => p.replace(/\{\w+\}/g, "{}");
+  const covered = new Set(
+    [...ROUTES, ...PUBLIC_TENANT_ROUTES, ...APEX_ROUTES, ...SYSTEM_ROUTES].map(
+      (r) => `${r.method} ${normalise(r.path)}`,
+    ),
+  );
+  const missing = documented.filter((r) => {
+    const [m, p] = r.split(" ");
+    return !covered.has(`${m} ${normalise(p!)}`);
+  });
+  expect(missing).toEqual([]);
+  expect(documented.length).toBe(covered.size);
+});
