@@ -6,6 +6,7 @@ import {
   MethodNotAllowedError,
   NotFoundError,
   PayloadTooLargeError,
+  ProblemError,
   ValidationError,
 } from "./errors";
 import { problemResponse, toProblem } from "./lib/problem";
@@ -40,7 +41,8 @@ export function newApp() {
   );
   app.onError((err, c) => {
     const problem = toProblem(err);
-    if (problem.status >= 500) {
+    // Expected problems (4xx, planned 503s) are answers, not incidents; log only the unexpected.
+    if (!(err instanceof ProblemError)) {
       console.error(
         JSON.stringify({
           level: "error",

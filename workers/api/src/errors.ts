@@ -14,12 +14,21 @@ export class ProblemError extends Error {
   }
 }
 
+/** Hono's validation targets, as a client would name them. */
+const TARGET_NAMES: Record<string, string> = {
+  json: "body",
+  param: "path",
+  query: "query",
+  header: "header",
+};
+
 export class ValidationError extends ProblemError {
   constructor(detail: string, errors: { path: string; message: string }[] = []) {
     super(400, "invalid_request", "Invalid request", detail, { errors });
   }
 
-  static fromZod(error: z.ZodError, where = "body"): ValidationError {
+  static fromZod(error: z.ZodError, target = "json"): ValidationError {
+    const where = TARGET_NAMES[target] ?? target;
     const errors = error.issues.map((i) => ({
       path: [where, ...i.path.map(String)].join("."),
       message: i.message,

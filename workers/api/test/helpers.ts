@@ -109,15 +109,16 @@ export interface TestMember {
 export async function addMember(
   t: TestTenant,
   role: Role,
-  email = `${role}-${uniqueSlug("m")}@example.com`,
+  existing?: { userId: string; email: string },
 ): Promise<TestMember> {
   passwordHash ??= hashPassword(PASSWORD);
   const now = Date.now();
-  const userId = newId("user");
+  const userId = existing?.userId ?? newId("user");
+  const email = existing?.email ?? `${role}-${uniqueSlug("m")}@example.com`;
   const memberId = newId("member");
   await env.CONTROL_DB.batch([
     env.CONTROL_DB.prepare(
-      "INSERT INTO users (id, email, password_hash, email_verified_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+      "INSERT OR IGNORE INTO users (id, email, password_hash, email_verified_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
     ).bind(userId, email, await passwordHash, now, now, now),
     env.CONTROL_DB.prepare(
       "INSERT INTO user_tenants (user_id, tenant_id, created_at) VALUES (?, ?, ?)",

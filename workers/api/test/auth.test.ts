@@ -1,0 +1,309 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { hashPassword, needsRehash, PASSWORD_HASH, verifyPassword } from "../src/lib/crypto";
+import { SIGN_IN_LIMITS } from "../src/services/throttle";
+import {
+  addMember,
+  api,
+  auditRows,
+  createTenant,
+  expectProblem,
+  lastMail,
+  PASSWORD,
+  tenantD1,
+  tokenFromMail,
+} from "./helpers";
+
+describe("password hashing", () => {
+  it("stays within production workerd's PBKDF2 limit and records its parameters", async () => {
+    expect(PASSWORD_HASH.algorithm).toBe("pbkdf2-sha256");
+    expect(PASSWORD_HASH.iterations).toBeLessThanOrEqual(100_000);
+    expect(PASSWORD_HASH.iterations).toBeGreaterThanOrEqual(100_000);
+    const hash = await hashPassword("s3cret password");
+    expect(hash).toMatch(/^pbkdf2-sha256\$100000\$[\w-]{22}\$[\w-]{43}$/);
+    expect(await verifyPassword("s3cret password", hash)).toBe(true);
+    expect(await verifyPassword("wrong password", hash)).toBe(false);
+    expect(needsRehash(hash)).toBe(false);
+    expect(needsRehash(hash.replace("$100000$", "$50000$"))).toBe(true);
+  });
+
+  it("stored user hashes carry the parameters", async () => {
+    const t = await createTenant();
+    const row = await env.CONTROL_DB.prepare("SELECT password_hash FROM users WHERE id = ?")
+      .bind(t.owner.id)
+      .first<{ password_hash: string }>();
+    expect(row!.password_hash.startsWith("pbkdf2-sha256$100000$")).toBe(true);
+  });
+});
+
+describe("login", () => {
+  it("returns tokens for a member; emails are case-insensitive", async () => {
+    const t = await createTenant();
+    const res = await api("POST", "/v1/auth/login", {
+      slug: t.slug,
+      body: { email: t.owner.email.toUpperCase(), password: PASSWORD },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ token_type: "Bearer", expires_in: 900 });
+    const me = await api("GET", "/v1/me", { slug: t.slug, token: res.body.access_token });
+    expect(me.body).toMatchObject({ role: "owner", user: { email: t.owner.email } });
+    expect(me.body.permissions).toContain("projects:write");
+    expect((await auditRows(t, "session.create")).length).toBe(2);
+  });
+
+  it("wrong password, unknown email and non-member all give the same 401", async () => {
+    const t = await createTenant();
+    const other = await createTenant();
+    const bodies = [
+      { email: t.owner.email, password: "wrong password!" },
+      { email: "nobody@example.com", password: PASSWORD },
+      { email: other.owner.email, password: PASSWORD },
+    ];
+    const responses = [];
+    for (const body of bodies)
+      responses.push(await api("POST", "/v1/auth/login", { slug: t.slug, body }));
+    for (const res of responses) expectProblem(res, 401, "unauthorized");
+    const details = new Set(responses.map((r) => r.body.detail));
+    expect(details.size).toBe(1);
+  });
+
+  it("throttles repeated failures per account with 429 and Retry-After", async () => {
+    const t = await createTenant();
+    for (let i = 0; i < SIGN_IN_LIMITS.account.max; i++) {
+      expectProblem(
+        await api("POST", "/v1/auth/login", {
+          slug: t.slug,
+          body: { email: t.owner.email, password: "nope nope" },
+        }),
+        401,
+      );
+    }
+    const blocked = await api("POST", "/v1/auth/login", {
+      slug: t.slug,
+      body: { email: t.owner.email, password: PASSWORD },
+    });
+    expectProblem(blocked, 429, "too_many_requests");
+    expect(Number(blocked.headers.get("retry-after"))).toBeGreaterThan(0);
+  });
+
+  it("throttles repeated failures per client address", async () => {
+    const t = await createTenant();
+    const headers = { "cf-connecting-ip": "203.0.113.7" };
+    for (let i = 0; i < SIGN_IN_LIMITS.client.max; i++) {
+      await api("POST", "/v1/auth/login", {
+        slug: t.slug,
+        headers,
+        body: { email: `x${i}@example.com`, password: "nope nope" },
+      });
+    }
+    const blocked = await api("POST", "/v1/auth/login", {
+      slug: t.slug,
+      headers,
+      body: { email: t.owner.email, password: PASSWORD },
+    });
+    expectProblem(blocked, 429);
+    const elsewhere = await api("POST", "/v1/auth/login", {
+      slug: t.slug,
+      headers: { "cf-connecting-ip": "198.51.100.1" },
+      body: { email: t.owner.email, password: PASSWORD },
+    });
+    expect(elsewhere.status).toBe(200);
+  });
+});
+
+describe("refresh and logout", () => {
+  it("rotates the refresh token; reusing an old one revokes the session", async () => {
+    const t = await createTenant();
+    const first = await api("POST", "/v1/auth/refresh", {
+      slug: t.slug,
+      body: { refresh_token: t.owner.refresh },
+    });
+    expect(first.status).toBe(200);
+    expect(first.body.refresh_token).not.toBe(t.owner.refresh);
+    const second = await api("POST", "/v1/auth/refresh", {
+      slug: t.slug,
+      body: { refresh_token: first.body.refresh_token },
+    });
+    expect(second.status).toBe(200);
+
+    // The first token again: theft is assumed, the whole session ends.
+    expectProblem(
+      await api("POST", "/v1/auth/refresh", {
+        slug: t.slug,
+        body: { refresh_token: t.owner.refresh },
+      }),
+      401,
+    );
+    expectProblem(
+      await api("POST", "/v1/auth/refresh", {
+        slug: t.slug,
+        body: { refresh_token: second.body.refresh_token },
+      }),
+      401,
+    );
+    expectProblem(
+      await api("GET", "/v1/me", { slug: t.slug, token: second.body.access_token }),
+      401,
+    );
+    const [revoked] = await auditRows(t, "session.revoke");
+    expect(JSON.parse(revoked!.after)).toEqual({ reason: "refresh_token_reuse" });
+  });
+
+  it("a refresh token only works on its own tenant", async () => {
+    const t = await createTenant();
+    const other = await createTenant();
+    expectProblem(
+      await api("POST", "/v1/auth/refresh", {
+        slug: other.slug,
+        body: { refresh_token: t.owner.refresh },
+      }),
+      401,
+    );
+  });
+
+  it("logout revokes the session: its access and refresh tokens stop working", async () => {
+    const t = await createTenant();
+    const res = await api("POST", "/v1/auth/logout", { slug: t.slug, token: t.owner.token });
+    expect(res.status).toBe(204);
+    expectProblem(await api("GET", "/v1/me", { slug: t.slug, token: t.owner.token }), 401);
+    expectProblem(
+      await api("POST", "/v1/auth/refresh", {
+        slug: t.slug,
+        body: { refresh_token: t.owner.refresh },
+      }),
+      401,
+    );
+  });
+});
+
+describe("email verification", () => {
+  it("sign-up mails a verification link; the token verifies once", async () => {
+    const t = await createTenant();
+    const mail = await lastMail(t.owner.email);
+    expect(mail!.subject).toContain("Welcome");
+    expect(mail!.text).toContain(`http://${t.slug}.localhost:8787/verify-email?token=`);
+    const token = tokenFromMail(mail!.text);
+    expect(
+      (await api("POST", "/v1/auth/verify-email", { slug: t.slug, body: { token } })).status,
+    ).toBe(204);
+    const me = await api("GET", "/v1/me", { slug: t.slug, token: t.owner.token });
+    expect(me.body.user.email_verified).toBe(true);
+    expectProblem(
+      await api("POST", "/v1/auth/verify-email", { slug: t.slug, body: { token } }),
+      400,
+      "invalid_request",
+    );
+    expect((await auditRows(t, "user.verify_email")).length).toBe(1);
+  });
+});
+
+describe("password reset", () => {
+  it("always answers 202 and mails only members of this tenant", async () => {
+    const t = await createTenant();
+    const other = await createTenant();
+    for (const email of ["nobody@example.com", other.owner.email, t.owner.email]) {
+      const res = await api("POST", "/v1/auth/password-reset", { slug: t.slug, body: { email } });
+      expect(res.status).toBe(202);
+    }
+    expect(await lastMail("nobody@example.com")).toBeNull();
+    expect((await lastMail(other.owner.email))!.subject).not.toContain("Reset");
+    expect((await lastMail(t.owner.email))!.subject).toContain("Reset");
+  });
+
+  it("sets the password once, within the hour, and revokes every session of the user", async () => {
+    const t = await createTenant();
+    const second = await api("POST", "/v1/auth/login", {
+      slug: t.slug,
+      body: { email: t.owner.email, password: PASSWORD },
+    });
+    await api("POST", "/v1/auth/password-reset", { slug: t.slug, body: { email: t.owner.email } });
+    const token = tokenFromMail((await lastMail(t.owner.email))!.text);
+    const newPassword = "a brand new password";
+    expect(
+      (
+        await api("POST", "/v1/auth/password-reset/confirm", {
+          slug: t.slug,
+          body: { token, password: newPassword },
+        })
+      ).status,
+    ).toBe(204);
+    for (const access of [t.owner.token, second.body.access_token]) {
+      expectProblem(await api("GET", "/v1/me", { slug: t.slug, token: access }), 401);
+    }
+    expectProblem(
+      await api("POST", "/v1/auth/password-reset/confirm", {
+        slug: t.slug,
+        body: { token, password: "yet another password" },
+      }),
+      400,
+    );
+    expectProblem(
+      await api("POST", "/v1/auth/login", {
+        slug: t.slug,
+        body: { email: t.owner.email, password: PASSWORD },
+      }),
+      401,
+    );
+    expect(
+      (
+        await api("POST", "/v1/auth/login", {
+          slug: t.slug,
+          body: { email: t.owner.email, password: newPassword },
+        })
+      ).status,
+    ).toBe(200);
+    expect((await auditRows(t, "user.reset_password")).length).toBe(1);
+  });
+
+  it("an expired reset link is refused", async () => {
+    const t = await createTenant();
+    await api("POST", "/v1/auth/password-reset", { slug: t.slug, body: { email: t.owner.email } });
+    const token = tokenFromMail((await lastMail(t.owner.email))!.text);
+    await env.CONTROL_DB.prepare(
+      "UPDATE auth_tokens SET expires_at = ? WHERE kind = 'password_reset'",
+    )
+      .bind(Date.now() - 1)
+      .run();
+    expectProblem(
+      await api("POST", "/v1/auth/password-reset/confirm", {
+        slug: t.slug,
+        body: { token, password: "a brand new password" },
+      }),
+      400,
+    );
+  });
+
+  it("revokes the user's sessions in their other tenants too, and no one else's", async () => {
+    const t = await createTenant();
+    const member = await addMember(t, "member");
+    const other = await createTenant();
+    const sameUserElsewhere = await addMember(other, "viewer", member);
+    const bystander = await addMember(other, "viewer");
+    await api("POST", "/v1/auth/password-reset", { slug: t.slug, body: { email: member.email } });
+    const token = tokenFromMail((await lastMail(member.email))!.text);
+    await api("POST", "/v1/auth/password-reset/confirm", {
+      slug: t.slug,
+      body: { token, password: "a brand new password" },
+    });
+    expectProblem(
+      await api("GET", "/v1/me", { slug: t.slug, token: member.tokens.access_token }),
+      401,
+    );
+    expectProblem(
+      await api("GET", "/v1/me", {
+        slug: other.slug,
+        token: sameUserElsewhere.tokens.access_token,
+      }),
+      401,
+    );
+    expect(
+      (await api("GET", "/v1/me", { slug: other.slug, token: bystander.tokens.access_token }))
+        .status,
+    ).toBe(200);
+    const revoked = await tenantD1(other)
+      .prepare("SELECT revoked_reason FROM sessions WHERE user_id = ?")
+      .bind(member.userId)
+      .first();
+    expect(revoked).toEqual({ revoked_reason: "password_reset" });
+  });
+});
