@@ -42,7 +42,7 @@ export function newApp() {
   app.onError((err, c) => {
     const problem = toProblem(err);
     // Expected problems (4xx, planned 503s) are answers, not incidents; log only the unexpected.
-    if (!(err instanceof ProblemError)) {
+    if (problem.status >= 500 && !(err instanceof ProblemError)) {
       console.error(
         JSON.stringify({
           level: "error",

@@ -29,8 +29,12 @@ export interface AppEnv {
   };
 }
 
-/** What every tenant-scoped service verb receives. Nothing else carries a tenant id. */
+/**
+ * What every tenant-scoped service verb receives. Nothing else carries a tenant id; `env` is for
+ * platform services that also touch the control plane (identities, the sign-in index, mail).
+ */
 export interface ServiceContext {
+  env: Env;
   tenant: TenantRow;
   actor: Actor;
   db: TenantDb;

@@ -7,147 +7,16 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { PERMISSIONS, type Permission, ROLE_PERMISSIONS, ROLES } from "../src/rbac/permissions";
+import { addMember, api, createApiKey, expectProblem, setStatus, type TestTenant } from "./helpers";
 import {
-  addMember,
-  api,
-  createApiKey,
-  createTenant,
-  expectProblem,
-  markEmailVerified,
-  setStatus,
-  type TestTenant,
-} from "./helpers";
-
-type Resource = "member" | "invitation" | "apiKey" | "project" | "task";
-
-interface RouteCase {
-  method: string;
-  path: string;
-  /** null: any authenticated actor of the tenant may call it. */
-  permission: Permission | null;
-  body?: () => unknown;
-}
-
-const ROUTES: RouteCase[] = [
-  { method: "GET", path: "/v1/me", permission: null },
-  { method: "POST", path: "/v1/auth/logout", permission: null },
-  { method: "GET", path: "/v1/members", permission: "members:read" },
-  {
-    method: "PATCH",
-    path: "/v1/members/{member}",
-    permission: "members:manage",
-    body: () => ({ role: "viewer" }),
-  },
-  { method: "DELETE", path: "/v1/members/{member}", permission: "members:manage" },
-  {
-    method: "POST",
-    path: "/v1/invitations",
-    permission: "invitations:manage",
-    body: () => ({ email: `new-${crypto.randomUUID()}@example.com`, role: "viewer" }),
-  },
-  { method: "GET", path: "/v1/invitations", permission: "invitations:read" },
-  { method: "DELETE", path: "/v1/invitations/{invitation}", permission: "invitations:manage" },
-  {
-    method: "POST",
-    path: "/v1/api-keys",
-    permission: "api_keys:manage",
-    body: () => ({ name: "k", permissions: ["projects:read"] }),
-  },
-  { method: "GET", path: "/v1/api-keys", permission: "api_keys:read" },
-  { method: "DELETE", path: "/v1/api-keys/{apiKey}", permission: "api_keys:manage" },
-  { method: "GET", path: "/v1/audit-log", permission: "audit:read" },
-  { method: "GET", path: "/v1/projects", permission: "projects:read" },
-  {
-    method: "POST",
-    path: "/v1/projects",
-    permission: "projects:write",
-    body: () => ({ name: "p" }),
-  },
-  { method: "GET", path: "/v1/projects/{project}", permission: "projects:read" },
-  {
-    method: "PATCH",
-    path: "/v1/projects/{project}",
-    permission: "projects:write",
-    body: () => ({ name: "q" }),
-  },
-  { method: "DELETE", path: "/v1/projects/{project}", permission: "projects:write" },
-  { method: "GET", path: "/v1/projects/{project}/tasks", permission: "projects:read" },
-  {
-    method: "POST",
-    path: "/v1/projects/{project}/tasks",
-    permission: "projects:write",
-    body: () => ({ title: "t" }),
-  },
-  { method: "GET", path: "/v1/projects/{project}/tasks/{task}", permission: "projects:read" },
-  {
-    method: "PATCH",
-    path: "/v1/projects/{project}/tasks/{task}",
-    permission: "projects:write",
-    body: () => ({ title: "u" }),
-  },
-  { method: "DELETE", path: "/v1/projects/{project}/tasks/{task}", permission: "projects:write" },
-];
-
-/** Tenant routes that take no credential (they prove identity otherwise); tenant checks only. */
-const PUBLIC_TENANT_ROUTES = [
-  { method: "POST", path: "/v1/auth/login", body: { email: "a@b.example", password: "x" } },
-  { method: "POST", path: "/v1/auth/refresh", body: { refresh_token: "ses_x.y" } },
-  { method: "POST", path: "/v1/auth/verify-email", body: { token: "x" } },
-  { method: "POST", path: "/v1/auth/password-reset", body: { email: "a@b.example" } },
-  {
-    method: "POST",
-    path: "/v1/auth/password-reset/confirm",
-    body: { token: "x", password: "long enough password" },
-  },
-  {
-    method: "POST",
-    path: "/v1/invitations/accept",
-    body: { token: "x", password: "long enough password" },
-  },
-];
-const APEX_ROUTES = [
-  { method: "POST", path: "/v1/signup", body: {} },
-  { method: "GET", path: "/v1/slugs/{slug}" },
-];
-const SYSTEM_ROUTES = [{ method: "GET", path: "/healthz" }];
-
-type Fixture = TestTenant & { ids: Record<Resource, string> };
-
-async function fixture(): Promise<Fixture> {
-  const t = await createTenant();
-  await markEmailVerified(t.owner.id);
-  const member = await addMember(t, "viewer");
-  const invitation = await api("POST", "/v1/invitations", {
-    slug: t.slug,
-    token: t.owner.token,
-    body: { email: `invitee-${t.slug}@example.com`, role: "member" },
-  });
-  const key = await createApiKey(t, ["projects:read"]);
-  const project = await api("POST", "/v1/projects", {
-    slug: t.slug,
-    token: t.owner.token,
-    body: { name: "P" },
-  });
-  const task = await api("POST", `/v1/projects/${project.body.id}/tasks`, {
-    slug: t.slug,
-    token: t.owner.token,
-    body: { title: "T" },
-  });
-  return {
-    ...t,
-    ids: {
-      member: member.memberId,
-      invitation: invitation.body.id,
-      apiKey: key.id,
-      project: project.body.id,
-      task: task.body.id,
-    },
-  };
-}
-
-function fill(path: string, ids: Record<Resource, string>): string {
-  return path.replace(/\{(\w+)\}/g, (_, name: Resource) => ids[name]);
-}
+  APEX_ROUTES,
+  createFixture,
+  type Fixture,
+  fill,
+  PUBLIC_TENANT_ROUTES,
+  ROUTES,
+  SYSTEM_ROUTES,
+} from "./routes";
 
 let a: Fixture;
 let b: Fixture;
@@ -158,7 +27,7 @@ const keysLacking = new Map<Permission, string>();
 const roleTokens = new Map<string, string>();
 
 beforeAll(async () => {
-  [a, b, suspended] = [await fixture(), await fixture(), await fixture()];
+  [a, b, suspended] = [await createFixture(), await createFixture(), await createFixture()];
   for (const p of PERMISSIONS) {
     keysLacking.set(
       p,

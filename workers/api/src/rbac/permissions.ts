@@ -1,6 +1,6 @@
 /**
  * The permission matrix: one place in code. The README table is generated from it
- * (`npm run docs:permissions`), and a test keeps the two equal.
+ * (`npm run docs:permissions`), and `npm run docs:check` (part of verify) keeps the two equal.
  */
 export const PERMISSIONS = [
   "projects:read",

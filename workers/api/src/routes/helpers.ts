@@ -18,6 +18,7 @@ export function guard(permission?: Permission) {
 export function serviceContext(c: Context<AppEnv>): ServiceContext {
   const tenant = c.get("tenant");
   return {
+    env: c.env,
     tenant,
     actor: c.get("actor"),
     db: tenantDb(c.env, tenant),
@@ -46,6 +47,9 @@ const problem = (description: string) => ({
   description,
   content: { "application/problem+json": { schema: ProblemSchema } },
 });
+
+export const conflictError = problem("Conflict with the current state");
+export const unavailableError = problem("Temporarily unavailable; retry after Retry-After");
 
 /** Error responses every authenticated tenant route can give. */
 export const tenantErrors = {

@@ -13,6 +13,7 @@ import {
 import { memberView } from "../services/members";
 import { EmailSchema } from "../services/signup";
 import {
+  conflictError,
   guard,
   IdParamSchema,
   jsonBody,
@@ -47,15 +48,12 @@ export const invitationRoutes = newRouter()
       request: { body: jsonBody(z.strictObject({ email: EmailSchema, role: z.enum(ROLES) })) },
       responses: {
         201: jsonResponse(InvitationSchema, "Invited; the link is mailed"),
-        409: tenantErrors[400],
+        409: conflictError,
         ...tenantErrors,
       },
     }),
     async (c) =>
-      c.json(
-        invitationView(await createInvitation(serviceContext(c), c.env, c.req.valid("json"))),
-        201,
-      ),
+      c.json(invitationView(await createInvitation(serviceContext(c), c.req.valid("json"))), 201),
   )
   .openapi(
     createRoute({
@@ -83,7 +81,7 @@ export const invitationRoutes = newRouter()
       security,
       middleware: guard("invitations:manage"),
       request: { params: IdParamSchema },
-      responses: { 204: { description: "Revoked" }, 409: tenantErrors[400], ...tenantErrors },
+      responses: { 204: { description: "Revoked" }, 409: conflictError, ...tenantErrors },
     }),
     async (c) => {
       await revokeInvitation(serviceContext(c), c.req.valid("param").id);
@@ -122,7 +120,7 @@ export const invitationRoutes = newRouter()
           }),
           "Joined",
         ),
-        409: tenantErrors[400],
+        409: conflictError,
         ...tenantErrors,
       },
     }),

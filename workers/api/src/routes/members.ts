@@ -4,6 +4,7 @@ import { PageQuerySchema, pageSchema } from "../lib/pagination";
 import { ROLES } from "../rbac/permissions";
 import { listMembers, memberView, removeMember, updateMemberRole } from "../services/members";
 import {
+  conflictError,
   guard,
   IdParamSchema,
   jsonBody,
@@ -53,7 +54,7 @@ export const memberRoutes = newRouter()
       request: { params: IdParamSchema, body: jsonBody(z.strictObject({ role: z.enum(ROLES) })) },
       responses: {
         200: jsonResponse(MemberSchema, "Updated"),
-        409: tenantErrors[400],
+        409: conflictError,
         ...tenantErrors,
       },
     }),
@@ -74,7 +75,7 @@ export const memberRoutes = newRouter()
       security,
       middleware: guard("members:manage"),
       request: { params: IdParamSchema },
-      responses: { 204: { description: "Removed" }, 409: tenantErrors[400], ...tenantErrors },
+      responses: { 204: { description: "Removed" }, 409: conflictError, ...tenantErrors },
     }),
     async (c) => {
       await removeMember(serviceContext(c), c.req.valid("param").id);

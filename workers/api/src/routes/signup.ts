@@ -2,7 +2,14 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { newRouter } from "../app";
 import { apexOnly } from "../middleware/tenant";
 import { checkSlug, SignupInputSchema, signUp } from "../services/signup";
-import { jsonBody, jsonResponse, requestMeta, tenantErrors } from "./helpers";
+import {
+  conflictError,
+  jsonBody,
+  jsonResponse,
+  requestMeta,
+  tenantErrors,
+  unavailableError,
+} from "./helpers";
 
 const SignupResponseSchema = z
   .object({
@@ -27,8 +34,8 @@ export const signupRoutes = newRouter()
       responses: {
         201: jsonResponse(SignupResponseSchema, "Tenant created and active"),
         400: tenantErrors[400],
-        409: tenantErrors[400],
-        503: tenantErrors[400],
+        409: conflictError,
+        503: unavailableError,
       },
     }),
     async (c) => {

@@ -26,11 +26,21 @@ export function apiKeyView(k: ApiKeyRow) {
   };
 }
 
-/** Creates a key whose permissions are a subset of the creator's. The key is returned once. */
+/**
+ * Creates a key whose permissions are a subset of the creating member's. Keys belong to a member
+ * (they stop working when the member leaves and shrink with the member's role), so a key cannot
+ * mint other keys. The key is returned once.
+ */
 export async function createApiKey(
   ctx: ServiceContext,
   input: { name: string; permissions: Permission[]; expires_at?: string | undefined },
 ) {
+  if (ctx.actor.type !== "user") {
+    throw new ForbiddenError(
+      "API keys are created by members, not by other API keys.",
+      "api_key_cannot_create_keys",
+    );
+  }
   const permissions = [...new Set(input.permissions)];
   if (!isSubset(permissions, ctx.actor.permissions)) {
     throw new ForbiddenError(

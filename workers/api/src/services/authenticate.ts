@@ -42,7 +42,7 @@ async function authenticateAccessToken(
     .d1.prepare(
       `SELECT m.id AS member_id, m.role, m.email, s.revoked_at, s.expires_at
        FROM sessions s JOIN members m ON m.user_id = s.user_id
-       WHERE s.id = ? AND s.user_id = ? AND s.tenant_id = ?`,
+       WHERE s.id = ?1 AND s.user_id = ?2 AND s.tenant_id = ?3 AND m.tenant_id = ?3`,
     )
     .bind(claims.sid, claims.sub, tenant.id)
     .first<{
@@ -74,8 +74,10 @@ async function authenticateApiKey(
   const db = tenantDb(env, tenant);
   const row = await db.d1
     .prepare(
-      `SELECT id, permissions, created_by, expires_at, revoked_at, last_used_at
-       FROM api_keys WHERE key_hash = ? AND tenant_id = ?`,
+      `SELECT k.id, k.permissions, k.created_by, k.expires_at, k.revoked_at, k.last_used_at,
+              m.role AS creator_role
+       FROM api_keys k LEFT JOIN members m ON m.user_id = k.created_by AND m.tenant_id = k.tenant_id
+       WHERE k.key_hash = ?1 AND k.tenant_id = ?2`,
     )
     .bind(await sha256Hex(key), tenant.id)
     .first<{
@@ -85,10 +87,16 @@ async function authenticateApiKey(
       expires_at: number | null;
       revoked_at: number | null;
       last_used_at: number | null;
+      creator_role: string | null;
     }>();
   const now = Date.now();
-  if (!row || row.revoked_at !== null || (row.expires_at !== null && row.expires_at <= now))
+  if (!row || row.revoked_at !== null || (row.expires_at !== null && row.expires_at <= now)) {
     return null;
+  }
+  // A key never outranks the member who created it: a removed creator's keys stop working, and
+  // a demoted creator's keys lose what the new role lacks.
+  if (!row.creator_role || !isRole(row.creator_role)) return null;
+  const creatorPermissions = ROLE_PERMISSIONS[row.creator_role];
   if (row.last_used_at === null || now - row.last_used_at > LAST_USED_RESOLUTION_MS) {
     opts.waitUntil(
       db.d1.prepare("UPDATE api_keys SET last_used_at = ? WHERE id = ?").bind(now, row.id).run(),
@@ -100,6 +108,6 @@ async function authenticateApiKey(
     type: "api_key",
     id: row.id,
     createdBy: row.created_by,
-    permissions: new Set<Permission>(permissions.data),
+    permissions: new Set<Permission>(permissions.data.filter((p) => creatorPermissions.has(p))),
   };
 }

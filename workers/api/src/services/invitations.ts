@@ -48,13 +48,9 @@ export function invitationView(i: InvitationRow) {
 }
 
 /** Invites an email with a role no higher than the inviter's; the link is mailed, never returned. */
-export async function createInvitation(
-  ctx: ServiceContext,
-  env: Env,
-  input: { email: string; role: Role },
-) {
+export async function createInvitation(ctx: ServiceContext, input: { email: string; role: Role }) {
   if (ctx.actor.type === "user") {
-    const inviter = await controlDb(env)
+    const inviter = await controlDb(ctx.env)
       .select({ v: users.emailVerifiedAt })
       .from(users)
       .where(eq(users.id, ctx.actor.id))
@@ -118,8 +114,8 @@ export async function createInvitation(
       after: invitationView(row),
     }),
   ]);
-  const link = `${tenantUrl(config(env), ctx.tenant.slug)}/accept-invitation?token=${encodeURIComponent(token)}`;
-  await mailer(env).send({
+  const link = `${tenantUrl(config(ctx.env), ctx.tenant.slug)}/accept-invitation?token=${encodeURIComponent(token)}`;
+  await mailer(ctx.env).send({
     to: input.email,
     tenantId: ctx.tenant.id,
     subject: `You're invited to ${ctx.tenant.name} on Tenantry`,
@@ -199,6 +195,9 @@ export async function acceptInvitation(
       updatedAt: now,
     };
     await controlDb(env).insert(users).values(user).onConflictDoNothing();
+    // A concurrent acceptance may have created the identity first: use the stored one.
+    user =
+      (await controlDb(env).select().from(users).where(eq(users.email, inv.email)).get()) ?? user;
   }
   const already = await db.orm
     .select({ id: members.id })

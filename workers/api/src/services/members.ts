@@ -1,4 +1,4 @@
-import { members, sessions } from "@tenantry/schema/tenant";
+import { apiKeys, members, sessions } from "@tenantry/schema/tenant";
 import { and, count, desc, eq, isNull, lt } from "drizzle-orm";
 import type { ServiceContext } from "../context";
 import { ConflictError, ForbiddenError, NotFoundError } from "../errors";
@@ -80,22 +80,33 @@ export async function updateMemberRole(ctx: ServiceContext, id: string, role: Ro
   return updated;
 }
 
-/** Removes the member, ends their sessions here, and drops them from the sign-in index. */
+/**
+ * Removes the member, ends their sessions, revokes the API keys they created, and drops them
+ * from the sign-in index.
+ */
 export async function removeMember(ctx: ServiceContext, id: string) {
   const target = await getMember(ctx, id);
   assertCanManage(ctx, target);
   await assertNotLastOwner(ctx, target);
+  const now = Date.now();
   await ctx.db.orm.batch([
     ctx.db.orm.delete(members).where(eq(members.id, id)),
     ctx.db.orm
       .update(sessions)
-      .set({ revokedAt: Date.now(), revokedReason: "member_removed" })
+      .set({ revokedAt: now, revokedReason: "member_removed" })
       .where(and(eq(sessions.userId, target.userId), isNull(sessions.revokedAt))),
+    ctx.db.orm
+      .update(apiKeys)
+      .set({ revokedAt: now })
+      .where(and(eq(apiKeys.createdBy, target.userId), isNull(apiKeys.revokedAt))),
     auditEntry(ctx, {
       action: "member.remove",
       target: { type: "member", id },
       before: memberView(target),
     }),
   ]);
+  await ctx.env.CONTROL_DB.prepare("DELETE FROM user_tenants WHERE user_id = ? AND tenant_id = ?")
+    .bind(target.userId, ctx.tenant.id)
+    .run();
   return target;
 }

@@ -33,33 +33,26 @@ export class CapacityExhaustedError extends ServiceUnavailableError {
 }
 
 /**
- * Assigns a free database to the tenant, or returns the one it already holds (so the step can be
- * retried). `fresh` tells the caller the database may hold a released tenant's leftovers.
+ * Assigns a free database bound to this worker to the tenant, or returns the one it already
+ * holds (so the step can be retried).
  */
-export async function claimDatabase(
-  env: Env,
-  tenantId: string,
-): Promise<{ binding: string; fresh: boolean }> {
+export async function claimDatabase(env: Env, tenantId: string): Promise<string> {
   await mirrorPool(env);
   const held = await env.CONTROL_DB.prepare(
     "SELECT binding FROM tenant_databases WHERE tenant_id = ?",
   )
     .bind(tenantId)
     .first<{ binding: string }>();
-  if (held) return { binding: held.binding, fresh: false };
+  if (held) return held.binding;
   const claimed = await env.CONTROL_DB.prepare(
     `UPDATE tenant_databases SET tenant_id = ?1, assigned_at = ?2
-     WHERE binding = (SELECT binding FROM tenant_databases WHERE tenant_id IS NULL ORDER BY binding LIMIT 1)
+     WHERE binding = (SELECT binding FROM tenant_databases
+                     WHERE tenant_id IS NULL AND binding IN (SELECT value FROM json_each(?3))
+                     ORDER BY binding LIMIT 1)
      RETURNING binding`,
   )
-    .bind(tenantId, Date.now())
+    .bind(tenantId, Date.now(), JSON.stringify(poolBindings(env)))
     .first<{ binding: string }>();
   if (!claimed) throw new CapacityExhaustedError();
-  return { binding: claimed.binding, fresh: true };
-}
-
-export function releaseDatabaseQuery(env: Env, tenantId: string): D1PreparedStatement {
-  return env.CONTROL_DB.prepare(
-    "UPDATE tenant_databases SET tenant_id = NULL, assigned_at = NULL WHERE tenant_id = ?",
-  ).bind(tenantId);
+  return claimed.binding;
 }

@@ -6,7 +6,7 @@ import { applyTenantMigrations, resetDatabase } from "../db/tenant-migrations";
 import type { Env } from "../env";
 import { ConflictError, ProblemError, ServiceUnavailableError } from "../errors";
 import { auditEntry } from "../lib/audit";
-import { claimDatabase, releaseDatabaseQuery } from "./pool";
+import { claimDatabase } from "./pool";
 import type { TenantRow } from "./registry";
 
 /**
@@ -106,9 +106,11 @@ async function registryStep(env: Env, input: RegistryInput): Promise<void> {
 }
 
 async function databaseStep(env: Env, tenant: TenantRow): Promise<void> {
-  const { binding, fresh } = await claimDatabase(env, tenant.id);
+  const binding = await claimDatabase(env, tenant.id);
   const db = tenantDb(env, { id: tenant.id, databaseBinding: binding });
-  if (fresh) await resetDatabase(db.d1);
+  // Nothing of this tenant is in the database before this step completes, so a wipe is always
+  // safe, and it also clears a half-finished earlier attempt or a released tenant's leftovers.
+  await resetDatabase(db.d1);
   const { version } = await applyTenantMigrations(db.d1);
   await markStep(env, ", database_binding = ?, schema_version = ?")
     .bind("database", Date.now(), binding, version, tenant.id)
@@ -237,14 +239,27 @@ export async function runProvisioning(
  */
 export async function rollbackProvisioning(env: Env, tenantId: string): Promise<void> {
   const db = env.CONTROL_DB;
+  // Every statement is guarded: a tenant that became active meanwhile (a racing sweep or retry
+  // finished it) is never taken apart.
+  const stillProvisioning =
+    "EXISTS (SELECT 1 FROM tenants WHERE id = ?1 AND status = 'provisioning')";
   await db.batch([
-    releaseDatabaseQuery(env, tenantId),
-    db.prepare("DELETE FROM user_tenants WHERE tenant_id = ?").bind(tenantId),
-    db.prepare("DELETE FROM auth_tokens WHERE tenant_id = ?").bind(tenantId),
+    db
+      .prepare(
+        `UPDATE tenant_databases SET tenant_id = NULL, assigned_at = NULL WHERE tenant_id = ?1 AND ${stillProvisioning}`,
+      )
+      .bind(tenantId),
+    db
+      .prepare(`DELETE FROM user_tenants WHERE tenant_id = ?1 AND ${stillProvisioning}`)
+      .bind(tenantId),
+    db
+      .prepare(`DELETE FROM auth_tokens WHERE tenant_id = ?1 AND ${stillProvisioning}`)
+      .bind(tenantId),
     // The owner was created by this sign-up when both rows carry the same creation time.
     db
       .prepare(
-        `DELETE FROM users WHERE id IN (SELECT owner_user_id FROM tenants WHERE id = ?1 AND created_at = users.created_at)
+        `DELETE FROM users WHERE id IN (SELECT owner_user_id FROM tenants
+           WHERE id = ?1 AND status = 'provisioning' AND created_at = users.created_at)
        AND NOT EXISTS (SELECT 1 FROM user_tenants WHERE user_id = users.id)`,
       )
       .bind(tenantId),
