@@ -1,0 +1,153 @@
+import { describe, expect, it } from "vitest";
+import {
+  addMember,
+  api,
+  auditRows,
+  createApiKey,
+  createTenant,
+  expectProblem,
+  tenantD1,
+} from "./helpers";
+
+describe("API keys", () => {
+  it("are shown once, stored only as a hash, and authenticate like users", async () => {
+    const t = await createTenant();
+    const res = await api("POST", "/v1/api-keys", {
+      slug: t.slug,
+      token: t.owner.token,
+      body: { name: "ci", permissions: ["projects:read", "projects:write"] },
+    });
+    expect(res.status).toBe(201);
+    expect(res.body.key).toMatch(/^tnry_[\w-]{43}$/);
+    expect(res.body).toMatchObject({
+      name: "ci",
+      permissions: ["projects:read", "projects:write"],
+      last_used_at: null,
+    });
+    const row = await tenantD1(t)
+      .prepare("SELECT * FROM api_keys WHERE id = ?")
+      .bind(res.body.id)
+      .first<Record<string, string>>();
+    expect(Object.values(row!)).not.toContain(res.body.key);
+    expect(row!.key_hash).toMatch(/^[0-9a-f]{64}$/);
+    const list = await api("GET", "/v1/api-keys", { slug: t.slug, token: t.owner.token });
+    expect(JSON.stringify(list.body)).not.toContain(res.body.key);
+    expect(JSON.stringify(await auditRows(t, "api_key.create"))).not.toContain(res.body.key);
+
+    const created = await api("POST", "/v1/projects", {
+      slug: t.slug,
+      token: res.body.key,
+      body: { name: "via key" },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.created_by).toBe(res.body.id);
+    const me = await api("GET", "/v1/me", { slug: t.slug, token: res.body.key });
+    expect(me.body).toMatchObject({
+      api_key: { id: res.body.id },
+      user: null,
+      permissions: ["projects:read", "projects:write"],
+    });
+    expectProblem(await api("GET", "/v1/members", { slug: t.slug, token: res.body.key }), 403);
+  });
+
+  it("record their last use", async () => {
+    const t = await createTenant();
+    const key = await createApiKey(t, ["projects:read"]);
+    await api("GET", "/v1/projects", { slug: t.slug, token: key.key });
+    // Recorded off the request path (waitUntil); poll briefly.
+    let lastUsed: unknown = null;
+    for (let i = 0; i < 50 && !lastUsed; i++) {
+      const row = await tenantD1(t)
+        .prepare("SELECT last_used_at FROM api_keys WHERE id = ?")
+        .bind(key.id)
+        .first<{ last_used_at: number | null }>();
+      lastUsed = row?.last_used_at;
+      if (!lastUsed) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(lastUsed).toEqual(expect.any(Number));
+  });
+
+  it("cannot carry permissions the creator lacks (escalation)", async () => {
+    const t = await createTenant();
+    const admin = await addMember(t, "admin");
+    const res = await api("POST", "/v1/api-keys", {
+      slug: t.slug,
+      token: admin.tokens.access_token,
+      body: { name: "escalate", permissions: ["projects:read", "billing:manage"] },
+    });
+    expectProblem(res, 403, "permission_escalation");
+    expect(res.body.missing).toEqual(["billing:manage"]);
+    expect((await auditRows(t, "api_key.create")).length).toBe(0);
+  });
+
+  it("cannot mint other keys, even with api_keys:manage", async () => {
+    const t = await createTenant();
+    const key = await createApiKey(t, ["api_keys:manage", "api_keys:read", "projects:read"]);
+    const res = await api("POST", "/v1/api-keys", {
+      slug: t.slug,
+      token: key.key,
+      body: { name: "child", permissions: ["projects:read"] },
+    });
+    expectProblem(res, 403, "api_key_cannot_create_keys");
+  });
+
+  it("never outrank their creator: a demoted creator's key loses what the new role lacks", async () => {
+    const t = await createTenant();
+    const admin = await addMember(t, "admin");
+    const key = await createApiKey(
+      t,
+      ["projects:write", "projects:read", "audit:read"],
+      admin.tokens.access_token,
+    );
+    expect((await api("GET", "/v1/audit-log", { slug: t.slug, token: key.key })).status).toBe(200);
+    await api("PATCH", `/v1/members/${admin.memberId}`, {
+      slug: t.slug,
+      token: t.owner.token,
+      body: { role: "viewer" },
+    });
+    expectProblem(await api("GET", "/v1/audit-log", { slug: t.slug, token: key.key }), 403);
+    expectProblem(
+      await api("POST", "/v1/projects", { slug: t.slug, token: key.key, body: { name: "x" } }),
+      403,
+    );
+    expect((await api("GET", "/v1/projects", { slug: t.slug, token: key.key })).status).toBe(200);
+  });
+
+  it("a revoked key is refused at once; revoking is audited", async () => {
+    const t = await createTenant();
+    const key = await createApiKey(t, ["projects:read"]);
+    expect((await api("GET", "/v1/projects", { slug: t.slug, token: key.key })).status).toBe(200);
+    expect(
+      (await api("DELETE", `/v1/api-keys/${key.id}`, { slug: t.slug, token: t.owner.token }))
+        .status,
+    ).toBe(204);
+    expectProblem(await api("GET", "/v1/projects", { slug: t.slug, token: key.key }), 401);
+    expect((await auditRows(t, "api_key.revoke"))[0]).toMatchObject({ target_id: key.id });
+  });
+
+  it("an expired key is refused; an expiry in the past is a 400", async () => {
+    const t = await createTenant();
+    const soon = new Date(Date.now() + 60_000).toISOString();
+    const res = await api("POST", "/v1/api-keys", {
+      slug: t.slug,
+      token: t.owner.token,
+      body: { name: "short", permissions: ["projects:read"], expires_at: soon },
+    });
+    expect(res.status).toBe(201);
+    expect(res.body.expires_at).toBe(soon);
+    expect((await api("GET", "/v1/projects", { slug: t.slug, token: res.body.key })).status).toBe(
+      200,
+    );
+    await tenantD1(t)
+      .prepare("UPDATE api_keys SET expires_at = ? WHERE id = ?")
+      .bind(Date.now() - 1, res.body.id)
+      .run();
+    expectProblem(await api("GET", "/v1/projects", { slug: t.slug, token: res.body.key }), 401);
+    const past = await api("POST", "/v1/api-keys", {
+      slug: t.slug,
+      token: t.owner.token,
+      body: { name: "past", permissions: ["projects:read"], expires_at: "2020-01-01T00:00:00Z" },
+    });
+    expectProblem(past, 400, "invalid_request");
+  });
+});

@@ -1,0 +1,159 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { INVITATION_TTL_MS } from "../src/services/invitations";
+import {
+  addMember,
+  api,
+  auditRows,
+  createTenant,
+  expectProblem,
+  lastMail,
+  markEmailVerified,
+  PASSWORD,
+  type TestTenant,
+  tenantD1,
+  tokenFromMail,
+} from "./helpers";
+
+async function verifiedTenant() {
+  const t = await createTenant();
+  await markEmailVerified(t.owner.id);
+  return t;
+}
+
+async function invite(t: TestTenant, email: string, role = "member", token = t.owner.token) {
+  const res = await api("POST", "/v1/invitations", { slug: t.slug, token, body: { email, role } });
+  return { res, token: res.status === 201 ? tokenFromMail((await lastMail(email))!.text) : "" };
+}
+
+const accept = (t: TestTenant, body: Record<string, unknown>) =>
+  api("POST", "/v1/invitations/accept", { slug: t.slug, body });
+
+describe("inviting", () => {
+  it("waits until the inviter's email is verified", async () => {
+    const t = await createTenant();
+    expectProblem((await invite(t, "new@example.com")).res, 403, "email_unverified");
+  });
+
+  it("mails a link, returns the invitation without its token, and audits it", async () => {
+    const t = await verifiedTenant();
+    const { res } = await invite(t, "New.Person@Example.com", "viewer");
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({
+      email: "new.person@example.com",
+      role: "viewer",
+      status: "pending",
+    });
+    expect(JSON.stringify(res.body)).not.toMatch(/token/);
+    const mail = await lastMail("new.person@example.com");
+    expect(mail!.text).toContain(`http://${t.slug}.localhost:8787/accept-invitation?token=`);
+    expect((await auditRows(t, "invitation.create"))[0]!.after).not.toMatch(/token|hash/);
+    const list = await api("GET", "/v1/invitations", { slug: t.slug, token: t.owner.token });
+    expect(list.body.data.map((i: { id: string }) => i.id)).toContain(res.body.id);
+  });
+
+  it("refuses a role higher than the inviter's", async () => {
+    const t = await verifiedTenant();
+    const admin = await addMember(t, "admin");
+    expectProblem(
+      (await invite(t, "x@example.com", "owner", admin.tokens.access_token)).res,
+      403,
+      "forbidden",
+    );
+    expect((await invite(t, "y@example.com", "member", admin.tokens.access_token)).res.status).toBe(
+      201,
+    );
+  });
+
+  it("refuses existing members and duplicate pending invitations", async () => {
+    const t = await verifiedTenant();
+    expectProblem((await invite(t, t.owner.email)).res, 409, "already_member");
+    await invite(t, "twice@example.com");
+    expectProblem((await invite(t, "twice@example.com")).res, 409, "invitation_pending");
+  });
+});
+
+describe("accepting", () => {
+  it("creates the identity and membership, signs the new member in, and is single use", async () => {
+    const t = await verifiedTenant();
+    const { token } = await invite(t, "joiner@example.com", "member");
+    const res = await accept(t, { token, password: "joiner password 1" });
+    expect(res.status).toBe(201);
+    expect(res.body.member).toMatchObject({ email: "joiner@example.com", role: "member" });
+    const me = await api("GET", "/v1/me", { slug: t.slug, token: res.body.access_token });
+    expect(me.body).toMatchObject({
+      role: "member",
+      user: { email: "joiner@example.com", email_verified: true },
+    });
+    expectProblem(
+      await accept(t, { token, password: "joiner password 1" }),
+      400,
+      "invalid_request",
+    );
+    expect((await auditRows(t, "invitation.accept")).length).toBe(1);
+    expect((await auditRows(t, "member.join")).length).toBe(2);
+  });
+
+  it("binds to the invited email: an existing identity must prove itself with its password", async () => {
+    const t = await verifiedTenant();
+    const other = await createTenant();
+    const { token } = await invite(t, other.owner.email, "viewer");
+    expectProblem(
+      await accept(t, { token, password: "someone else's guess" }),
+      401,
+      "unauthorized",
+    );
+    expectProblem(await accept(t, { token }), 400);
+    const ok = await accept(t, { token, password: PASSWORD });
+    expect(ok.status).toBe(201);
+    expect(ok.body.member.user_id).toBe(other.owner.id);
+  });
+
+  it("cannot be redirected to another email", async () => {
+    const t = await verifiedTenant();
+    const { token } = await invite(t, "invited@example.com");
+    expectProblem(
+      await accept(t, { token, password: "attacker password", email: "attacker@example.com" }),
+      400,
+    );
+    const users = await env.CONTROL_DB.prepare(
+      "SELECT count(*) AS n FROM users WHERE email = 'attacker@example.com'",
+    ).first();
+    expect(users).toEqual({ n: 0 });
+  });
+
+  it("refuses expired, revoked and foreign-tenant tokens", async () => {
+    const t = await verifiedTenant();
+    const expired = await invite(t, "late@example.com");
+    await tenantD1(t)
+      .prepare("UPDATE invitations SET expires_at = ? WHERE email = 'late@example.com'")
+      .bind(Date.now() - 1)
+      .run();
+    expectProblem(await accept(t, { token: expired.token, password: "late password 1" }), 400);
+
+    const revoked = await invite(t, "revoked@example.com");
+    expect(
+      (
+        await api("DELETE", `/v1/invitations/${revoked.res.body.id}`, {
+          slug: t.slug,
+          token: t.owner.token,
+        })
+      ).status,
+    ).toBe(204);
+    expectProblem(await accept(t, { token: revoked.token, password: "revoked password" }), 400);
+    expect((await auditRows(t, "invitation.revoke")).length).toBe(1);
+
+    const other = await verifiedTenant();
+    const foreign = await invite(other, "elsewhere@example.com");
+    expectProblem(await accept(t, { token: foreign.token, password: "elsewhere password" }), 400);
+  });
+
+  it("expires after 7 days", async () => {
+    const t = await verifiedTenant();
+    const { res } = await invite(t, "week@example.com");
+    expect(Date.parse(res.body.expires_at) - Date.parse(res.body.created_at)).toBe(
+      INVITATION_TTL_MS,
+    );
+    expect(INVITATION_TTL_MS).toBe(7 * 24 * 3600_000);
+  });
+});

@@ -1,0 +1,144 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import {
+  addMember,
+  api,
+  auditRows,
+  createApiKey,
+  createTenant,
+  expectProblem,
+  tenantD1,
+} from "./helpers";
+
+describe("members", () => {
+  it("lists members newest first with cursor pagination", async () => {
+    const t = await createTenant();
+    for (let i = 0; i < 3; i++) await addMember(t, "member");
+    const first = await api("GET", "/v1/members?limit=2", { slug: t.slug, token: t.owner.token });
+    expect(first.status).toBe(200);
+    expect(first.body.data).toHaveLength(2);
+    expect(first.body.next_cursor).toBe(first.body.data[1].id);
+    const second = await api("GET", `/v1/members?limit=2&cursor=${first.body.next_cursor}`, {
+      slug: t.slug,
+      token: t.owner.token,
+    });
+    expect(second.body.data).toHaveLength(2);
+    expect(second.body.next_cursor).toBeNull();
+    const all = [...first.body.data, ...second.body.data].map((m: { id: string }) => m.id);
+    expect(all).toEqual([...all].sort().reverse());
+    expect(second.body.data.at(-1)).toMatchObject({ role: "owner", email: t.owner.email });
+  });
+
+  it("changes a role, effective on the member's next request, with an audit entry", async () => {
+    const t = await createTenant();
+    const m = await addMember(t, "viewer");
+    expectProblem(
+      await api("POST", "/v1/projects", {
+        slug: t.slug,
+        token: m.tokens.access_token,
+        body: { name: "x" },
+      }),
+      403,
+    );
+    const res = await api("PATCH", `/v1/members/${m.memberId}`, {
+      slug: t.slug,
+      token: t.owner.token,
+      body: { role: "member" },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.role).toBe("member");
+    expect(
+      (
+        await api("POST", "/v1/projects", {
+          slug: t.slug,
+          token: m.tokens.access_token,
+          body: { name: "x" },
+        })
+      ).status,
+    ).toBe(201);
+    const [entry] = await auditRows(t, "member.update");
+    expect(entry).toMatchObject({
+      actor_id: t.owner.id,
+      target_id: m.memberId,
+      request_id: res.headers.get("x-request-id"),
+    });
+    expect(JSON.parse(entry!.before).role).toBe("viewer");
+    expect(JSON.parse(entry!.after).role).toBe("member");
+  });
+
+  it("the last owner cannot be demoted or removed; with two owners one can go", async () => {
+    const t = await createTenant();
+    const [owner] = (await api("GET", "/v1/members", { slug: t.slug, token: t.owner.token })).body
+      .data;
+    expectProblem(
+      await api("PATCH", `/v1/members/${owner.id}`, {
+        slug: t.slug,
+        token: t.owner.token,
+        body: { role: "admin" },
+      }),
+      409,
+      "last_owner",
+    );
+    expectProblem(
+      await api("DELETE", `/v1/members/${owner.id}`, { slug: t.slug, token: t.owner.token }),
+      409,
+      "last_owner",
+    );
+    await addMember(t, "owner");
+    expect(
+      (
+        await api("PATCH", `/v1/members/${owner.id}`, {
+          slug: t.slug,
+          token: t.owner.token,
+          body: { role: "admin" },
+        })
+      ).status,
+    ).toBe(200);
+  });
+
+  it("an admin cannot touch owners or grant owner", async () => {
+    const t = await createTenant();
+    const admin = await addMember(t, "admin");
+    const other = await addMember(t, "member");
+    const [owner] = (
+      await api("GET", "/v1/members?limit=100", { slug: t.slug, token: t.owner.token })
+    ).body.data.filter((m: { role: string }) => m.role === "owner");
+    const as = { slug: t.slug, token: admin.tokens.access_token };
+    expectProblem(await api("DELETE", `/v1/members/${owner.id}`, as), 403);
+    expectProblem(
+      await api("PATCH", `/v1/members/${other.memberId}`, { ...as, body: { role: "owner" } }),
+      403,
+    );
+    expect(
+      (await api("PATCH", `/v1/members/${other.memberId}`, { ...as, body: { role: "viewer" } }))
+        .status,
+    ).toBe(200);
+  });
+
+  it("removal ends the member's sessions and API keys and drops the sign-in index row", async () => {
+    const t = await createTenant();
+    const admin = await addMember(t, "admin");
+    const key = await createApiKey(t, ["projects:read"], admin.tokens.access_token);
+    expect((await api("GET", "/v1/projects", { slug: t.slug, token: key.key })).status).toBe(200);
+    const res = await api("DELETE", `/v1/members/${admin.memberId}`, {
+      slug: t.slug,
+      token: t.owner.token,
+    });
+    expect(res.status).toBe(204);
+    expectProblem(
+      await api("GET", "/v1/me", { slug: t.slug, token: admin.tokens.access_token }),
+      401,
+    );
+    expectProblem(await api("GET", "/v1/projects", { slug: t.slug, token: key.key }), 401);
+    expect(
+      await tenantD1(t).prepare("SELECT 1 FROM members WHERE id = ?").bind(admin.memberId).first(),
+    ).toBeNull();
+    const index = await env.CONTROL_DB.prepare(
+      "SELECT 1 FROM user_tenants WHERE user_id = ? AND tenant_id = ?",
+    )
+      .bind(admin.userId, t.tenant.id)
+      .first();
+    expect(index).toBeNull();
+    expect((await auditRows(t, "member.remove"))[0]).toMatchObject({ target_id: admin.memberId });
+  });
+});

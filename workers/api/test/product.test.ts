@@ -1,0 +1,172 @@
+/** The example product: projects and tasks, each mutation with its audit entry. */
+import { describe, expect, it } from "vitest";
+import { addMember, api, auditRows, createTenant, expectProblem, tenantD1 } from "./helpers";
+
+describe("projects and tasks", () => {
+  it("CRUD with an audit entry per mutation, carrying the request id", async () => {
+    const t = await createTenant();
+    const as = { slug: t.slug, token: t.owner.token };
+    const created = await api("POST", "/v1/projects", {
+      ...as,
+      body: { name: "Apollo", description: "moon" },
+    });
+    expect(created.status).toBe(201);
+    const id = created.body.id;
+    expect(id).toMatch(/^prj_/);
+    expect((await api("GET", `/v1/projects/${id}`, as)).body).toMatchObject({
+      name: "Apollo",
+      description: "moon",
+    });
+    const updated = await api("PATCH", `/v1/projects/${id}`, { ...as, body: { name: "Artemis" } });
+    expect(updated.body).toMatchObject({ name: "Artemis", description: "moon" });
+
+    const task = await api("POST", `/v1/projects/${id}/tasks`, {
+      ...as,
+      body: { title: "Launch" },
+    });
+    expect(task.body).toMatchObject({ title: "Launch", status: "todo", project_id: id });
+    const moved = await api("PATCH", `/v1/projects/${id}/tasks/${task.body.id}`, {
+      ...as,
+      body: { status: "done" },
+    });
+    expect(moved.body.status).toBe("done");
+    expect((await api("GET", `/v1/projects/${id}/tasks/${task.body.id}`, as)).body.status).toBe(
+      "done",
+    );
+
+    const removed = await api("DELETE", `/v1/projects/${id}`, as);
+    expect(removed.status).toBe(204);
+    expectProblem(await api("GET", `/v1/projects/${id}`, as), 404);
+    expectProblem(await api("GET", `/v1/projects/${id}/tasks/${task.body.id}`, as), 404);
+    const orphans = await tenantD1(t)
+      .prepare("SELECT count(*) AS n FROM tasks WHERE project_id = ?")
+      .bind(id)
+      .first();
+    expect(orphans).toEqual({ n: 0 });
+
+    const actions = (await auditRows(t)).map((r) => r.action);
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        "project.create",
+        "project.update",
+        "task.create",
+        "task.update",
+        "project.delete",
+      ]),
+    );
+    const [create] = await auditRows(t, "project.create");
+    expect(create).toMatchObject({
+      actor_type: "user",
+      actor_id: t.owner.id,
+      target_id: id,
+      request_id: created.headers.get("x-request-id"),
+    });
+    const [update] = await auditRows(t, "project.update");
+    expect(JSON.parse(update!.before).name).toBe("Apollo");
+    expect(JSON.parse(update!.after).name).toBe("Artemis");
+  });
+
+  it("every row carries the tenant id", async () => {
+    const t = await createTenant();
+    const p = await api("POST", "/v1/projects", {
+      slug: t.slug,
+      token: t.owner.token,
+      body: { name: "x" },
+    });
+    await api("POST", `/v1/projects/${p.body.id}/tasks`, {
+      slug: t.slug,
+      token: t.owner.token,
+      body: { title: "y" },
+    });
+    for (const table of ["projects", "tasks", "members", "sessions", "audit_log"]) {
+      const rows = await tenantD1(t).prepare(`SELECT DISTINCT tenant_id FROM ${table}`).all();
+      expect(rows.results, table).toEqual([{ tenant_id: t.tenant.id }]);
+    }
+  });
+
+  it("paginates with a cursor, newest first", async () => {
+    const t = await createTenant();
+    const as = { slug: t.slug, token: t.owner.token };
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++)
+      ids.push((await api("POST", "/v1/projects", { ...as, body: { name: `p${i}` } })).body.id);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { body: { data: { id: string }[]; next_cursor: string | null } } = await api(
+        "GET",
+        `/v1/projects?limit=2${cursor ? `&cursor=${cursor}` : ""}`,
+        as,
+      );
+      seen.push(...page.body.data.map((p) => p.id));
+      cursor = page.body.next_cursor;
+    } while (cursor);
+    expect(seen).toEqual([...ids].reverse());
+    expectProblem(await api("GET", "/v1/projects?limit=1000", as), 400);
+    expectProblem(await api("GET", "/v1/projects?cursor=';drop", as), 400);
+  });
+
+  it("tasks of one project are not reachable through another", async () => {
+    const t = await createTenant();
+    const as = { slug: t.slug, token: t.owner.token };
+    const p1 = (await api("POST", "/v1/projects", { ...as, body: { name: "a" } })).body.id;
+    const p2 = (await api("POST", "/v1/projects", { ...as, body: { name: "b" } })).body.id;
+    const task = (await api("POST", `/v1/projects/${p1}/tasks`, { ...as, body: { title: "t" } }))
+      .body.id;
+    expectProblem(await api("GET", `/v1/projects/${p2}/tasks/${task}`, as), 404);
+  });
+
+  it("viewers read, members write", async () => {
+    const t = await createTenant();
+    const viewer = await addMember(t, "viewer");
+    const member = await addMember(t, "member");
+    expect(
+      (
+        await api("POST", "/v1/projects", {
+          slug: t.slug,
+          token: member.tokens.access_token,
+          body: { name: "m" },
+        })
+      ).status,
+    ).toBe(201);
+    expect(
+      (await api("GET", "/v1/projects", { slug: t.slug, token: viewer.tokens.access_token })).body
+        .data,
+    ).toHaveLength(1);
+    expectProblem(
+      await api("POST", "/v1/projects", {
+        slug: t.slug,
+        token: viewer.tokens.access_token,
+        body: { name: "v" },
+      }),
+      403,
+    );
+  });
+});
+
+describe("GET /v1/audit-log", () => {
+  it("is newest first, cursor paginated, and never shows secrets", async () => {
+    const t = await createTenant();
+    const as = { slug: t.slug, token: t.owner.token };
+    const key = await api("POST", "/v1/api-keys", {
+      ...as,
+      body: { name: "k", permissions: ["projects:read"] },
+    });
+    await api("POST", "/v1/projects", { ...as, body: { name: "audited" } });
+    const page = await api("GET", "/v1/audit-log?limit=2", as);
+    expect(page.status).toBe(200);
+    expect(page.body.data.map((e: { action: string }) => e.action)).toEqual([
+      "project.create",
+      "api_key.create",
+    ]);
+    expect(page.body.data[0]).toMatchObject({
+      actor: { type: "user", id: t.owner.id },
+      target: { type: "project" },
+    });
+    const rest = await api("GET", `/v1/audit-log?limit=100&cursor=${page.body.next_cursor}`, as);
+    expect(rest.body.data.map((e: { action: string }) => e.action)).toEqual(
+      expect.arrayContaining(["tenant.create", "member.join", "session.create"]),
+    );
+    expect(JSON.stringify([page.body, rest.body])).not.toContain(key.body.key);
+  });
+});
