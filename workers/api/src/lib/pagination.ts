@@ -1,4 +1,7 @@
 import { z } from "@hono/zod-openapi";
+import { and, desc, lt, type SQL } from "drizzle-orm";
+import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
+import type { TenantDb } from "../db/tenant-db";
 
 /** Cursor pagination over time-sortable ids, newest first. The cursor is the last id seen. */
 export const PageQuerySchema = z.strictObject({
@@ -16,10 +19,28 @@ export interface Page<T> {
   next_cursor: string | null;
 }
 
-/** Callers fetch `limit + 1` rows; the extra row only tells whether there is a next page. */
-export function toPage<T extends { id: string }>(rows: T[], limit: number): Page<T> {
-  const data = rows.slice(0, limit);
-  return { data, next_cursor: rows.length > limit ? (data[data.length - 1]?.id ?? null) : null };
+type Listable = SQLiteTable & { id: SQLiteColumn; $inferSelect: { id: string } };
+
+/**
+ * One page of a tenant table, newest first, rendered with `view`. Fetches `limit + 1` rows: the
+ * extra row only tells whether there is a next page.
+ */
+export async function listPage<T extends Listable, V>(
+  db: TenantDb,
+  table: T,
+  page: PageQuery,
+  view: (row: T["$inferSelect"]) => V,
+  where?: SQL,
+): Promise<Page<V>> {
+  const rows = (await db.orm
+    .select()
+    .from(table as SQLiteTable)
+    .where(and(where, page.cursor ? lt(table.id, page.cursor) : undefined))
+    .orderBy(desc(table.id))
+    .limit(page.limit + 1)) as T["$inferSelect"][];
+  const data = rows.slice(0, page.limit);
+  const last = data[data.length - 1];
+  return { data: data.map(view), next_cursor: rows.length > page.limit && last ? last.id : null };
 }
 
 export function pageSchema<T extends z.ZodType>(item: T) {

@@ -5,7 +5,7 @@ import { desc, eq, lt } from "drizzle-orm";
 import type { ServiceContext } from "../context";
 import { NotFoundError } from "../errors";
 import { auditEntry } from "../lib/audit";
-import { type PageQuery, toPage } from "../lib/pagination";
+import { listPage, type PageQuery } from "../lib/pagination";
 
 export type Project = typeof projects.$inferSelect;
 
@@ -20,14 +20,8 @@ export function projectView(p: Project) {
   };
 }
 
-export async function listProjects({ ctx, page }: { ctx: ServiceContext; page: PageQuery }) {
-  const rows = await ctx.db.orm
-    .select()
-    .from(projects)
-    .where(page.cursor ? lt(projects.id, page.cursor) : undefined)
-    .orderBy(desc(projects.id))
-    .limit(page.limit + 1);
-  return toPage(rows, page.limit);
+export function listProjects({ ctx, page }: { ctx: ServiceContext; page: PageQuery }) {
+  return listPage(ctx.db, projects, page, projectView);
 }
 
 export async function getProject({

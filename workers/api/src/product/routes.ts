@@ -67,10 +67,8 @@ export const productRoutes = newRouter()
         ...tenantErrors,
       },
     }),
-    async (c) => {
-      const page = await listProjects({ ctx: serviceContext(c), page: c.req.valid("query") });
-      return c.json({ data: page.data.map(projectView), next_cursor: page.next_cursor }, 200);
-    },
+    async (c) =>
+      c.json(await listProjects({ ctx: serviceContext(c), page: c.req.valid("query") }), 200),
   )
   .openapi(
     createRoute({
@@ -154,14 +152,15 @@ export const productRoutes = newRouter()
         ...tenantErrors,
       },
     }),
-    async (c) => {
-      const page = await listTasks({
-        ctx: serviceContext(c),
-        projectId: c.req.valid("param").id,
-        page: c.req.valid("query"),
-      });
-      return c.json({ data: page.data.map(taskView), next_cursor: page.next_cursor }, 200);
-    },
+    async (c) =>
+      c.json(
+        await listTasks({
+          ctx: serviceContext(c),
+          projectId: c.req.valid("param").id,
+          page: c.req.valid("query"),
+        }),
+        200,
+      ),
   )
   .openapi(
     createRoute({

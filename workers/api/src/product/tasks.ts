@@ -5,7 +5,7 @@ import { and, desc, eq, lt } from "drizzle-orm";
 import type { ServiceContext } from "../context";
 import { NotFoundError } from "../errors";
 import { auditEntry } from "../lib/audit";
-import { type PageQuery, toPage } from "../lib/pagination";
+import { listPage, type PageQuery } from "../lib/pagination";
 import { getProject } from "./projects";
 
 export type Task = typeof tasks.$inferSelect;
@@ -32,13 +32,7 @@ export async function listTasks({
   page: PageQuery;
 }) {
   await getProject({ ctx, id: projectId });
-  const rows = await ctx.db.orm
-    .select()
-    .from(tasks)
-    .where(and(eq(tasks.projectId, projectId), page.cursor ? lt(tasks.id, page.cursor) : undefined))
-    .orderBy(desc(tasks.id))
-    .limit(page.limit + 1);
-  return toPage(rows, page.limit);
+  return listPage(ctx.db, tasks, page, taskView, eq(tasks.projectId, projectId));
 }
 
 export async function getTask({

@@ -68,10 +68,7 @@ export const apiKeyRoutes = newRouter()
         ...tenantErrors,
       },
     }),
-    async (c) => {
-      const page = await listApiKeys(serviceContext(c), c.req.valid("query"));
-      return c.json({ data: page.data.map(apiKeyView), next_cursor: page.next_cursor }, 200);
-    },
+    async (c) => c.json(await listApiKeys(serviceContext(c), c.req.valid("query")), 200),
   )
   .openapi(
     createRoute({

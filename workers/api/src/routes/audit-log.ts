@@ -29,8 +29,5 @@ export const auditLogRoutes = newRouter().openapi(
     request: { query: PageQuerySchema },
     responses: { 200: jsonResponse(pageSchema(AuditEntrySchema), "Entries"), ...tenantErrors },
   }),
-  async (c) => {
-    const page = await listAuditLog(serviceContext(c), c.req.valid("query"));
-    return c.json({ data: page.data.map(auditView), next_cursor: page.next_cursor }, 200);
-  },
+  async (c) => c.json(await listAuditLog(serviceContext(c), c.req.valid("query")), 200),
 );

@@ -68,10 +68,7 @@ export const invitationRoutes = newRouter()
         ...tenantErrors,
       },
     }),
-    async (c) => {
-      const page = await listInvitations(serviceContext(c), c.req.valid("query"));
-      return c.json({ data: page.data.map(invitationView), next_cursor: page.next_cursor }, 200);
-    },
+    async (c) => c.json(await listInvitations(serviceContext(c), c.req.valid("query")), 200),
   )
   .openapi(
     createRoute({

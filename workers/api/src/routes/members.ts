@@ -38,10 +38,7 @@ export const memberRoutes = newRouter()
         ...tenantErrors,
       },
     }),
-    async (c) => {
-      const page = await listMembers(serviceContext(c), c.req.valid("query"));
-      return c.json({ data: page.data.map(memberView), next_cursor: page.next_cursor }, 200);
-    },
+    async (c) => c.json(await listMembers(serviceContext(c), c.req.valid("query")), 200),
   )
   .openapi(
     createRoute({

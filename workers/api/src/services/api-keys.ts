@@ -5,7 +5,7 @@ import type { ServiceContext } from "../context";
 import { ForbiddenError, NotFoundError, ValidationError } from "../errors";
 import { auditEntry } from "../lib/audit";
 import { randomSecret, sha256Hex } from "../lib/crypto";
-import { type PageQuery, toPage } from "../lib/pagination";
+import { listPage, type PageQuery } from "../lib/pagination";
 import { isSubset, type Permission } from "../rbac/permissions";
 import { API_KEY_PREFIX } from "./authenticate";
 
@@ -82,14 +82,8 @@ export async function createApiKey(
   return { ...apiKeyView(row), key };
 }
 
-export async function listApiKeys(ctx: ServiceContext, page: PageQuery) {
-  const rows = await ctx.db.orm
-    .select()
-    .from(apiKeys)
-    .where(page.cursor ? lt(apiKeys.id, page.cursor) : undefined)
-    .orderBy(desc(apiKeys.id))
-    .limit(page.limit + 1);
-  return toPage(rows, page.limit);
+export function listApiKeys(ctx: ServiceContext, page: PageQuery) {
+  return listPage(ctx.db, apiKeys, page, apiKeyView);
 }
 
 /** Revocation takes effect on the next request: keys are checked against the row every time. */

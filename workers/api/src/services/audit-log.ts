@@ -1,7 +1,7 @@
 import { auditLog } from "@tenantry/schema/tenant";
 import { desc, lt } from "drizzle-orm";
 import type { ServiceContext } from "../context";
-import { type PageQuery, toPage } from "../lib/pagination";
+import { listPage, type PageQuery } from "../lib/pagination";
 
 type AuditRow = typeof auditLog.$inferSelect;
 
@@ -20,12 +20,7 @@ export function auditView(a: AuditRow) {
 }
 
 /** Newest first: ids are time-sortable. */
-export async function listAuditLog(ctx: ServiceContext, page: PageQuery) {
-  const rows = await ctx.db.orm
-    .select()
-    .from(auditLog)
-    .where(page.cursor ? lt(auditLog.id, page.cursor) : undefined)
-    .orderBy(desc(auditLog.id))
-    .limit(page.limit + 1);
-  return toPage(rows, page.limit);
+/** Newest first: ids are time-sortable. */
+export function listAuditLog(ctx: ServiceContext, page: PageQuery) {
+  return listPage(ctx.db, auditLog, page, auditView);
 }

@@ -15,7 +15,7 @@ import {
 } from "../errors";
 import { auditEntry } from "../lib/audit";
 import { hashPassword, randomSecret, sha256Hex, verifyPassword } from "../lib/crypto";
-import { type PageQuery, toPage } from "../lib/pagination";
+import { listPage, type PageQuery } from "../lib/pagination";
 import { isSubset, permissionsOf, type Role } from "../rbac/permissions";
 import { mailer } from "./mailer";
 import { type TenantRow, tenantUrl } from "./registry";
@@ -124,14 +124,8 @@ export async function createInvitation(ctx: ServiceContext, input: { email: stri
   return row;
 }
 
-export async function listInvitations(ctx: ServiceContext, page: PageQuery) {
-  const rows = await ctx.db.orm
-    .select()
-    .from(invitations)
-    .where(page.cursor ? lt(invitations.id, page.cursor) : undefined)
-    .orderBy(desc(invitations.id))
-    .limit(page.limit + 1);
-  return toPage(rows, page.limit);
+export function listInvitations(ctx: ServiceContext, page: PageQuery) {
+  return listPage(ctx.db, invitations, page, invitationView);
 }
 
 export async function revokeInvitation(ctx: ServiceContext, id: string) {

@@ -3,7 +3,7 @@ import { and, count, desc, eq, isNull, lt } from "drizzle-orm";
 import type { ServiceContext } from "../context";
 import { ConflictError, ForbiddenError, NotFoundError } from "../errors";
 import { auditEntry } from "../lib/audit";
-import { type PageQuery, toPage } from "../lib/pagination";
+import { listPage, type PageQuery } from "../lib/pagination";
 import { isSubset, permissionsOf, type Role } from "../rbac/permissions";
 
 export type Member = typeof members.$inferSelect;
@@ -18,14 +18,8 @@ export function memberView(m: Member) {
   };
 }
 
-export async function listMembers(ctx: ServiceContext, page: PageQuery) {
-  const rows = await ctx.db.orm
-    .select()
-    .from(members)
-    .where(page.cursor ? lt(members.id, page.cursor) : undefined)
-    .orderBy(desc(members.id))
-    .limit(page.limit + 1);
-  return toPage(rows, page.limit);
+export function listMembers(ctx: ServiceContext, page: PageQuery) {
+  return listPage(ctx.db, members, page, memberView);
 }
 
 async function getMember(ctx: ServiceContext, id: string): Promise<Member> {
