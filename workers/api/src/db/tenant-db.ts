@@ -28,10 +28,19 @@ export function poolDatabase(env: Env, binding: string): D1Database {
   return d1 as D1Database;
 }
 
+// drizzle instances per database binding object, reused across requests of the isolate (an
+// optimisation: building one walks the whole schema).
+const orms = new WeakMap<D1Database, TenantDb["orm"]>();
+
 export function tenantDb(env: Env, tenant: TenantLocator): TenantDb {
   if (!tenant.databaseBinding) throw new Error(`tenant ${tenant.id} has no database yet`);
   const d1 = poolDatabase(env, tenant.databaseBinding);
-  return { tenantId: tenant.id, d1, orm: drizzle(d1, { schema: tenantSchema }) };
+  let orm = orms.get(d1);
+  if (!orm) {
+    orm = drizzle(d1, { schema: tenantSchema });
+    orms.set(d1, orm);
+  }
+  return { tenantId: tenant.id, d1, orm };
 }
 
 /** Pool bindings this worker has, generated into wrangler.toml from the pool manifest. */
