@@ -1,0 +1,11 @@
+export { createStripeEmulator, type StripeEmulator } from "./emulator.js";
+export type {
+  ChaosOptions,
+  DunningOptions,
+  PaymentOutcome,
+  PortalOptions,
+  StripeEmulatorOptions,
+  WebhookOptions,
+} from "./state.js";
+export { DEFAULT_API_VERSION } from "./state.js";
+export { type DeliveryAttempt, type DeliveryReport, signPayload } from "./webhooks.js";
