@@ -10,6 +10,7 @@ export interface Env {
   JWT_AUDIENCE: string;
   JWT_PRIVATE_KEY: string;
   REGISTRY_CACHE_TTL_SECONDS: string;
+  SESSION_CACHE_TTL_SECONDS?: string;
   MAILER: string;
   [binding: `TENANT_DB_${string}`]: D1Database;
 }
@@ -25,6 +26,8 @@ export const ConfigSchema = z.object({
   JWT_PRIVATE_KEY: z.string().min(1, "JWT_PRIVATE_KEY is not set: see .dev.vars.example"),
   /** Per-isolate registry cache; at most 30 s so suspensions take effect quickly. */
   REGISTRY_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(30).default(30),
+  /** Per-isolate cache of verified sessions; revocations reach other isolates within it. */
+  SESSION_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(10).default(5),
   MAILER: z.enum(["outbox"]).default("outbox"),
 });
 export type Config = z.infer<typeof ConfigSchema>;

@@ -6,6 +6,7 @@ import { sha256Hex } from "../lib/crypto";
 import { verifyAccessToken } from "../lib/jwt";
 import { isRole, PERMISSIONS, type Permission, ROLE_PERMISSIONS } from "../rbac/permissions";
 import type { TenantRow } from "./registry";
+import { cachedSession, cacheSession } from "./session-cache";
 
 export const API_KEY_PREFIX = "tnry_";
 /** Last use is recorded at most once a minute per key, off the request path. */
@@ -35,33 +36,47 @@ async function authenticateAccessToken(
   tenant: TenantRow,
   token: string,
 ): Promise<Actor | null> {
-  const claims = await verifyAccessToken(config(env), token);
+  const cfg = config(env);
+  const claims = await verifyAccessToken(cfg, token);
   // The credential names its tenant; it must be the host's tenant.
   if (!claims || claims.tid !== tenant.id) return null;
-  const row = await tenantDb(env, tenant)
-    .d1.prepare(
-      `SELECT m.id AS member_id, m.role, m.email, s.revoked_at, s.expires_at
-       FROM sessions s JOIN members m ON m.user_id = s.user_id
-       WHERE s.id = ?1 AND s.user_id = ?2 AND s.tenant_id = ?3 AND m.tenant_id = ?3`,
-    )
-    .bind(claims.sid, claims.sub, tenant.id)
-    .first<{
-      member_id: string;
-      role: string;
-      email: string;
-      revoked_at: number | null;
-      expires_at: number;
-    }>();
-  if (!row || row.revoked_at !== null || row.expires_at <= Date.now() || !isRole(row.role))
+  let session = cachedSession(claims.sid);
+  if (!session) {
+    const row = await tenantDb(env, tenant)
+      .d1.prepare(
+        `SELECT m.id AS member_id, m.role, m.email, s.revoked_at, s.expires_at
+         FROM sessions s JOIN members m ON m.user_id = s.user_id
+         WHERE s.id = ?1 AND s.user_id = ?2 AND s.tenant_id = ?3 AND m.tenant_id = ?3`,
+      )
+      .bind(claims.sid, claims.sub, tenant.id)
+      .first<{
+        member_id: string;
+        role: string;
+        email: string;
+        revoked_at: number | null;
+        expires_at: number;
+      }>();
+    if (!row || row.revoked_at !== null || row.expires_at <= Date.now()) return null;
+    session = {
+      tenantId: tenant.id,
+      userId: claims.sub,
+      memberId: row.member_id,
+      role: row.role,
+      email: row.email,
+      expiresAt: row.expires_at,
+    };
+    cacheSession(claims.sid, session, cfg.SESSION_CACHE_TTL_SECONDS);
+  }
+  if (session.userId !== claims.sub || session.tenantId !== tenant.id || !isRole(session.role))
     return null;
   return {
     type: "user",
     id: claims.sub,
-    memberId: row.member_id,
-    email: row.email,
-    role: row.role,
+    memberId: session.memberId,
+    email: session.email,
+    role: session.role,
     sessionId: claims.sid,
-    permissions: ROLE_PERMISSIONS[row.role],
+    permissions: ROLE_PERMISSIONS[session.role],
   };
 }
 

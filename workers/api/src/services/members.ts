@@ -5,6 +5,7 @@ import { ConflictError, ForbiddenError, NotFoundError } from "../errors";
 import { auditEntry } from "../lib/audit";
 import { listPage, type PageQuery } from "../lib/pagination";
 import { isSubset, permissionsOf, type Role } from "../rbac/permissions";
+import { forgetSessions } from "./session-cache";
 
 export type Member = typeof members.$inferSelect;
 
@@ -71,6 +72,7 @@ export async function updateMemberRole(ctx: ServiceContext, id: string, role: Ro
       after: memberView(updated),
     }),
   ]);
+  forgetSessions({ userId: target.userId, tenantId: ctx.tenant.id });
   return updated;
 }
 
@@ -102,5 +104,6 @@ export async function removeMember(ctx: ServiceContext, id: string) {
   await ctx.env.CONTROL_DB.prepare("DELETE FROM user_tenants WHERE user_id = ? AND tenant_id = ?")
     .bind(target.userId, ctx.tenant.id)
     .run();
+  forgetSessions({ userId: target.userId, tenantId: ctx.tenant.id });
   return target;
 }

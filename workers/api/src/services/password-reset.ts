@@ -10,6 +10,7 @@ import { hashPassword } from "../lib/crypto";
 import { consumeAuthToken, createAuthToken } from "./auth-tokens";
 import { mailer } from "./mailer";
 import { findTenantById, type TenantRow, tenantUrl } from "./registry";
+import { forgetSessions } from "./session-cache";
 
 export const PASSWORD_RESET_TTL_MS = 3600_000;
 
@@ -87,4 +88,5 @@ export async function confirmPasswordReset(
       ),
     ]);
   }
+  forgetSessions({ userId: consumed.userId });
 }

@@ -8,6 +8,7 @@ import { auditEntry } from "../lib/audit";
 import { randomSecret, sha256Hex } from "../lib/crypto";
 import { ACCESS_TOKEN_TTL_SECONDS, signAccessToken } from "../lib/jwt";
 import type { TenantRow } from "./registry";
+import { forgetSessions } from "./session-cache";
 
 export const REFRESH_TOKEN_TTL_MS = 30 * 24 * 3600_000;
 
@@ -104,6 +105,7 @@ export async function refreshSession(ctx: SessionCtx, refreshToken: string): Pro
         },
       ),
     ]);
+    forgetSessions({ sid: session.id });
     throw new UnauthorizedError("Refresh token reuse detected; the session has been revoked.");
   }
   const secret = randomSecret();
@@ -136,4 +138,5 @@ export async function revokeSession(
       { action: "session.revoke", target: { type: "session", id: sid }, after: { reason } },
     ),
   ]);
+  forgetSessions({ sid });
 }

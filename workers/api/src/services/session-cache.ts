@@ -1,0 +1,48 @@
+/**
+ * Per-isolate cache of verified sessions (session + membership), so an authenticated request
+ * costs one database round trip instead of two. Entries live at most SESSION_CACHE_TTL_SECONDS
+ * (default 5, at most 10; 0 disables). Every revocation and role change forgets the affected
+ * entries in the isolate that made it; other isolates see it within the TTL. API keys are not
+ * cached: a revoked key is refused on the next request everywhere.
+ */
+export interface CachedSession {
+  tenantId: string;
+  userId: string;
+  memberId: string;
+  role: string;
+  email: string;
+  expiresAt: number;
+}
+
+const entries = new Map<string, { session: CachedSession; until: number }>();
+const LIMIT = 10_000;
+
+export function cachedSession(sid: string, now = Date.now()): CachedSession | null {
+  const hit = entries.get(sid);
+  if (!hit) return null;
+  if (hit.until <= now || hit.session.expiresAt <= now) {
+    entries.delete(sid);
+    return null;
+  }
+  return hit.session;
+}
+
+export function cacheSession(sid: string, session: CachedSession, ttlSeconds: number): void {
+  if (ttlSeconds <= 0) return;
+  if (entries.size >= LIMIT) entries.clear();
+  entries.set(sid, { session, until: Date.now() + ttlSeconds * 1000 });
+}
+
+/** Forgets one session, or every session of a user (optionally in one tenant). */
+export function forgetSessions(match: { sid?: string; userId?: string; tenantId?: string }): void {
+  if (match.sid) entries.delete(match.sid);
+  if (!match.userId) return;
+  for (const [sid, { session }] of entries) {
+    if (
+      session.userId === match.userId &&
+      (!match.tenantId || session.tenantId === match.tenantId)
+    ) {
+      entries.delete(sid);
+    }
+  }
+}
