@@ -1,0 +1,4 @@
+export * from "./catalog";
+export * from "./entitlements";
+export * from "./flags";
+export * from "./stripe-sync";
