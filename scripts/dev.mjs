@@ -3,6 +3,7 @@ import {
   applyControlMigrations,
   ensureDevVars,
   ensureTenant,
+  startStripeEmulator,
   startWorker,
 } from "./lib/platform.mjs";
 
@@ -19,6 +20,7 @@ const PORT = 8787;
 
 if (ensureDevVars()) console.log("created .dev.vars with a fresh JWT signing key");
 applyControlMigrations();
+const stripe = await startStripeEmulator();
 const api = await startWorker({ port: PORT });
 const tokens = {};
 for (const t of DEMO_TENANTS) tokens[t.slug] = await ensureTenant(PORT, t);
@@ -29,6 +31,7 @@ Tenantry is running.
   API (apex, sign-up)   http://localhost:${PORT}          docs: http://localhost:${PORT}/docs
 ${DEMO_TENANTS.map((t) => `  ${t.slug.padEnd(8)} owner ${t.email} / ${t.password}   http://${t.slug}.localhost:${PORT}`).join("\n")}
   mail outbox           http://localhost:${PORT}/_dev/outbox
+  Stripe emulator       ${stripe.url}  (any sk_test_… key)
 
 Try it:
   curl http://acme.localhost:${PORT}/v1/me -H "Authorization: Bearer ${tokens.acme}"
@@ -37,7 +40,14 @@ Try it:
 for (const signal of ["SIGINT", "SIGTERM"]) {
   process.on(signal, () => {
     api.stop();
+    stripe.stop();
     process.exit(0);
   });
 }
-api.child.on("exit", (code) => process.exit(code ?? 1));
+for (const child of [api.child, stripe.child]) {
+  child.on("exit", (code) => {
+    api.stop();
+    stripe.stop();
+    process.exit(code ?? 1);
+  });
+}

@@ -32,6 +32,28 @@ export function applyControlMigrations({ config = "wrangler.toml", persistTo } =
   );
 }
 
+/** Spawns a long-running command and resolves once `readyUrl` answers (any HTTP status). */
+async function startProcess(name, command, args, { readyUrl, quiet = false, env = {} }) {
+  const child = spawn(command, args, {
+    stdio: ["ignore", quiet ? "ignore" : "inherit", "inherit"],
+    env: { ...process.env, ...env },
+  });
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}`);
+    try {
+      await fetch(readyUrl);
+      break;
+    } catch {}
+    if (Date.now() > deadline) {
+      child.kill();
+      throw new Error(`${name} did not answer on ${readyUrl} within 120 s`);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  return { child, stop: () => child.kill("SIGTERM") };
+}
+
 /** Starts `wrangler dev` for a config and resolves once /healthz answers. */
 export async function startWorker({
   config = "wrangler.toml",
@@ -53,25 +75,29 @@ export async function startWorker({
   if (persistTo) args.push("--persist-to", persistTo);
   if (envFile) args.push("--env-file", envFile);
   if (quiet) args.push("--log-level", "warn");
-  const child = spawn("wrangler", args, {
-    stdio: ["ignore", quiet ? "ignore" : "inherit", "inherit"],
-    detached: false,
-  });
   const url = `http://localhost:${port}`;
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited with ${child.exitCode}`);
-    try {
-      const res = await fetch(`${url}/healthz`);
-      if (res.ok) break;
-    } catch {}
-    if (Date.now() > deadline) {
-      child.kill();
-      throw new Error(`wrangler dev did not answer on ${url} within 120 s`);
-    }
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  return { url, child, stop: () => child.kill("SIGTERM") };
+  return {
+    url,
+    ...(await startProcess("wrangler dev", "wrangler", args, {
+      readyUrl: `${url}/healthz`,
+      quiet,
+    })),
+  };
+}
+
+/** Starts the Stripe emulator (packages/stripe-emulator) on `port`. */
+export async function startStripeEmulator({ port = 12111, env = {} } = {}) {
+  const url = `http://localhost:${port}`;
+  const proc = await startProcess(
+    "stripe emulator",
+    "tsx",
+    ["packages/stripe-emulator/src/server.ts"],
+    {
+      readyUrl: url,
+      env: { PORT: String(port), ...env },
+    },
+  );
+  return { url, ...proc };
 }
 
 /**
