@@ -14,6 +14,7 @@ export const ID_PREFIXES = {
   task: "tsk",
   token: "tok",
   mail: "msg",
+  request: "req",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -26,7 +26,7 @@ export function newRouter() {
 export function newApp() {
   const app = newRouter();
   app.use("*", async (c, next) => {
-    c.set("requestId", newId("token").replace("tok_", "req_"));
+    c.set("requestId", newId("request"));
     await next();
     c.res.headers.set("x-request-id", c.get("requestId"));
   });

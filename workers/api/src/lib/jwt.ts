@@ -51,8 +51,38 @@ export async function signAccessToken(cfg: Config, claims: AccessClaims): Promis
     .sign(privateKey);
 }
 
+interface Verified {
+  claims: AccessClaims;
+  /** Epoch ms after which the token is no longer acceptable (expiry or maximum age). */
+  until: number;
+}
+
+// Tokens that verified, per configuration, until they lapse: a signature check per request is
+// wasted work for a token this isolate already checked. Keyed by the whole token, so any
+// alteration misses; failures are never cached.
+const verifiedByConfig = new WeakMap<Config, Map<string, Verified>>();
+const VERIFIED_LIMIT = 10_000;
+
 /** Verifies signature, algorithm, issuer, audience and expiry; returns null on any failure. */
 export async function verifyAccessToken(cfg: Config, token: string): Promise<AccessClaims | null> {
+  let verified = verifiedByConfig.get(cfg);
+  if (!verified) {
+    verified = new Map();
+    verifiedByConfig.set(cfg, verified);
+  }
+  const hit = verified.get(token);
+  if (hit) {
+    if (hit.until > Date.now()) return hit.claims;
+    verified.delete(token);
+  }
+  const result = await verifySignedToken(cfg, token);
+  if (!result) return null;
+  if (verified.size >= VERIFIED_LIMIT) verified.clear();
+  verified.set(token, result);
+  return result.claims;
+}
+
+async function verifySignedToken(cfg: Config, token: string): Promise<Verified | null> {
   try {
     const { publicKey } = await keys(cfg);
     const { payload } = await jwtVerify(token, publicKey, {
@@ -63,7 +93,9 @@ export async function verifyAccessToken(cfg: Config, token: string): Promise<Acc
       maxTokenAge: `${ACCESS_TOKEN_TTL_SECONDS}s`,
     });
     const claims = AccessClaimsSchema.safeParse(payload);
-    return claims.success ? claims.data : null;
+    if (!claims.success || !payload.exp || !payload.iat) return null;
+    const until = Math.min(payload.exp, payload.iat + ACCESS_TOKEN_TTL_SECONDS) * 1000;
+    return { claims: claims.data, until };
   } catch {
     return null;
   }
