@@ -12,13 +12,19 @@ export function bindingName(n) {
   return `TENANT_DB_${String(n).padStart(4, "0")}`;
 }
 
-/** A pool entry. Local ids are placeholders; `pool:grow -- N --create` records real ones. */
+const PLACEHOLDER_PREFIX = "00000000-0000-4000-8000-";
+
+/** A pool entry. Local ids are placeholders; `pool:create` and `pool:grow --create` record real ones. */
 export function poolEntry(n, databaseId) {
   return {
     binding: bindingName(n),
     database_name: `tenantry-tenant-${String(n).padStart(4, "0")}`,
-    database_id: databaseId ?? `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`,
+    database_id: databaseId ?? `${PLACEHOLDER_PREFIX}${String(n).padStart(12, "0")}`,
   };
+}
+
+export function isPlaceholderId(id) {
+  return id.startsWith(PLACEHOLDER_PREFIX);
 }
 
 export function readManifest() {

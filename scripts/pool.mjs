@@ -2,11 +2,34 @@
 // npm run pool:check         fail when wrangler.toml and the manifest disagree (part of verify)
 // npm run pool:grow -- N     add N databases to the manifest and regenerate the bindings
 //                            (--create also runs `wrangler d1 create` for each and records its id)
+// npm run pool:create        before a first deploy: `wrangler d1 create` every manifest database
+//                            whose id is still a local placeholder, recording each real id
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
-import { poolEntry, readManifest, WRANGLER, withPoolBlock, writeManifest } from "./pool-lib.mjs";
+import {
+  isPlaceholderId,
+  poolEntry,
+  readManifest,
+  WRANGLER,
+  withPoolBlock,
+  writeManifest,
+} from "./pool-lib.mjs";
 
 const [command, arg, flag] = process.argv.slice(2);
+
+/** Creates the D1 database of a pool entry in the Cloudflare account; returns its id. */
+function createDatabase(entry) {
+  const out = execFileSync("wrangler", ["d1", "create", entry.database_name], { encoding: "utf8" });
+  const id = out.match(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/)?.[0];
+  if (!id) throw new Error(`could not read the database id from wrangler output:\n${out}`);
+  return id;
+}
+
+/** Records the manifest and the generated bindings (after every database, so nothing is lost). */
+function save() {
+  writeManifest(manifest);
+  writeFileSync(WRANGLER, withPoolBlock(toml, manifest.databases));
+}
 const manifest = readManifest();
 const toml = readFileSync(WRANGLER, "utf8");
 
@@ -29,21 +52,20 @@ if (command === "sync") {
   }
   const start = manifest.databases.length + 1;
   for (let n = start; n < start + count; n++) {
-    let id;
-    if (flag === "--create") {
-      const entry = poolEntry(n);
-      const out = execFileSync("wrangler", ["d1", "create", entry.database_name], {
-        encoding: "utf8",
-      });
-      id = out.match(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/)?.[0];
-      if (!id) throw new Error(`could not read the database id from wrangler output:\n${out}`);
-    }
-    manifest.databases.push(poolEntry(n, id));
+    manifest.databases.push(poolEntry(n, flag === "--create" ? createDatabase(poolEntry(n)) : undefined));
+    save();
   }
-  writeManifest(manifest);
-  writeFileSync(WRANGLER, withPoolBlock(toml, manifest.databases));
   console.log(`pool: ${manifest.databases.length} databases (added ${count}); deploy to bind them`);
+} else if (command === "create") {
+  let created = 0;
+  for (const entry of manifest.databases) {
+    if (!isPlaceholderId(entry.database_id)) continue;
+    entry.database_id = createDatabase(entry);
+    save();
+    created++;
+  }
+  console.log(`pool: created ${created} databases; ${manifest.databases.length} in the manifest`);
 } else {
-  console.error("usage: node scripts/pool.mjs sync | check | grow N [--create]");
+  console.error("usage: node scripts/pool.mjs sync | check | grow N [--create] | create");
   process.exit(2);
 }
