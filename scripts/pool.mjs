@@ -52,7 +52,9 @@ if (command === "sync") {
   }
   const start = manifest.databases.length + 1;
   for (let n = start; n < start + count; n++) {
-    manifest.databases.push(poolEntry(n, flag === "--create" ? createDatabase(poolEntry(n)) : undefined));
+    manifest.databases.push(
+      poolEntry(n, flag === "--create" ? createDatabase(poolEntry(n)) : undefined),
+    );
     save();
   }
   console.log(`pool: ${manifest.databases.length} databases (added ${count}); deploy to bind them`);
