@@ -7,7 +7,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { PERMISSIONS, type Permission, ROLE_PERMISSIONS, ROLES } from "../src/rbac/permissions";
-import { addMember, api, createApiKey, expectProblem, setStatus, type TestTenant } from "./helpers";
+import { addMember, api, createApiKey, expectProblem, setStatus } from "./helpers";
 import {
   APEX_ROUTES,
   createFixture,

@@ -1,7 +1,7 @@
 // EXAMPLE PRODUCT: replace with your own product's services.
 import { newId } from "@tenantry/schema";
 import { type TASK_STATUSES, tasks } from "@tenantry/schema/tenant";
-import { and, desc, eq, lt } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import type { ServiceContext } from "../context";
 import { NotFoundError } from "../errors";
 import { auditEntry } from "../lib/audit";

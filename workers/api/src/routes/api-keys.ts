@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { newRouter } from "../app";
 import { PageQuerySchema, pageSchema } from "../lib/pagination";
 import { PERMISSIONS } from "../rbac/permissions";
-import { apiKeyView, createApiKey, listApiKeys, revokeApiKey } from "../services/api-keys";
+import { createApiKey, listApiKeys, revokeApiKey } from "../services/api-keys";
 import {
   guard,
   IdParamSchema,

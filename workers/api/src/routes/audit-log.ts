@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { newRouter } from "../app";
 import { PageQuerySchema, pageSchema } from "../lib/pagination";
-import { auditView, listAuditLog } from "../services/audit-log";
+import { listAuditLog } from "../services/audit-log";
 import { guard, jsonResponse, security, serviceContext, tenantErrors } from "./helpers";
 
 const AuditEntrySchema = z

@@ -1,6 +1,6 @@
 import { newId } from "@tenantry/schema";
 import { apiKeys } from "@tenantry/schema/tenant";
-import { and, desc, eq, isNull, lt } from "drizzle-orm";
+import { and, eq, isNull } from "drizzle-orm";
 import type { ServiceContext } from "../context";
 import { ForbiddenError, NotFoundError, ValidationError } from "../errors";
 import { auditEntry } from "../lib/audit";

@@ -1,5 +1,4 @@
 import { auditLog } from "@tenantry/schema/tenant";
-import { desc, lt } from "drizzle-orm";
 import type { ServiceContext } from "../context";
 import { listPage, type PageQuery } from "../lib/pagination";
 

@@ -1,7 +1,7 @@
 import { newId } from "@tenantry/schema";
 import { users } from "@tenantry/schema/control";
 import { invitations, members } from "@tenantry/schema/tenant";
-import { and, desc, eq, gt, isNull, lt } from "drizzle-orm";
+import { and, eq, gt, isNull } from "drizzle-orm";
 import type { ServiceContext } from "../context";
 import { controlDb } from "../db/control-db";
 import { tenantDb } from "../db/tenant-db";

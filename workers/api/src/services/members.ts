@@ -1,5 +1,5 @@
 import { apiKeys, members, sessions } from "@tenantry/schema/tenant";
-import { and, count, desc, eq, isNull, lt } from "drizzle-orm";
+import { and, count, eq, isNull } from "drizzle-orm";
 import type { ServiceContext } from "../context";
 import { ConflictError, ForbiddenError, NotFoundError } from "../errors";
 import { auditEntry } from "../lib/audit";

@@ -10,7 +10,6 @@ import { issueEmailVerification } from "./email-verification";
 import { type ProvisioningHooks, runProvisioning } from "./provisioning";
 import { tenantUrl } from "./registry";
 import { createSession, type TokenPair } from "./sessions";
-import { assertNotThrottled, recordFailure, throttleKeys } from "./throttle";
 
 /** Host labels a tenant may not take: they are, or may become, the platform's own. */
 export const RESERVED_SLUGS = new Set([
