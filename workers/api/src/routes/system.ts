@@ -18,5 +18,5 @@ export const systemRoutes = newRouter()
 <html><head><title>Tenantry API reference</title><meta charset="utf-8"/>
 <meta name="viewport" content="width=device-width, initial-scale=1"/></head>
 <body><script id="api-reference" data-url="/openapi.json"></script>
-<script src="https://cdn.jsdelivr.net/npm/@scalar/api-reference"></script></body></html>`),
+<script src="https://cdn.jsdelivr.net/npm/@scalar/api-reference@1.76.0"></script></body></html>`),
   );
