@@ -72,8 +72,11 @@ function writeConfig() {
   rmSync(TMP, { recursive: true, force: true });
   mkdirSync(TMP, { recursive: true });
   writeFileSync(CONFIG, withPoolBlock(toml, pool));
-  // The same secrets and overrides as `npm run dev`; wrangler reads them beside the config.
+  // The same secrets and overrides as `npm run dev`, wrangler reads them beside the config; less
+  // the Stripe key: the bench measures the API, and no Stripe emulator runs beside it.
   ensureDevVars(`${TMP}/.dev.vars`);
+  const vars = readFileSync(`${TMP}/.dev.vars`, "utf8");
+  writeFileSync(`${TMP}/.dev.vars`, vars.replace(/^STRIPE_SECRET_KEY=.*$/m, ""));
   execFileSync(
     "wrangler",
     ["deploy", source, "--dry-run", "--outdir", dirname(`${TMP}/${BUNDLE}`), "-c", CONFIG],

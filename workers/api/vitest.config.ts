@@ -2,6 +2,8 @@ import { generateKeyPairSync } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+// Relative, so the config loader bundles the TypeScript sources instead of asking Node to.
+import { createStripeEmulator } from "../../packages/stripe-emulator/src/index";
 
 /** Tests get a larger pool than development (each test file provisions its own tenants). */
 const TEST_POOL_SIZE = 400;
@@ -18,6 +20,24 @@ export default defineConfig(async () => {
       return [`TENANT_DB_${n}`, `test-tenant-${n}`];
     }),
   );
+  // Stripe cannot be reached from here: the worker's outbound requests to Stripe are answered
+  // by the project's emulator, running in this Node process. `stripe-down.invalid` plays an
+  // outage.
+  const stripe = createStripeEmulator();
+  const outboundService = async (request: Request) => {
+    const { hostname } = new URL(request.url);
+    if (hostname === "api.stripe.com") {
+      // Re-wrapped on both sides: miniflare's request and response classes are not Node's.
+      const body = request.method === "GET" ? undefined : await request.text();
+      const res = await stripe.fetch(
+        new Request(request.url, { method: request.method, headers: request.headers, body }),
+      );
+      return new Response(await res.text(), { status: res.status, headers: res.headers });
+    }
+    if (hostname === "stripe-down.invalid")
+      return new Response("upstream unavailable", { status: 503 });
+    return new Response(`tests make no requests to ${hostname}`, { status: 599 });
+  };
   return {
     plugins: [
       cloudflareTest({
@@ -29,7 +49,9 @@ export default defineConfig(async () => {
             // Tests change tenant status directly; they must see it at once.
             REGISTRY_CACHE_TTL_SECONDS: "0",
             TEST_CONTROL_MIGRATIONS: controlMigrations,
+            STRIPE_SECRET_KEY: "sk_test_tenantry",
           },
+          outboundService,
           d1Databases: { CONTROL_DB: "test-control", ...pool },
         },
       }),

@@ -19,5 +19,7 @@ export const tenants = sqliteTable("tenants", {
   provisioningError: text("provisioning_error"),
   ownerUserId: text("owner_user_id").notNull(),
   region: text("region"),
+  /** The tenant's Stripe customer; null until linked (retried by the scheduled sweep). */
+  stripeCustomerId: text("stripe_customer_id").unique(),
   ...timestamps,
 });

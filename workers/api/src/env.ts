@@ -12,6 +12,8 @@ export interface Env {
   REGISTRY_CACHE_TTL_SECONDS: string;
   SESSION_CACHE_TTL_SECONDS?: string;
   MAILER: string;
+  STRIPE_SECRET_KEY?: string;
+  STRIPE_API_BASE?: string;
   [binding: `TENANT_DB_${string}`]: D1Database;
 }
 
@@ -29,6 +31,10 @@ export const ConfigSchema = z.object({
   /** Per-isolate cache of verified sessions; revocations reach other isolates within it. */
   SESSION_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(10).default(5),
   MAILER: z.enum(["outbox"]).default("outbox"),
+  /** Stripe secret key; without one, tenants stay on free and no customer is created. */
+  STRIPE_SECRET_KEY: z.string().startsWith("sk_").optional(),
+  /** Where the Stripe API is: Stripe itself by default, the emulator in development. */
+  STRIPE_API_BASE: z.url().default("https://api.stripe.com"),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 

@@ -9,6 +9,7 @@ import { invitationRoutes } from "./routes/invitations";
 import { memberRoutes } from "./routes/members";
 import { signupRoutes } from "./routes/signup";
 import { systemRoutes } from "./routes/system";
+import { linkMissingStripeCustomers } from "./services/billing-customer";
 import { sweepStaleProvisioning } from "./services/provisioning";
 
 export const app = newApp()
@@ -42,5 +43,6 @@ export default {
   fetch: app.fetch,
   async scheduled(_controller, env, ctx) {
     ctx.waitUntil(sweepStaleProvisioning(env));
+    ctx.waitUntil(linkMissingStripeCustomers(env));
   },
 } satisfies ExportedHandler<Env>;

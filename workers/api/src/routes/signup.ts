@@ -39,7 +39,10 @@ export const signupRoutes = newRouter()
       },
     }),
     async (c) => {
-      const result = await signUp(c.env, c.req.valid("json"), requestMeta(c));
+      const result = await signUp(c.env, c.req.valid("json"), {
+        ...requestMeta(c),
+        waitUntil: (p) => c.executionCtx.waitUntil(p),
+      });
       return c.json({ tenant: result.tenant, user: result.user, ...result.tokens }, 201);
     },
   )

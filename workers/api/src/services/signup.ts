@@ -6,6 +6,7 @@ import { controlDb } from "../db/control-db";
 import { config, type Env } from "../env";
 import { ConflictError } from "../errors";
 import { hashPassword, verifyPassword } from "../lib/crypto";
+import { linkStripeCustomer } from "./billing-customer";
 import { issueEmailVerification } from "./email-verification";
 import { type ProvisioningHooks, runProvisioning } from "./provisioning";
 import { tenantUrl } from "./registry";
@@ -94,7 +95,13 @@ export interface SignupResult {
 export async function signUp(
   env: Env,
   input: SignupInput,
-  ctx: { requestId: string; ip: string | null; hooks?: ProvisioningHooks },
+  ctx: {
+    requestId: string;
+    ip: string | null;
+    hooks?: ProvisioningHooks;
+    /** Runs work after the response (the Stripe link); awaited inline when absent. */
+    waitUntil?: (p: Promise<unknown>) => void;
+  },
 ): Promise<SignupResult> {
   const availability = await checkSlug(env, input.slug);
   if (!availability.available) {
@@ -126,6 +133,9 @@ export async function signUp(
     registry: { tenantId, slug: input.slug, name: input.organization_name, owner, now: Date.now() },
     ...(ctx.hooks ? { hooks: ctx.hooks } : {}),
   });
+  const link = linkStripeCustomer(env, tenant, owner.email);
+  if (ctx.waitUntil) ctx.waitUntil(link);
+  else await link;
   const sessionCtx = { env, tenant, requestId: ctx.requestId, ip: ctx.ip };
   const tokens = await createSession(sessionCtx, owner.id);
   if (!existing?.emailVerifiedAt) await issueEmailVerification(env, tenant, owner);
