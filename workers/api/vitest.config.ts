@@ -49,7 +49,9 @@ export default defineConfig(async () => {
             // Tests change tenant status directly; they must see it at once.
             REGISTRY_CACHE_TTL_SECONDS: "0",
             TEST_CONTROL_MIGRATIONS: controlMigrations,
+            // Set explicitly: a developer's .dev.vars must not leak into tests.
             STRIPE_SECRET_KEY: "sk_test_tenantry",
+            STRIPE_API_BASE: "https://api.stripe.com",
           },
           outboundService,
           d1Databases: { CONTROL_DB: "test-control", ...pool },

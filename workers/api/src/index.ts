@@ -4,6 +4,7 @@ import { productRoutes } from "./product/routes";
 import { apiKeyRoutes } from "./routes/api-keys";
 import { auditLogRoutes } from "./routes/audit-log";
 import { authRoutes } from "./routes/auth";
+import { billingRoutes } from "./routes/billing";
 import { devRoutes } from "./routes/dev";
 import { invitationRoutes } from "./routes/invitations";
 import { memberRoutes } from "./routes/members";
@@ -20,6 +21,7 @@ export const app = newApp()
   .route("/", invitationRoutes)
   .route("/", apiKeyRoutes)
   .route("/", auditLogRoutes)
+  .route("/", billingRoutes)
   .route("/", productRoutes)
   .route("/", devRoutes);
 

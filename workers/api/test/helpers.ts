@@ -34,7 +34,12 @@ export async function api<T = any>(
   if (opts.rawBody !== undefined) body = opts.rawBody;
   else if (opts.body !== undefined) body = JSON.stringify(opts.body);
   if (body !== undefined) headers["content-type"] ??= "application/json";
-  const res = await exports.default.fetch(`http://${host}${path}`, { method, headers, body });
+  const res = await exports.default.fetch(`http://${host}${path}`, {
+    method,
+    headers,
+    body,
+    redirect: "manual",
+  });
   const text = await res.text();
   let parsed: unknown = text;
   try {

@@ -50,6 +50,14 @@ export const ROUTES: RouteCase[] = [
   { method: "GET", path: "/v1/api-keys", permission: "api_keys:read" },
   { method: "DELETE", path: "/v1/api-keys/{apiKey}", permission: "api_keys:manage" },
   { method: "GET", path: "/v1/audit-log", permission: "audit:read" },
+  { method: "GET", path: "/v1/billing", permission: "billing:read" },
+  {
+    method: "POST",
+    path: "/v1/billing/checkout",
+    permission: "billing:manage",
+    body: () => ({ plan: "pro", interval: "month" }),
+  },
+  { method: "POST", path: "/v1/billing/portal", permission: "billing:manage" },
   { method: "GET", path: "/v1/projects", permission: "projects:read" },
   {
     method: "POST",
@@ -83,7 +91,9 @@ export const ROUTES: RouteCase[] = [
 ];
 
 /** Tenant routes that take no credential (they prove identity otherwise); tenant checks only. */
-export const PUBLIC_TENANT_ROUTES = [
+export const PUBLIC_TENANT_ROUTES: { method: string; path: string; body?: unknown }[] = [
+  // Checkout's success redirect: a browser arrives without a credential.
+  { method: "GET", path: "/v1/billing/checkout/complete" },
   { method: "POST", path: "/v1/auth/login", body: { email: "a@b.example", password: "x" } },
   { method: "POST", path: "/v1/auth/refresh", body: { refresh_token: "ses_x.y" } },
   { method: "POST", path: "/v1/auth/verify-email", body: { token: "x" } },

@@ -17,6 +17,7 @@ export const AUDIT_ACTIONS = [
   "session.revoke",
   "user.verify_email",
   "user.reset_password",
+  "billing.update",
   "project.create",
   "project.update",
   "project.delete",

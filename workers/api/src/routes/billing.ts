@@ -1,0 +1,113 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { INTERVALS, PLAN_IDS } from "@tenantry/plans";
+import { newRouter } from "../app";
+import { resolveTenant } from "../middleware/tenant";
+import {
+  billingOverview,
+  completeCheckout,
+  createCheckout,
+  createPortal,
+} from "../services/billing";
+import {
+  guard,
+  jsonBody,
+  jsonResponse,
+  requestMeta,
+  security,
+  serviceContext,
+  tenantErrors,
+  unavailableError,
+} from "./helpers";
+
+const UrlSchema = z.object({ url: z.string() });
+
+export const billingRoutes = newRouter()
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/billing",
+      tags: ["billing"],
+      summary: "Plan, subscription status, period, entitlements and recent invoices",
+      security,
+      middleware: guard("billing:read"),
+      responses: {
+        200: jsonResponse(
+          z.object({
+            plan: z.string(),
+            subscribed_plan: z.string(),
+            status: z.string().nullable(),
+            access: z.string(),
+            interval: z.string().nullable(),
+            current_period_end: z.string().nullable(),
+            cancel_at_period_end: z.boolean(),
+            trial_end: z.string().nullable(),
+            grace_ends_at: z.string().nullable(),
+            entitlements: z.record(z.string(), z.unknown()),
+            invoices: z.array(z.record(z.string(), z.unknown())).nullable(),
+          }),
+          "Billing state as last synced from Stripe",
+        ),
+        ...tenantErrors,
+      },
+    }),
+    async (c) => c.json(await billingOverview(serviceContext(c)), 200),
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/billing/checkout",
+      tags: ["billing"],
+      summary: "Start a Stripe Checkout for a paid plan",
+      security,
+      middleware: guard("billing:manage"),
+      request: {
+        body: jsonBody(
+          z.strictObject({ plan: z.enum(PLAN_IDS).exclude(["free"]), interval: z.enum(INTERVALS) }),
+        ),
+      },
+      responses: {
+        200: jsonResponse(UrlSchema, "Redirect the browser here"),
+        503: unavailableError,
+        ...tenantErrors,
+      },
+    }),
+    async (c) => c.json(await createCheckout(serviceContext(c), c.req.valid("json")), 200),
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/billing/portal",
+      tags: ["billing"],
+      summary: "Open the Stripe billing portal (change plan, cancel, invoices)",
+      security,
+      middleware: guard("billing:manage"),
+      responses: {
+        200: jsonResponse(UrlSchema, "Redirect the browser here"),
+        503: unavailableError,
+        ...tenantErrors,
+      },
+    }),
+    async (c) => c.json(await createPortal(serviceContext(c)), 200),
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/billing/checkout/complete",
+      tags: ["billing"],
+      summary:
+        "Checkout's success redirect: re-syncs the plan from Stripe, then redirects to the app",
+      middleware: [resolveTenant] as const,
+      request: { query: z.strictObject({ session_id: z.string().min(1).max(200) }) },
+      responses: { 303: { description: "To the tenant app's billing page" }, ...tenantErrors },
+    }),
+    async (c) =>
+      c.redirect(
+        await completeCheckout(
+          c.env,
+          c.get("tenant"),
+          c.req.valid("query").session_id,
+          requestMeta(c),
+        ),
+        303,
+      ),
+  );

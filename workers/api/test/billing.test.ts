@@ -1,0 +1,177 @@
+/**
+ * Tenant billing against the Stripe emulator (answering the worker's outbound Stripe requests):
+ * checkout through the hosted page, the success redirect's immediate re-sync, the portal, and a
+ * cancellation falling back to free limits without losing data.
+ */
+
+import { env } from "cloudflare:workers";
+import { syncCatalogToStripe } from "@tenantry/plans";
+import { beforeAll, describe, expect, it } from "vitest";
+import { config } from "../src/env";
+import { stripeClient } from "../src/lib/stripe";
+import { syncTenantBilling } from "../src/services/billing";
+import { findTenantBySlug } from "../src/services/registry";
+import { api, auditRows, createTenant, expectProblem, type TestTenant } from "./helpers";
+
+const stripe = () => stripeClient(config(env))!;
+
+beforeAll(async () => {
+  await syncCatalogToStripe(stripe());
+});
+
+/** Pays on the emulator's hosted checkout page, as a browser would; returns the redirect. */
+async function payOnHostedPage(url: string): Promise<string> {
+  const page = await fetch(url);
+  const html = await page.text();
+  const form = html.match(/<form method="post" action="([^"]+)">([\s\S]*?)<\/form>/);
+  if (!form?.[1]) throw new Error(`no form on ${url}`);
+  const fields = new URLSearchParams({ action: "pay" });
+  for (const m of form[2]!.matchAll(/<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"/g)) {
+    if (m[1] !== "action") fields.set(m[1]!, m[2]!);
+  }
+  const res = await fetch(new URL(form[1], url), {
+    method: "POST",
+    body: fields,
+    redirect: "manual",
+  });
+  await res.body?.cancel();
+  expect(res.status).toBe(303);
+  return res.headers.get("location")!;
+}
+
+async function subscribe(t: TestTenant, plan = "pro") {
+  const checkout = await api("POST", "/v1/billing/checkout", {
+    slug: t.slug,
+    token: t.owner.token,
+    body: { plan, interval: "month" },
+  });
+  expect(checkout.status, JSON.stringify(checkout.body)).toBe(200);
+  const success = new URL(await payOnHostedPage(checkout.body.url));
+  expect(success.host).toBe(`${t.slug}.localhost:8787`);
+  expect(success.pathname).toBe("/v1/billing/checkout/complete");
+  return success;
+}
+
+describe("tenant billing", () => {
+  it("a new tenant is on free, with free entitlements and no subscription", async () => {
+    const t = await createTenant();
+    const res = await api("GET", "/v1/billing", { slug: t.slug, token: t.owner.token });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      plan: "free",
+      status: null,
+      cancel_at_period_end: false,
+      invoices: [],
+    });
+    expect(res.body.entitlements.limits.projects).toEqual({ value: 3, hard: true });
+  });
+
+  it("checkout → hosted page → success redirect re-syncs the plan before any webhook", async () => {
+    const t = await createTenant();
+    const success = await subscribe(t);
+    const redirect = await api("GET", `${success.pathname}${success.search}`, { slug: t.slug });
+    expect(redirect.status, JSON.stringify(redirect.body)).toBe(303);
+    expect(redirect.headers.get("location")).toBe(
+      `http://${t.slug}.localhost:8787/billing?checkout=complete`,
+    );
+
+    const billing = await api("GET", "/v1/billing", { slug: t.slug, token: t.owner.token });
+    expect(billing.body).toMatchObject({
+      plan: "pro",
+      status: "active",
+      access: "full",
+      interval: "month",
+    });
+    expect(billing.body.entitlements.limits.projects.value).toBe(25);
+    expect(billing.body.invoices[0]).toMatchObject({ status: "paid" });
+    expect((await findTenantBySlug(env, t.slug))!.plan).toBe("pro");
+    const [change] = await auditRows(t, "billing.update");
+    expect(JSON.parse(change!.after)).toEqual({ plan: "pro", status: "active", access: "full" });
+    expect(change!.actor_id).toBe("stripe");
+  });
+
+  it("a re-sync with nothing new changes nothing; an older fetch never overwrites a newer one", async () => {
+    const t = await createTenant();
+    const success = await subscribe(t);
+    await api("GET", `${success.pathname}${success.search}`, { slug: t.slug });
+    const tenant = (await findTenantBySlug(env, t.slug))!;
+    await syncTenantBilling(env, tenant, { requestId: "test", ip: null });
+    expect(await auditRows(t, "billing.update")).toHaveLength(1);
+    const row = await env.CONTROL_DB.prepare(
+      "SELECT synced_at FROM subscriptions WHERE tenant_id = ?",
+    )
+      .bind(tenant.id)
+      .first<{ synced_at: number }>();
+    await env.CONTROL_DB.prepare("UPDATE subscriptions SET synced_at = ? WHERE tenant_id = ?")
+      .bind(Date.now() + 60_000, tenant.id)
+      .run();
+    await stripe().subscriptions.cancel(
+      (await env.CONTROL_DB.prepare(
+        "SELECT stripe_subscription_id AS id FROM subscriptions WHERE tenant_id = ?",
+      )
+        .bind(tenant.id)
+        .first<{ id: string }>())!.id,
+    );
+    await syncTenantBilling(env, tenant, { requestId: "test", ip: null });
+    expect(
+      (await api("GET", "/v1/billing", { slug: t.slug, token: t.owner.token })).body.status,
+    ).toBe("active");
+    expect(row!.synced_at).toBeGreaterThan(0);
+  });
+
+  it("a canceled subscription falls back to free limits without losing data", async () => {
+    const t = await createTenant();
+    const success = await subscribe(t);
+    await api("GET", `${success.pathname}${success.search}`, { slug: t.slug });
+    for (let i = 0; i < 4; i++) {
+      await api("POST", "/v1/projects", {
+        slug: t.slug,
+        token: t.owner.token,
+        body: { name: `p${i}` },
+      });
+    }
+    const subId = (await env.CONTROL_DB.prepare(
+      "SELECT stripe_subscription_id AS id FROM subscriptions WHERE tenant_id = ?",
+    )
+      .bind(t.tenant.id)
+      .first<{ id: string }>())!.id;
+    await stripe().subscriptions.cancel(subId);
+    await syncTenantBilling(env, (await findTenantBySlug(env, t.slug))!, {
+      requestId: "test",
+      ip: null,
+    });
+    const billing = await api("GET", "/v1/billing", { slug: t.slug, token: t.owner.token });
+    expect(billing.body).toMatchObject({
+      plan: "free",
+      subscribed_plan: "pro",
+      status: "canceled",
+      access: "free_limits",
+    });
+    expect(
+      (await api("GET", "/v1/projects", { slug: t.slug, token: t.owner.token })).body.data,
+    ).toHaveLength(4);
+  });
+
+  it("the success redirect refuses another tenant's checkout session", async () => {
+    const a = await createTenant();
+    const b = await createTenant();
+    const success = await subscribe(b);
+    const res = await api("GET", `${success.pathname}${success.search}`, { slug: a.slug });
+    expectProblem(res, 400, "invalid_request");
+  });
+
+  it("opens the billing portal; the free plan needs no checkout", async () => {
+    const t = await createTenant();
+    const portal = await api("POST", "/v1/billing/portal", { slug: t.slug, token: t.owner.token });
+    expect(portal.status).toBe(200);
+    expect(portal.body.url).toMatch(/\/portal\//);
+    expectProblem(
+      await api("POST", "/v1/billing/checkout", {
+        slug: t.slug,
+        token: t.owner.token,
+        body: { plan: "free", interval: "month" },
+      }),
+      400,
+    );
+  });
+});
