@@ -1,10 +1,13 @@
 // npm run dev: the whole platform on localhost with demo data.
+import { readFileSync } from "node:fs";
 import {
   applyControlMigrations,
+  controlSql,
   ensureDevVars,
   ensureTenant,
   startStripeEmulator,
   startWorker,
+  syncStripeCatalog,
 } from "./lib/platform.mjs";
 
 export const DEMO_TENANTS = [
@@ -18,12 +21,23 @@ export const DEMO_TENANTS = [
 ];
 const PORT = 8787;
 
+function devVar(name) {
+  const value = readFileSync(".dev.vars", "utf8").match(new RegExp(`^${name}=(.*)$`, "m"))?.[1];
+  if (!value) throw new Error(`${name} is missing from .dev.vars (see .dev.vars.example)`);
+  return value;
+}
+
 if (ensureDevVars()) console.log("created .dev.vars with a fresh JWT signing key");
 applyControlMigrations();
+// The emulator keeps its state in memory: it starts empty, so local Stripe links from an earlier
+// run point at nothing. Forget them; the scheduled sweep (triggered below) links tenants again.
+controlSql("UPDATE tenants SET stripe_customer_id = NULL; DELETE FROM subscriptions;");
 const stripe = await startStripeEmulator();
-const api = await startWorker({ port: PORT });
+syncStripeCatalog(stripe.url, devVar("STRIPE_SECRET_KEY"));
+const api = await startWorker({ port: PORT, testScheduled: true });
 const tokens = {};
 for (const t of DEMO_TENANTS) tokens[t.slug] = await ensureTenant(PORT, t);
+await fetch(`${api.url}/__scheduled`);
 
 console.log(`
 Tenantry is running.

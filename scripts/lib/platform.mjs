@@ -61,6 +61,7 @@ export async function startWorker({
   persistTo,
   quiet = false,
   envFile,
+  testScheduled = false,
 } = {}) {
   const args = [
     "dev",
@@ -75,6 +76,7 @@ export async function startWorker({
   if (persistTo) args.push("--persist-to", persistTo);
   if (envFile) args.push("--env-file", envFile);
   if (quiet) args.push("--log-level", "warn");
+  if (testScheduled) args.push("--test-scheduled");
   const url = `http://localhost:${port}`;
   return {
     url,
@@ -83,6 +85,33 @@ export async function startWorker({
       quiet,
     })),
   };
+}
+
+/** Runs SQL against the local control database (the state `npm run dev` uses). */
+export function controlSql(sql, { config = "wrangler.toml", persistTo } = {}) {
+  execFileSync(
+    "wrangler",
+    [
+      "d1",
+      "execute",
+      "CONTROL_DB",
+      "--local",
+      "-c",
+      config,
+      "--command",
+      sql,
+      ...(persistTo ? ["--persist-to", persistTo] : []),
+    ],
+    { stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, CI: "true" } },
+  );
+}
+
+/** Creates the plan catalog's products, prices and meters in the emulator (or any Stripe). */
+export function syncStripeCatalog(apiBase, secretKey) {
+  execFileSync("tsx", ["scripts/stripe-sync.ts"], {
+    stdio: ["ignore", "ignore", "inherit"],
+    env: { ...process.env, STRIPE_API_BASE: apiBase, STRIPE_SECRET_KEY: secretKey },
+  });
 }
 
 /** Starts the Stripe emulator (packages/stripe-emulator) on `port`. */
