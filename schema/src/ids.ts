@@ -15,6 +15,7 @@ export const ID_PREFIXES = {
   token: "tok",
   mail: "msg",
   request: "req",
+  override: "ovr",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

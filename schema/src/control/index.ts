@@ -1,5 +1,6 @@
 export * from "./auth-throttle";
 export * from "./auth-tokens";
+export * from "./entitlement-overrides";
 export * from "./mail-outbox";
 export * from "./subscriptions";
 export * from "./tenant-databases";

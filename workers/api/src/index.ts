@@ -6,6 +6,7 @@ import { auditLogRoutes } from "./routes/audit-log";
 import { authRoutes } from "./routes/auth";
 import { billingRoutes } from "./routes/billing";
 import { devRoutes } from "./routes/dev";
+import { entitlementRoutes } from "./routes/entitlements";
 import { invitationRoutes } from "./routes/invitations";
 import { memberRoutes } from "./routes/members";
 import { signupRoutes } from "./routes/signup";
@@ -22,6 +23,7 @@ export const app = newApp()
   .route("/", apiKeyRoutes)
   .route("/", auditLogRoutes)
   .route("/", billingRoutes)
+  .route("/", entitlementRoutes)
   .route("/", productRoutes)
   .route("/", devRoutes);
 

@@ -51,6 +51,7 @@ export const ROUTES: RouteCase[] = [
   { method: "DELETE", path: "/v1/api-keys/{apiKey}", permission: "api_keys:manage" },
   { method: "GET", path: "/v1/audit-log", permission: "audit:read" },
   { method: "GET", path: "/v1/billing", permission: "billing:read" },
+  { method: "GET", path: "/v1/entitlements", permission: "settings:read" },
   {
     method: "POST",
     path: "/v1/billing/checkout",

@@ -1,7 +1,4 @@
 import {
-  accessForSubscription,
-  evaluateEntitlements,
-  isPlanId,
   meteredPriceLookupKey,
   type PlanId,
   parseLookupKey,
@@ -15,21 +12,9 @@ import { ServiceUnavailableError, ValidationError } from "../errors";
 import { auditEntry } from "../lib/audit";
 import { stripeClient } from "../lib/stripe";
 import { linkStripeCustomer } from "./billing-customer";
+import { type BillingRow, effectivePlan, readBilling } from "./billing-state";
+import { tenantEntitlements } from "./entitlements";
 import { findTenantById, type TenantRow, tenantUrl } from "./registry";
-
-export interface BillingRow {
-  tenant_id: string;
-  stripe_customer_id: string;
-  stripe_subscription_id: string | null;
-  status: string | null;
-  plan: string;
-  interval: string | null;
-  current_period_end: number | null;
-  cancel_at_period_end: number;
-  trial_end: number | null;
-  past_due_since: number | null;
-  synced_at: number;
-}
 
 // Subscriptions still in play win over ended ones when a customer has several.
 const LIVE = new Set(["active", "trialing", "past_due", "unpaid", "paused", "incomplete"]);
@@ -45,27 +30,6 @@ function planOf(sub: Stripe.Subscription | null): { plan: PlanId; interval: stri
     if (parsed?.kind === "licensed") return { plan: parsed.plan, interval: parsed.interval };
   }
   return { plan: "free", interval: null };
-}
-
-/** The plan the tenant may use now: its subscription's, unless billing state takes it away. */
-export function effectivePlan(
-  row: Pick<BillingRow, "status" | "plan" | "past_due_since"> | null,
-  now = Date.now(),
-) {
-  const status = row?.status ?? null;
-  const { access, graceEndsAt } = accessForSubscription({
-    status: status as Parameters<typeof accessForSubscription>[0]["status"],
-    pastDueSince: row?.past_due_since ?? null,
-    now,
-  });
-  const plan: PlanId = access === "free_limits" || !row || !isPlanId(row.plan) ? "free" : row.plan;
-  return { plan, access, graceEndsAt };
-}
-
-async function readBilling(env: Env, tenantId: string): Promise<BillingRow | null> {
-  return env.CONTROL_DB.prepare("SELECT * FROM subscriptions WHERE tenant_id = ?")
-    .bind(tenantId)
-    .first<BillingRow>();
 }
 
 /**
@@ -185,7 +149,7 @@ export async function billingOverview(ctx: ServiceContext) {
     cancel_at_period_end: Boolean(row?.cancel_at_period_end),
     trial_end: iso(row?.trial_end),
     grace_ends_at: iso(graceEndsAt),
-    entitlements: evaluateEntitlements({ plan, tenantId: ctx.tenant.id, now: Date.now(), access }),
+    entitlements: await tenantEntitlements(ctx.env, ctx.tenant.id),
     invoices,
   };
 }
