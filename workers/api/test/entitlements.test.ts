@@ -1,27 +1,8 @@
 /** GET /v1/entitlements: plan defaults ⊕ per-tenant overrides (with expiry) ⊕ rollout flags. */
 
 import { env } from "cloudflare:workers";
-import { newId } from "@tenantry/schema";
 import { describe, expect, it } from "vitest";
-import { api, createTenant, type TestTenant } from "./helpers";
-
-async function addOverride(
-  t: TestTenant,
-  override: Record<string, unknown>,
-  expiresAt: number | null = null,
-) {
-  await env.CONTROL_DB.prepare(
-    "INSERT INTO entitlement_overrides (id, tenant_id, override, expires_at, created_at) VALUES (?, ?, ?, ?, ?)",
-  )
-    .bind(
-      newId("override"),
-      t.tenant.id,
-      JSON.stringify({ ...override, expiresAt }),
-      expiresAt,
-      Date.now(),
-    )
-    .run();
-}
+import { addOverride, api, createTenant } from "./helpers";
 
 describe("GET /v1/entitlements", () => {
   it("gives a new tenant the free plan's defaults", async () => {

@@ -191,3 +191,22 @@ export async function auditRows(t: TestTenant, action?: string) {
 export async function count(db: D1Database, table: string): Promise<number> {
   return (await db.prepare(`SELECT count(*) AS n FROM ${table}`).first<{ n: number }>())!.n;
 }
+
+/** A per-tenant entitlement override (as an operator would grant it). */
+export async function addOverride(
+  t: TestTenant,
+  override: Record<string, unknown>,
+  expiresAt: number | null = null,
+) {
+  await env.CONTROL_DB.prepare(
+    "INSERT INTO entitlement_overrides (id, tenant_id, override, expires_at, created_at) VALUES (?, ?, ?, ?, ?)",
+  )
+    .bind(
+      newId("override"),
+      t.tenant.id,
+      JSON.stringify({ ...override, expiresAt }),
+      expiresAt,
+      Date.now(),
+    )
+    .run();
+}

@@ -157,3 +157,19 @@ describe("accepting", () => {
     expect(INVITATION_TTL_MS).toBe(7 * 24 * 3600_000);
   });
 });
+
+describe("seats", () => {
+  it("acceptance stops at the plan's seat limit, naming it, and creates no identity", async () => {
+    const t = await verifiedTenant();
+    await addMember(t, "member");
+    await addMember(t, "viewer");
+    const { token } = await invite(t, "fourth@example.com");
+    const res = await accept(t, { token, password: "fourth password" });
+    expectProblem(res, 403, "plan_limit_reached");
+    expect(res.body).toMatchObject({ limit: "seats", limit_value: 3 });
+    const users = await env.CONTROL_DB.prepare(
+      "SELECT count(*) AS n FROM users WHERE email = 'fourth@example.com'",
+    ).first();
+    expect(users).toEqual({ n: 0 });
+  });
+});

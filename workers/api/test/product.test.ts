@@ -1,6 +1,15 @@
-/** The example product: projects and tasks, each mutation with its audit entry. */
+/** The example product: projects and tasks, each mutation with its audit entry; plan limits. */
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { addMember, api, auditRows, createTenant, expectProblem, tenantD1 } from "./helpers";
+import {
+  addMember,
+  addOverride,
+  api,
+  auditRows,
+  createTenant,
+  expectProblem,
+  tenantD1,
+} from "./helpers";
 
 describe("projects and tasks", () => {
   it("CRUD with an audit entry per mutation, carrying the request id", async () => {
@@ -86,6 +95,7 @@ describe("projects and tasks", () => {
 
   it("paginates with a cursor, newest first", async () => {
     const t = await createTenant();
+    await addOverride(t, { type: "limit", key: "projects", value: 10, reason: "pagination test" });
     const as = { slug: t.slug, token: t.owner.token };
     const ids: string[] = [];
     for (let i = 0; i < 5; i++)
@@ -168,5 +178,53 @@ describe("GET /v1/audit-log", () => {
       expect.arrayContaining(["tenant.create", "member.join", "session.create"]),
     );
     expect(JSON.stringify([page.body, rest.body])).not.toContain(key.body.key);
+  });
+});
+
+describe("plan limits", () => {
+  it("project creation stops at the plan's limit with a problem naming it; an override lifts it", async () => {
+    const t = await createTenant();
+    const as = { slug: t.slug, token: t.owner.token };
+    for (let i = 0; i < 3; i++)
+      expect((await api("POST", "/v1/projects", { ...as, body: { name: `p${i}` } })).status).toBe(
+        201,
+      );
+    const refused = await api("POST", "/v1/projects", { ...as, body: { name: "one too many" } });
+    expectProblem(refused, 403, "plan_limit_reached");
+    expect(refused.body).toMatchObject({
+      limit: "projects",
+      limit_value: 3,
+      used: 3,
+      plan: "free",
+    });
+    expect((await auditRows(t, "project.create")).length).toBe(3);
+    await addOverride(t, { type: "limit", key: "projects", value: 4, reason: "support case" });
+    expect((await api("POST", "/v1/projects", { ...as, body: { name: "now fits" } })).status).toBe(
+      201,
+    );
+  });
+
+  it("a past_due tenant past its grace period is read-only: additions are refused, reads work", async () => {
+    const t = await createTenant();
+    await api("POST", "/v1/projects", {
+      slug: t.slug,
+      token: t.owner.token,
+      body: { name: "kept" },
+    });
+    await env.CONTROL_DB.prepare(
+      `INSERT INTO subscriptions (tenant_id, stripe_customer_id, status, plan, past_due_since, synced_at)
+       VALUES (?, 'cus_test', 'past_due', 'pro', ?, ?)`,
+    )
+      .bind(t.tenant.id, Date.now() - 8 * 24 * 3600_000, Date.now())
+      .run();
+    const refused = await api("POST", "/v1/projects", {
+      slug: t.slug,
+      token: t.owner.token,
+      body: { name: "x" },
+    });
+    expectProblem(refused, 403, "billing_read_only");
+    expect(
+      (await api("GET", "/v1/projects", { slug: t.slug, token: t.owner.token })).body.data,
+    ).toHaveLength(1);
   });
 });

@@ -1,11 +1,12 @@
 // EXAMPLE PRODUCT: replace with your own product's services.
 import { newId } from "@tenantry/schema";
 import { projects, tasks } from "@tenantry/schema/tenant";
-import { eq } from "drizzle-orm";
+import { count, eq } from "drizzle-orm";
 import type { ServiceContext } from "../context";
 import { NotFoundError } from "../errors";
 import { auditEntry } from "../lib/audit";
 import { listPage, type PageQuery } from "../lib/pagination";
+import { assertWithinLimit } from "../services/limits";
 
 export type Project = typeof projects.$inferSelect;
 
@@ -43,6 +44,8 @@ export async function createProject({
   ctx: ServiceContext;
   input: { name: string; description?: string | undefined };
 }) {
+  const existing = await ctx.db.orm.select({ n: count() }).from(projects).get();
+  await assertWithinLimit(ctx.env, ctx.tenant.id, "projects", existing?.n ?? 0);
   const now = Date.now();
   const row: Project = {
     id: newId("project"),

@@ -1,7 +1,7 @@
 import { newId } from "@tenantry/schema";
 import { users } from "@tenantry/schema/control";
 import { invitations, members } from "@tenantry/schema/tenant";
-import { and, eq, gt, isNull } from "drizzle-orm";
+import { and, count, eq, gt, isNull } from "drizzle-orm";
 import type { ServiceContext } from "../context";
 import { controlDb } from "../db/control-db";
 import { tenantDb } from "../db/tenant-db";
@@ -17,6 +17,7 @@ import { auditEntry } from "../lib/audit";
 import { hashPassword, randomSecret, sha256Hex, verifyPassword } from "../lib/crypto";
 import { listPage, type PageQuery } from "../lib/pagination";
 import { isSubset, permissionsOf, type Role } from "../rbac/permissions";
+import { assertWithinLimit } from "./limits";
 import { mailer } from "./mailer";
 import { type TenantRow, tenantUrl } from "./registry";
 import { createSession } from "./sessions";
@@ -175,6 +176,9 @@ export async function acceptInvitation(
       { path: "body.password", message: "required" },
     ]);
   }
+  // Before any identity is created: a full tenant leaves nothing behind.
+  const seats = await db.orm.select({ n: count() }).from(members).get();
+  await assertWithinLimit(env, tenant.id, "seats", seats?.n ?? 0);
   let user = await controlDb(env).select().from(users).where(eq(users.email, inv.email)).get();
   if (user) {
     if (!(await verifyPassword(input.password, user.passwordHash)))
