@@ -1,6 +1,12 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { hashPassword, needsRehash, PASSWORD_HASH, verifyPassword } from "../src/lib/crypto";
+import {
+  base64url,
+  hashPassword,
+  needsRehash,
+  PASSWORD_HASH,
+  verifyPassword,
+} from "../src/lib/crypto";
 import { SIGN_IN_LIMITS } from "../src/services/throttle";
 import {
   addMember,
@@ -25,6 +31,37 @@ describe("password hashing", () => {
     expect(await verifyPassword("wrong password", hash)).toBe(false);
     expect(needsRehash(hash)).toBe(false);
     expect(needsRehash(hash.replace("$100000$", "$50000$"))).toBe(true);
+  });
+
+  it("a hash made under weaker parameters is upgraded at the next sign-in", async () => {
+    const t = await createTenant();
+    // A legacy hash: the same format, 1,000 iterations.
+    const salt = crypto.getRandomValues(new Uint8Array(16));
+    const key = await crypto.subtle.importKey(
+      "raw",
+      new TextEncoder().encode(PASSWORD),
+      "PBKDF2",
+      false,
+      ["deriveBits"],
+    );
+    const bits = await crypto.subtle.deriveBits(
+      { name: "PBKDF2", hash: "SHA-256", salt, iterations: 1000 },
+      key,
+      256,
+    );
+    const legacy = `pbkdf2-sha256$1000$${base64url(salt)}$${base64url(bits)}`;
+    await env.CONTROL_DB.prepare("UPDATE users SET password_hash = ? WHERE id = ?")
+      .bind(legacy, t.owner.id)
+      .run();
+    const res = await api("POST", "/v1/auth/login", {
+      slug: t.slug,
+      body: { email: t.owner.email, password: PASSWORD },
+    });
+    expect(res.status).toBe(200);
+    const row = await env.CONTROL_DB.prepare("SELECT password_hash FROM users WHERE id = ?")
+      .bind(t.owner.id)
+      .first<{ password_hash: string }>();
+    expect(row!.password_hash.startsWith("pbkdf2-sha256$100000$")).toBe(true);
   });
 
   it("stored user hashes carry the parameters", async () => {

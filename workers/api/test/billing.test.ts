@@ -97,11 +97,7 @@ describe("tenant billing", () => {
     const tenant = (await findTenantBySlug(env, t.slug))!;
     await syncTenantBilling(env, tenant, { requestId: "test", ip: null });
     expect(await auditRows(t, "billing.update")).toHaveLength(1);
-    const row = await env.CONTROL_DB.prepare(
-      "SELECT synced_at FROM subscriptions WHERE tenant_id = ?",
-    )
-      .bind(tenant.id)
-      .first<{ synced_at: number }>();
+    // A fetch "from the future" is stored: a later cancellation fetched now is older and ignored.
     await env.CONTROL_DB.prepare("UPDATE subscriptions SET synced_at = ? WHERE tenant_id = ?")
       .bind(Date.now() + 60_000, tenant.id)
       .run();
@@ -116,7 +112,6 @@ describe("tenant billing", () => {
     expect(
       (await api("GET", "/v1/billing", { slug: t.slug, token: t.owner.token })).body.status,
     ).toBe("active");
-    expect(row!.synced_at).toBeGreaterThan(0);
   });
 
   it("a canceled subscription falls back to free limits without losing data", async () => {

@@ -110,7 +110,7 @@ describe("the scheduled sweep", () => {
       .bind(stale, body.slug)
       .run();
     expectProblem(await api("GET", "/v1/me", { slug: body.slug }), 503, "tenant_provisioning");
-    expect(await sweepStaleProvisioning(env)).toEqual({ resumed: 1, rolledBack: 0 });
+    expect(await sweepStaleProvisioning(env)).toEqual({ resumed: 1, rolledBack: 0, failed: 0 });
     expect(await tenantRow(body.slug)).toMatchObject({
       status: "active",
       plan: "free",
@@ -131,7 +131,7 @@ describe("the scheduled sweep", () => {
         "UPDATE tenant_databases SET tenant_id = 'ten_placeholder_' || binding WHERE tenant_id IS NULL OR tenant_id = ?",
       ).bind(row.id),
     ]);
-    expect(await sweepStaleProvisioning(env)).toEqual({ resumed: 0, rolledBack: 1 });
+    expect(await sweepStaleProvisioning(env)).toEqual({ resumed: 0, rolledBack: 1, failed: 0 });
     expect(await tenantRow(body.slug)).toBeNull();
     await env.CONTROL_DB.prepare(
       "UPDATE tenant_databases SET tenant_id = NULL WHERE tenant_id LIKE 'ten_placeholder_%'",
@@ -146,6 +146,6 @@ describe("the scheduled sweep", () => {
     )
       .bind(body.slug)
       .run();
-    expect(await sweepStaleProvisioning(env)).toEqual({ resumed: 0, rolledBack: 0 });
+    expect(await sweepStaleProvisioning(env)).toEqual({ resumed: 0, rolledBack: 0, failed: 0 });
   });
 });

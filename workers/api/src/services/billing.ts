@@ -135,7 +135,16 @@ export async function billingOverview(ctx: ServiceContext) {
         created: new Date(i.created * 1000).toISOString(),
         hosted_invoice_url: i.hosted_invoice_url ?? null,
       }));
-    } catch {
+    } catch (err) {
+      // The rest of the page is stored state; say invoices are unavailable rather than fail.
+      console.error(
+        JSON.stringify({
+          level: "warn",
+          msg: "invoices unavailable",
+          tenant_id: ctx.tenant.id,
+          error: String(err),
+        }),
+      );
       invoices = null;
     }
   }
@@ -241,7 +250,15 @@ export async function completeCheckout(
       "Billing is not reachable right now.",
       30,
     );
-  const session = await stripe.checkout.sessions.retrieve(sessionId).catch(() => null);
+  // Only "no such session" means unknown; an outage must surface as one, not as a 400.
+  const session = await stripe.checkout.sessions.retrieve(sessionId).catch((err: unknown) => {
+    if ((err as { code?: string }).code === "resource_missing") return null;
+    throw new ServiceUnavailableError(
+      "billing_unavailable",
+      "Billing is not reachable right now.",
+      30,
+    );
+  });
   if (!session || session.customer !== fresh.stripeCustomerId) {
     throw new ValidationError("Unknown checkout session.", [
       { path: "query.session_id", message: "not a checkout of this tenant" },

@@ -4,6 +4,7 @@ import {
   evaluateEntitlements,
   type FlagDefinition,
   FlagDefinitionSchema,
+  isPlanId,
 } from "@tenantry/plans";
 import type { Env } from "../env";
 import { effectivePlan, readBilling } from "./billing-state";
@@ -26,7 +27,7 @@ export async function tenantEntitlements(env: Env, tenantId: string, now = Date.
   ]);
   const { plan, access } = effectivePlan(billing, now);
   return evaluateEntitlements({
-    plan: billing ? (billing.plan as typeof plan) : plan,
+    plan: billing && isPlanId(billing.plan) ? billing.plan : plan,
     access,
     tenantId,
     now,

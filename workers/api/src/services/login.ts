@@ -5,7 +5,7 @@ import { controlDb } from "../db/control-db";
 import { tenantDb } from "../db/tenant-db";
 import type { Env } from "../env";
 import { UnauthorizedError } from "../errors";
-import { burnPasswordCheck, verifyPassword } from "../lib/crypto";
+import { burnPasswordCheck, hashPassword, needsRehash, verifyPassword } from "../lib/crypto";
 import type { TenantRow } from "./registry";
 import { createSession, type TokenPair } from "./sessions";
 import { assertNotThrottled, clearAccountFailures, recordFailure, throttleKeys } from "./throttle";
@@ -41,5 +41,11 @@ export async function login(
     throw new UnauthorizedError(INVALID);
   }
   await clearAccountFailures(env, keys);
+  // Hashes made under weaker parameters are upgraded the first time the password is seen again.
+  if (needsRehash(user.passwordHash)) {
+    await env.CONTROL_DB.prepare("UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?")
+      .bind(await hashPassword(input.password), Date.now(), user.id)
+      .run();
+  }
   return createSession({ env, tenant, ...ctx }, user.id);
 }

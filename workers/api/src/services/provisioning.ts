@@ -272,7 +272,7 @@ export async function rollbackProvisioning(env: Env, tenantId: string): Promise<
 export async function sweepStaleProvisioning(
   env: Env,
   now = Date.now(),
-): Promise<{ resumed: number; rolledBack: number }> {
+): Promise<{ resumed: number; rolledBack: number; failed: number }> {
   const stale = await env.CONTROL_DB.prepare(
     "SELECT id FROM tenants WHERE status = 'provisioning' AND updated_at < ? LIMIT 50",
   )
@@ -280,13 +280,27 @@ export async function sweepStaleProvisioning(
     .all<{ id: string }>();
   let resumed = 0;
   let rolledBack = 0;
+  let failed = 0;
   for (const { id } of stale.results) {
     try {
       await runProvisioning(env, id, { requestId: `sweep_${now}`, ip: null });
       resumed++;
-    } catch {
-      rolledBack++;
+    } catch (err) {
+      // A typed problem means the sign-up was rolled back; anything else (the rollback itself
+      // failed) leaves the row for the next sweep.
+      if (err instanceof ProblemError) rolledBack++;
+      else {
+        failed++;
+        console.error(
+          JSON.stringify({
+            level: "error",
+            msg: "provisioning sweep failed",
+            tenant_id: id,
+            error: String(err),
+          }),
+        );
+      }
     }
   }
-  return { resumed, rolledBack };
+  return { resumed, rolledBack, failed };
 }
