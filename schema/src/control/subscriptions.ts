@@ -20,4 +20,12 @@ export const subscriptions = sqliteTable("subscriptions", {
   pastDueSince: integer("past_due_since"),
   /** Epoch ms at which the Stripe state written here was fetched. */
   syncedAt: integer("synced_at").notNull(),
+  /**
+   * The plan, status and access last written to the registry and the tenant's audit log (JSON).
+   * A change is recorded when the synced state differs from it, so a retry after a crash still
+   * records the change once.
+   */
+  recordedState: text("recorded_state"),
+  /** The audit entry id reserved for the change being recorded; reused by retries. */
+  pendingAuditId: text("pending_audit_id"),
 });

@@ -1,4 +1,4 @@
-import type { TenantDb } from "./db/tenant-db";
+import type { TenantDb } from "@tenantry/core";
 import type { Env } from "./env";
 import type { Permission, Role } from "./rbac/permissions";
 import type { TenantRow } from "./services/registry";

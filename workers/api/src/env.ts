@@ -1,8 +1,8 @@
+import { CoreConfigSchema, type CoreEnv } from "@tenantry/core";
 import { z } from "zod";
 
 /** Bindings of the API worker, as wrangler.toml declares them. Tenant pool bindings are dynamic. */
-export interface Env {
-  CONTROL_DB: D1Database;
+export interface Env extends CoreEnv {
   ENVIRONMENT: string;
   BASE_DOMAIN: string;
   PUBLIC_SCHEME: string;
@@ -12,12 +12,9 @@ export interface Env {
   REGISTRY_CACHE_TTL_SECONDS: string;
   SESSION_CACHE_TTL_SECONDS?: string;
   MAILER: string;
-  STRIPE_SECRET_KEY?: string;
-  STRIPE_API_BASE?: string;
-  [binding: `TENANT_DB_${string}`]: D1Database;
 }
 
-export const ConfigSchema = z.object({
+export const ConfigSchema = CoreConfigSchema.extend({
   ENVIRONMENT: z.enum(["development", "test", "production"]),
   /** Tenants live at `<slug>.<BASE_DOMAIN>`; the apex serves sign-up. */
   BASE_DOMAIN: z.string().min(1).toLowerCase(),
@@ -31,10 +28,6 @@ export const ConfigSchema = z.object({
   /** Per-isolate cache of verified sessions; revocations reach other isolates within it. */
   SESSION_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(10).default(5),
   MAILER: z.enum(["outbox"]).default("outbox"),
-  /** Stripe secret key; without one, tenants stay on free and no customer is created. */
-  STRIPE_SECRET_KEY: z.string().startsWith("sk_").optional(),
-  /** Where the Stripe API is: Stripe itself by default, the emulator in development. */
-  STRIPE_API_BASE: z.url().default("https://api.stripe.com"),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 

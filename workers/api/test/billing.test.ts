@@ -5,11 +5,10 @@
  */
 
 import { env } from "cloudflare:workers";
+import { stripeClient, syncTenantBilling } from "@tenantry/core";
 import { syncCatalogToStripe } from "@tenantry/plans";
 import { beforeAll, describe, expect, it } from "vitest";
 import { config } from "../src/env";
-import { stripeClient } from "../src/lib/stripe";
-import { syncTenantBilling } from "../src/services/billing";
 import { findTenantBySlug } from "../src/services/registry";
 import { api, auditRows, createTenant, expectProblem, type TestTenant } from "./helpers";
 

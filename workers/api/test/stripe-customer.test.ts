@@ -1,8 +1,8 @@
 /** Provisioning links a Stripe customer; Stripe being down never blocks a sign-up. */
 import { env } from "cloudflare:workers";
+import { stripeClient } from "@tenantry/core";
 import { describe, expect, it } from "vitest";
 import { config } from "../src/env";
-import { stripeClient } from "../src/lib/stripe";
 import { linkMissingStripeCustomers } from "../src/services/billing-customer";
 import { signUp } from "../src/services/signup";
 import { api, PASSWORD, uniqueSlug } from "./helpers";

@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
+import type { TenantDb } from "@tenantry/core";
 import { and, desc, lt, type SQL } from "drizzle-orm";
 import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
-import type { TenantDb } from "../db/tenant-db";
 
 /** Cursor pagination over time-sortable ids, newest first. The cursor is the last id seen. */
 export const PageQuerySchema = z.strictObject({

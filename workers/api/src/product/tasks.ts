@@ -1,10 +1,11 @@
 // EXAMPLE PRODUCT: replace with your own product's services.
+
+import { auditEntry } from "@tenantry/core";
 import { newId } from "@tenantry/schema";
 import { type TASK_STATUSES, tasks } from "@tenantry/schema/tenant";
 import { and, eq } from "drizzle-orm";
 import type { ServiceContext } from "../context";
 import { NotFoundError } from "../errors";
-import { auditEntry } from "../lib/audit";
 import { listPage, type PageQuery } from "../lib/pagination";
 import { getProject } from "./projects";
 

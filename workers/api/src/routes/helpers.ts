@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
+import { tenantDb } from "@tenantry/core";
 import type { Context } from "hono";
 import type { AppEnv, ServiceContext } from "../context";
-import { tenantDb } from "../db/tenant-db";
 import { clientIp } from "../lib/request";
 import { requireActor, requirePermission } from "../middleware/auth";
 import { resolveTenant } from "../middleware/tenant";

@@ -1,9 +1,9 @@
+import { auditEntry } from "@tenantry/core";
 import { newId } from "@tenantry/schema";
 import { apiKeys } from "@tenantry/schema/tenant";
 import { and, eq, isNull } from "drizzle-orm";
 import type { ServiceContext } from "../context";
 import { ForbiddenError, NotFoundError, ValidationError } from "../errors";
-import { auditEntry } from "../lib/audit";
 import { randomSecret, sha256Hex } from "../lib/crypto";
 import { listPage, type PageQuery } from "../lib/pagination";
 import { isSubset, type Permission } from "../rbac/permissions";

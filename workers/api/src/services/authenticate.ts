@@ -1,6 +1,6 @@
+import { tenantDb } from "@tenantry/core";
 import { z } from "zod";
 import type { Actor } from "../context";
-import { tenantDb } from "../db/tenant-db";
 import { config, type Env } from "../env";
 import { sha256Hex } from "../lib/crypto";
 import { verifyAccessToken } from "../lib/jwt";

@@ -1,5 +1,5 @@
+import { stripeClient } from "@tenantry/core";
 import { config, type Env } from "../env";
-import { stripeClient } from "../lib/stripe";
 import type { TenantRow } from "./registry";
 
 /**

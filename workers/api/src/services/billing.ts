@@ -1,115 +1,17 @@
-import {
-  meteredPriceLookupKey,
-  type PlanId,
-  parseLookupKey,
-  priceLookupKey,
-} from "@tenantry/plans";
+import { effectivePlan, readBilling, stripeClient, syncTenantBilling } from "@tenantry/core";
+import { meteredPriceLookupKey, type PlanId, priceLookupKey } from "@tenantry/plans";
 import type Stripe from "stripe";
 import type { ServiceContext } from "../context";
-import { tenantDb } from "../db/tenant-db";
 import { config, type Env } from "../env";
 import { ServiceUnavailableError, ValidationError } from "../errors";
-import { auditEntry } from "../lib/audit";
-import { stripeClient } from "../lib/stripe";
 import { linkStripeCustomer } from "./billing-customer";
-import { type BillingRow, effectivePlan, readBilling } from "./billing-state";
 import { tenantEntitlements } from "./entitlements";
 import { findTenantById, type TenantRow, tenantUrl } from "./registry";
-
-// Subscriptions still in play win over ended ones when a customer has several.
-const LIVE = new Set(["active", "trialing", "past_due", "unpaid", "paused", "incomplete"]);
-
-function pickSubscription(subs: Stripe.Subscription[]): Stripe.Subscription | null {
-  const byNewest = [...subs].sort((a, b) => b.created - a.created);
-  return byNewest.find((s) => LIVE.has(s.status)) ?? byNewest[0] ?? null;
-}
-
-function planOf(sub: Stripe.Subscription | null): { plan: PlanId; interval: string | null } {
-  for (const item of sub?.items.data ?? []) {
-    const parsed = item.price.lookup_key ? parseLookupKey(item.price.lookup_key) : null;
-    if (parsed?.kind === "licensed") return { plan: parsed.plan, interval: parsed.interval };
-  }
-  return { plan: "free", interval: null };
-}
-
-/**
- * Re-fetches the customer's subscriptions from Stripe and applies them if this fetch is newer
- * than what is stored (so concurrent or out-of-order syncs converge), then records a plan or
- * status change in the registry and the tenant's audit log. Webhooks and the checkout redirect
- * are only hints to call this.
- */
-export async function syncTenantBilling(
-  env: Env,
-  tenant: Pick<TenantRow, "id" | "plan" | "databaseBinding" | "stripeCustomerId">,
-  ctx: { requestId: string; ip: string | null },
-): Promise<BillingRow | null> {
-  const stripe = stripeClient(config(env));
-  if (!stripe || !tenant.stripeCustomerId) return readBilling(env, tenant.id);
-  const fetchedAt = Date.now();
-  const list = await stripe.subscriptions.list({
-    customer: tenant.stripeCustomerId,
-    status: "all",
-    limit: 20,
-  });
-  const sub = pickSubscription(list.data);
-  const { plan, interval } = planOf(sub);
-  const before = await readBilling(env, tenant.id);
-  const item = sub?.items.data[0];
-  const pastDueSince =
-    sub?.status === "past_due"
-      ? before?.status === "past_due"
-        ? before.past_due_since
-        : fetchedAt
-      : null;
-  const applied = await env.CONTROL_DB.prepare(
-    `INSERT INTO subscriptions (tenant_id, stripe_customer_id, stripe_subscription_id, status, plan, interval,
-       current_period_end, cancel_at_period_end, trial_end, past_due_since, synced_at)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-     ON CONFLICT (tenant_id) DO UPDATE SET stripe_customer_id = ?2, stripe_subscription_id = ?3, status = ?4,
-       plan = ?5, interval = ?6, current_period_end = ?7, cancel_at_period_end = ?8, trial_end = ?9,
-       past_due_since = ?10, synced_at = ?11
-     WHERE subscriptions.synced_at < ?11
-     RETURNING *`,
-  )
-    .bind(
-      tenant.id,
-      tenant.stripeCustomerId,
-      sub?.id ?? null,
-      sub?.status ?? null,
-      plan,
-      interval,
-      item?.current_period_end ? item.current_period_end * 1000 : null,
-      sub?.cancel_at_period_end ? 1 : 0,
-      sub?.trial_end ? sub.trial_end * 1000 : null,
-      pastDueSince,
-      fetchedAt,
-    )
-    .first<BillingRow>();
-  if (!applied) return readBilling(env, tenant.id);
-  const now = effectivePlan(applied);
-  const was = effectivePlan(before);
-  if (now.plan !== tenant.plan || before?.status !== applied.status || now.access !== was.access) {
-    await env.CONTROL_DB.prepare("UPDATE tenants SET plan = ?, updated_at = ? WHERE id = ?")
-      .bind(now.plan, Date.now(), tenant.id)
-      .run();
-    const db = tenantDb(env, tenant);
-    await auditEntry(
-      { db, requestId: ctx.requestId, ip: ctx.ip, actor: { type: "system", id: "stripe" } },
-      {
-        action: "billing.update",
-        target: { type: "tenant", id: tenant.id },
-        before: { plan: tenant.plan, status: before?.status ?? null, access: was.access },
-        after: { plan: now.plan, status: applied.status, access: now.access },
-      },
-    );
-  }
-  return applied;
-}
 
 /** What GET /v1/billing shows. Invoices come live from Stripe; null when it cannot be reached. */
 export async function billingOverview(ctx: ServiceContext) {
   const row = await readBilling(ctx.env, ctx.tenant.id);
-  const { plan, access, graceEndsAt } = effectivePlan(row);
+  const { plan, access, graceEndsAt } = effectivePlan(ctx.env, row);
   const iso = (t: number | null | undefined) => (t ? new Date(t).toISOString() : null);
   const stripe = stripeClient(config(ctx.env));
   let invoices:

@@ -1,7 +1,6 @@
-import { tenantDb } from "../db/tenant-db";
+import { auditEntry, tenantDb } from "@tenantry/core";
 import { config, type Env } from "../env";
 import { ValidationError } from "../errors";
-import { auditEntry } from "../lib/audit";
 import { consumeAuthToken, createAuthToken } from "./auth-tokens";
 import { mailer } from "./mailer";
 import { type TenantRow, tenantUrl } from "./registry";

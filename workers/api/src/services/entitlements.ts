@@ -1,3 +1,4 @@
+import { effectivePlan, readBilling } from "@tenantry/core";
 import {
   type EntitlementOverride,
   EntitlementOverrideSchema,
@@ -7,7 +8,6 @@ import {
   isPlanId,
 } from "@tenantry/plans";
 import type { Env } from "../env";
-import { effectivePlan, readBilling } from "./billing-state";
 
 /**
  * The tenant's evaluated entitlements: plan defaults (from its billing state) ⊕ its overrides
@@ -25,7 +25,7 @@ export async function tenantEntitlements(env: Env, tenantId: string, now = Date.
       definition: string;
     }>(),
   ]);
-  const { plan, access } = effectivePlan(billing, now);
+  const { plan, access } = effectivePlan(env, billing, now);
   return evaluateEntitlements({
     plan: billing && isPlanId(billing.plan) ? billing.plan : plan,
     access,

@@ -1,5 +1,5 @@
+import { tenantDb } from "@tenantry/core";
 import { TENANT_MIGRATIONS } from "@tenantry/schema/tenant-migrations";
-import { tenantDb } from "../db/tenant-db";
 import { applyTenantMigrations, type TenantMigration } from "../db/tenant-migrations";
 import type { Env } from "../env";
 

@@ -1,10 +1,10 @@
+import { auditEntry, tenantDb } from "@tenantry/core";
 import { newId } from "@tenantry/schema";
 import { users } from "@tenantry/schema/control";
 import { invitations, members } from "@tenantry/schema/tenant";
 import { and, count, eq, gt, isNull } from "drizzle-orm";
 import type { ServiceContext } from "../context";
 import { controlDb } from "../db/control-db";
-import { tenantDb } from "../db/tenant-db";
 import { config, type Env } from "../env";
 import {
   ConflictError,
@@ -13,7 +13,6 @@ import {
   UnauthorizedError,
   ValidationError,
 } from "../errors";
-import { auditEntry } from "../lib/audit";
 import { hashPassword, randomSecret, sha256Hex, verifyPassword } from "../lib/crypto";
 import { listPage, type PageQuery } from "../lib/pagination";
 import { isSubset, permissionsOf, type Role } from "../rbac/permissions";

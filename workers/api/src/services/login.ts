@@ -1,8 +1,8 @@
+import { tenantDb } from "@tenantry/core";
 import { users } from "@tenantry/schema/control";
 import { members } from "@tenantry/schema/tenant";
 import { eq } from "drizzle-orm";
 import { controlDb } from "../db/control-db";
-import { tenantDb } from "../db/tenant-db";
 import type { Env } from "../env";
 import { UnauthorizedError } from "../errors";
 import { burnPasswordCheck, hashPassword, needsRehash, verifyPassword } from "../lib/crypto";

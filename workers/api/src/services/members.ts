@@ -1,8 +1,8 @@
+import { auditEntry } from "@tenantry/core";
 import { apiKeys, members, sessions } from "@tenantry/schema/tenant";
 import { and, count, eq, isNull } from "drizzle-orm";
 import type { ServiceContext } from "../context";
 import { ConflictError, ForbiddenError, NotFoundError } from "../errors";
-import { auditEntry } from "../lib/audit";
 import { listPage, type PageQuery } from "../lib/pagination";
 import { isSubset, permissionsOf, type Role } from "../rbac/permissions";
 import { forgetSessions } from "./session-cache";

@@ -1,11 +1,10 @@
+import { auditEntry, tenantDb } from "@tenantry/core";
 import { users } from "@tenantry/schema/control";
 import { members, sessions } from "@tenantry/schema/tenant";
 import { and, eq, isNull } from "drizzle-orm";
 import { controlDb } from "../db/control-db";
-import { tenantDb } from "../db/tenant-db";
 import { config, type Env } from "../env";
 import { ValidationError } from "../errors";
-import { auditEntry } from "../lib/audit";
 import { hashPassword } from "../lib/crypto";
 import { consumeAuthToken, createAuthToken } from "./auth-tokens";
 import { mailer } from "./mailer";

@@ -1,4 +1,4 @@
-import { poolBindings } from "../db/tenant-db";
+import { poolBindings } from "@tenantry/core";
 import type { Env } from "../env";
 import { ServiceUnavailableError } from "../errors";
 

@@ -1,11 +1,10 @@
+import { auditEntry, tenantDb } from "@tenantry/core";
 import { newId } from "@tenantry/schema";
 import { members } from "@tenantry/schema/tenant";
 import { eq } from "drizzle-orm";
-import { tenantDb } from "../db/tenant-db";
 import { applyTenantMigrations, resetDatabase } from "../db/tenant-migrations";
 import type { Env } from "../env";
 import { ConflictError, ProblemError, ServiceUnavailableError } from "../errors";
-import { auditEntry } from "../lib/audit";
 import { claimDatabase } from "./pool";
 import type { TenantRow } from "./registry";
 

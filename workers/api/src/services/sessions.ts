@@ -1,10 +1,9 @@
+import { auditEntry, type TenantDb, tenantDb } from "@tenantry/core";
 import { newId } from "@tenantry/schema";
 import { sessions } from "@tenantry/schema/tenant";
 import { and, eq, isNull } from "drizzle-orm";
-import { type TenantDb, tenantDb } from "../db/tenant-db";
 import { config, type Env } from "../env";
 import { UnauthorizedError } from "../errors";
-import { auditEntry } from "../lib/audit";
 import { randomSecret, sha256Hex } from "../lib/crypto";
 import { ACCESS_TOKEN_TTL_SECONDS, signAccessToken } from "../lib/jwt";
 import type { TenantRow } from "./registry";

@@ -1,6 +1,6 @@
 import * as tenantSchema from "@tenantry/schema/tenant";
 import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
-import type { Env } from "../env";
+import type { CoreEnv } from "./env";
 
 /**
  * The seam: the only way to reach a tenant's data. The registry row names the database; a request
@@ -20,7 +20,7 @@ export interface TenantLocator {
 
 export const POOL_BINDING = /^TENANT_DB_\d{4,}$/;
 
-export function poolDatabase(env: Env, binding: string): D1Database {
+export function poolDatabase(env: CoreEnv, binding: string): D1Database {
   const d1 = POOL_BINDING.test(binding)
     ? (env as unknown as Record<string, unknown>)[binding]
     : undefined;
@@ -32,7 +32,7 @@ export function poolDatabase(env: Env, binding: string): D1Database {
 // optimisation: building one walks the whole schema).
 const orms = new WeakMap<D1Database, TenantDb["orm"]>();
 
-export function tenantDb(env: Env, tenant: TenantLocator): TenantDb {
+export function tenantDb(env: CoreEnv, tenant: TenantLocator): TenantDb {
   if (!tenant.databaseBinding) throw new Error(`tenant ${tenant.id} has no database yet`);
   const d1 = poolDatabase(env, tenant.databaseBinding);
   let orm = orms.get(d1);
@@ -44,7 +44,7 @@ export function tenantDb(env: Env, tenant: TenantLocator): TenantDb {
 }
 
 /** Pool bindings this worker has, generated into wrangler.toml from the pool manifest. */
-export function poolBindings(env: Env): string[] {
+export function poolBindings(env: CoreEnv): string[] {
   return Object.keys(env)
     .filter((k) => POOL_BINDING.test(k))
     .sort();

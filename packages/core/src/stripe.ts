@@ -1,11 +1,13 @@
 import Stripe from "stripe";
-import type { Config } from "../env";
+import type { CoreConfig } from "./env";
+
+type StripeConfig = Pick<CoreConfig, "STRIPE_SECRET_KEY" | "STRIPE_API_BASE">;
 
 // One client per configuration (an optimisation; the client holds no request state).
-const clients = new WeakMap<Config, Stripe>();
+const clients = new WeakMap<StripeConfig, Stripe>();
 
 /** The Stripe client, or null when no key is configured. Production and emulator differ only by URL. */
-export function stripeClient(cfg: Config): Stripe | null {
+export function stripeClient(cfg: StripeConfig): Stripe | null {
   if (!cfg.STRIPE_SECRET_KEY) return null;
   let client = clients.get(cfg);
   if (!client) {

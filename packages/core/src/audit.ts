@@ -1,6 +1,6 @@
 import { newId } from "@tenantry/schema";
 import { auditLog } from "@tenantry/schema/tenant";
-import type { ServiceContext } from "../context";
+import type { TenantDb } from "./tenant-db";
 
 /** The closed list of audit actions (`entity.verb`). */
 export const AUDIT_ACTIONS = [
@@ -38,20 +38,25 @@ export function redact(snapshot: Record<string, unknown> | null | undefined): st
 }
 
 export interface AuditInput {
+  /** A reserved id, for entries a retry must write only once; a new id otherwise. */
+  id?: string;
   action: AuditAction;
   target: { type: string; id: string };
   before?: Record<string, unknown> | null;
   after?: Record<string, unknown> | null;
 }
 
-type AuditCtx = Pick<ServiceContext, "db" | "requestId" | "ip"> & {
+export interface AuditCtx {
+  db: TenantDb;
+  requestId: string;
+  ip: string | null;
   actor: { type: string; id: string };
-};
+}
 
 /** The insert for an audit entry; callers put it in the same batch as the change it records. */
 export function auditEntry(ctx: AuditCtx, input: AuditInput) {
   return ctx.db.orm.insert(auditLog).values({
-    id: newId("audit"),
+    id: input.id ?? newId("audit"),
     tenantId: ctx.db.tenantId,
     actorType: ctx.actor.type,
     actorId: ctx.actor.id,

@@ -1,0 +1,40 @@
+import { z } from "zod";
+
+/** Bindings every platform worker that touches tenants has. Pool bindings are generated. */
+export interface CoreEnv {
+  CONTROL_DB: D1Database;
+  STRIPE_SECRET_KEY?: string;
+  STRIPE_API_BASE?: string;
+  BILLING_GRACE_DAYS?: string;
+  [binding: `TENANT_DB_${string}`]: D1Database;
+}
+
+export const CoreConfigSchema = z.object({
+  /** Stripe secret key; without one, tenants stay on free and no customer is created. */
+  STRIPE_SECRET_KEY: z.string().startsWith("sk_").optional(),
+  /** Where the Stripe API is: Stripe itself by default, the emulator in development. */
+  STRIPE_API_BASE: z.url().default("https://api.stripe.com"),
+  /** How long a past_due tenant keeps its plan before it becomes read-only. */
+  BILLING_GRACE_DAYS: z.coerce.number().min(0).max(90).default(7),
+});
+export type CoreConfig = z.infer<typeof CoreConfigSchema>;
+
+const parsed = new WeakMap<object, CoreConfig>();
+
+/** The shared part of a worker's configuration, parsed once per env object; bad config throws. */
+export function coreConfig(env: CoreEnv): CoreConfig {
+  let cfg = parsed.get(env);
+  if (!cfg) {
+    const result = CoreConfigSchema.safeParse(env);
+    if (!result.success) {
+      throw new Error(`invalid worker configuration: ${z.prettifyError(result.error)}`);
+    }
+    cfg = result.data;
+    parsed.set(env, cfg);
+  }
+  return cfg;
+}
+
+export function gracePeriodMs(cfg: Pick<CoreConfig, "BILLING_GRACE_DAYS">): number {
+  return cfg.BILLING_GRACE_DAYS * 86_400_000;
+}
