@@ -4,6 +4,8 @@ import { readFileSync, writeFileSync } from "node:fs";
 
 export const MANIFEST = "schema/tenant-pool.json";
 export const WRANGLER = "wrangler.toml";
+/** Every worker config that binds the tenant pool (each worker that reaches tenant databases). */
+export const POOL_CONFIGS = [WRANGLER, "workers/webhooks/wrangler.toml"];
 const BEGIN =
   "# BEGIN tenant database pool (generated from schema/tenant-pool.json by `npm run pool:sync`; do not edit)";
 const END = "# END tenant database pool";
@@ -47,6 +49,7 @@ export function renderPoolBlock(databases) {
 export function withPoolBlock(toml, databases) {
   const start = toml.indexOf(BEGIN);
   const end = toml.indexOf(END);
-  if (start === -1 || end === -1) throw new Error(`${WRANGLER} has no tenant pool block markers`);
+  if (start === -1 || end === -1)
+    throw new Error("a wrangler config has no tenant pool block markers");
   return toml.slice(0, start) + renderPoolBlock(databases) + toml.slice(end + END.length);
 }

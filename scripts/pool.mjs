@@ -1,4 +1,4 @@
-// npm run pool:sync          regenerate the wrangler bindings from the manifest
+// npm run pool:sync          regenerate the wrangler bindings (every config in POOL_CONFIGS)
 // npm run pool:check         fail when wrangler.toml and the manifest disagree (part of verify)
 // npm run pool:grow -- N     add N databases to the manifest and regenerate the bindings
 //                            (--create also runs `wrangler d1 create` for each and records its id)
@@ -8,9 +8,9 @@ import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import {
   isPlaceholderId,
+  POOL_CONFIGS,
   poolEntry,
   readManifest,
-  WRANGLER,
   withPoolBlock,
   writeManifest,
 } from "./pool-lib.mjs";
@@ -25,25 +25,39 @@ function createDatabase(entry) {
   return id;
 }
 
+/** Writes the generated bindings into every config that binds the pool. */
+function writeConfigs() {
+  for (const config of POOL_CONFIGS) {
+    writeFileSync(config, withPoolBlock(readFileSync(config, "utf8"), manifest.databases));
+  }
+}
+
 /** Records the manifest and the generated bindings (after every database, so nothing is lost). */
 function save() {
   writeManifest(manifest);
-  writeFileSync(WRANGLER, withPoolBlock(toml, manifest.databases));
+  writeConfigs();
 }
 const manifest = readManifest();
-const toml = readFileSync(WRANGLER, "utf8");
 
 if (command === "sync") {
-  writeFileSync(WRANGLER, withPoolBlock(toml, manifest.databases));
-  console.log(`${WRANGLER}: ${manifest.databases.length} tenant database bindings`);
+  writeConfigs();
+  console.log(
+    `${POOL_CONFIGS.join(", ")}: ${manifest.databases.length} tenant database bindings each`,
+  );
 } else if (command === "check") {
-  if (withPoolBlock(toml, manifest.databases) !== toml) {
+  const stale = POOL_CONFIGS.filter((config) => {
+    const toml = readFileSync(config, "utf8");
+    return withPoolBlock(toml, manifest.databases) !== toml;
+  });
+  if (stale.length > 0) {
     console.error(
-      `pool:check: ${WRANGLER} does not match ${"schema/tenant-pool.json"}; run npm run pool:sync`,
+      `pool:check: ${stale.join(", ")} does not match schema/tenant-pool.json; run npm run pool:sync`,
     );
     process.exit(1);
   }
-  console.log(`pool:check: ${manifest.databases.length} bindings match the manifest`);
+  console.log(
+    `pool:check: ${manifest.databases.length} bindings match the manifest in ${POOL_CONFIGS.length} configs`,
+  );
 } else if (command === "grow") {
   const count = Number(arg);
   if (!Number.isInteger(count) || count < 1) {

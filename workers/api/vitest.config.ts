@@ -4,6 +4,7 @@ import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 // Relative, so the config loader bundles the TypeScript sources instead of asking Node to.
 import { createStripeEmulator } from "../../packages/stripe-emulator/src/index";
+import { emulatorOutbound } from "../../packages/stripe-emulator/src/outbound";
 
 /** Tests get a larger pool than development (each test file provisions its own tenants). */
 const TEST_POOL_SIZE = 400;
@@ -21,23 +22,8 @@ export default defineConfig(async () => {
     }),
   );
   // Stripe cannot be reached from here: the worker's outbound requests to Stripe are answered
-  // by the project's emulator, running in this Node process. `stripe-down.invalid` plays an
-  // outage.
-  const stripe = createStripeEmulator();
-  const outboundService = async (request: Request) => {
-    const { hostname } = new URL(request.url);
-    if (hostname === "api.stripe.com") {
-      // Re-wrapped on both sides: miniflare's request and response classes are not Node's.
-      const body = request.method === "GET" ? undefined : await request.text();
-      const res = await stripe.fetch(
-        new Request(request.url, { method: request.method, headers: request.headers, body }),
-      );
-      return new Response(await res.text(), { status: res.status, headers: res.headers });
-    }
-    if (hostname === "stripe-down.invalid")
-      return new Response("upstream unavailable", { status: 503 });
-    return new Response(`tests make no requests to ${hostname}`, { status: 599 });
-  };
+  // by the project's emulator, running in this Node process.
+  const outboundService = emulatorOutbound(createStripeEmulator());
   return {
     plugins: [
       cloudflareTest({
@@ -61,7 +47,9 @@ export default defineConfig(async () => {
     test: {
       name: "api",
       include: ["test/**/*.test.ts"],
-      setupFiles: [fileURLToPath(new URL("./test/setup.ts", import.meta.url))],
+      setupFiles: [
+        fileURLToPath(new URL("../../tests/control-migrations.setup.ts", import.meta.url)),
+      ],
       testTimeout: 30_000,
       // Expected failures log by design (injected provisioning faults); show logs of failures only.
       silent: "passed-only",

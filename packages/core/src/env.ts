@@ -19,21 +19,28 @@ export const CoreConfigSchema = z.object({
 });
 export type CoreConfig = z.infer<typeof CoreConfigSchema>;
 
-const parsed = new WeakMap<object, CoreConfig>();
-
-/** The shared part of a worker's configuration, parsed once per env object; bad config throws. */
-export function coreConfig(env: CoreEnv): CoreConfig {
-  let cfg = parsed.get(env);
-  if (!cfg) {
-    const result = CoreConfigSchema.safeParse(env);
-    if (!result.success) {
-      throw new Error(`invalid worker configuration: ${z.prettifyError(result.error)}`);
+/**
+ * A worker's configuration reader: parses the env once per env object with `schema` and throws a
+ * readable error on the first request when something is missing or malformed.
+ */
+export function configReader<S extends z.ZodType>(schema: S) {
+  const parsed = new WeakMap<object, z.infer<S>>();
+  return (env: object): z.infer<S> => {
+    let cfg = parsed.get(env);
+    if (!cfg) {
+      const result = schema.safeParse(env);
+      if (!result.success) {
+        throw new Error(`invalid worker configuration: ${z.prettifyError(result.error)}`);
+      }
+      cfg = result.data as z.infer<S>;
+      parsed.set(env, cfg);
     }
-    cfg = result.data;
-    parsed.set(env, cfg);
-  }
-  return cfg;
+    return cfg;
+  };
 }
+
+/** The shared part of a worker's configuration. */
+export const coreConfig: (env: CoreEnv) => CoreConfig = configReader(CoreConfigSchema);
 
 export function gracePeriodMs(cfg: Pick<CoreConfig, "BILLING_GRACE_DAYS">): number {
   return cfg.BILLING_GRACE_DAYS * 86_400_000;

@@ -6,7 +6,15 @@ export {
   type SyncContext,
   syncTenantBilling,
 } from "./billing-sync";
-export { type CoreConfig, CoreConfigSchema, type CoreEnv, coreConfig, gracePeriodMs } from "./env";
+export {
+  type CoreConfig,
+  CoreConfigSchema,
+  type CoreEnv,
+  configReader,
+  coreConfig,
+  gracePeriodMs,
+} from "./env";
+export { ProblemError, renderProblem } from "./problem";
 export { stripeClient } from "./stripe";
 export {
   POOL_BINDING,

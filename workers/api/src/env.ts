@@ -1,4 +1,4 @@
-import { CoreConfigSchema, type CoreEnv } from "@tenantry/core";
+import { CoreConfigSchema, type CoreEnv, configReader } from "@tenantry/core";
 import { z } from "zod";
 
 /** Bindings of the API worker, as wrangler.toml declares them. Tenant pool bindings are dynamic. */
@@ -31,18 +31,5 @@ export const ConfigSchema = CoreConfigSchema.extend({
 });
 export type Config = z.infer<typeof ConfigSchema>;
 
-const parsed = new WeakMap<object, Config>();
-
-/** Parses the environment once per env object; a bad config fails loudly on the first request. */
-export function config(env: Env): Config {
-  let cfg = parsed.get(env);
-  if (!cfg) {
-    const result = ConfigSchema.safeParse(env);
-    if (!result.success) {
-      throw new Error(`invalid worker configuration: ${z.prettifyError(result.error)}`);
-    }
-    cfg = result.data;
-    parsed.set(env, cfg);
-  }
-  return cfg;
-}
+/** Parsed once per env object; a bad config fails loudly on the first request. */
+export const config: (env: Env) => Config = configReader(ConfigSchema);

@@ -1,18 +1,7 @@
+import { ProblemError } from "@tenantry/core";
 import type { z } from "zod";
 
-/** Base of every error the API turns into an RFC 9457 problem. */
-export class ProblemError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    readonly title: string,
-    detail?: string,
-    readonly extra: Record<string, unknown> = {},
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(detail ?? title);
-  }
-}
+export { ProblemError };
 
 /** Hono's validation targets, as a client would name them. */
 const TARGET_NAMES: Record<string, string> = {

@@ -1,30 +1,12 @@
+import { renderProblem } from "@tenantry/core";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "../context";
 import { ProblemError } from "../errors";
 
-const PROBLEM_BASE = "https://tenantry.dev/problems/";
-
 /** Renders an RFC 9457 problem document with the request id. */
 export function problemResponse(c: Context<AppEnv>, err: ProblemError): Response {
-  const body = {
-    type: `${PROBLEM_BASE}${err.code}`,
-    title: err.title,
-    status: err.status,
-    detail: err.message,
-    instance: new URL(c.req.url).pathname,
-    code: err.code,
-    request_id: c.get("requestId"),
-    ...err.extra,
-  };
-  return new Response(JSON.stringify(body), {
-    status: err.status,
-    headers: {
-      "content-type": "application/problem+json",
-      "x-request-id": c.get("requestId") ?? "",
-      ...err.headers,
-    },
-  });
+  return renderProblem(err, { requestId: c.get("requestId") ?? "", url: c.req.url });
 }
 
 /** The one error mapper: typed errors keep their status; anything else is a 500 with no leak. */

@@ -1,3 +1,4 @@
+// Applies the control-plane migrations (passed in by each worker's vitest config) before a test file runs.
 import { applyD1Migrations, type D1Migration } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 

@@ -1,0 +1,40 @@
+/** Base of every error a worker turns into an RFC 9457 problem. */
+export class ProblemError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly title: string,
+    detail?: string,
+    readonly extra: Record<string, unknown> = {},
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(detail ?? title);
+  }
+}
+
+const PROBLEM_BASE = "https://tenantry.dev/problems/";
+
+/** Renders an RFC 9457 problem document carrying the request id (body and `x-request-id`). */
+export function renderProblem(
+  err: ProblemError,
+  request: { requestId: string; url: string },
+): Response {
+  const body = {
+    type: `${PROBLEM_BASE}${err.code}`,
+    title: err.title,
+    status: err.status,
+    detail: err.message,
+    instance: new URL(request.url).pathname,
+    code: err.code,
+    request_id: request.requestId,
+    ...err.extra,
+  };
+  return new Response(JSON.stringify(body), {
+    status: err.status,
+    headers: {
+      "content-type": "application/problem+json",
+      "x-request-id": request.requestId,
+      ...err.headers,
+    },
+  });
+}

@@ -1,0 +1,36 @@
+import { CoreConfigSchema, type CoreEnv, configReader } from "@tenantry/core";
+import { z } from "zod";
+
+/** A hint to re-sync one Stripe customer's billing state. */
+export interface BillingMessage {
+  event_id: string;
+  event_type: string;
+  customer_id: string;
+  /** The customer's tenant when the intake knew it; the consumer looks it up again. */
+  tenant_id: string | null;
+  /** When the intake received the event (epoch ms); a sync started later already reflects it. */
+  received_at: number;
+}
+
+/** Bindings of the webhooks worker, as workers/webhooks/wrangler.toml declares them. */
+export interface Env extends CoreEnv {
+  BILLING_QUEUE: Queue<BillingMessage>;
+  STRIPE_WEBHOOK_SECRET: string;
+  WEBHOOK_TOLERANCE_SECONDS?: string;
+  BACKFILL_WINDOW_HOURS?: string;
+}
+
+export const ConfigSchema = CoreConfigSchema.extend({
+  /** The endpoint's signing secret (`whsec_…`), from the Stripe dashboard or the emulator. */
+  STRIPE_WEBHOOK_SECRET: z
+    .string()
+    .startsWith("whsec_", "STRIPE_WEBHOOK_SECRET is not set: see .dev.vars.example"),
+  /** Signatures older than this, or this far in the future, are refused (Stripe's default: 300). */
+  WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().min(1).max(3600).default(300),
+  /** How far back the first backfill reads Stripe's events list (Stripe keeps 30 days). */
+  BACKFILL_WINDOW_HOURS: z.coerce.number().min(1).max(720).default(72),
+});
+export type Config = z.infer<typeof ConfigSchema>;
+
+/** Parsed once per env object; a bad config fails loudly on the first request. */
+export const config: (env: Env) => Config = configReader(ConfigSchema);

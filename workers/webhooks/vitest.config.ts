@@ -1,0 +1,61 @@
+import { fileURLToPath } from "node:url";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import Stripe from "stripe";
+import { defineConfig } from "vitest/config";
+import { syncCatalogToStripe } from "../../packages/plans/src/index";
+// Relative, so the config loader bundles the TypeScript sources instead of asking Node to.
+import { createStripeEmulator } from "../../packages/stripe-emulator/src/index";
+import { emulatorOutbound } from "../../packages/stripe-emulator/src/outbound";
+
+/** The webhook signing secret the tests sign with, as the emulator would. */
+export const TEST_WEBHOOK_SECRET = "whsec_tenantry_test";
+const TEST_POOL_SIZE = 16;
+
+const migrations = (plane: string) =>
+  readD1Migrations(fileURLToPath(new URL(`../../schema/migrations/${plane}`, import.meta.url)));
+
+export default defineConfig(async () => {
+  const pool = Object.fromEntries(
+    Array.from({ length: TEST_POOL_SIZE }, (_, i) => {
+      const n = String(i + 1).padStart(4, "0");
+      return [`TENANT_DB_${n}`, `test-tenant-${n}`];
+    }),
+  );
+  // One emulator for the project, with the plan catalog in place before any test file runs.
+  const emulator = createStripeEmulator();
+  await syncCatalogToStripe(
+    new Stripe("sk_test_tenantry", { httpClient: Stripe.createFetchHttpClient(emulator.fetch) }),
+  );
+  return {
+    plugins: [
+      cloudflareTest({
+        wrangler: {
+          configPath: fileURLToPath(new URL("./wrangler.toml", import.meta.url)),
+        },
+        miniflare: {
+          bindings: {
+            TEST_CONTROL_MIGRATIONS: await migrations("control"),
+            TEST_TENANT_MIGRATIONS: await migrations("tenant"),
+            // Set explicitly: a developer's .dev.vars must not leak into tests.
+            STRIPE_SECRET_KEY: "sk_test_tenantry",
+            STRIPE_API_BASE: "https://api.stripe.com",
+            STRIPE_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+          },
+          // Stripe is the project's emulator, in this Node process.
+          outboundService: emulatorOutbound(emulator),
+          d1Databases: { CONTROL_DB: "test-control", ...pool },
+        },
+      }),
+    ],
+    test: {
+      name: "webhooks",
+      include: ["test/**/*.test.ts"],
+      setupFiles: [
+        fileURLToPath(new URL("../../tests/control-migrations.setup.ts", import.meta.url)),
+      ],
+      testTimeout: 120_000,
+      // Injected failures log by design; show logs of failing tests only.
+      silent: "passed-only",
+    },
+  };
+});
