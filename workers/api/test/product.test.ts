@@ -204,12 +204,14 @@ describe("plan limits", () => {
     );
   });
 
-  it("a past_due tenant past its grace period is read-only: additions are refused, reads work", async () => {
+  it("a past_due tenant past its grace period is read-only: every write is refused naming the billing state, reads, billing and revocations work", async () => {
     const t = await createTenant();
-    await api("POST", "/v1/projects", {
-      slug: t.slug,
-      token: t.owner.token,
-      body: { name: "kept" },
+    const as = { slug: t.slug, token: t.owner.token };
+    const kept = await api("POST", "/v1/projects", { ...as, body: { name: "kept" } });
+    const member = await addMember(t, "member");
+    const key = await api("POST", "/v1/api-keys", {
+      ...as,
+      body: { name: "ci", permissions: ["projects:read"] },
     });
     await env.CONTROL_DB.prepare(
       `INSERT INTO subscriptions (tenant_id, stripe_customer_id, status, plan, past_due_since, synced_at)
@@ -217,14 +219,33 @@ describe("plan limits", () => {
     )
       .bind(t.tenant.id, Date.now() - 8 * 24 * 3600_000, Date.now())
       .run();
-    const refused = await api("POST", "/v1/projects", {
-      slug: t.slug,
-      token: t.owner.token,
-      body: { name: "x" },
-    });
-    expectProblem(refused, 403, "billing_read_only");
-    expect(
-      (await api("GET", "/v1/projects", { slug: t.slug, token: t.owner.token })).body.data,
-    ).toHaveLength(1);
+    const writes: [string, string, unknown?][] = [
+      ["POST", "/v1/projects", { name: "x" }],
+      ["PATCH", `/v1/projects/${kept.body.id}`, { name: "renamed" }],
+      ["DELETE", `/v1/projects/${kept.body.id}`],
+      ["POST", "/v1/invitations", { email: "new@example.test", role: "member" }],
+      ["POST", "/v1/api-keys", { name: "another", permissions: ["projects:read"] }],
+      ["PATCH", `/v1/members/${member.memberId}`, { role: "viewer" }],
+    ];
+    for (const [method, path, body] of writes) {
+      const refused = await api(method, path, { ...as, body });
+      expectProblem(refused, 403, "billing_read_only");
+      expect(refused.body, `${method} ${path}`).toMatchObject({
+        billing_status: "past_due",
+        access: "read_only",
+      });
+    }
+    expect((await api("GET", "/v1/projects", as)).body.data).toHaveLength(1);
+    expect((await api("GET", "/v1/billing", as)).body).toMatchObject({ access: "read_only" });
+    // Locking things down never waits for a payment.
+    expect((await api("DELETE", `/v1/api-keys/${key.body.id}`, as)).status).toBe(204);
+    expect((await api("DELETE", `/v1/members/${member.memberId}`, as)).status).toBe(204);
+    // Paid again: writes work.
+    await env.CONTROL_DB.prepare(
+      "UPDATE subscriptions SET status = 'active', past_due_since = NULL WHERE tenant_id = ?",
+    )
+      .bind(t.tenant.id)
+      .run();
+    expect((await api("POST", "/v1/projects", { ...as, body: { name: "y" } })).status).toBe(201);
   });
 });

@@ -4,13 +4,17 @@ import type { Context } from "hono";
 import type { AppEnv, ServiceContext } from "../context";
 import { clientIp } from "../lib/request";
 import { requireActor, requirePermission } from "../middleware/auth";
+import { requireWritable } from "../middleware/entitlements";
 import { resolveTenant } from "../middleware/tenant";
 import type { Permission } from "../rbac/permissions";
 
-/** Tenant host + credential + permission, in that order, before the handler runs. */
+/**
+ * Tenant host + credential + permission, in that order, before the handler runs; writes also
+ * need billing that allows them (see `requireWritable`).
+ */
 export function guard(permission?: Permission) {
   return permission
-    ? [resolveTenant, requireActor, requirePermission(permission)]
+    ? [resolveTenant, requireActor, requirePermission(permission), requireWritable(permission)]
     : [resolveTenant, requireActor];
 }
 
