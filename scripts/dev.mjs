@@ -1,13 +1,15 @@
 // npm run dev: the whole platform on localhost with demo data.
-import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import {
   applyControlMigrations,
   controlSql,
   ensureDevVars,
   ensureTenant,
+  readVars,
   startStripeEmulator,
   startWorker,
   syncStripeCatalog,
+  workerVars,
 } from "./lib/platform.mjs";
 
 export const DEMO_TENANTS = [
@@ -20,24 +22,46 @@ export const DEMO_TENANTS = [
   },
 ];
 const PORT = 8787;
+const WEBHOOKS_PORT = 8788;
+const STATE = resolve(".wrangler/state");
 
-function devVar(name) {
-  const value = readFileSync(".dev.vars", "utf8").match(new RegExp(`^${name}=(.*)$`, "m"))?.[1];
-  if (!value) throw new Error(`${name} is missing from .dev.vars (see .dev.vars.example)`);
-  return value;
-}
-
-if (ensureDevVars()) console.log("created .dev.vars with a fresh JWT signing key");
+const note = ensureDevVars();
+if (note) console.log(note);
+const vars = readVars(".dev.vars");
 applyControlMigrations();
 // The emulator keeps its state in memory: it starts empty, so local Stripe links from an earlier
 // run point at nothing. Forget them; the scheduled sweep (triggered below) links tenants again.
-controlSql("UPDATE tenants SET stripe_customer_id = NULL; DELETE FROM subscriptions;");
-const stripe = await startStripeEmulator();
-syncStripeCatalog(stripe.url, devVar("STRIPE_SECRET_KEY"));
-const api = await startWorker({ port: PORT, testScheduled: true });
+controlSql(
+  "UPDATE tenants SET stripe_customer_id = NULL; DELETE FROM subscriptions; DELETE FROM stripe_events; DELETE FROM job_checkpoints;",
+);
+// wrangler reads each worker's secrets from .dev.vars next to its config: the webhooks worker
+// gets only its own.
+workerVars(
+  ["STRIPE_SECRET_KEY", "STRIPE_API_BASE", "STRIPE_WEBHOOK_SECRET"],
+  "workers/webhooks/.dev.vars",
+);
+// One process for both workers, so they share one local copy of the databases.
+const api = await startWorker({
+  config: ["wrangler.toml", "workers/webhooks/wrangler.toml"],
+  port: PORT,
+  persistTo: STATE,
+  testScheduled: true,
+});
+const webhooks = await startWorker({
+  config: "scripts/webhooks-port/wrangler.toml",
+  port: WEBHOOKS_PORT,
+});
+const stripe = await startStripeEmulator({
+  env: {
+    STRIPE_WEBHOOK_URL: `${webhooks.url}/stripe/webhook`,
+    STRIPE_WEBHOOK_SECRET: vars.STRIPE_WEBHOOK_SECRET,
+  },
+});
+syncStripeCatalog(stripe.url, vars.STRIPE_SECRET_KEY);
 const tokens = {};
 for (const t of DEMO_TENANTS) tokens[t.slug] = await ensureTenant(PORT, t);
 await fetch(`${api.url}/__scheduled`);
+await fetch(`${webhooks.url}/__scheduled`);
 
 console.log(`
 Tenantry is running.
@@ -45,23 +69,17 @@ Tenantry is running.
   API (apex, sign-up)   http://localhost:${PORT}          docs: http://localhost:${PORT}/docs
 ${DEMO_TENANTS.map((t) => `  ${t.slug.padEnd(8)} owner ${t.email} / ${t.password}   http://${t.slug}.localhost:${PORT}`).join("\n")}
   mail outbox           http://localhost:${PORT}/_dev/outbox
+  webhooks worker       ${webhooks.url}/stripe/webhook  (the emulator delivers here)
   Stripe emulator       ${stripe.url}  (any sk_test_… key)
 
 Try it:
   curl http://acme.localhost:${PORT}/v1/me -H "Authorization: Bearer ${tokens.acme}"
 `);
 
-for (const signal of ["SIGINT", "SIGTERM"]) {
-  process.on(signal, () => {
-    api.stop();
-    stripe.stop();
-    process.exit(0);
-  });
-}
-for (const child of [api.child, stripe.child]) {
-  child.on("exit", (code) => {
-    api.stop();
-    stripe.stop();
-    process.exit(code ?? 1);
-  });
-}
+const all = [api, webhooks, stripe];
+const stopAll = (code) => {
+  for (const p of all) p.stop();
+  process.exit(code);
+};
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => stopAll(0));
+for (const p of all) p.child.on("exit", (code) => stopAll(code ?? 1));

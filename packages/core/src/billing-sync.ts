@@ -120,7 +120,12 @@ export async function recordBillingChange(
   };
   const last: RecordedState = row.recorded_state
     ? (JSON.parse(row.recorded_state) as RecordedState)
-    : { plan: (tenant.plan ?? "free") as PlanId, status: null, access: "full" };
+    : // Never recorded: what a tenant without a subscription has.
+      {
+        plan: (tenant.plan ?? "free") as PlanId,
+        status: null,
+        access: effectivePlan(env, null).access,
+      };
   if (last.plan === next.plan && last.status === next.status && last.access === next.access) {
     return false;
   }

@@ -153,7 +153,7 @@ describe("from the intake through the real queue to the tenant", () => {
     expect(audit[0]).toMatchObject({
       actor_type: "system",
       actor_id: "stripe",
-      before: { plan: "free", access: "full" },
+      before: { plan: "free", status: null, access: "free_limits" },
       after: { plan: "business", status: "active", access: "full" },
     });
   });
