@@ -37,7 +37,7 @@ controlSql(
 // wrangler reads each worker's secrets from .dev.vars next to its config: the webhooks worker
 // gets only its own.
 workerVars(
-  ["STRIPE_SECRET_KEY", "STRIPE_API_BASE", "STRIPE_WEBHOOK_SECRET"],
+  ["ENVIRONMENT", "STRIPE_SECRET_KEY", "STRIPE_API_BASE", "STRIPE_WEBHOOK_SECRET"],
   "workers/webhooks/.dev.vars",
 );
 // One process for both workers, so they share one local copy of the databases.

@@ -34,6 +34,7 @@ export default defineConfig(async () => {
         },
         miniflare: {
           bindings: {
+            ENVIRONMENT: "test",
             TEST_CONTROL_MIGRATIONS: await migrations("control"),
             TEST_TENANT_MIGRATIONS: await migrations("tenant"),
             // Set explicitly: a developer's .dev.vars must not leak into tests.

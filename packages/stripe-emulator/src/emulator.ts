@@ -170,6 +170,9 @@ export function createStripeEmulator(options: StripeEmulatorOptions = {}): Strip
     return { ...query, ...parseForm(text) };
   }
 
+  /** API requests received per route (`GET /v1/subscriptions`), for benchmarks and tests. */
+  const requestCounts = new Map<string, number>();
+
   async function handleApi(request: Request, url: URL): Promise<Response> {
     const requestId = newId(ID_PREFIX.request, 14);
     const version = request.headers.get("Stripe-Version") ?? DEFAULT_API_VERSION;
@@ -189,6 +192,7 @@ export function createStripeEmulator(options: StripeEmulatorOptions = {}): Strip
           message: `Unrecognized request URL (${request.method}: ${url.pathname}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`,
         });
       }
+      requestCounts.set(match.route, (requestCounts.get(match.route) ?? 0) + 1);
       const raw = await readParams(request, url);
       const fingerprint = canonicalJson(raw);
       if (idempotencyKey) {
@@ -311,6 +315,7 @@ export function createStripeEmulator(options: StripeEmulatorOptions = {}): Strip
       );
       return json({ chaos: config.chaos });
     }
+    if (route === "GET /requests") return json({ data: Object.fromEntries(requestCounts) });
     if (route === "POST /webhooks/deliver") return json(await emulator.deliverPending());
     if (route === "GET /webhooks/attempts") return json({ data: dispatcher.log });
     if (route === "POST /webhook_endpoints") {
@@ -416,6 +421,7 @@ export function createStripeEmulator(options: StripeEmulatorOptions = {}): Strip
       state = new EmulatorState(config);
       attach(state);
       dispatcher.reset();
+      requestCounts.clear();
     },
     close() {
       dispatcher.close();

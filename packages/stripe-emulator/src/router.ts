@@ -41,7 +41,7 @@ export class Router {
   match(
     method: string,
     pathname: string,
-  ): { handler: ApiHandler; path: Record<string, string> } | undefined {
+  ): { handler: ApiHandler; path: Record<string, string>; route: string } | undefined {
     for (const route of this.routes) {
       if (route.method !== method) continue;
       const m = route.regex.exec(pathname);
@@ -50,7 +50,7 @@ export class Router {
       route.names.forEach((name, i) => {
         path[name] = decodeURIComponent(m[i + 1] ?? "");
       });
-      return { handler: route.handler, path };
+      return { handler: route.handler, path, route: `${route.method} ${route.pattern}` };
     }
     return undefined;
   }

@@ -228,3 +228,21 @@ describe("idempotency", () => {
     expect(product.name).toBe("Pro");
   });
 });
+
+describe("request counts", () => {
+  it("counts API requests per route, for benchmarks; reset clears them", async () => {
+    const { stripe, emulator } = harness();
+    const customer = await stripe.customers.create({ email: "count@acme.test" });
+    await stripe.subscriptions.list({ customer: customer.id });
+    await stripe.subscriptions.list({ customer: customer.id });
+    const counts = async () => {
+      const res = await emulator.fetch("http://emulator/_emulator/requests", {
+        headers: { Authorization: "Bearer sk_test_emulator" },
+      });
+      return ((await res.json()) as { data: Record<string, number> }).data;
+    };
+    expect(await counts()).toEqual({ "POST /v1/customers": 1, "GET /v1/subscriptions": 2 });
+    emulator.reset();
+    expect(await counts()).toEqual({});
+  });
+});

@@ -16,11 +16,14 @@ export interface BillingMessage {
 export interface Env extends CoreEnv {
   BILLING_QUEUE: Queue<BillingMessage>;
   STRIPE_WEBHOOK_SECRET: string;
+  ENVIRONMENT?: string;
   WEBHOOK_TOLERANCE_SECONDS?: string;
   BACKFILL_WINDOW_HOURS?: string;
 }
 
 export const ConfigSchema = CoreConfigSchema.extend({
+  /** `development` and `test` enable GET /_dev/ledger. */
+  ENVIRONMENT: z.enum(["development", "test", "production"]).default("production"),
   /** The endpoint's signing secret (`whsec_…`), from the Stripe dashboard or the emulator. */
   STRIPE_WEBHOOK_SECRET: z
     .string()

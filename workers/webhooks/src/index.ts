@@ -2,7 +2,7 @@ import { ProblemError, renderProblem } from "@tenantry/core";
 import { newId } from "@tenantry/schema";
 import { Hono } from "hono";
 import { consumeBillingBatch, deadLetter } from "./consumer";
-import type { BillingMessage, Env } from "./env";
+import { type BillingMessage, config, type Env } from "./env";
 import { receiveWebhook } from "./intake";
 import { sweepBilling } from "./sweep";
 
@@ -18,6 +18,21 @@ app.use("*", async (c, next) => {
 });
 
 app.get("/healthz", (c) => c.json({ ok: true }));
+
+/** Development only: the ledger by state, and the age of the oldest event still queued. */
+app.get("/_dev/ledger", async (c) => {
+  if (!["development", "test"].includes(config(c.env).ENVIRONMENT)) {
+    throw new ProblemError(404, "not_found", "Not found", "No such route.");
+  }
+  const rows = await c.env.CONTROL_DB.prepare(
+    "SELECT state, COUNT(*) AS n, MIN(received_at) AS oldest FROM stripe_events GROUP BY state",
+  ).all<{ state: string; n: number; oldest: number }>();
+  const queued = rows.results.find((r) => r.state === "queued");
+  return c.json({
+    states: Object.fromEntries(rows.results.map((r) => [r.state, r.n])),
+    oldest_queued_ms: queued ? Date.now() - queued.oldest : null,
+  });
+});
 
 app.post("/stripe/webhook", async (c) => {
   const length = Number(c.req.header("content-length") ?? 0);

@@ -8,7 +8,6 @@ import type { Env } from "../src/env";
 
 export const wenv = env as unknown as Env;
 export const stripe = (): Stripe => stripeClient(coreConfig(wenv))!;
-export const WEBHOOK_URL = "http://localhost:8788/stripe/webhook";
 
 /** Calls the emulator's control API (test clocks aside, what a test needs to steer Stripe). */
 export async function emulatorControl(path: string, body: unknown = {}): Promise<any> {
@@ -111,18 +110,26 @@ export async function sign(
   return signPayload(secret, body, timestamp);
 }
 
-/** POSTs to the intake through the worker's real fetch handler. */
-export async function deliver(body: string, signature?: string) {
-  const res = await exports.default.fetch(WEBHOOK_URL, {
-    method: "POST",
+/** Calls the worker through its real fetch handler. */
+export async function request(method: string, path: string, init: RequestInit = {}) {
+  const res = await exports.default.fetch(`http://localhost:8788${path}`, { ...init, method });
+  const text = await res.text();
+  let body: any = text;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {}
+  return { status: res.status, headers: res.headers, body };
+}
+
+/** POSTs to the intake as Stripe would. */
+export function deliver(body: string, signature?: string) {
+  return request("POST", "/stripe/webhook", {
     headers: {
       "content-type": "application/json",
       ...(signature === undefined ? {} : { "stripe-signature": signature }),
     },
     body,
   });
-  const text = await res.text();
-  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null };
 }
 
 export async function ledgerRow(eventId: string) {

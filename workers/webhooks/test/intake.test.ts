@@ -12,6 +12,7 @@ import {
   eventually,
   fakeEvent,
   ledgerRow,
+  request,
   sign,
   wenv,
 } from "./helpers";
@@ -65,21 +66,14 @@ describe("signature verification", () => {
   });
 
   it("answers 405 to other methods and 404 elsewhere, as problems", async () => {
-    const get = await exportsFetch("GET", "/stripe/webhook");
+    const get = await request("GET", "/stripe/webhook");
     expect(get.status).toBe(405);
     expect(get.headers.get("allow")).toBe("POST");
-    const other = await exportsFetch("POST", "/stripe/other");
+    const other = await request("POST", "/stripe/other");
     expect(other.status).toBe(404);
     expect(other.headers.get("content-type")).toBe("application/problem+json");
   });
 });
-
-async function exportsFetch(method: string, path: string) {
-  const { exports } = await import("cloudflare:workers");
-  const res = await exports.default.fetch(`http://localhost:8788${path}`, { method });
-  await res.text();
-  return res;
-}
 
 describe("the event ledger", () => {
   it("records a verified event once; a duplicate delivery is recognised", async () => {
@@ -118,6 +112,17 @@ describe("the event ledger", () => {
       return r?.state === "ignored" ? r : null;
     });
     expect(row.error).toContain("no tenant has Stripe customer cus_unknown_tenant");
+  });
+});
+
+describe("the development ledger summary", () => {
+  it("counts ledger rows by state", async () => {
+    const event = fakeEvent({ object: "product", id: "prod_y" }, "product.created");
+    const body = JSON.stringify(event);
+    await deliver(body, await sign(body));
+    const res = await request("GET", "/_dev/ledger");
+    expect(res.status).toBe(200);
+    expect(res.body.states.ignored).toBeGreaterThanOrEqual(1);
   });
 });
 
