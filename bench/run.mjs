@@ -1,10 +1,8 @@
 // npm run bench: throughput of the API worker under `wrangler dev` over loopback, with the
 // production-sized tenant pool (1,024 D1 bindings). See bench/README.md for what and why.
-import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { cpus } from "node:os";
-import { dirname, relative, resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import {
@@ -14,7 +12,8 @@ import {
   ensureTenant,
   startWorker,
 } from "../scripts/lib/platform.mjs";
-import { poolEntry, WRANGLER, withPoolBlock } from "../scripts/pool-lib.mjs";
+import { poolEntry, WRANGLER } from "../scripts/pool-lib.mjs";
+import { benchWorkerConfig, machine, median, printTable, stopProcess } from "./lib.mjs";
 
 // The helpers use paths relative to the repository root, as `npm run` does.
 process.chdir(resolve(dirname(fileURLToPath(import.meta.url)), ".."));
@@ -23,9 +22,6 @@ const require = createRequire(import.meta.url);
 // Not 8787, so the bench can run beside `npm run dev`.
 const PORT = 8797;
 const TMP = "bench/.tmp";
-const CONFIG = `${TMP}/wrangler.toml`;
-// Under .wrangler/ so that biome (`npm run lint`) skips the bundle; relative to CONFIG's folder.
-const BUNDLE = ".wrangler/bundle/index.js";
 const STATE = `${TMP}/state`;
 const RESULTS = "bench/results/latest.json";
 const POOL_SIZE = 1024;
@@ -46,57 +42,31 @@ const CLOCK_TICKS = 100;
 
 const slugOf = (n) => `bench-${String(n).padStart(4, "0")}`;
 const log = (msg) => console.log(`[bench] ${msg}`);
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 let worker = null;
 
-/**
- * The real wrangler.toml, with a 1,024-database pool, paths and port fitted to bench/.tmp, and
- * the worker bundled once up front: `wrangler dev` rebuilds and restarts the worker whenever a
- * source file changes, which would distort a run while someone edits the tree.
- */
+/** The real wrangler.toml with a 1,024-database pool and the bench's port; secrets beside it. */
 function writeConfig() {
-  let toml = readFileSync(WRANGLER, "utf8");
-  const source = toml.match(/^main = "(.+)"$/m)?.[1];
-  const root = relative(TMP, ".");
-  const rules = [
-    [/^main = ".+"$/m, `main = "${BUNDLE}"`],
-    [/^migrations_dir = "(.+)"$/m, `migrations_dir = "${root}/$1"`],
-    // BASE_DOMAIN and JWT_ISSUER carry the port: tenant hosts are `<slug>.localhost:<port>`.
-    [/\b8787\b/g, String(PORT)],
-  ];
-  for (const [pattern, replacement] of rules) {
-    if (toml.search(pattern) === -1) throw new Error(`${WRANGLER} no longer matches ${pattern}`);
-    toml = toml.replace(pattern, replacement);
-  }
-  const pool = Array.from({ length: POOL_SIZE }, (_, i) => poolEntry(i + 1));
   rmSync(TMP, { recursive: true, force: true });
-  mkdirSync(TMP, { recursive: true });
-  writeFileSync(CONFIG, withPoolBlock(toml, pool));
+  const config = benchWorkerConfig({
+    source: WRANGLER,
+    dir: TMP,
+    pool: Array.from({ length: POOL_SIZE }, (_, i) => poolEntry(i + 1)),
+    // BASE_DOMAIN and JWT_ISSUER carry the port: tenant hosts are `<slug>.localhost:<port>`.
+    replacements: [[/\b8787\b/g, String(PORT)]],
+  });
   // The same secrets and overrides as `npm run dev`, wrangler reads them beside the config; less
   // the Stripe key: the bench measures the API, and no Stripe emulator runs beside it.
   ensureDevVars(`${TMP}/.dev.vars`);
   const vars = readFileSync(`${TMP}/.dev.vars`, "utf8");
   writeFileSync(`${TMP}/.dev.vars`, vars.replace(/^STRIPE_SECRET_KEY=.*$/m, ""));
-  execFileSync(
-    "wrangler",
-    ["deploy", source, "--dry-run", "--outdir", dirname(`${TMP}/${BUNDLE}`), "-c", CONFIG],
-    { stdio: ["ignore", "ignore", "inherit"] },
-  );
+  return config;
 }
 
 function stopWorker() {
-  const child = worker?.child;
+  const proc = worker;
   worker = null;
-  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((done) => {
-    const force = setTimeout(() => child.kill("SIGKILL"), 10_000);
-    child.once("exit", () => {
-      clearTimeout(force);
-      done();
-    });
-    child.kill("SIGTERM");
-  });
+  return stopProcess(proc);
 }
 
 /** Signs up tenants `from`..`to`, a few at a time; returns their owners' access tokens. */
@@ -244,8 +214,8 @@ async function measure(scenarios) {
   }));
 }
 
-function printTable(runs) {
-  const rows = [
+function printRuns(runs) {
+  printTable([
     ["run (median of rounds)", "req/s", "p50 ms", "p99 ms", "max other CPU"],
     ...runs.map((r) => {
       const other = r.rounds.map((s) => s.other_cpu_pct);
@@ -257,15 +227,7 @@ function printTable(runs) {
         other.includes(null) ? "n/a" : `${Math.max(...other)}%`,
       ];
     }),
-  ];
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
-  for (const row of rows) {
-    console.log(
-      row
-        .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i])))
-        .join("  "),
-    );
-  }
+  ]);
 }
 
 function goal(name, value, target) {
@@ -273,7 +235,7 @@ function goal(name, value, target) {
 }
 
 async function main() {
-  writeConfig();
+  const CONFIG = writeConfig();
   log(`config ${CONFIG} with ${POOL_SIZE} tenant databases; state in ${STATE}`);
   applyControlMigrations({ config: CONFIG, persistTo: STATE });
   worker = await startWorker({ config: CONFIG, port: PORT, persistTo: STATE, quiet: true });
@@ -301,7 +263,7 @@ async function main() {
     },
     { name: `c. same, API key, ${FIRST_TENANTS} tenants`, slug, path: "/v1/projects", token: key },
   ]);
-  printTable([healthz, jwt, apiKey]);
+  printRuns([healthz, jwt, apiKey]);
 
   log(`provisioning up to ${ALL_TENANTS} tenants, ${SIGNUP_CONCURRENCY} at a time`);
   const rest = await provision(FIRST_TENANTS + 1, ALL_TENANTS);
@@ -343,7 +305,7 @@ async function main() {
     ),
   ];
   console.log();
-  printTable(runs);
+  printRuns(runs);
   console.log();
   for (const [name, value] of Object.entries(ratios)) console.log(`${name}: ${value.toFixed(2)}`);
   for (const g of goals) {
@@ -352,15 +314,9 @@ async function main() {
     );
   }
 
-  const cpu = cpus();
   const results = {
     date: new Date().toISOString(),
-    machine: {
-      cpu_model: cpu[0]?.model ?? "unknown",
-      cpu_count: cpu.length,
-      node: process.version,
-      platform: `${process.platform} ${process.arch}`,
-    },
+    machine: machine(),
     versions: {
       wrangler: require("wrangler/package.json").version,
       autocannon: require("autocannon/package.json").version,

@@ -48,7 +48,7 @@ const api = await startWorker({
   testScheduled: true,
 });
 const webhooks = await startWorker({
-  config: "scripts/webhooks-port/wrangler.toml",
+  config: "scripts/dev-port/wrangler.toml",
   port: WEBHOOKS_PORT,
 });
 const stripe = await startStripeEmulator({

@@ -35,6 +35,8 @@ export default defineConfig(async () => {
         miniflare: {
           bindings: {
             ENVIRONMENT: "test",
+            // Short, so tests that go through the real queue stay quick.
+            BILLING_COALESCE_SECONDS: "1",
             TEST_CONTROL_MIGRATIONS: await migrations("control"),
             TEST_TENANT_MIGRATIONS: await migrations("tenant"),
             // Set explicitly: a developer's .dev.vars must not leak into tests.

@@ -1,6 +1,6 @@
 import {
+  type BillingRow,
   type BillingTenant,
-  readBilling,
   recordBillingChange,
   syncTenantBilling,
 } from "@tenantry/core";
@@ -28,8 +28,9 @@ export type CustomerOutcome = "synced" | "coalesced" | "unknown_customer" | "fai
 /**
  * The BILLING queue consumer. Events are only hints: messages are grouped by customer, and each
  * customer is re-synced from Stripe at most once per batch, and not at all when a sync that
- * started well after the newest message arrived has already been applied. Failures are recorded in
- * the ledger and retried with backoff; after the last retry the queue moves the message to the
+ * started well after the newest message arrived has already been applied. The ledger is written
+ * for the whole batch at once, before any message is acknowledged. Failures are recorded in the
+ * ledger and retried with backoff; after the last retry the queue moves the message to the
  * dead-letter queue (see `deadLetter`).
  */
 export async function consumeBillingBatch(
@@ -43,14 +44,37 @@ export async function consumeBillingBatch(
     group.push(message);
     byCustomer.set(message.body.customer_id, group);
   }
+  const known = await tenantsOf(env, [...byCustomer.keys()]);
+  const now = Date.now();
   const outcomes = new Map<string, CustomerOutcome>();
+  const ledger: D1PreparedStatement[] = [];
+  const retries: Message<BillingMessage>[] = [];
   await Promise.all(
     [...byCustomer].map(async ([customer, messages]) => {
       const ids = messages.map((m) => m.body.event_id);
+      const found = known.get(customer);
+      if (!found) {
+        outcomes.set(customer, "unknown_customer");
+        ledger.push(
+          ...markEvents(
+            env,
+            ids,
+            "UPDATE stripe_events SET state = 'ignored', attempts = attempts + 1, processed_at = ?, error = ?",
+            [now, `no tenant has Stripe customer ${customer}`],
+          ),
+        );
+        return;
+      }
       try {
-        const outcome = await reconcileCustomer(env, customer, messages, deps);
-        outcomes.set(customer, outcome);
-        for (const m of messages) m.ack();
+        outcomes.set(customer, await reconcile(env, found, messages, deps));
+        ledger.push(
+          ...markEvents(
+            env,
+            ids,
+            "UPDATE stripe_events SET state = 'processed', tenant_id = ?, attempts = attempts + 1, processed_at = ?, error = NULL",
+            [found.tenant.id, now],
+          ),
+        );
       } catch (err) {
         outcomes.set(customer, "failed");
         const error = err instanceof Error ? err.message : String(err);
@@ -59,76 +83,96 @@ export async function consumeBillingBatch(
             level: "warn",
             msg: "billing re-sync failed; retrying",
             customer_id: customer,
-            tenant_id: messages[0]?.body.tenant_id ?? null,
+            tenant_id: found.tenant.id,
             event_ids: ids,
             error,
           }),
         );
-        await markEvents(env, ids, "UPDATE stripe_events SET attempts = attempts + 1, error = ?", [
-          error,
-        ]).catch(() => {});
-        for (const m of messages) m.retry({ delaySeconds: retryDelaySeconds(m.attempts) });
+        ledger.push(
+          ...markEvents(env, ids, "UPDATE stripe_events SET attempts = attempts + 1, error = ?", [
+            error,
+          ]),
+        );
+        retries.push(...messages);
       }
     }),
   );
+  // If this write fails the whole batch is retried: the re-syncs are done, so the retry finds
+  // them applied and only writes the ledger.
+  if (ledger.length > 0) await env.CONTROL_DB.batch(ledger);
+  const retrying = new Set(retries);
+  for (const m of batch.messages) {
+    if (retrying.has(m)) m.retry({ delaySeconds: retryDelaySeconds(m.attempts) });
+    else m.ack();
+  }
   return outcomes;
 }
 
-async function reconcileCustomer(
+interface KnownCustomer {
+  tenant: BillingTenant;
+  billing: BillingRow | null;
+}
+
+/** The tenants (and stored billing) of a batch's customers, in as few queries as D1 allows. */
+async function tenantsOf(env: Env, customers: string[]): Promise<Map<string, KnownCustomer>> {
+  const statements: D1PreparedStatement[] = [];
+  for (let i = 0; i < customers.length; i += 90) {
+    const chunk = customers.slice(i, i + 90);
+    statements.push(
+      env.CONTROL_DB.prepare(
+        `SELECT t.id AS t_id, t.plan AS t_plan, t.database_binding AS t_binding, t.stripe_customer_id AS t_customer, s.*
+         FROM tenants t LEFT JOIN subscriptions s ON s.tenant_id = t.id
+         WHERE t.stripe_customer_id IN (${chunk.map(() => "?").join(", ")})`,
+      ).bind(...chunk),
+    );
+  }
+  const known = new Map<string, KnownCustomer>();
+  if (statements.length === 0) return known;
+  for (const result of await env.CONTROL_DB.batch<Record<string, unknown>>(statements)) {
+    for (const { t_id, t_plan, t_binding, t_customer, ...billing } of result.results) {
+      known.set(t_customer as string, {
+        tenant: {
+          id: t_id as string,
+          plan: t_plan as string | null,
+          databaseBinding: t_binding as string | null,
+          stripeCustomerId: t_customer as string,
+        },
+        billing: billing.tenant_id ? (billing as unknown as BillingRow) : null,
+      });
+    }
+  }
+  return known;
+}
+
+async function reconcile(
   env: Env,
-  customer: string,
+  { tenant, billing }: KnownCustomer,
   messages: Message<BillingMessage>[],
   deps: ConsumerDeps,
 ): Promise<CustomerOutcome> {
-  const ids = messages.map((m) => m.body.event_id);
-  const now = Date.now();
-  const tenant = await env.CONTROL_DB.prepare(
-    `SELECT id, plan, database_binding AS databaseBinding, stripe_customer_id AS stripeCustomerId
-     FROM tenants WHERE stripe_customer_id = ?`,
-  )
-    .bind(customer)
-    .first<BillingTenant>();
-  if (!tenant) {
-    await markEvents(
-      env,
-      ids,
-      "UPDATE stripe_events SET state = 'ignored', attempts = attempts + 1, processed_at = ?, error = ?",
-      [now, `no tenant has Stripe customer ${customer}`],
-    );
-    return "unknown_customer";
-  }
+  const ctx = { requestId: messages[0]?.body.event_id ?? "", ip: null };
   const newest = Math.max(...messages.map((m) => m.body.received_at));
-  const stored = await readBilling(env, tenant.id);
-  let outcome: CustomerOutcome;
-  if (stored && stored.synced_at > newest + COALESCE_MARGIN_MS) {
+  if (billing && billing.synced_at > newest + COALESCE_MARGIN_MS) {
     // A fetch that began after these events arrived is already applied; only make sure its
     // change was recorded (a crash may have come between the two).
-    await recordBillingChange(env, tenant, stored, { requestId: ids[0] ?? "", ip: null });
-    outcome = "coalesced";
-  } else {
-    await deps.sync(env, tenant, { requestId: ids[0] ?? "", ip: null });
-    outcome = "synced";
+    await recordBillingChange(env, tenant, billing, ctx);
+    return "coalesced";
   }
-  await markEvents(
-    env,
-    ids,
-    "UPDATE stripe_events SET state = 'processed', tenant_id = ?, attempts = attempts + 1, processed_at = ?, error = NULL",
-    [tenant.id, now],
-  );
-  return outcome;
+  await deps.sync(env, tenant, ctx);
+  return "synced";
 }
 
 /**
- * Runs `UPDATE … SET …` for a set of event ids (`WHERE [extra AND] id IN (…)` is appended), in
- * chunks that stay under D1's 100 bound parameters per statement.
+ * `UPDATE … SET …` for a set of event ids (`WHERE [extra AND] id IN (…)` is appended), in chunks
+ * that stay under D1's 100 bound parameters per statement.
  */
-async function markEvents(
+function markEvents(
   env: Env,
   ids: string[],
   update: string,
   params: unknown[],
   extra = "",
-): Promise<void> {
+): D1PreparedStatement[] {
   const statements: D1PreparedStatement[] = [];
   for (let i = 0; i < ids.length; i += 80) {
     const chunk = ids.slice(i, i + 80);
@@ -139,7 +183,7 @@ async function markEvents(
       ).bind(...params, ...chunk),
     );
   }
-  if (statements.length > 0) await env.CONTROL_DB.batch(statements);
+  return statements;
 }
 
 /**
@@ -148,13 +192,14 @@ async function markEvents(
  */
 export async function deadLetter(env: Env, batch: MessageBatch<BillingMessage>): Promise<void> {
   const ids = batch.messages.map((m) => m.body.event_id);
-  await markEvents(
+  const statements = markEvents(
     env,
     ids,
     "UPDATE stripe_events SET state = 'failed', error = COALESCE(error, 'retries exhausted')",
     [],
     "state = 'queued'",
   );
+  if (statements.length > 0) await env.CONTROL_DB.batch(statements);
   for (const m of batch.messages) {
     console.error(
       JSON.stringify({

@@ -19,6 +19,7 @@ export interface Env extends CoreEnv {
   ENVIRONMENT?: string;
   WEBHOOK_TOLERANCE_SECONDS?: string;
   BACKFILL_WINDOW_HOURS?: string;
+  BILLING_COALESCE_SECONDS?: string;
 }
 
 export const ConfigSchema = CoreConfigSchema.extend({
@@ -30,6 +31,13 @@ export const ConfigSchema = CoreConfigSchema.extend({
     .startsWith("whsec_", "STRIPE_WEBHOOK_SECRET is not set: see .dev.vars.example"),
   /** Signatures older than this, or this far in the future, are refused (Stripe's default: 300). */
   WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().min(1).max(3600).default(300),
+  /**
+   * Each event waits this long in the queue before the consumer sees it, so one re-fetch from
+   * Stripe covers every event of a customer that arrives meanwhile (a burst of subscription and
+   * invoice events is one re-fetch, not ten). 0 disables the wait. The checkout redirect
+   * re-syncs at once regardless, so users never wait for it.
+   */
+  BILLING_COALESCE_SECONDS: z.coerce.number().int().min(0).max(60).default(5),
   /** How far back the first backfill reads Stripe's events list (Stripe keeps 30 days). */
   BACKFILL_WINDOW_HOURS: z.coerce.number().min(1).max(720).default(72),
 });

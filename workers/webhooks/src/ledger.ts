@@ -1,4 +1,4 @@
-import type { BillingMessage, Env } from "./env";
+import { type BillingMessage, config, type Env } from "./env";
 
 /** The fields of a Stripe event the ledger keeps: events are hints, the payload is not stored. */
 export interface EventHint {
@@ -59,6 +59,10 @@ export async function recordEvent(
     tenant_id: row.tenant_id,
     received_at: now,
   };
-  await env.BILLING_QUEUE.send(message, { contentType: "json" });
+  const delay = config(env).BILLING_COALESCE_SECONDS;
+  await env.BILLING_QUEUE.send(message, {
+    contentType: "json",
+    ...(delay > 0 ? { delaySeconds: delay } : {}),
+  });
   return row.received_at === now ? "queued" : "duplicate";
 }

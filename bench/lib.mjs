@@ -1,0 +1,81 @@
+// Shared by the benchmarks: worker configs fitted to bench/.tmp, process control, tables.
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { dirname, relative, resolve } from "node:path";
+import { withPoolBlock } from "../scripts/pool-lib.mjs";
+
+export const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+/**
+ * A copy of a worker's wrangler config in `dir`, with `pool` as its tenant database pool, paths
+ * fitted to `dir`, `replacements` applied, and the worker bundled once up front: `wrangler dev`
+ * rebuilds and restarts a worker whenever a source file changes, which would distort a run while
+ * someone edits the tree. Returns the new config's path.
+ */
+export function benchWorkerConfig({ source, dir, pool, replacements = [] }) {
+  let toml = readFileSync(source, "utf8");
+  const from = dirname(source);
+  const entry = resolve(from, toml.match(/^main = "(.+)"$/m)?.[1] ?? "");
+  // Under .wrangler/ so that biome (`npm run lint`) skips the bundle; relative to the config.
+  const bundle = ".wrangler/bundle/index.js";
+  const rules = [
+    [/^main = ".+"$/m, `main = "${bundle}"`],
+    [
+      /^migrations_dir = "(.+)"$/m,
+      (_, path) => `migrations_dir = "${relative(dir, resolve(from, path))}"`,
+    ],
+    ...replacements,
+  ];
+  for (const [pattern, replacement] of rules) {
+    if (toml.search(pattern) === -1) throw new Error(`${source} no longer matches ${pattern}`);
+    toml = toml.replace(pattern, replacement);
+  }
+  mkdirSync(dir, { recursive: true });
+  const config = `${dir}/wrangler.toml`;
+  writeFileSync(config, withPoolBlock(toml, pool));
+  execFileSync(
+    "wrangler",
+    ["deploy", entry, "--dry-run", "--outdir", dirname(`${dir}/${bundle}`), "-c", config],
+    { stdio: ["ignore", "ignore", "inherit"] },
+  );
+  return config;
+}
+
+/** Stops a process started by `startWorker`/`startStripeEmulator`, waiting for it to exit. */
+export function stopProcess(proc) {
+  const child = proc?.child;
+  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((done) => {
+    const force = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    child.once("exit", () => {
+      clearTimeout(force);
+      done();
+    });
+    child.kill("SIGTERM");
+  });
+}
+
+/** Prints rows as a table: first column left-aligned, the others right-aligned. */
+export function printTable(rows) {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => String(row[i]).length)));
+  for (const row of rows) {
+    console.log(
+      row
+        .map((cell, i) =>
+          i === 0 ? String(cell).padEnd(widths[i]) : String(cell).padStart(widths[i]),
+        )
+        .join("  "),
+    );
+  }
+}
+
+export function machine() {
+  const cpu = cpus();
+  return {
+    cpu_model: cpu[0]?.model ?? "unknown",
+    cpu_count: cpu.length,
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+  };
+}
