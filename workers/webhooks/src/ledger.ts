@@ -33,11 +33,11 @@ export async function recordEvent(
   now = Date.now(),
 ): Promise<RecordOutcome> {
   const customer = customerOf(event);
-  const row = await env.CONTROL_DB.prepare(
+  const inserted = await env.CONTROL_DB.prepare(
     `INSERT INTO stripe_events (id, type, customer_id, tenant_id, created_at, received_at, source, state, error)
      VALUES (?1, ?2, ?3, (SELECT id FROM tenants WHERE stripe_customer_id = ?3), ?4, ?5, ?6, ?7, ?8)
-     ON CONFLICT (id) DO UPDATE SET attempts = attempts WHERE stripe_events.state = 'queued'
-     RETURNING state, received_at, tenant_id`,
+     ON CONFLICT (id) DO NOTHING
+     RETURNING tenant_id`,
   )
     .bind(
       event.id,
@@ -49,9 +49,16 @@ export async function recordEvent(
       customer ? "queued" : "ignored",
       customer ? null : "the event names no customer",
     )
-    .first<{ state: string; received_at: number; tenant_id: string | null }>();
-  if (!row) return "duplicate";
-  if (!customer) return "ignored";
+    .first<{ tenant_id: string | null }>();
+  const row =
+    inserted ??
+    (await env.CONTROL_DB.prepare(
+      "SELECT tenant_id FROM stripe_events WHERE id = ? AND state = 'queued'",
+    )
+      .bind(event.id)
+      .first<{ tenant_id: string | null }>());
+  const outcome: RecordOutcome = inserted ? (customer ? "queued" : "ignored") : "duplicate";
+  if (!row || !customer) return outcome;
   const message: BillingMessage = {
     event_id: event.id,
     event_type: event.type,
@@ -64,5 +71,5 @@ export async function recordEvent(
     contentType: "json",
     ...(delay > 0 ? { delaySeconds: delay } : {}),
   });
-  return row.received_at === now ? "queued" : "duplicate";
+  return outcome;
 }
