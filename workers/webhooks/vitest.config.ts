@@ -47,6 +47,17 @@ export default defineConfig(async () => {
           // Stripe is the project's emulator, in this Node process.
           outboundService: emulatorOutbound(emulator),
           d1Databases: { CONTROL_DB: "test-control", ...pool },
+          // As wrangler.toml, with one retry instead of five, so the dead-letter path runs in
+          // seconds (the consumer's own backoff still applies).
+          queueConsumers: {
+            "tenantry-billing": {
+              maxBatchSize: 100,
+              maxBatchTimeout: 1,
+              maxRetries: 1,
+              deadLetterQueue: "tenantry-billing-dlq",
+            },
+            "tenantry-billing-dlq": { maxBatchSize: 100, maxBatchTimeout: 1 },
+          },
         },
       }),
     ],

@@ -162,4 +162,24 @@ describe("from the intake through the real queue to the tenant", () => {
       after: { plan: "business", status: "active", access: "full" },
     });
   });
+
+  it("a customer whose re-sync keeps failing ends in the dead-letter queue; the ledger says why", async () => {
+    const tenant = await createTenant();
+    await checkout(tenant);
+    // Its database is not bound to this worker: recording the change fails every time.
+    await wenv.CONTROL_DB.prepare(
+      "UPDATE tenants SET database_binding = 'TENANT_DB_9999' WHERE id = ?",
+    )
+      .bind(tenant.id)
+      .run();
+    const event = fakeEvent({ object: "subscription", customer: tenant.stripeCustomerId });
+    const body = JSON.stringify(event);
+    expect((await deliver(body, await sign(body))).status).toBe(200);
+    const row = await eventually(async () => {
+      const r = await ledgerRow(event.id);
+      return r?.state === "failed" ? r : null;
+    }, 60_000);
+    expect(row.attempts).toBe(2);
+    expect(row.error).toContain("TENANT_DB_9999 is not bound");
+  });
 });
