@@ -3,6 +3,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { dirname, relative, resolve } from "node:path";
+import { ensureTenant } from "../scripts/lib/platform.mjs";
 import { withPoolBlock } from "../scripts/pool-lib.mjs";
 
 export const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -78,4 +79,32 @@ export function machine() {
     node: process.version,
     platform: `${process.platform} ${process.arch}`,
   };
+}
+
+/**
+ * Signs up a tenant per slug (owner `owner@<slug>.example`, password `<slug>-password`), a few
+ * at a time: each sign-up is CPU-bound in the worker (PBKDF2, migrations), so more in flight
+ * buys nothing. Returns the owners' access tokens by slug.
+ */
+export async function signUpTenants(port, slugs, { concurrency = 4, onProgress } = {}) {
+  const tokens = new Map();
+  let next = 0;
+  let done = 0;
+  const signUpNext = async () => {
+    while (next < slugs.length) {
+      const slug = slugs[next++];
+      tokens.set(
+        slug,
+        await ensureTenant(port, {
+          slug,
+          name: slug,
+          email: `owner@${slug}.example`,
+          password: `${slug}-password`,
+        }),
+      );
+      onProgress?.(++done);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, signUpNext));
+  return tokens;
 }

@@ -9,11 +9,17 @@ import {
   applyControlMigrations,
   call,
   ensureDevVars,
-  ensureTenant,
   startWorker,
 } from "../scripts/lib/platform.mjs";
 import { poolEntry, WRANGLER } from "../scripts/pool-lib.mjs";
-import { benchWorkerConfig, machine, median, printTable, stopProcess } from "./lib.mjs";
+import {
+  benchWorkerConfig,
+  machine,
+  median,
+  printTable,
+  signUpTenants,
+  stopProcess,
+} from "./lib.mjs";
 
 // The helpers use paths relative to the repository root, as `npm run` does.
 process.chdir(resolve(dirname(fileURLToPath(import.meta.url)), ".."));
@@ -69,33 +75,25 @@ function stopWorker() {
   return stopProcess(proc);
 }
 
-/** Signs up tenants `from`..`to`, a few at a time; returns their owners' access tokens. */
+/** Signs up tenants `from`..`to`; returns their owners' access tokens by number. */
 async function provision(from, to) {
-  const tokens = new Map();
   const started = Date.now();
-  let next = from;
-  let done = 0;
-  const signUpNext = async () => {
-    while (next <= to) {
-      const n = next++;
-      const slug = slugOf(n);
-      tokens.set(
-        n,
-        await ensureTenant(PORT, {
-          slug,
-          name: `Bench ${n}`,
-          email: `owner@${slug}.example`,
-          password: `${slug}-password`,
-        }),
-      );
-      const total = from + ++done - 1;
-      if (total % 100 === 0 || total === to) {
-        const seconds = (Date.now() - started) / 1000;
-        log(`${total} tenants (${(done / seconds).toFixed(1)} sign-ups/s)`);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: SIGNUP_CONCURRENCY }, signUpNext));
+  const numbers = Array.from({ length: to - from + 1 }, (_, i) => from + i);
+  const bySlug = await signUpTenants(
+    PORT,
+    numbers.map((n) => slugOf(n)),
+    {
+      concurrency: SIGNUP_CONCURRENCY,
+      onProgress: (done) => {
+        const total = from + done - 1;
+        if (total % 100 === 0 || total === to) {
+          const seconds = (Date.now() - started) / 1000;
+          log(`${total} tenants (${(done / seconds).toFixed(1)} sign-ups/s)`);
+        }
+      },
+    },
+  );
+  const tokens = new Map(numbers.map((n) => [n, bySlug.get(slugOf(n))]));
   return { tokens, seconds: (Date.now() - started) / 1000 };
 }
 

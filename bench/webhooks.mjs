@@ -12,13 +12,12 @@ import {
   applyControlMigrations,
   call,
   ensureDevVars,
-  ensureTenant,
   startStripeEmulator,
   startWorker,
   syncStripeCatalog,
 } from "../scripts/lib/platform.mjs";
 import { poolEntry, WRANGLER } from "../scripts/pool-lib.mjs";
-import { benchWorkerConfig, machine, printTable, stopProcess } from "./lib.mjs";
+import { benchWorkerConfig, machine, printTable, signUpTenants, stopProcess } from "./lib.mjs";
 
 process.chdir(resolve(dirname(fileURLToPath(import.meta.url)), ".."));
 const require = createRequire(import.meta.url);
@@ -142,21 +141,9 @@ async function stripeRequests(emulator) {
 
 /** Sign-ups, then one active `pro` subscription per tenant that only the events can reveal. */
 async function seed(stripe) {
-  const tokens = new Map();
-  let next = 1;
-  await Promise.all(
-    Array.from({ length: 4 }, async () => {
-      while (next <= TENANTS) {
-        const slug = `wh-${String(next++).padStart(4, "0")}`;
-        const token = await ensureTenant(API_PORT, {
-          slug,
-          name: slug,
-          email: `owner@${slug}.example`,
-          password: `${slug}-password`,
-        });
-        tokens.set(slug, token);
-      }
-    }),
+  const tokens = await signUpTenants(
+    API_PORT,
+    Array.from({ length: TENANTS }, (_, i) => `wh-${String(i + 1).padStart(4, "0")}`),
   );
   // Customers are created just after each sign-up answers; wait until all exist.
   let customers = [];

@@ -10,6 +10,7 @@ import { type BillingRow, effectivePlan, syncTenantBilling } from "@tenantry/cor
 import { parseLookupKey } from "@tenantry/plans";
 import type Stripe from "stripe";
 import { describe, expect, it } from "vitest";
+import { seededRandom } from "../../../packages/stripe-emulator/src/random";
 import { type ConsumerDeps, consumeBillingBatch } from "../src/consumer";
 import type { BillingMessage } from "../src/env";
 import { customerOf } from "../src/ledger";
@@ -28,18 +29,6 @@ import {
 
 const RUNS = 200;
 const HOUR = 3600;
-
-/** mulberry32: a seeded PRNG, so a failing order can be replayed from its seed. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Queued {
   id: string;
@@ -132,7 +121,7 @@ describe("convergence under any delivery order", () => {
     let redelivered = 0;
     let msgSeq = 0;
     for (let run = 0; run < RUNS; run++) {
-      const random = prng(1000 + run);
+      const random = seededRandom(1000 + run);
       tenant = await newCustomer(tenant);
       const feed = eventFeed(() => tenant.stripeCustomerId);
       let pending: Stripe.Event[] = [];
