@@ -47,6 +47,22 @@ export default defineConfig(async () => {
           // Stripe is the project's emulator, in this Node process.
           outboundService: emulatorOutbound(emulator),
           d1Databases: { CONTROL_DB: "test-control", ...pool },
+          // The meters live in the API worker (tested there). Here a stand-in of the same name
+          // and class counts the refreshes the consumer asks for.
+          workers: [
+            {
+              name: "tenantry-api",
+              modules: true,
+              compatibilityDate: "2026-11-01",
+              script: `import { DurableObject } from "cloudflare:workers";
+export class TenantMeter extends DurableObject {
+  async refresh() { await this.ctx.storage.put("refreshes", ((await this.ctx.storage.get("refreshes")) ?? 0) + 1); }
+  async refreshes() { return (await this.ctx.storage.get("refreshes")) ?? 0; }
+}
+export default { fetch: () => new Response("stand-in") };`,
+              durableObjects: { TENANT_METER: "TenantMeter" },
+            },
+          ],
           // As wrangler.toml, with one retry instead of five, so the dead-letter path runs in
           // seconds (the consumer's own backoff still applies).
           queueConsumers: {

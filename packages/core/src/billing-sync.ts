@@ -160,5 +160,32 @@ export async function recordBillingChange(
       "UPDATE subscriptions SET recorded_state = ?, pending_audit_id = NULL WHERE tenant_id = ?",
     ).bind(JSON.stringify(next), tenant.id),
   ]);
+  await refreshMeter(env, tenant.id);
   return true;
+}
+
+interface MeterNamespace {
+  idFromName(name: string): DurableObjectId;
+  get(id: DurableObjectId): { refresh(tenantId: string): Promise<void> };
+}
+
+/**
+ * Tells the tenant's meter to re-read its limits now, so a plan change moves its quotas at once
+ * (the meter also re-reads them every minute, which covers a failed call).
+ */
+export async function refreshMeter(env: CoreEnv, tenantId: string): Promise<void> {
+  const meters = env.TENANT_METER as MeterNamespace | undefined;
+  if (!meters) return;
+  try {
+    await meters.get(meters.idFromName(tenantId)).refresh(tenantId);
+  } catch (err) {
+    console.error(
+      JSON.stringify({
+        level: "warn",
+        msg: "meter refresh failed; it re-reads within a minute",
+        tenant_id: tenantId,
+        error: String(err),
+      }),
+    );
+  }
 }

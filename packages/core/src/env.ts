@@ -6,6 +6,11 @@ export interface CoreEnv {
   STRIPE_SECRET_KEY?: string;
   STRIPE_API_BASE?: string;
   BILLING_GRACE_DAYS?: string;
+  /**
+   * The per-tenant meters (class TenantMeter of the API worker), told when limits change. Typed
+   * by the API worker; here only `refresh` is used (see `refreshMeter`).
+   */
+  TENANT_METER?: unknown;
   [binding: `TENANT_DB_${string}`]: D1Database;
 }
 

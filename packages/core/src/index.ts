@@ -3,6 +3,7 @@ export { type BillingRow, type EffectivePlan, effectivePlan, readBilling } from 
 export {
   type BillingTenant,
   recordBillingChange,
+  refreshMeter,
   type SyncContext,
   syncTenantBilling,
 } from "./billing-sync";

@@ -10,6 +10,7 @@ import {
   LimitSchema,
   type PlanId,
   PlanIdSchema,
+  RateLimitSchema,
 } from "./catalog";
 import { evaluateFlags, type FlagDefinition, FlagKeySchema } from "./flags";
 
@@ -133,11 +134,20 @@ export const FlagOverrideSchema = z.object({
   ...overrideFields,
 });
 
+/** A tenant's request budget raised or lowered (a deal, a load test, a noisy tenant). */
+export const RateLimitOverrideSchema = z.object({
+  type: z.literal("rate_limit"),
+  key: z.enum(["tenant", "apiKey", "expensive"]),
+  value: RateLimitSchema,
+  ...overrideFields,
+});
+
 /** One per-tenant override, as stored in the control plane. */
 export const EntitlementOverrideSchema = z.discriminatedUnion("type", [
   FeatureOverrideSchema,
   LimitOverrideSchema,
   FlagOverrideSchema,
+  RateLimitOverrideSchema,
 ]);
 export type EntitlementOverride = z.infer<typeof EntitlementOverrideSchema>;
 
@@ -156,6 +166,12 @@ export const EntitlementsSchema = z.object({
   access: AccessStateSchema,
   features: z.record(FeatureSchema, z.boolean()),
   limits: z.record(LimitKeySchema, LimitSchema),
+  /** Request budgets (per second and per minute) for the tenant, each API key, expensive routes. */
+  rateLimits: z.object({
+    tenant: RateLimitSchema,
+    apiKey: RateLimitSchema,
+    expensive: RateLimitSchema,
+  }),
   flags: z.record(z.string(), z.boolean()),
   /** The overrides in force at evaluation time, for display and audit. */
   overrides: z.array(EntitlementOverrideSchema),
@@ -188,6 +204,7 @@ export function evaluateEntitlements(input: EvaluateEntitlementsInput): Entitlem
   const limits = Object.fromEntries(
     LIMITS.map((key) => [key, { ...defaults.limits[key] }]),
   ) as Entitlements["limits"];
+  const rateLimits = { ...defaults.rateLimits };
   const flagOverrides: Record<string, boolean> = {};
   const active = (input.overrides ?? []).filter((o) => isOverrideActive(o, input.now));
   for (const override of active) {
@@ -204,6 +221,9 @@ export function evaluateEntitlements(input: EvaluateEntitlementsInput): Entitlem
       case "flag":
         flagOverrides[override.key] = override.value;
         break;
+      case "rate_limit":
+        rateLimits[override.key] = override.value;
+        break;
     }
   }
   return {
@@ -212,6 +232,7 @@ export function evaluateEntitlements(input: EvaluateEntitlementsInput): Entitlem
     access: input.access,
     features,
     limits,
+    rateLimits,
     flags: evaluateFlags(input.flags ?? [], {
       tenantId: input.tenantId,
       plan: effectivePlan,

@@ -1,4 +1,5 @@
 export * from "./catalog";
 export * from "./entitlements";
 export * from "./flags";
+export * from "./periods";
 export * from "./stripe-sync";

@@ -41,6 +41,21 @@ function evaluate(
 }
 
 describe("evaluateEntitlements", () => {
+  it("overrides a request budget for one tenant, until the override expires", () => {
+    const raised = {
+      type: "rate_limit" as const,
+      key: "tenant" as const,
+      value: { perSecond: 500, perMinute: 20_000 },
+      reason: "launch week",
+      expiresAt: NOW + 1000,
+    };
+    const during = evaluate("pro", { overrides: [raised] });
+    expect(during.rateLimits.tenant).toEqual({ perSecond: 500, perMinute: 20_000 });
+    expect(during.rateLimits.apiKey).toEqual(CATALOG.plans.pro.rateLimits.apiKey);
+    const after = evaluate("pro", { overrides: [{ ...raised, expiresAt: NOW }] });
+    expect(after.rateLimits.tenant).toEqual(CATALOG.plans.pro.rateLimits.tenant);
+  });
+
   it("gives the plan's defaults when nothing overrides them", () => {
     const pro = evaluate("pro");
     expect(pro).toEqual({
@@ -49,6 +64,7 @@ describe("evaluateEntitlements", () => {
       access: "full",
       features: CATALOG.plans.pro.features,
       limits: CATALOG.plans.pro.limits,
+      rateLimits: CATALOG.plans.pro.rateLimits,
       flags: {},
       overrides: [],
     });

@@ -12,6 +12,10 @@ export interface Env extends CoreEnv {
   REGISTRY_CACHE_TTL_SECONDS: string;
   SESSION_CACHE_TTL_SECONDS?: string;
   MAILER: string;
+  TENANT_METER: DurableObjectNamespace<import("./meter/tenant-meter").TenantMeter>;
+  USAGE_QUEUE: Queue<import("./meter/tenant-meter").UsageMessage>;
+  METERING?: string;
+  METER_FLUSH_SECONDS?: string;
 }
 
 export const ConfigSchema = CoreConfigSchema.extend({
@@ -28,6 +32,10 @@ export const ConfigSchema = CoreConfigSchema.extend({
   /** Per-isolate cache of verified sessions; revocations reach other isolates within it. */
   SESSION_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(10).default(5),
   MAILER: z.enum(["outbox"]).default("outbox"),
+  /** `off` skips the per-request meter (quotas, rate limits, RateLimit headers): benchmarks only. */
+  METERING: z.enum(["on", "off"]).default("on"),
+  /** How often each tenant's meter flushes pending usage to the USAGE queue. */
+  METER_FLUSH_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 

@@ -86,17 +86,17 @@ export class PayloadTooLargeError extends ProblemError {
 }
 
 export class TooManyRequestsError extends ProblemError {
-  constructor(detail: string, retryAfterSeconds: number) {
-    super(
-      429,
-      "too_many_requests",
-      "Too many requests",
-      detail,
-      {},
-      {
-        "Retry-After": String(Math.max(1, Math.ceil(retryAfterSeconds))),
-      },
-    );
+  constructor(
+    detail: string,
+    retryAfterSeconds: number,
+    code = "too_many_requests",
+    extra: Record<string, unknown> = {},
+    headers: Record<string, string> = {},
+  ) {
+    super(429, code, "Too many requests", detail, extra, {
+      ...headers,
+      "Retry-After": String(Math.max(1, Math.ceil(retryAfterSeconds))),
+    });
   }
 }
 

@@ -43,6 +43,8 @@ app.doc31("/openapi.json", {
 });
 addMethodNotAllowed(app);
 
+export { TenantMeter } from "./meter/tenant-meter";
+
 export default {
   fetch: app.fetch,
   async scheduled(_controller, env, ctx) {

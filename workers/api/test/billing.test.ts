@@ -10,46 +10,13 @@ import { syncCatalogToStripe } from "@tenantry/plans";
 import { beforeAll, describe, expect, it } from "vitest";
 import { config } from "../src/env";
 import { findTenantBySlug } from "../src/services/registry";
-import { api, auditRows, createTenant, expectProblem, type TestTenant } from "./helpers";
+import { api, auditRows, createTenant, expectProblem, subscribe } from "./helpers";
 
 const stripe = () => stripeClient(config(env))!;
 
 beforeAll(async () => {
   await syncCatalogToStripe(stripe());
 });
-
-/** Pays on the emulator's hosted checkout page, as a browser would; returns the redirect. */
-async function payOnHostedPage(url: string): Promise<string> {
-  const page = await fetch(url);
-  const html = await page.text();
-  const form = html.match(/<form method="post" action="([^"]+)">([\s\S]*?)<\/form>/);
-  if (!form?.[1]) throw new Error(`no form on ${url}`);
-  const fields = new URLSearchParams({ action: "pay" });
-  for (const m of form[2]!.matchAll(/<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"/g)) {
-    if (m[1] !== "action") fields.set(m[1]!, m[2]!);
-  }
-  const res = await fetch(new URL(form[1], url), {
-    method: "POST",
-    body: fields,
-    redirect: "manual",
-  });
-  await res.body?.cancel();
-  expect(res.status).toBe(303);
-  return res.headers.get("location")!;
-}
-
-async function subscribe(t: TestTenant, plan = "pro") {
-  const checkout = await api("POST", "/v1/billing/checkout", {
-    slug: t.slug,
-    token: t.owner.token,
-    body: { plan, interval: "month" },
-  });
-  expect(checkout.status, JSON.stringify(checkout.body)).toBe(200);
-  const success = new URL(await payOnHostedPage(checkout.body.url));
-  expect(success.host).toBe(`${t.slug}.localhost:8787`);
-  expect(success.pathname).toBe("/v1/billing/checkout/complete");
-  return success;
-}
 
 describe("tenant billing", () => {
   it("a new tenant is on free, with free entitlements and no subscription", async () => {

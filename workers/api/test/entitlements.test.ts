@@ -18,7 +18,7 @@ describe("GET /v1/entitlements", () => {
   });
 
   it("applies overrides in force and ignores expired ones", async () => {
-    const t = await createTenant();
+    const t = await createTenant({ planRateLimits: true });
     await addOverride(t, { type: "limit", key: "projects", value: 50, reason: "design partner" });
     await addOverride(
       t,

@@ -75,8 +75,27 @@ export interface TestTenant {
 }
 
 /** Signs a tenant up through the API, as a customer would. */
+/**
+ * Test tenants get request budgets far above the free plan's 10/s (tests send bursts); tests of
+ * the budgets themselves ask for the plan's (`planRateLimits`).
+ */
+async function raiseRateLimits(tenantId: string) {
+  const budget = { perSecond: 100_000, perMinute: 1_000_000 };
+  const statements = (["tenant", "apiKey", "expensive"] as const).map((key) =>
+    env.CONTROL_DB.prepare(
+      "INSERT INTO entitlement_overrides (id, tenant_id, override, expires_at, created_at) VALUES (?, ?, ?, NULL, ?)",
+    ).bind(
+      newId("override"),
+      tenantId,
+      JSON.stringify({ type: "rate_limit", key, value: budget, reason: "tests send bursts" }),
+      Date.now(),
+    ),
+  );
+  await env.CONTROL_DB.batch(statements);
+}
+
 export async function createTenant(
-  opts: { slug?: string; email?: string } = {},
+  opts: { slug?: string; email?: string; planRateLimits?: boolean } = {},
 ): Promise<TestTenant> {
   const slug = opts.slug ?? uniqueSlug();
   const email = opts.email ?? `owner@${slug}.example`;
@@ -85,6 +104,7 @@ export async function createTenant(
   });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   const tenant = (await findTenantBySlug(env, slug))!;
+  if (!opts.planRateLimits) await raiseRateLimits(tenant.id);
   return {
     tenant,
     slug,
@@ -209,4 +229,37 @@ export async function addOverride(
       Date.now(),
     )
     .run();
+}
+
+/** Pays on the emulator's hosted checkout page, as a browser would; returns the redirect. */
+export async function payOnHostedPage(url: string): Promise<string> {
+  const page = await fetch(url);
+  const html = await page.text();
+  const form = html.match(/<form method="post" action="([^"]+)">([\s\S]*?)<\/form>/);
+  if (!form?.[1]) throw new Error(`no form on ${url}`);
+  const fields = new URLSearchParams({ action: "pay" });
+  for (const m of form[2]!.matchAll(/<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"/g)) {
+    if (m[1] !== "action") fields.set(m[1]!, m[2]!);
+  }
+  const res = await fetch(new URL(form[1], url), {
+    method: "POST",
+    body: fields,
+    redirect: "manual",
+  });
+  await res.body?.cancel();
+  expect(res.status).toBe(303);
+  return res.headers.get("location")!;
+}
+
+export async function subscribe(t: TestTenant, plan = "pro") {
+  const checkout = await api("POST", "/v1/billing/checkout", {
+    slug: t.slug,
+    token: t.owner.token,
+    body: { plan, interval: "month" },
+  });
+  expect(checkout.status, JSON.stringify(checkout.body)).toBe(200);
+  const success = new URL(await payOnHostedPage(checkout.body.url));
+  expect(success.host).toBe(`${t.slug}.localhost:8787`);
+  expect(success.pathname).toBe("/v1/billing/checkout/complete");
+  return success;
 }

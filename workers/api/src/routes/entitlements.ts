@@ -22,6 +22,10 @@ export const entitlementRoutes = newRouter().openapi(
             z.string(),
             z.object({ value: z.number().nullable(), hard: z.boolean() }),
           ),
+          rateLimits: z.record(
+            z.string(),
+            z.object({ perSecond: z.number(), perMinute: z.number() }),
+          ),
           flags: z.record(z.string(), z.boolean()),
           overrides: z.array(z.record(z.string(), z.unknown())),
         }),

@@ -5,17 +5,27 @@ import type { AppEnv, ServiceContext } from "../context";
 import { clientIp } from "../lib/request";
 import { requireActor, requirePermission } from "../middleware/auth";
 import { requireWritable } from "../middleware/entitlements";
+import { meterRequest } from "../middleware/metering";
 import { resolveTenant } from "../middleware/tenant";
 import type { Permission } from "../rbac/permissions";
 
 /**
- * Tenant host + credential + permission, in that order, before the handler runs; writes also
- * need billing that allows them (see `requireWritable`).
+ * Tenant host + credential + the request budgets and quota (`meterRequest`) + permission, in
+ * that order, before the handler runs; writes also need billing that allows them (see
+ * `requireWritable`). Expensive routes (exports, reports, bulk ingestion) also draw from the
+ * plan's smaller expensive budget.
  */
-export function guard(permission?: Permission) {
+export function guard(permission?: Permission, opts: { expensive?: boolean } = {}) {
+  const meter = meterRequest(opts.expensive ?? false);
   return permission
-    ? [resolveTenant, requireActor, requirePermission(permission), requireWritable(permission)]
-    : [resolveTenant, requireActor];
+    ? [
+        resolveTenant,
+        requireActor,
+        meter,
+        requirePermission(permission),
+        requireWritable(permission),
+      ]
+    : [resolveTenant, requireActor, meter];
 }
 
 /** Builds the service context from what the middleware set; services get nothing else. */

@@ -1,0 +1,177 @@
+/**
+ * The tenant meter (one Durable Object per tenant) and the edge checks built on it: exact
+ * check-and-count under concurrency, idempotency keys, request budgets and the monthly API call
+ * quota with RateLimit headers, limits that follow plan changes and expiring overrides.
+ */
+import { env } from "cloudflare:workers";
+import { stripeClient } from "@tenantry/core";
+import { syncCatalogToStripe } from "@tenantry/plans";
+import { describe, expect, it } from "vitest";
+import { config } from "../src/env";
+import { meterFor } from "../src/meter/client";
+import {
+  addOverride,
+  api,
+  count,
+  createApiKey,
+  createTenant,
+  expectProblem,
+  subscribe,
+  tenantD1,
+} from "./helpers";
+
+const meter = (tenantId: string) => meterFor(env, tenantId);
+
+describe("the tenant meter", () => {
+  it("1,000 concurrent consume calls against a limit of 500: exactly 500 allowed", async () => {
+    const t = await createTenant();
+    await addOverride(t, { type: "limit", key: "events", value: 500, hard: true, reason: "test" });
+    const results = await Promise.all(
+      Array.from({ length: 1000 }, () =>
+        meter(t.tenant.id).consume(t.tenant.id, { metric: "events", amount: 1 }),
+      ),
+    );
+    expect(results.filter((r) => r.allowed)).toHaveLength(500);
+    const refused = results.filter((r) => !r.allowed);
+    expect(refused).toHaveLength(500);
+    expect(refused[0]).toMatchObject({
+      used: 500,
+      limit: 500,
+      remaining: 0,
+      reason: "limit_exceeded",
+    });
+  });
+
+  it("a repeated key returns the first answer and counts once", async () => {
+    const t = await createTenant();
+    const m = meter(t.tenant.id);
+    const first = await m.consume(t.tenant.id, { metric: "events", amount: 7, key: "batch-1" });
+    const again = await m.consume(t.tenant.id, { metric: "events", amount: 7, key: "batch-1" });
+    expect(first).toMatchObject({ allowed: true, used: 7 });
+    expect(again).toMatchObject({ ...first, duplicate: true });
+    const next = await m.consume(t.tenant.id, { metric: "events", amount: 1 });
+    expect(next.used).toBe(8);
+  });
+
+  it("answers with the period: calendar month in UTC without a subscription", async () => {
+    const t = await createTenant();
+    const result = await meter(t.tenant.id).consume(t.tenant.id, { metric: "events", amount: 1 });
+    const now = new Date();
+    expect(result.resets_at).toBe(
+      new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1)).toISOString(),
+    );
+    expect(result).toMatchObject({ limit: 10_000, hard: true, remaining: 9_999 });
+  });
+
+  it("an override with an expiry lapses on time", async () => {
+    const t = await createTenant();
+    await addOverride(t, { type: "limit", key: "events", value: 2, hard: true, reason: "test" });
+    await addOverride(
+      t,
+      { type: "limit", key: "events", value: 5, hard: true, reason: "one more second" },
+      Date.now() + 1500,
+    );
+    const m = meter(t.tenant.id);
+    await m.refresh(t.tenant.id);
+    expect((await m.consume(t.tenant.id, { metric: "events", amount: 4 })).allowed).toBe(true);
+    await new Promise((r) => setTimeout(r, 1600));
+    const after = await m.consume(t.tenant.id, { metric: "events", amount: 1 });
+    expect(after).toMatchObject({ allowed: false, limit: 2, used: 4 });
+  });
+});
+
+describe("edge checks on every authenticated request", () => {
+  it("RateLimit headers on every answer; the monthly API call quota refuses with 429", async () => {
+    const t = await createTenant();
+    await addOverride(t, { type: "limit", key: "api_calls", value: 3, hard: true, reason: "test" });
+    const as = { slug: t.slug, token: t.owner.token };
+    for (let i = 0; i < 3; i++) {
+      const res = await api("GET", "/v1/projects", as);
+      expect(res.status).toBe(200);
+      expect(res.headers.get("ratelimit-remaining")).toBe(String(2 - i));
+      expect(res.headers.get("ratelimit-limit")).toBe("3");
+      expect(Number(res.headers.get("ratelimit-reset"))).toBeGreaterThan(0);
+    }
+    const refused = await api("GET", "/v1/projects", as);
+    expectProblem(refused, 429, "rate_limited");
+    expect(refused.body.detail).toContain("monthly quota of 3 API calls");
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(refused.headers.get("ratelimit-remaining")).toBe("0");
+  });
+
+  it("the tenant's request budget, by plan, before any service runs", async () => {
+    const t = await createTenant({ planRateLimits: true });
+    const as = { slug: t.slug, token: t.owner.token };
+    // Stay inside one minute window (not a timing assertion: it only avoids a boundary).
+    const intoMinute = Date.now() % 60_000;
+    if (intoMinute > 55_000) await new Promise((r) => setTimeout(r, 60_500 - intoMinute));
+    // Free: 10 requests per second and 300 per minute for the whole tenant; the headers name
+    // the per-minute budget, the one closest to running out.
+    const first = await api("GET", "/v1/projects", as);
+    expect(first.headers.get("ratelimit-limit")).toBe("300");
+    expect(first.headers.get("ratelimit-remaining")).toBe("299");
+
+    await addOverride(t, {
+      type: "rate_limit",
+      key: "tenant",
+      value: { perSecond: 1000, perMinute: 5 },
+      reason: "a small tenant budget",
+    });
+    await meter(t.tenant.id).refresh(t.tenant.id);
+    // One request of this minute is already counted: four more fit.
+    for (let i = 0; i < 4; i++) expect((await api("GET", "/v1/projects", as)).status).toBe(200);
+    const refused = await api("POST", "/v1/projects", { ...as, body: { name: "x" } });
+    expectProblem(refused, 429, "rate_limited");
+    expect(refused.body.detail).toContain("tenant budget of 5 requests per minute");
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+    // Refused before the service ran: nothing was created.
+    expect(await count(tenantD1(t), "projects")).toBe(0);
+  });
+
+  it("an API key has its own, smaller budget inside the tenant's", async () => {
+    const t = await createTenant({ planRateLimits: true });
+    await addOverride(t, {
+      type: "rate_limit",
+      key: "tenant",
+      value: { perSecond: 1000, perMinute: 60_000 },
+      reason: "room for the key test",
+    });
+    await addOverride(t, {
+      type: "rate_limit",
+      key: "apiKey",
+      value: { perSecond: 1000, perMinute: 4 },
+      reason: "a small key budget",
+    });
+    await meter(t.tenant.id).refresh(t.tenant.id);
+    const { key } = await createApiKey(t, ["projects:read"]);
+    const withKey = { slug: t.slug, token: key };
+    for (let i = 0; i < 4; i++)
+      expect((await api("GET", "/v1/projects", withKey)).status).toBe(200);
+    const refused = await api("GET", "/v1/projects", withKey);
+    expectProblem(refused, 429, "rate_limited");
+    expect(refused.body.detail).toContain("API key budget of 4 requests per minute");
+    // The owner's session is not an API key: it still has the tenant's budget.
+    expect((await api("GET", "/v1/projects", { slug: t.slug, token: t.owner.token })).status).toBe(
+      200,
+    );
+  });
+});
+
+describe("limits follow the plan", () => {
+  it("a plan change mid-period moves the limit immediately", async () => {
+    const t = await createTenant();
+    await syncCatalogToStripe(stripeClient(config(env))!);
+    const m = meter(t.tenant.id);
+    // Free: 10,000 events a month, hard.
+    expect(await m.consume(t.tenant.id, { metric: "events", amount: 10_000 })).toMatchObject({
+      allowed: true,
+      remaining: 0,
+    });
+    expect((await m.consume(t.tenant.id, { metric: "events", amount: 1 })).allowed).toBe(false);
+    // Pro through Checkout: the success redirect re-syncs, and the meter is told at once.
+    const success = await subscribe(t);
+    await api("GET", `${success.pathname}${success.search}`, { slug: t.slug });
+    const after = await m.consume(t.tenant.id, { metric: "events", amount: 1 });
+    expect(after).toMatchObject({ allowed: true, limit: 100_000, hard: false });
+  });
+});
