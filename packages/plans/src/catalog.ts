@@ -27,6 +27,17 @@ export const INTERVALS = ["month", "year"] as const;
 export const IntervalSchema = z.enum(INTERVALS);
 export type Interval = z.infer<typeof IntervalSchema>;
 
+/**
+ * Custom metrics a product reports through `POST /v1/usage/events` (counters; `api_calls` is
+ * counted by the platform itself).
+ */
+export const USAGE_METRICS = ["events"] as const satisfies readonly LimitKey[];
+export type UsageMetric = (typeof USAGE_METRICS)[number];
+
+export function isUsageMetric(value: string): value is UsageMetric {
+  return (USAGE_METRICS as readonly string[]).includes(value);
+}
+
 /** Limits that are also billed by usage above the included amount (a Stripe meter each). */
 export const METERED_METRICS = ["events"] as const satisfies readonly LimitKey[];
 export const MeteredMetricSchema = z.enum(METERED_METRICS);

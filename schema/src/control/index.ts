@@ -7,4 +7,5 @@ export * from "./stripe-events";
 export * from "./subscriptions";
 export * from "./tenant-databases";
 export * from "./tenants";
+export * from "./usage-ledger";
 export * from "./users";

@@ -12,6 +12,8 @@ import {
 import { problemResponse, toProblem } from "./lib/problem";
 
 export const MAX_BODY_BYTES = 64 * 1024;
+/** Routes that take larger bodies: usage ingestion carries up to 1,000 events. */
+const LARGE_BODY_BYTES: Record<string, number> = { "/v1/usage/events": 1024 * 1024 };
 
 /** A router with the shared zod hook: invalid input becomes a 400 problem before any handler. */
 export function newRouter() {
@@ -30,15 +32,15 @@ export function newApp() {
     await next();
     c.res.headers.set("x-request-id", c.get("requestId"));
   });
-  app.use(
-    "*",
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
+  app.use("*", (c, next) => {
+    const maxSize = LARGE_BODY_BYTES[c.req.path] ?? MAX_BODY_BYTES;
+    return bodyLimit({
+      maxSize,
       onError: () => {
-        throw new PayloadTooLargeError(MAX_BODY_BYTES);
+        throw new PayloadTooLargeError(maxSize);
       },
-    }),
-  );
+    })(c, next);
+  });
   app.onError((err, c) => {
     const problem = toProblem(err);
     // Expected problems (4xx, planned 503s) are answers, not incidents; log only the unexpected.

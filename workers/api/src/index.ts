@@ -11,6 +11,7 @@ import { invitationRoutes } from "./routes/invitations";
 import { memberRoutes } from "./routes/members";
 import { signupRoutes } from "./routes/signup";
 import { systemRoutes } from "./routes/system";
+import { usageRoutes } from "./routes/usage";
 import { linkMissingStripeCustomers } from "./services/billing-customer";
 import { sweepStaleProvisioning } from "./services/provisioning";
 
@@ -24,6 +25,7 @@ export const app = newApp()
   .route("/", auditLogRoutes)
   .route("/", billingRoutes)
   .route("/", entitlementRoutes)
+  .route("/", usageRoutes)
   .route("/", productRoutes)
   .route("/", devRoutes);
 

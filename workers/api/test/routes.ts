@@ -89,6 +89,22 @@ export const ROUTES: RouteCase[] = [
     body: () => ({ title: "u" }),
   },
   { method: "DELETE", path: "/v1/projects/{project}/tasks/{task}", permission: "projects:write" },
+  {
+    method: "POST",
+    path: "/v1/usage/events",
+    permission: "usage:write",
+    body: () => ({
+      events: [
+        {
+          id: `e-${crypto.randomUUID()}`,
+          metric: "events",
+          value: 1,
+          timestamp: new Date().toISOString(),
+        },
+      ],
+    }),
+  },
+  { method: "GET", path: "/v1/usage?metric=events", permission: "usage:read" },
 ];
 
 /** Tenant routes that take no credential (they prove identity otherwise); tenant checks only. */
@@ -115,6 +131,9 @@ export const APEX_ROUTES = [
   { method: "GET", path: "/v1/slugs/{slug}" },
 ];
 export const SYSTEM_ROUTES = [{ method: "GET", path: "/healthz" }];
+
+/** A route's path as the OpenAPI document names it: parameters as `{}`, no query string. */
+export const normalise = (p: string) => (p.split("?")[0] ?? p).replace(/\{\w+\}/g, "{}");
 
 export function fill(path: string, ids: Record<Resource, string>): string {
   return path.replace(/\{(\w+)\}/g, (_, name: Resource) => ids[name]);

@@ -13,6 +13,7 @@ import {
   createFixture,
   type Fixture,
   fill,
+  normalise,
   PUBLIC_TENANT_ROUTES,
   ROUTES,
   SYSTEM_ROUTES,
@@ -132,7 +133,6 @@ it("every route in the OpenAPI document is covered by this suite", async () => {
   const documented = Object.entries(
     doc.body.paths as Record<string, Record<string, unknown>>,
   ).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
-  const normalise = (p: string) => p.replace(/\{\w+\}/g, "{}");
   const covered = new Set(
     [...ROUTES, ...PUBLIC_TENANT_ROUTES, ...APEX_ROUTES, ...SYSTEM_ROUTES].map(
       (r) => `${r.method} ${normalise(r.path)}`,

@@ -16,7 +16,10 @@ import type { Env } from "../env";
 import { tenantEntitlements } from "../services/entitlements";
 import { findTenantById } from "../services/registry";
 
-/** One unit of work to count: `key` makes a retry return the first answer and count once. */
+/**
+ * One unit of work to count: `key` makes a retry of a counted call return the first answer and
+ * count once (refusals are not remembered, so a retry is checked again).
+ */
 export interface ConsumeInput {
   metric: LimitKey;
   /** Positive to use, negative to release (gauges). */
@@ -79,6 +82,8 @@ const HOUR = 3_600_000;
 const ENTITLEMENTS_TTL_MS = 60_000;
 /** Idempotency keys are kept at least this long (the issue asks for 48 h). */
 const KEY_RETENTION_MS = 49 * HOUR;
+/** A sent outbox row counts as possibly not yet in the ledger for this long. */
+const IN_FLIGHT_MS = 10 * 60_000;
 /** Sent outbox rows are kept this long, for reconciliation. */
 const OUTBOX_RETENTION_MS = 40 * 24 * HOUR;
 
@@ -218,22 +223,27 @@ export class TenantMeter extends DurableObject<Env> {
     return { allowed: true, quota: tightest as QuotaHeader, calls };
   }
 
-  /** Usage not yet flushed to the ledger, per hour, for `GET /v1/usage`. */
-  async pendingUsage(
+  /**
+   * What the ledger may not have yet, for `GET /v1/usage`: deltas still pending (per hour), and
+   * outbox rows sent in the last few minutes (the caller drops those the ledger already has).
+   */
+  async unflushedUsage(
     metric: LimitKey,
     from: number,
     to: number,
-  ): Promise<{ window_start: number; delta: number }[]> {
+  ): Promise<{ window_start: number; delta: number; key: string | null }[]> {
     return this.ctx.storage.sql
-      .exec<{ window_start: number; delta: number }>(
-        `SELECT window_start, SUM(delta) AS delta FROM (
-           SELECT window_start, delta FROM pending WHERE metric = ?1 AND window_start >= ?2 AND window_start < ?3
-           UNION ALL
-           SELECT window_start, delta FROM outbox WHERE metric = ?1 AND sent_at IS NULL AND window_start >= ?2 AND window_start < ?3)
-         GROUP BY window_start ORDER BY window_start`,
+      .exec<{ window_start: number; delta: number; key: string | null }>(
+        `SELECT window_start, delta, NULL AS key FROM pending
+           WHERE metric = ?1 AND window_start >= ?2 AND window_start < ?3
+         UNION ALL
+         SELECT window_start, delta, key FROM outbox
+           WHERE metric = ?1 AND window_start >= ?2 AND window_start < ?3
+             AND (sent_at IS NULL OR sent_at > ?4)`,
         metric,
         from,
         to,
+        Date.now() - IN_FLIGHT_MS,
       )
       .toArray();
   }
@@ -456,7 +466,8 @@ export class TenantMeter extends DurableObject<Env> {
         overage: check.overage,
       };
     }
-    if (input.key) {
+    // Only what was counted is remembered: a refused call may succeed later (a raised limit).
+    if (input.key && result.allowed) {
       sql.exec(
         "INSERT INTO keys (key, result, created_at) VALUES (?, ?, ?)",
         input.key,

@@ -16,6 +16,8 @@ export const PERMISSIONS = [
   "audit:read",
   "settings:read",
   "settings:manage",
+  "usage:read",
+  "usage:write",
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -27,9 +29,22 @@ const ALL = new Set<Permission>(PERMISSIONS);
 export const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
   owner: ALL,
   admin: new Set(PERMISSIONS.filter((p) => p !== "billing:manage")),
-  billing: new Set<Permission>(["billing:read", "billing:manage", "members:read", "settings:read"]),
-  member: new Set<Permission>(["projects:read", "projects:write", "members:read", "settings:read"]),
-  viewer: new Set<Permission>(["projects:read", "members:read", "settings:read"]),
+  billing: new Set<Permission>([
+    "billing:read",
+    "billing:manage",
+    "members:read",
+    "settings:read",
+    "usage:read",
+  ]),
+  member: new Set<Permission>([
+    "projects:read",
+    "projects:write",
+    "members:read",
+    "settings:read",
+    "usage:read",
+    "usage:write",
+  ]),
+  viewer: new Set<Permission>(["projects:read", "members:read", "settings:read", "usage:read"]),
 };
 
 export function isRole(value: string): value is Role {

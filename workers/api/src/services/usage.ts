@@ -1,0 +1,190 @@
+import { isUsageMetric, LIMIT_DEFINITIONS, type LimitKey, LimitKeySchema } from "@tenantry/plans";
+import type { ServiceContext } from "../context";
+import { ValidationError } from "../errors";
+import { meterFor } from "../meter/client";
+
+/** Stripe accepts meter events up to 35 days old and 5 minutes ahead; so does the ingestion. */
+const MAX_AGE_MS = 35 * 86_400_000;
+const MAX_AHEAD_MS = 5 * 60_000;
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+export interface UsageEventInput {
+  id: string;
+  metric: string;
+  value: number;
+  /** ISO 8601, or Unix seconds. */
+  timestamp: string | number;
+}
+
+export interface UsageEventOutcome {
+  id: string;
+  status: "accepted" | "duplicate" | "rejected";
+  reason?:
+    | "unknown_metric"
+    | "invalid_value"
+    | "invalid_timestamp"
+    | "timestamp_too_old"
+    | "timestamp_in_future"
+    | "over_limit"
+    | "billing_read_only";
+  detail?: string;
+}
+
+function rejection(event: UsageEventInput, now: number): UsageEventOutcome | number {
+  const reject = (reason: UsageEventOutcome["reason"], detail: string): UsageEventOutcome => ({
+    id: event.id,
+    status: "rejected",
+    reason,
+    detail,
+  });
+  if (!isUsageMetric(event.metric)) {
+    return reject("unknown_metric", `${event.metric} is not a usage metric of the catalog`);
+  }
+  if (!Number.isSafeInteger(event.value) || event.value < 0) {
+    return reject("invalid_value", "value must be a non-negative integer");
+  }
+  const at =
+    typeof event.timestamp === "number" ? event.timestamp * 1000 : Date.parse(event.timestamp);
+  if (!Number.isFinite(at)) {
+    return reject("invalid_timestamp", "timestamp must be ISO 8601 or Unix seconds");
+  }
+  if (at < now - MAX_AGE_MS) return reject("timestamp_too_old", "older than 35 days");
+  if (at > now + MAX_AHEAD_MS) return reject("timestamp_in_future", "more than 5 minutes ahead");
+  return at;
+}
+
+/**
+ * Ingests a batch of usage events: each is accepted, a duplicate (same id: counted once, for
+ * as long as the meter keeps keys, at least 48 h), or rejected with a reason. Validation comes
+ * first; the rest is counted by the tenant's meter in one call, so a retry of the same batch
+ * changes nothing.
+ */
+export async function ingestUsage(ctx: ServiceContext, events: UsageEventInput[]) {
+  const now = Date.now();
+  const outcomes: UsageEventOutcome[] = new Array(events.length);
+  const counted: { index: number; metric: LimitKey; value: number; at: number }[] = [];
+  events.forEach((event, index) => {
+    const checked = rejection(event, now);
+    if (typeof checked === "number") {
+      counted.push({ index, metric: event.metric as LimitKey, value: event.value, at: checked });
+    } else {
+      outcomes[index] = checked;
+    }
+  });
+  if (counted.length > 0) {
+    const results = await meterFor(ctx.env, ctx.tenant.id).consumeMany(
+      ctx.tenant.id,
+      counted.map((c) => ({
+        metric: c.metric,
+        amount: c.value,
+        at: c.at,
+        key: `usage:${events[c.index]?.id}`,
+      })),
+    );
+    results.forEach((result, i) => {
+      const { index } = counted[i] as (typeof counted)[number];
+      const id = (events[index] as UsageEventInput).id;
+      outcomes[index] = result.duplicate
+        ? { id, status: "duplicate" }
+        : result.allowed
+          ? { id, status: "accepted" }
+          : result.reason === "read_only"
+            ? {
+                id,
+                status: "rejected",
+                reason: "billing_read_only",
+                detail: "billing is read-only",
+              }
+            : {
+                id,
+                status: "rejected",
+                reason: "over_limit",
+                detail: `over the hard limit of ${result.limit} ${result.metric}`,
+              };
+    });
+  }
+  const tally = (status: UsageEventOutcome["status"]) =>
+    outcomes.filter((o) => o.status === status).length;
+  return {
+    accepted: tally("accepted"),
+    duplicates: tally("duplicate"),
+    rejected: tally("rejected"),
+    results: outcomes,
+  };
+}
+
+export interface UsageQuery {
+  metric: string;
+  from?: string;
+  to?: string;
+  granularity: "hour" | "day";
+}
+
+/**
+ * Usage per hour or day: the ledger (what the meter flushed) plus what the meter holds that the
+ * ledger does not have yet, so the answer is current.
+ */
+export async function usageSeries(ctx: ServiceContext, query: UsageQuery) {
+  const metric = LimitKeySchema.safeParse(query.metric);
+  if (!metric.success || LIMIT_DEFINITIONS[metric.data].kind !== "counter") {
+    throw new ValidationError(`${query.metric} is not a usage metric.`, [
+      { path: "query.metric", message: "a counter metric of the catalog (api_calls, events)" },
+    ]);
+  }
+  const now = Date.now();
+  const step = query.granularity === "hour" ? HOUR : DAY;
+  const to = query.to ? Date.parse(query.to) : now;
+  const from = query.from ? Date.parse(query.from) : to - 30 * DAY;
+  const maxSpan = query.granularity === "hour" ? 31 * DAY : 400 * DAY;
+  if (!Number.isFinite(from) || !Number.isFinite(to) || from >= to || to - from > maxSpan) {
+    throw new ValidationError("from and to must be ISO 8601 times, from before to.", [
+      {
+        path: "query.from",
+        message: `at most ${query.granularity === "hour" ? 31 : 400} days at ${query.granularity} granularity`,
+      },
+    ]);
+  }
+  const start = from - (from % step);
+  const end = to;
+  const [ledger, unflushed] = await Promise.all([
+    ctx.env.CONTROL_DB.prepare(
+      `SELECT window_start, SUM(delta) AS delta FROM usage_ledger
+       WHERE tenant_id = ? AND metric = ? AND window_start >= ? AND window_start < ?
+       GROUP BY window_start`,
+    )
+      .bind(ctx.tenant.id, metric.data, start, end)
+      .all<{ window_start: number; delta: number }>(),
+    meterFor(ctx.env, ctx.tenant.id).unflushedUsage(metric.data, start, end),
+  ]);
+  const recentKeys = unflushed.flatMap((u) => (u.key ? [u.key] : []));
+  const inLedger = new Set<string>();
+  for (let i = 0; i < recentKeys.length; i += 90) {
+    const chunk = recentKeys.slice(i, i + 90);
+    const rows = await ctx.env.CONTROL_DB.prepare(
+      `SELECT key FROM usage_ledger WHERE key IN (${chunk.map(() => "?").join(", ")})`,
+    )
+      .bind(...chunk)
+      .all<{ key: string }>();
+    for (const row of rows.results) inLedger.add(row.key);
+  }
+  const buckets = new Map<number, number>();
+  const add = (windowStart: number, delta: number) => {
+    const bucket = windowStart - (windowStart % step);
+    buckets.set(bucket, (buckets.get(bucket) ?? 0) + delta);
+  };
+  for (const row of ledger.results) add(row.window_start, row.delta);
+  for (const row of unflushed)
+    if (!row.key || !inLedger.has(row.key)) add(row.window_start, row.delta);
+  const data = [...buckets]
+    .sort(([a], [b]) => a - b)
+    .map(([bucket, value]) => ({ start: new Date(bucket).toISOString(), value }));
+  return {
+    metric: metric.data,
+    granularity: query.granularity,
+    from: new Date(start).toISOString(),
+    to: new Date(end).toISOString(),
+    total: data.reduce((sum, d) => sum + d.value, 0),
+    data,
+  };
+}
