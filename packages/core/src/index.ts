@@ -25,3 +25,4 @@ export {
   type TenantLocator,
   tenantDb,
 } from "./tenant-db";
+export type { UsageMessage } from "./usage";

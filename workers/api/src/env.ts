@@ -13,7 +13,7 @@ export interface Env extends CoreEnv {
   SESSION_CACHE_TTL_SECONDS?: string;
   MAILER: string;
   TENANT_METER: DurableObjectNamespace<import("./meter/tenant-meter").TenantMeter>;
-  USAGE_QUEUE: Queue<import("./meter/tenant-meter").UsageMessage>;
+  USAGE_QUEUE: Queue<import("@tenantry/core").UsageMessage>;
   METERING?: string;
   METER_FLUSH_SECONDS?: string;
 }

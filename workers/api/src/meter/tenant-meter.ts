@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { readBilling, tenantDb } from "@tenantry/core";
+import { readBilling, tenantDb, type UsageMessage } from "@tenantry/core";
 import {
   billableUsage,
   CATALOG,
@@ -62,19 +62,6 @@ export interface QuotaHeader {
   remaining: number;
   /** Seconds until it resets. */
   reset: number;
-}
-
-/** A queue message: one outbox row, keyed `tenant:metric:seq` before it is first sent. */
-export interface UsageMessage {
-  key: string;
-  tenant_id: string;
-  metric: LimitKey;
-  /** Start of the hour the usage falls in (epoch ms). */
-  window_start: number;
-  seq: number;
-  delta: number;
-  /** Units above the included amount, for metrics billed by a metered price. */
-  billable: number;
 }
 
 const HOUR = 3_600_000;

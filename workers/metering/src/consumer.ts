@@ -1,0 +1,233 @@
+import { coreConfig, stripeClient, type UsageMessage } from "@tenantry/core";
+import { CATALOG, type MeteredMetric, MeteredMetricSchema } from "@tenantry/plans";
+import Stripe from "stripe";
+import type { Env } from "./env";
+
+/** Reports one ledger row to Stripe as a meter event; tests wrap it to crash at chosen points. */
+export type Reporter = (env: Env, row: BillableRow) => Promise<void>;
+
+export interface ConsumerDeps {
+  report: Reporter;
+}
+
+export interface BillableRow {
+  key: string;
+  metric: MeteredMetric;
+  customer: string;
+  billable: number;
+  windowStart: number;
+}
+
+/** Backoff for a failed attempt: 5 s, 10 s, 20 s, … capped at 5 minutes. */
+export function retryDelaySeconds(attempts: number): number {
+  return Math.min(300, 5 * 2 ** Math.max(0, attempts - 1));
+}
+
+/**
+ * Sends a meter event whose `identifier` and `Idempotency-Key` are both the ledger key. A retry
+ * after a lost answer gets Stripe's stored answer (same idempotency key), or, once that has
+ * expired, Stripe's refusal of a repeated identifier: both mean Stripe has the event.
+ */
+export const reportMeterEvent: Reporter = async (env, row) => {
+  const stripe = stripeClient(coreConfig(env));
+  if (!stripe) throw new Error("STRIPE_SECRET_KEY is not set: billable usage cannot be reported");
+  const meter = CATALOG.meters[row.metric];
+  try {
+    await stripe.billing.meterEvents.create(
+      {
+        event_name: meter.eventName,
+        identifier: row.key,
+        timestamp: Math.floor(row.windowStart / 1000),
+        payload: { stripe_customer_id: row.customer, [meter.valueKey]: String(row.billable) },
+      },
+      { idempotencyKey: row.key },
+    );
+  } catch (err) {
+    if (
+      err instanceof Stripe.errors.StripeInvalidRequestError &&
+      err.param === "identifier" &&
+      /already exists/i.test(err.message)
+    ) {
+      return;
+    }
+    throw err;
+  }
+};
+
+/**
+ * The USAGE queue consumer. For the whole batch: the ledger rows are inserted (insert-or-ignore
+ * on the key, so a redelivery adds nothing); then each row with billable usage that Stripe has
+ * not confirmed yet is sent as a meter event and marked reported. A message is acknowledged only
+ * after both; a failure retries it with backoff, and after the last retry it goes to the
+ * dead-letter queue.
+ */
+export async function consumeUsageBatch(
+  env: Env,
+  batch: MessageBatch<UsageMessage>,
+  deps: ConsumerDeps = { report: reportMeterEvent },
+): Promise<{ inserted: number; reported: number; failed: number }> {
+  const messages = batch.messages;
+  const now = Date.now();
+  const inserts = messages.map((m) =>
+    env.CONTROL_DB.prepare(
+      `INSERT INTO usage_ledger (key, tenant_id, metric, window_start, seq, delta, billable, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
+    ).bind(
+      m.body.key,
+      m.body.tenant_id,
+      m.body.metric,
+      m.body.window_start,
+      m.body.seq,
+      m.body.delta,
+      m.body.billable,
+      now,
+    ),
+  );
+  const written = inserts.length > 0 ? await env.CONTROL_DB.batch(inserts) : [];
+  const inserted = written.filter((r) => r.meta.changes > 0).length;
+
+  const billable = messages.filter(
+    (m) => m.body.billable > 0 && MeteredMetricSchema.safeParse(m.body.metric).success,
+  );
+  const pending = await unreported(env, billable);
+  let reported = 0;
+  let failed = 0;
+  const retry = new Set<Message<UsageMessage>>();
+  await Promise.all(
+    billable.map(async (m) => {
+      const row = pending.get(m.body.key);
+      if (!row) return; // Stripe already confirmed it on an earlier delivery.
+      try {
+        if (!row.customer) {
+          throw new Error(`tenant ${m.body.tenant_id} has no Stripe customer to bill`);
+        }
+        await deps.report(env, { ...row, customer: row.customer });
+        await env.CONTROL_DB.prepare(
+          "UPDATE usage_ledger SET reported_at = ? WHERE key = ? AND reported_at IS NULL",
+        )
+          .bind(Date.now(), m.body.key)
+          .run();
+        reported++;
+      } catch (err) {
+        failed++;
+        retry.add(m);
+        console.error(
+          JSON.stringify({
+            level: "warn",
+            msg: "meter event failed; retrying",
+            tenant_id: m.body.tenant_id,
+            key: m.body.key,
+            attempt: m.attempts,
+            error: err instanceof Error ? err.message : String(err),
+          }),
+        );
+      }
+    }),
+  );
+  for (const m of messages) {
+    if (retry.has(m)) m.retry({ delaySeconds: retryDelaySeconds(m.attempts) });
+    else m.ack();
+  }
+  return { inserted, reported, failed };
+}
+
+/** The batch's billable rows that Stripe has not confirmed, with their tenant's customer. */
+async function unreported(
+  env: Env,
+  messages: Message<UsageMessage>[],
+): Promise<Map<string, Omit<BillableRow, "customer"> & { customer: string | null }>> {
+  const rows = new Map<string, Omit<BillableRow, "customer"> & { customer: string | null }>();
+  const keys = messages.map((m) => m.body.key);
+  for (let i = 0; i < keys.length; i += 90) {
+    const chunk = keys.slice(i, i + 90);
+    const result = await env.CONTROL_DB.prepare(
+      `SELECT l.key, l.metric, l.billable, l.window_start, t.stripe_customer_id AS customer
+       FROM usage_ledger l LEFT JOIN tenants t ON t.id = l.tenant_id
+       WHERE l.reported_at IS NULL AND l.key IN (${chunk.map(() => "?").join(", ")})`,
+    )
+      .bind(...chunk)
+      .all<{
+        key: string;
+        metric: MeteredMetric;
+        billable: number;
+        window_start: number;
+        customer: string | null;
+      }>();
+    for (const r of result.results) {
+      rows.set(r.key, {
+        key: r.key,
+        metric: r.metric,
+        billable: r.billable,
+        windowStart: r.window_start,
+        customer: r.customer,
+      });
+    }
+  }
+  return rows;
+}
+
+/**
+ * The scheduled sweep: billable ledger rows that Stripe has not confirmed ten minutes after they
+ * were written (their message died, or the tenant had no Stripe customer yet) are reported
+ * again, with the same identifier, so Stripe still counts each once.
+ */
+export async function reportUnreported(
+  env: Env,
+  deps: ConsumerDeps = { report: reportMeterEvent },
+  now = Date.now(),
+): Promise<{ reported: number; failed: number }> {
+  const rows = await env.CONTROL_DB.prepare(
+    `SELECT l.key, l.metric, l.billable, l.window_start, t.stripe_customer_id AS customer
+     FROM usage_ledger l JOIN tenants t ON t.id = l.tenant_id
+     WHERE l.reported_at IS NULL AND l.billable > 0 AND l.created_at < ?
+       AND t.stripe_customer_id IS NOT NULL
+     ORDER BY l.created_at LIMIT 500`,
+  )
+    .bind(now - 10 * 60_000)
+    .all<{
+      key: string;
+      metric: MeteredMetric;
+      billable: number;
+      window_start: number;
+      customer: string;
+    }>();
+  let reported = 0;
+  let failed = 0;
+  for (const r of rows.results) {
+    try {
+      await deps.report(env, {
+        key: r.key,
+        metric: r.metric,
+        billable: r.billable,
+        windowStart: r.window_start,
+        customer: r.customer,
+      });
+      await env.CONTROL_DB.prepare("UPDATE usage_ledger SET reported_at = ? WHERE key = ?")
+        .bind(Date.now(), r.key)
+        .run();
+      reported++;
+    } catch {
+      failed++;
+    }
+  }
+  return { reported, failed };
+}
+
+/**
+ * The dead-letter queue's consumer: logs each message with its key. A row that reached the
+ * ledger is reported later by the sweep; one that did not shows up in `npm run usage:reconcile`.
+ */
+export async function deadLetter(batch: MessageBatch<UsageMessage>): Promise<void> {
+  for (const m of batch.messages) {
+    console.error(
+      JSON.stringify({
+        level: "error",
+        msg: "usage message dead-lettered: run npm run usage:reconcile",
+        tenant_id: m.body.tenant_id,
+        key: m.body.key,
+        billable: m.body.billable,
+      }),
+    );
+    m.ack();
+  }
+}
