@@ -1,4 +1,5 @@
 import { env, exports } from "cloudflare:workers";
+import { refreshMeter } from "@tenantry/core";
 import { newId } from "@tenantry/schema";
 import { expect } from "vitest";
 import { hashPassword } from "../src/lib/crypto";
@@ -229,6 +230,8 @@ export async function addOverride(
       Date.now(),
     )
     .run();
+  // Whoever writes overrides tells the meter (refreshMeter in @tenantry/core), as here.
+  await refreshMeter(env, t.tenant.id);
 }
 
 /** Pays on the emulator's hosted checkout page, as a browser would; returns the redirect. */

@@ -72,7 +72,6 @@ describe("the tenant meter", () => {
       Date.now() + 1500,
     );
     const m = meter(t.tenant.id);
-    await m.refresh(t.tenant.id);
     expect((await m.consume(t.tenant.id, { metric: "events", amount: 4 })).allowed).toBe(true);
     await new Promise((r) => setTimeout(r, 1600));
     const after = await m.consume(t.tenant.id, { metric: "events", amount: 1 });
@@ -117,7 +116,6 @@ describe("edge checks on every authenticated request", () => {
       value: { perSecond: 1000, perMinute: 5 },
       reason: "a small tenant budget",
     });
-    await meter(t.tenant.id).refresh(t.tenant.id);
     // One request of this minute is already counted: four more fit.
     for (let i = 0; i < 4; i++) expect((await api("GET", "/v1/projects", as)).status).toBe(200);
     const refused = await api("POST", "/v1/projects", { ...as, body: { name: "x" } });
@@ -142,7 +140,6 @@ describe("edge checks on every authenticated request", () => {
       value: { perSecond: 1000, perMinute: 4 },
       reason: "a small key budget",
     });
-    await meter(t.tenant.id).refresh(t.tenant.id);
     const { key } = await createApiKey(t, ["projects:read"]);
     const withKey = { slug: t.slug, token: key };
     for (let i = 0; i < 4; i++)
@@ -173,5 +170,27 @@ describe("limits follow the plan", () => {
     await api("GET", `${success.pathname}${success.search}`, { slug: t.slug });
     const after = await m.consume(t.tenant.id, { metric: "events", amount: 1 });
     expect(after).toMatchObject({ allowed: true, limit: 100_000, hard: false });
+  });
+});
+
+describe("gauges: seats and projects", () => {
+  it("concurrent creations never overshoot the plan's limit; a deletion gives the unit back", async () => {
+    const t = await createTenant();
+    const as = { slug: t.slug, token: t.owner.token };
+    const created = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        api("POST", "/v1/projects", { ...as, body: { name: `p${i}` } }),
+      ),
+    );
+    const ok = created.filter((r) => r.status === 201);
+    expect(ok).toHaveLength(3);
+    for (const r of created.filter((r) => r.status !== 201)) {
+      expectProblem(r, 403, "plan_limit_reached");
+    }
+    expect(await count(tenantD1(t), "projects")).toBe(3);
+    expect((await api("DELETE", `/v1/projects/${ok[0]?.body.id}`, as)).status).toBe(204);
+    expect((await api("POST", "/v1/projects", { ...as, body: { name: "again" } })).status).toBe(
+      201,
+    );
   });
 });

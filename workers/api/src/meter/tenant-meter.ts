@@ -9,6 +9,7 @@ import {
   type LimitKey,
   METERED_METRICS,
   type MeteredMetric,
+  type PlanId,
   type RateLimit,
   usagePeriod,
 } from "@tenantry/plans";
@@ -31,6 +32,8 @@ export interface ConsumeInput {
 
 export interface ConsumeResult {
   metric: LimitKey;
+  /** The plan whose limits applied (free under free_limits). */
+  plan: PlanId;
   allowed: boolean;
   /** Usage after this call (before it, when refused). */
   used: number;
@@ -404,6 +407,7 @@ export class TenantMeter extends DurableObject<Env> {
     const check = checkLimit(entitlements, metric, used, amount);
     const base = {
       metric,
+      plan: entitlements.effectivePlan,
       limit: check.value,
       hard: check.hard,
       resets_at: period ? new Date(period.end).toISOString() : null,

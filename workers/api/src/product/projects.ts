@@ -3,11 +3,11 @@
 import { auditEntry } from "@tenantry/core";
 import { newId } from "@tenantry/schema";
 import { projects, tasks } from "@tenantry/schema/tenant";
-import { count, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import type { ServiceContext } from "../context";
 import { NotFoundError } from "../errors";
 import { listPage, type PageQuery } from "../lib/pagination";
-import { assertWithinLimit } from "../services/limits";
+import { releaseUnit, reserveUnit } from "../services/limits";
 
 export type Project = typeof projects.$inferSelect;
 
@@ -45,11 +45,11 @@ export async function createProject({
   ctx: ServiceContext;
   input: { name: string; description?: string | undefined };
 }) {
-  const existing = await ctx.db.orm.select({ n: count() }).from(projects).get();
-  await assertWithinLimit(ctx.env, ctx.tenant.id, "projects", existing?.n ?? 0);
+  const id = newId("project");
+  const release = await reserveUnit(ctx.env, ctx.tenant.id, "projects", `project:${id}`);
   const now = Date.now();
   const row: Project = {
-    id: newId("project"),
+    id,
     tenantId: ctx.tenant.id,
     name: input.name,
     description: input.description ?? "",
@@ -57,14 +57,19 @@ export async function createProject({
     createdAt: now,
     updatedAt: now,
   };
-  await ctx.db.orm.batch([
-    ctx.db.orm.insert(projects).values(row),
-    auditEntry(ctx, {
-      action: "project.create",
-      target: { type: "project", id: row.id },
-      after: projectView(row),
-    }),
-  ]);
+  try {
+    await ctx.db.orm.batch([
+      ctx.db.orm.insert(projects).values(row),
+      auditEntry(ctx, {
+        action: "project.create",
+        target: { type: "project", id: row.id },
+        after: projectView(row),
+      }),
+    ]);
+  } catch (err) {
+    await release();
+    throw err;
+  }
   return row;
 }
 
@@ -111,4 +116,5 @@ export async function deleteProject({ ctx, id }: { ctx: ServiceContext; id: stri
       before: projectView(before),
     }),
   ]);
+  await releaseUnit(ctx.env, ctx.tenant.id, "projects", `project:${id}`);
 }

@@ -2,7 +2,7 @@ import { auditEntry, tenantDb } from "@tenantry/core";
 import { newId } from "@tenantry/schema";
 import { users } from "@tenantry/schema/control";
 import { invitations, members } from "@tenantry/schema/tenant";
-import { and, count, eq, gt, isNull } from "drizzle-orm";
+import { and, eq, gt, isNull } from "drizzle-orm";
 import type { ServiceContext } from "../context";
 import { controlDb } from "../db/control-db";
 import { config, type Env } from "../env";
@@ -16,7 +16,7 @@ import {
 import { hashPassword, randomSecret, sha256Hex, verifyPassword } from "../lib/crypto";
 import { listPage, type PageQuery } from "../lib/pagination";
 import { isSubset, permissionsOf, type Role } from "../rbac/permissions";
-import { assertWithinLimit } from "./limits";
+import { reserveUnit } from "./limits";
 import { mailer } from "./mailer";
 import { type TenantRow, tenantUrl } from "./registry";
 import { createSession } from "./sessions";
@@ -175,9 +175,27 @@ export async function acceptInvitation(
       { path: "body.password", message: "required" },
     ]);
   }
-  // Before any identity is created: a full tenant leaves nothing behind.
-  const seats = await db.orm.select({ n: count() }).from(members).get();
-  await assertWithinLimit(env, tenant.id, "seats", seats?.n ?? 0);
+  // Before any identity is created: a full tenant leaves nothing behind. The seat is taken from
+  // the tenant's meter (exact under concurrency) and given back if the acceptance fails.
+  const releaseSeat = await reserveUnit(env, tenant.id, "seats", `invitation:${inv.id}`);
+  try {
+    return await join(env, tenant, { ...input, password: input.password }, inv, ctx, db, now);
+  } catch (err) {
+    await releaseSeat();
+    throw err;
+  }
+}
+
+/** The invited identity (found or created) becomes a member; the seat is already reserved. */
+async function join(
+  env: Env,
+  tenant: TenantRow,
+  input: { password: string },
+  inv: typeof invitations.$inferSelect,
+  ctx: { requestId: string; ip: string | null },
+  db: ReturnType<typeof tenantDb>,
+  now: number,
+) {
   let user = await controlDb(env).select().from(users).where(eq(users.email, inv.email)).get();
   if (user) {
     if (!(await verifyPassword(input.password, user.passwordHash)))

@@ -5,6 +5,7 @@ import type { ServiceContext } from "../context";
 import { ConflictError, ForbiddenError, NotFoundError } from "../errors";
 import { listPage, type PageQuery } from "../lib/pagination";
 import { isSubset, permissionsOf, type Role } from "../rbac/permissions";
+import { releaseUnit } from "./limits";
 import { forgetSessions } from "./session-cache";
 
 export type Member = typeof members.$inferSelect;
@@ -105,5 +106,6 @@ export async function removeMember(ctx: ServiceContext, id: string) {
     .bind(target.userId, ctx.tenant.id)
     .run();
   forgetSessions({ userId: target.userId, tenantId: ctx.tenant.id });
+  await releaseUnit(ctx.env, ctx.tenant.id, "seats", `member:${id}`);
   return target;
 }
