@@ -34,15 +34,16 @@ applyControlMigrations();
 controlSql(
   "UPDATE tenants SET stripe_customer_id = NULL; DELETE FROM subscriptions; DELETE FROM stripe_events; DELETE FROM job_checkpoints;",
 );
-// wrangler reads each worker's secrets from .dev.vars next to its config: the webhooks worker
-// gets only its own.
+// wrangler reads each worker's secrets from .dev.vars next to its config: the webhooks and
+// metering workers get only their own.
 workerVars(
   ["ENVIRONMENT", "STRIPE_SECRET_KEY", "STRIPE_API_BASE", "STRIPE_WEBHOOK_SECRET"],
   "workers/webhooks/.dev.vars",
 );
-// One process for both workers, so they share one local copy of the databases.
+workerVars(["ENVIRONMENT", "STRIPE_SECRET_KEY", "STRIPE_API_BASE"], "workers/metering/.dev.vars");
+// One process for the workers, so they share one local copy of the databases (and the queues).
 const api = await startWorker({
-  config: ["wrangler.toml", "workers/webhooks/wrangler.toml"],
+  config: ["wrangler.toml", "workers/webhooks/wrangler.toml", "workers/metering/wrangler.toml"],
   port: PORT,
   persistTo: STATE,
   testScheduled: true,
@@ -70,6 +71,7 @@ Tenantry is running.
 ${DEMO_TENANTS.map((t) => `  ${t.slug.padEnd(8)} owner ${t.email} / ${t.password}   http://${t.slug}.localhost:${PORT}`).join("\n")}
   mail outbox           http://localhost:${PORT}/_dev/outbox
   webhooks worker       ${webhooks.url}/stripe/webhook  (the emulator delivers here)
+  metering worker       consumes the USAGE queue; check with: npm run usage:reconcile
   Stripe emulator       ${stripe.url}  (any sk_test_… key)
 
 Try it:

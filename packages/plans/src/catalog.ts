@@ -43,6 +43,10 @@ export const METERED_METRICS = ["events"] as const satisfies readonly LimitKey[]
 export const MeteredMetricSchema = z.enum(METERED_METRICS);
 export type MeteredMetric = z.infer<typeof MeteredMetricSchema>;
 
+export function isMeteredMetric(value: string): value is MeteredMetric {
+  return (METERED_METRICS as readonly string[]).includes(value);
+}
+
 export interface LimitDefinition {
   /** `gauge`: a current total (rows that exist); `counter`: consumption that resets each period. */
   kind: "gauge" | "counter";

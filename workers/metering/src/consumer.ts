@@ -1,5 +1,5 @@
 import { coreConfig, stripeClient, type UsageMessage } from "@tenantry/core";
-import { CATALOG, type MeteredMetric, MeteredMetricSchema } from "@tenantry/plans";
+import { CATALOG, isMeteredMetric, type MeteredMetric } from "@tenantry/plans";
 import Stripe from "stripe";
 import type { Env } from "./env";
 
@@ -86,9 +86,7 @@ export async function consumeUsageBatch(
   const written = inserts.length > 0 ? await env.CONTROL_DB.batch(inserts) : [];
   const inserted = written.filter((r) => r.meta.changes > 0).length;
 
-  const billable = messages.filter(
-    (m) => m.body.billable > 0 && MeteredMetricSchema.safeParse(m.body.metric).success,
-  );
+  const billable = messages.filter((m) => m.body.billable > 0 && isMeteredMetric(m.body.metric));
   const pending = await unreported(env, billable);
   let reported = 0;
   let failed = 0;

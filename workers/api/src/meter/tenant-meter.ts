@@ -5,10 +5,9 @@ import {
   CATALOG,
   checkLimit,
   type Entitlements,
+  isMeteredMetric,
   LIMIT_DEFINITIONS,
   type LimitKey,
-  METERED_METRICS,
-  type MeteredMetric,
   type PlanId,
   type RateLimit,
   usagePeriod,
@@ -76,9 +75,6 @@ const KEY_RETENTION_MS = 49 * HOUR;
 const IN_FLIGHT_MS = 10 * 60_000;
 /** Sent outbox rows are kept this long, for reconciliation. */
 const OUTBOX_RETENTION_MS = 40 * 24 * HOUR;
-
-const isMetered = (metric: LimitKey): metric is MeteredMetric =>
-  (METERED_METRICS as readonly string[]).includes(metric);
 
 /**
  * The exact authority for one tenant's quotas and usage (one object per tenant, addressed by its
@@ -249,9 +245,13 @@ export class TenantMeter extends DurableObject<Env> {
       .toArray();
   }
 
-  /** Moves pending deltas into the outbox (one transaction) and sends unsent rows to the queue. */
   override async alarm(): Promise<void> {
     this.alarmScheduled = false;
+    await this.flush();
+  }
+
+  /** Moves pending deltas into the outbox (one transaction) and sends unsent rows to the queue. */
+  async flush(): Promise<void> {
     const tenantId = this.tenantId;
     if (!tenantId) return;
     const now = Date.now();
@@ -438,13 +438,15 @@ export class TenantMeter extends DurableObject<Env> {
           amount,
         );
         const metered =
-          isMetered(metric) && CATALOG.plans[entitlements.effectivePlan].metered[metric];
+          isMeteredMetric(metric) && CATALOG.plans[entitlements.effectivePlan].metered[metric];
         const billable = metered ? billableUsage(check.value, used, after) : 0;
         sql.exec(
           `INSERT INTO pending (metric, window_start, delta, billable) VALUES (?1, ?2, ?3, ?4)
            ON CONFLICT (metric, window_start) DO UPDATE SET delta = delta + ?3, billable = billable + ?4`,
           metric,
-          at - (at % HOUR),
+          // An hour never straddles two periods (anchored periods start mid-hour), so the
+          // ledger's windows add up to each period exactly.
+          Math.max(at - (at % HOUR), period.start),
           amount,
           billable,
         );

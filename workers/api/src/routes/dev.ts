@@ -2,20 +2,33 @@ import { mailOutbox } from "@tenantry/schema/control";
 import { desc, eq } from "drizzle-orm";
 import { newRouter } from "../app";
 import { controlDb } from "../db/control-db";
-import { config } from "../env";
+import { config, type Env } from "../env";
 import { NotFoundError } from "../errors";
+import { reconcileUsage } from "../services/usage-reconcile";
+
+const devOnly = (env: Env) => {
+  if (!["development", "test"].includes(config(env).ENVIRONMENT)) throw new NotFoundError("route");
+};
 
 /** Development only: read the mailer's outbox (`?to=` filters by recipient). */
-export const devRoutes = newRouter().get("/_dev/outbox", async (c) => {
-  // Only where mail is fake: mailed links are secrets.
-  if (!["development", "test"].includes(config(c.env).ENVIRONMENT))
-    throw new NotFoundError("route");
-  const to = c.req.query("to")?.toLowerCase();
-  const rows = await controlDb(c.env)
-    .select()
-    .from(mailOutbox)
-    .where(to ? eq(mailOutbox.to, to) : undefined)
-    .orderBy(desc(mailOutbox.id))
-    .limit(50);
-  return c.json({ data: rows });
-});
+export const devRoutes = newRouter()
+  .get("/_dev/outbox", async (c) => {
+    // Only where mail is fake: mailed links are secrets.
+    devOnly(c.env);
+    const to = c.req.query("to")?.toLowerCase();
+    const rows = await controlDb(c.env)
+      .select()
+      .from(mailOutbox)
+      .where(to ? eq(mailOutbox.to, to) : undefined)
+      .orderBy(desc(mailOutbox.id))
+      .limit(50);
+    return c.json({ data: rows });
+  })
+  /**
+   * Development only: meters vs ledger vs Stripe for every tenant (`npm run usage:reconcile`);
+   * `?flush=1` first sends every meter's pending usage. Operators get it in the admin portal.
+   */
+  .post("/_dev/usage/reconcile", async (c) => {
+    devOnly(c.env);
+    return c.json(await reconcileUsage(c.env, { flush: c.req.query("flush") === "1" }));
+  });
