@@ -9,7 +9,7 @@ import { withPoolBlock } from "../scripts/pool-lib.mjs";
 export const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 /**
- * A copy of a worker's wrangler config in `dir`, with `pool` as its tenant database pool, paths
+ * A copy of a worker's wrangler config in `dir`, with `pool` (if given) as its tenant database pool, paths
  * fitted to `dir`, `replacements` applied, and the worker bundled once up front: `wrangler dev`
  * rebuilds and restarts a worker whenever a source file changes, which would distort a run while
  * someone edits the tree. Returns the new config's path.
@@ -34,7 +34,7 @@ export function benchWorkerConfig({ source, dir, pool, replacements = [] }) {
   }
   mkdirSync(dir, { recursive: true });
   const config = `${dir}/wrangler.toml`;
-  writeFileSync(config, withPoolBlock(toml, pool));
+  writeFileSync(config, pool ? withPoolBlock(toml, pool) : toml);
   execFileSync(
     "wrangler",
     ["deploy", entry, "--dry-run", "--outdir", dirname(`${dir}/${bundle}`), "-c", config],

@@ -8,6 +8,7 @@ import {
   isMeteredMetric,
   LIMIT_DEFINITIONS,
   type LimitKey,
+  type Period,
   type PlanId,
   type RateLimit,
   usagePeriod,
@@ -55,7 +56,7 @@ export interface AdmitInput {
 }
 
 export type AdmitResult =
-  | { allowed: true; quota: QuotaHeader; calls: ConsumeResult }
+  | { allowed: true; quota: QuotaHeader }
   | { allowed: false; retryAfter: number; quota: QuotaHeader; reason: string };
 
 /** What the RateLimit-* headers say: the budget closest to running out. */
@@ -67,6 +68,18 @@ export interface QuotaHeader {
 }
 
 const HOUR = 3_600_000;
+/** API call counts are written to storage at most this long after they happen (see `buffer`). */
+const CALLS_PERSIST_MS = 100;
+
+interface UsageRow {
+  metric: LimitKey;
+  windowStart: number;
+  periodStart: number;
+  periodEnd: number;
+  used: number;
+  overage: number;
+  billable: number;
+}
 /** Entitlements are re-read at least this often, besides `refresh()` after every change. */
 const ENTITLEMENTS_TTL_MS = 60_000;
 /** Idempotency keys are kept at least this long (the issue asks for 48 h). */
@@ -89,22 +102,31 @@ export class TenantMeter extends DurableObject<Env> {
   /** Request budgets: fixed windows in memory (a restart forgives at most one window). */
   private readonly windows = new Map<string, { start: number; count: number }>();
   private alarmScheduled: boolean | null = null;
+  /** Per-period totals of counters (`metric:period_start`), read once from storage. */
+  private readonly periodTotals = new Map<string, number>();
+  private lastPeriod: (Period & { anchor: number | null; endIso: string }) | null = null;
+  private readonly buffered = new Map<string, UsageRow>();
+  private persistTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Whether usage was counted since the last flush was scheduled. */
+  private dirty = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.blockConcurrencyWhile(async () => {
       const sql = ctx.storage.sql;
       sql.exec(`CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)`);
-      sql.exec(`CREATE TABLE IF NOT EXISTS counters (metric TEXT NOT NULL, period_start INTEGER NOT NULL,
-        period_end INTEGER NOT NULL, used INTEGER NOT NULL, overage INTEGER NOT NULL DEFAULT 0,
-        PRIMARY KEY (metric, period_start))`);
+      // Counter usage per hour window (a window never straddles two periods): what was used,
+      // above a soft limit, billable, and how much of it the outbox already carries.
+      sql.exec(`CREATE TABLE IF NOT EXISTS usage (metric TEXT NOT NULL, window_start INTEGER NOT NULL,
+        period_start INTEGER NOT NULL, period_end INTEGER NOT NULL, used INTEGER NOT NULL,
+        overage INTEGER NOT NULL DEFAULT 0, billable INTEGER NOT NULL DEFAULT 0,
+        flushed_used INTEGER NOT NULL DEFAULT 0, flushed_billable INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (metric, window_start))`);
       sql.exec(
         `CREATE TABLE IF NOT EXISTS gauges (metric TEXT PRIMARY KEY, value INTEGER NOT NULL)`,
       );
       sql.exec(`CREATE TABLE IF NOT EXISTS keys (key TEXT PRIMARY KEY, result TEXT NOT NULL,
         created_at INTEGER NOT NULL)`);
-      sql.exec(`CREATE TABLE IF NOT EXISTS pending (metric TEXT NOT NULL, window_start INTEGER NOT NULL,
-        delta INTEGER NOT NULL, billable INTEGER NOT NULL, PRIMARY KEY (metric, window_start))`);
       sql.exec(`CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT,
         metric TEXT NOT NULL, window_start INTEGER NOT NULL, delta INTEGER NOT NULL,
         billable INTEGER NOT NULL, key TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL,
@@ -134,9 +156,16 @@ export class TenantMeter extends DurableObject<Env> {
       if (LIMIT_DEFINITIONS[metric].kind === "gauge") await this.ensureGauge(metric);
     }
     const now = Date.now();
-    const results = this.ctx.storage.transactionSync(() =>
-      inputs.map((input) => this.count(entitlements, input, now)),
-    );
+    let results: ConsumeResult[];
+    try {
+      results = this.ctx.storage.transactionSync(() =>
+        inputs.map((input) => this.count(entitlements, input, now)),
+      );
+    } catch (err) {
+      // Rolled back: totals cached during the transaction may be ahead of storage.
+      this.periodTotals.clear();
+      throw err;
+    }
     await this.scheduleFlush();
     return results;
   }
@@ -147,9 +176,11 @@ export class TenantMeter extends DurableObject<Env> {
    */
   async admit(tenantId: string, input: AdmitInput): Promise<AdmitResult> {
     this.bind(tenantId);
-    const entitlements = await this.loadEntitlements();
-    const budgets = entitlements.value.rateLimits;
     const now = Date.now();
+    // The hot path of every request: no await unless the entitlements need re-reading.
+    const cached = this.entitlements;
+    const entitlements = cached && now < cached.until ? cached : await this.loadEntitlements();
+    const budgets = entitlements.value.rateLimits;
     const checks: [string, RateLimit][] = [["tenant", budgets.tenant]];
     if (input.apiKeyId) checks.push([`key:${input.apiKeyId}`, budgets.apiKey]);
     if (input.expensive) checks.push(["expensive", budgets.expensive]);
@@ -180,9 +211,8 @@ export class TenantMeter extends DurableObject<Env> {
         }
       }
     }
-    const calls = this.ctx.storage.transactionSync(() =>
-      this.count(entitlements, { metric: "api_calls", amount: 1 }, now),
-    );
+    // One statement: atomic without a transaction around it.
+    const calls = this.count(entitlements, { metric: "api_calls", amount: 1 }, now);
     if (!calls.allowed) {
       const reset = calls.resets_at ? Math.ceil((Date.parse(calls.resets_at) - now) / 1000) : 60;
       return {
@@ -197,7 +227,7 @@ export class TenantMeter extends DurableObject<Env> {
       if (window && window.start === start) window.count++;
       else this.windows.set(key, { start, count: 1 });
     }
-    await this.scheduleFlush();
+    if (this.dirty && this.alarmScheduled !== true) await this.scheduleFlush();
     if (calls.limit !== null && calls.remaining !== null && calls.resets_at) {
       const monthly = {
         limit: calls.limit,
@@ -206,7 +236,7 @@ export class TenantMeter extends DurableObject<Env> {
       };
       if (!tightest || monthly.remaining < tightest.remaining) tightest = monthly;
     }
-    return { allowed: true, quota: tightest as QuotaHeader, calls };
+    return { allowed: true, quota: tightest as QuotaHeader };
   }
 
   /**
@@ -218,10 +248,11 @@ export class TenantMeter extends DurableObject<Env> {
     from: number,
     to: number,
   ): Promise<{ window_start: number; delta: number; key: string | null }[]> {
+    this.persistBuffered();
     return this.ctx.storage.sql
       .exec<{ window_start: number; delta: number; key: string | null }>(
-        `SELECT window_start, delta, NULL AS key FROM pending
-           WHERE metric = ?1 AND window_start >= ?2 AND window_start < ?3
+        `SELECT window_start, used - flushed_used AS delta, NULL AS key FROM usage
+           WHERE metric = ?1 AND window_start >= ?2 AND window_start < ?3 AND used != flushed_used
          UNION ALL
          SELECT window_start, delta, key FROM outbox
            WHERE metric = ?1 AND window_start >= ?2 AND window_start < ?3
@@ -238,9 +269,11 @@ export class TenantMeter extends DurableObject<Env> {
   async totals(): Promise<
     { metric: string; period_start: number; period_end: number; used: number }[]
   > {
+    this.persistBuffered();
     return this.ctx.storage.sql
       .exec<{ metric: string; period_start: number; period_end: number; used: number }>(
-        "SELECT metric, period_start, period_end, used FROM counters ORDER BY metric, period_start",
+        `SELECT metric, period_start, period_end, SUM(used) AS used FROM usage
+         GROUP BY metric, period_start ORDER BY metric, period_start`,
       )
       .toArray();
   }
@@ -254,12 +287,15 @@ export class TenantMeter extends DurableObject<Env> {
   async flush(): Promise<void> {
     const tenantId = this.tenantId;
     if (!tenantId) return;
+    this.persistBuffered();
     const now = Date.now();
     this.ctx.storage.transactionSync(() => {
       const sql = this.ctx.storage.sql;
       const rows = sql
         .exec<{ metric: string; window_start: number; delta: number; billable: number }>(
-          "SELECT metric, window_start, delta, billable FROM pending ORDER BY metric, window_start",
+          `SELECT metric, window_start, used - flushed_used AS delta, billable - flushed_billable AS billable
+           FROM usage WHERE used != flushed_used OR billable != flushed_billable
+           ORDER BY metric, window_start`,
         )
         .toArray();
       for (const row of rows) {
@@ -280,8 +316,15 @@ export class TenantMeter extends DurableObject<Env> {
           `${tenantId}:${row.metric}:${seq}`,
           seq,
         );
+        sql.exec(
+          `UPDATE usage SET flushed_used = flushed_used + ?, flushed_billable = flushed_billable + ?
+           WHERE metric = ? AND window_start = ?`,
+          row.delta,
+          row.billable,
+          row.metric,
+          row.window_start,
+        );
       }
-      sql.exec("DELETE FROM pending");
       sql.exec("DELETE FROM keys WHERE created_at < ?", now - KEY_RETENTION_MS);
       sql.exec(
         "DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < ?",
@@ -393,24 +436,18 @@ export class TenantMeter extends DurableObject<Env> {
         ? { ...ents.value, access: "full" as const }
         : ents.value;
     const gauge = LIMIT_DEFINITIONS[metric].kind === "gauge";
-    const period = gauge ? null : usagePeriod(at, ents.anchor);
+    const period = gauge ? null : this.periodOf(at, ents.anchor);
     const used = gauge
       ? (sql.exec<{ value: number }>("SELECT value FROM gauges WHERE metric = ?", metric).one()
           .value ?? 0)
-      : (sql
-          .exec<{ used: number }>(
-            "SELECT used FROM counters WHERE metric = ? AND period_start = ?",
-            metric,
-            period?.start,
-          )
-          .toArray()[0]?.used ?? 0);
+      : this.periodTotal(metric, period?.start ?? 0);
     const check = checkLimit(entitlements, metric, used, amount);
     const base = {
       metric,
       plan: entitlements.effectivePlan,
       limit: check.value,
       hard: check.hard,
-      resets_at: period ? new Date(period.end).toISOString() : null,
+      resets_at: period ? period.endIso : null,
     };
     let result: ConsumeResult;
     if (!check.allowed) {
@@ -427,29 +464,24 @@ export class TenantMeter extends DurableObject<Env> {
       if (gauge) {
         sql.exec("UPDATE gauges SET value = ? WHERE metric = ?", after, metric);
       } else if (period) {
-        sql.exec(
-          `INSERT INTO counters (metric, period_start, period_end, used, overage) VALUES (?1, ?2, ?3, ?4, ?5)
-           ON CONFLICT (metric, period_start) DO UPDATE SET used = used + ?6, overage = overage + ?5`,
-          metric,
-          period.start,
-          period.end,
-          after,
-          check.overage,
-          amount,
-        );
         const metered =
           isMeteredMetric(metric) && CATALOG.plans[entitlements.effectivePlan].metered[metric];
         const billable = metered ? billableUsage(check.value, used, after) : 0;
-        sql.exec(
-          `INSERT INTO pending (metric, window_start, delta, billable) VALUES (?1, ?2, ?3, ?4)
-           ON CONFLICT (metric, window_start) DO UPDATE SET delta = delta + ?3, billable = billable + ?4`,
+        const row: UsageRow = {
           metric,
           // An hour never straddles two periods (anchored periods start mid-hour), so the
           // ledger's windows add up to each period exactly.
-          Math.max(at - (at % HOUR), period.start),
-          amount,
+          windowStart: Math.max(at - (at % HOUR), period.start),
+          periodStart: period.start,
+          periodEnd: period.end,
+          used: amount,
+          overage: check.overage,
           billable,
-        );
+        };
+        if (metric === "api_calls") this.buffer(row);
+        else this.writeUsage(row);
+        this.periodTotals.set(`${metric}:${period.start}`, used + amount);
+        this.dirty = true;
       }
       result = {
         ...base,
@@ -471,12 +503,89 @@ export class TenantMeter extends DurableObject<Env> {
     return result;
   }
 
+  /** The period that contains `at`; the current one is kept, as nearly every call falls in it. */
+  private periodOf(at: number, anchor: number | null) {
+    const last = this.lastPeriod;
+    if (last && last.anchor === anchor && at >= last.start && at < last.end) return last;
+    const period = usagePeriod(at, anchor);
+    this.lastPeriod = { ...period, anchor, endIso: new Date(period.end).toISOString() };
+    return this.lastPeriod;
+  }
+
+  private writeUsage(row: UsageRow) {
+    this.ctx.storage.sql.exec(
+      `INSERT INTO usage (metric, window_start, period_start, period_end, used, overage, billable)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+       ON CONFLICT (metric, window_start) DO UPDATE SET used = used + ?5,
+         overage = overage + ?6, billable = billable + ?7`,
+      row.metric,
+      row.windowStart,
+      row.periodStart,
+      row.periodEnd,
+      row.used,
+      row.overage,
+      row.billable,
+    );
+  }
+
+  /**
+   * API calls, counted on every request, reach storage in groups at most CALLS_PERSIST_MS apart
+   * (one write instead of one per request). The quota check reads the in-memory total, so it is
+   * exact while the meter runs; a crash of the meter forgets at most that interval of API call
+   * counts. Usage events and gauges are written before the call returns.
+   */
+  private buffer(row: UsageRow) {
+    const key = `${row.metric}:${row.windowStart}`;
+    const held = this.buffered.get(key);
+    if (held) {
+      held.used += row.used;
+      held.overage += row.overage;
+      held.billable += row.billable;
+    } else {
+      this.buffered.set(key, { ...row });
+    }
+    if (!this.persistTimer) {
+      this.persistTimer = setTimeout(() => this.persistBuffered(), CALLS_PERSIST_MS);
+    }
+  }
+
+  /** Writes the buffered API call counts (also before every read of stored usage). */
+  private persistBuffered() {
+    if (this.persistTimer) clearTimeout(this.persistTimer);
+    this.persistTimer = null;
+    if (this.buffered.size === 0) return;
+    const rows = [...this.buffered.values()];
+    this.buffered.clear();
+    this.ctx.storage.transactionSync(() => {
+      for (const row of rows) this.writeUsage(row);
+    });
+  }
+
+  /** A counter's total for a period, read from storage once and then kept in memory. */
+  private periodTotal(metric: LimitKey, periodStart: number): number {
+    const key = `${metric}:${periodStart}`;
+    let total = this.periodTotals.get(key);
+    if (total === undefined) {
+      total =
+        this.ctx.storage.sql
+          .exec<{ used: number | null }>(
+            "SELECT SUM(used) AS used FROM usage WHERE metric = ? AND period_start = ?",
+            metric,
+            periodStart,
+          )
+          .one().used ?? 0;
+      this.periodTotals.set(key, total);
+    }
+    return total;
+  }
+
   private async scheduleFlush() {
+    if (!this.dirty) return;
+    this.dirty = false;
     if (this.alarmScheduled === null) {
       this.alarmScheduled = (await this.ctx.storage.getAlarm()) !== null;
     }
-    const pending = this.ctx.storage.sql.exec("SELECT 1 FROM pending LIMIT 1").toArray().length;
-    if (this.alarmScheduled || pending === 0) return;
+    if (this.alarmScheduled) return;
     const seconds = Number(this.env.METER_FLUSH_SECONDS ?? 60);
     await this.ctx.storage.setAlarm(Date.now() + seconds * 1000);
     this.alarmScheduled = true;
