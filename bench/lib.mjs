@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { dirname, relative, resolve } from "node:path";
-import { ensureTenant } from "../scripts/lib/platform.mjs";
+import { controlSql, ensureTenant } from "../scripts/lib/platform.mjs";
 import { withPoolBlock } from "../scripts/pool-lib.mjs";
 
 export const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -107,4 +107,24 @@ export async function signUpTenants(port, slugs, { concurrency = 4, onProgress }
   };
   await Promise.all(Array.from({ length: concurrency }, signUpNext));
   return tokens;
+}
+
+/**
+ * Gives every tenant request budgets that do not bind and unlimited API calls (overrides, as an
+ * operator would grant them): a benchmark measures the meter's work, not its refusals. Run it
+ * while no request is in flight and before the tenants' first authenticated request (a meter
+ * reads its entitlements then, and again a minute later). Idempotent.
+ */
+export function raiseBudgets({ config, persistTo }) {
+  const big = JSON.stringify({ perSecond: 1_000_000, perMinute: 60_000_000 });
+  const override = (name, body) =>
+    `INSERT OR IGNORE INTO entitlement_overrides (id, tenant_id, override, expires_at, created_at)
+     SELECT 'ovr_bench_${name}_' || id, id, '${body}', NULL, 0 FROM tenants;`;
+  const sql = [
+    ...["tenant", "apiKey", "expensive"].map((k) =>
+      override(k, `{"type":"rate_limit","key":"${k}","value":${big},"reason":"benchmark"}`),
+    ),
+    override("calls", '{"type":"limit","key":"api_calls","value":null,"reason":"benchmark"}'),
+  ];
+  controlSql(sql.join("\n"), { config, persistTo });
 }

@@ -20,6 +20,7 @@ import {
   machine,
   median,
   printTable,
+  raiseBudgets,
   signUpTenants,
   stopProcess,
 } from "./lib.mjs";
@@ -82,21 +83,14 @@ function writeConfigs() {
 }
 
 /**
- * Bench tenants get budgets that do not bind (this measures the meter's work, not its refusals),
- * unlimited API calls, and events billed from the first one on `pro`, so every flush window of
- * every tenant reports to Stripe.
+ * Bench tenants get budgets that do not bind (`raiseBudgets`), and events billed from the first
+ * one on `pro`, so every flush window of every tenant reports to Stripe.
  */
 function seedSql(config, state, { pro }) {
-  const big = JSON.stringify({ perSecond: 1_000_000, perMinute: 60_000_000 });
-  const override = (key, body) =>
-    `INSERT INTO entitlement_overrides (id, tenant_id, override, expires_at, created_at)
-     SELECT 'ovr_bench_${key}_' || id, id, '${body}', NULL, 0 FROM tenants;`;
+  raiseBudgets({ config, persistTo: state });
   const sql = [
-    ...["tenant", "apiKey", "expensive"].map((k) =>
-      override(k, `{"type":"rate_limit","key":"${k}","value":${big},"reason":"bench"}`),
-    ),
-    override("calls", '{"type":"limit","key":"api_calls","value":null,"reason":"bench"}'),
-    override("events", '{"type":"limit","key":"events","value":0,"hard":false,"reason":"bench"}'),
+    `INSERT INTO entitlement_overrides (id, tenant_id, override, expires_at, created_at)
+     SELECT 'ovr_bench_events_' || id, id, '{"type":"limit","key":"events","value":0,"hard":false,"reason":"benchmark"}', NULL, 0 FROM tenants;`,
     ...(pro
       ? [
           `INSERT INTO subscriptions (tenant_id, stripe_customer_id, status, plan, interval, current_period_end, synced_at)

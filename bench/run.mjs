@@ -17,6 +17,7 @@ import {
   machine,
   median,
   printTable,
+  raiseBudgets,
   signUpTenants,
   stopProcess,
 } from "./lib.mjs";
@@ -240,6 +241,7 @@ async function main() {
   log(`worker up on 127.0.0.1:${PORT}`);
 
   const first = await provision(1, FIRST_TENANTS);
+  raiseBudgets({ config: CONFIG, persistTo: STATE });
   const slug = slugOf(1);
   const token = first.tokens.get(1);
   await seedProjects(slug, token);
@@ -265,6 +267,7 @@ async function main() {
 
   log(`provisioning up to ${ALL_TENANTS} tenants, ${SIGNUP_CONCURRENCY} at a time`);
   const rest = await provision(FIRST_TENANTS + 1, ALL_TENANTS);
+  raiseBudgets({ config: CONFIG, persistTo: STATE });
   const lastSlug = slugOf(ALL_TENANTS);
   const lastToken = rest.tokens.get(ALL_TENANTS);
   await seedProjects(lastSlug, lastToken);
