@@ -128,3 +128,31 @@ export function raiseBudgets({ config, persistTo }) {
   ];
   controlSql(sql.join("\n"), { config, persistTo });
 }
+
+/**
+ * Runs a benchmark: its processes are stopped (`cleanup`) when it ends, fails or is interrupted
+ * with Ctrl-C, and a failure sets the exit code.
+ */
+export async function runBench(main, cleanup) {
+  for (const signal of ["SIGINT", "SIGTERM"]) {
+    process.on(signal, async () => {
+      await cleanup();
+      process.exit(130);
+    });
+  }
+  try {
+    await main();
+  } catch (err) {
+    console.error(err);
+    process.exitCode = 1;
+  } finally {
+    await cleanup();
+  }
+}
+
+/** Writes a run's results as JSON (the benchmarks' `bench/results/*.json`). */
+export function writeResults(path, results) {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`results written to ${path}`);
+}

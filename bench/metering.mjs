@@ -1,6 +1,6 @@
 // npm run bench:metering: what metering and quotas cost per request, usage ingestion throughput
 // for one tenant and for 100, and how Stripe calls grow. See bench/README.md.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { createRequire } from "node:module";
 import { dirname, resolve } from "node:path";
@@ -21,8 +21,10 @@ import {
   median,
   printTable,
   raiseBudgets,
+  runBench,
   signUpTenants,
   stopProcess,
+  writeResults,
 } from "./lib.mjs";
 
 process.chdir(resolve(dirname(fileURLToPath(import.meta.url)), ".."));
@@ -306,24 +308,10 @@ async function main() {
   for (const g of results.goals) {
     console.log(`${g.pass ? "PASS" : "MISS"}  ${g.name}: ${g.value}`);
   }
-  mkdirSync(dirname(RESULTS), { recursive: true });
-  writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
-  log(`results written to ${RESULTS}`);
+  writeResults(RESULTS, results);
 }
 
-const stopAll = () => Promise.all(procs.map(stopProcess));
-for (const signal of ["SIGINT", "SIGTERM"]) {
-  process.on(signal, async () => {
-    await stopAll();
-    process.exit(130);
-  });
-}
-try {
-  await main();
-} catch (err) {
-  console.error(err);
-  process.exitCode = 1;
-} finally {
+await runBench(main, async () => {
   agent.destroy();
-  await stopAll();
-}
+  await Promise.all(procs.map(stopProcess));
+});

@@ -1,6 +1,6 @@
 // npm run bench: throughput of the API worker under `wrangler dev` over loopback, with the
 // production-sized tenant pool (1,024 D1 bindings). See bench/README.md for what and why.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -18,8 +18,10 @@ import {
   median,
   printTable,
   raiseBudgets,
+  runBench,
   signUpTenants,
   stopProcess,
+  writeResults,
 } from "./lib.mjs";
 
 // The helpers use paths relative to the repository root, as `npm run` does.
@@ -339,23 +341,7 @@ async function main() {
     ratios,
     goals,
   };
-  mkdirSync(dirname(RESULTS), { recursive: true });
-  writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
-  log(`results written to ${RESULTS}`);
+  writeResults(RESULTS, results);
 }
 
-for (const signal of ["SIGINT", "SIGTERM"]) {
-  process.on(signal, async () => {
-    await stopWorker();
-    process.exit(130);
-  });
-}
-
-try {
-  await main();
-} catch (err) {
-  console.error(err);
-  process.exitCode = 1;
-} finally {
-  await stopWorker();
-}
+await runBench(main, stopWorker);

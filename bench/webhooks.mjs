@@ -17,7 +17,15 @@ import {
   syncStripeCatalog,
 } from "../scripts/lib/platform.mjs";
 import { poolEntry, WRANGLER } from "../scripts/pool-lib.mjs";
-import { benchWorkerConfig, machine, printTable, signUpTenants, stopProcess } from "./lib.mjs";
+import {
+  benchWorkerConfig,
+  machine,
+  printTable,
+  runBench,
+  signUpTenants,
+  stopProcess,
+  writeResults,
+} from "./lib.mjs";
 
 process.chdir(resolve(dirname(fileURLToPath(import.meta.url)), ".."));
 const require = createRequire(import.meta.url);
@@ -302,24 +310,10 @@ async function main() {
     ["re-fetches per event", results.refetches_per_event],
     ["tenants converged to Stripe's truth", `${results.tenants_converged}/${TENANTS}`],
   ]);
-  mkdirSync(dirname(RESULTS), { recursive: true });
-  writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
-  log(`results written to ${RESULTS}`);
+  writeResults(RESULTS, results);
 }
 
-const stopAll = () => Promise.all(procs.map(stopProcess));
-for (const signal of ["SIGINT", "SIGTERM"]) {
-  process.on(signal, async () => {
-    await stopAll();
-    process.exit(130);
-  });
-}
-try {
-  await main();
-} catch (err) {
-  console.error(err);
-  process.exitCode = 1;
-} finally {
+await runBench(main, async () => {
   agent.destroy();
-  await stopAll();
-}
+  await Promise.all(procs.map(stopProcess));
+});

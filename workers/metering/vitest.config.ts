@@ -1,18 +1,10 @@
 import { fileURLToPath } from "node:url";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
-import Stripe from "stripe";
 import { defineConfig } from "vitest/config";
 // Relative, so the config loader bundles the TypeScript sources instead of asking Node to.
-import { syncCatalogToStripe } from "../../packages/plans/src/index";
-import { createStripeEmulator } from "../../packages/stripe-emulator/src/index";
-import { emulatorOutbound } from "../../packages/stripe-emulator/src/outbound";
+import { stripeOutboundWithCatalog } from "../../tests/stripe";
 
 export default defineConfig(async () => {
-  // One emulator for the project, with the catalog's meters in place before any test runs.
-  const emulator = createStripeEmulator();
-  await syncCatalogToStripe(
-    new Stripe("sk_test_tenantry", { httpClient: Stripe.createFetchHttpClient(emulator.fetch) }),
-  );
   return {
     plugins: [
       cloudflareTest({
@@ -28,7 +20,7 @@ export default defineConfig(async () => {
           },
           // Stripe is the emulator, and 30% of meter event calls fail (half of them after the
           // emulator stored the event): the consumer must still report each exactly once.
-          outboundService: emulatorOutbound(emulator, { meterEventFailureRate: 0.3, seed: 7 }),
+          outboundService: await stripeOutboundWithCatalog({ meterEventFailureRate: 0.3, seed: 7 }),
           // Tests send through the real queue too (the meters do this in the API worker).
           queueProducers: { USAGE_QUEUE: "tenantry-usage" },
         },

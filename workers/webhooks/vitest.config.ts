@@ -1,11 +1,8 @@
 import { fileURLToPath } from "node:url";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
-import Stripe from "stripe";
 import { defineConfig } from "vitest/config";
-import { syncCatalogToStripe } from "../../packages/plans/src/index";
 // Relative, so the config loader bundles the TypeScript sources instead of asking Node to.
-import { createStripeEmulator } from "../../packages/stripe-emulator/src/index";
-import { emulatorOutbound } from "../../packages/stripe-emulator/src/outbound";
+import { stripeOutboundWithCatalog } from "../../tests/stripe";
 
 /** The webhook signing secret the tests sign with, as the emulator would. */
 export const TEST_WEBHOOK_SECRET = "whsec_tenantry_test";
@@ -20,11 +17,6 @@ export default defineConfig(async () => {
       const n = String(i + 1).padStart(4, "0");
       return [`TENANT_DB_${n}`, `test-tenant-${n}`];
     }),
-  );
-  // One emulator for the project, with the plan catalog in place before any test file runs.
-  const emulator = createStripeEmulator();
-  await syncCatalogToStripe(
-    new Stripe("sk_test_tenantry", { httpClient: Stripe.createFetchHttpClient(emulator.fetch) }),
   );
   return {
     plugins: [
@@ -45,7 +37,7 @@ export default defineConfig(async () => {
             STRIPE_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
           },
           // Stripe is the project's emulator, in this Node process.
-          outboundService: emulatorOutbound(emulator),
+          outboundService: await stripeOutboundWithCatalog(),
           d1Databases: { CONTROL_DB: "test-control", ...pool },
           // The meters live in the API worker (tested there). Here a stand-in of the same name
           // and class counts the refreshes the consumer asks for.
