@@ -1,5 +1,11 @@
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
-  test: { projects: ["workers/*/vitest.config.ts", "packages/*/vitest.config.ts"] },
+  test: {
+    projects: [
+      "workers/*/vitest.config.ts",
+      "packages/*/vitest.config.ts",
+      "tests/e2e/vitest.config.ts",
+    ],
+  },
 });

@@ -1,47 +1,10 @@
 // Shared by the benchmarks: worker configs fitted to bench/.tmp, process control, tables.
-import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
-import { dirname, relative, resolve } from "node:path";
+import { dirname } from "node:path";
 import { controlSql, ensureTenant } from "../scripts/lib/platform.mjs";
-import { withPoolBlock } from "../scripts/pool-lib.mjs";
 
 export const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-
-/**
- * A copy of a worker's wrangler config in `dir`, with `pool` (if given) as its tenant database pool, paths
- * fitted to `dir`, `replacements` applied, and the worker bundled once up front: `wrangler dev`
- * rebuilds and restarts a worker whenever a source file changes, which would distort a run while
- * someone edits the tree. Returns the new config's path.
- */
-export function benchWorkerConfig({ source, dir, pool, replacements = [] }) {
-  let toml = readFileSync(source, "utf8");
-  const from = dirname(source);
-  const entry = resolve(from, toml.match(/^main = "(.+)"$/m)?.[1] ?? "");
-  // Under .wrangler/ so that biome (`npm run lint`) skips the bundle; relative to the config.
-  const bundle = ".wrangler/bundle/index.js";
-  const rules = [
-    [/^main = ".+"$/m, `main = "${bundle}"`],
-    [
-      /^migrations_dir = "(.+)"$/m,
-      (_, path) => `migrations_dir = "${relative(dir, resolve(from, path))}"`,
-    ],
-    ...replacements,
-  ];
-  for (const [pattern, replacement] of rules) {
-    if (toml.search(pattern) === -1) throw new Error(`${source} no longer matches ${pattern}`);
-    toml = toml.replace(pattern, replacement);
-  }
-  mkdirSync(dir, { recursive: true });
-  const config = `${dir}/wrangler.toml`;
-  writeFileSync(config, pool ? withPoolBlock(toml, pool) : toml);
-  execFileSync(
-    "wrangler",
-    ["deploy", entry, "--dry-run", "--outdir", dirname(`${dir}/${bundle}`), "-c", config],
-    { stdio: ["ignore", "ignore", "inherit"] },
-  );
-  return config;
-}
 
 /** Stops a process started by `startWorker`/`startStripeEmulator`, waiting for it to exit. */
 export function stopProcess(proc) {

@@ -10,13 +10,13 @@ import {
   applyControlMigrations,
   controlSql,
   ensureDevVars,
+  fittedWorkerConfig,
   startStripeEmulator,
   startWorker,
   syncStripeCatalog,
 } from "../scripts/lib/platform.mjs";
 import { poolEntry, WRANGLER } from "../scripts/pool-lib.mjs";
 import {
-  benchWorkerConfig,
   machine,
   median,
   printTable,
@@ -55,7 +55,7 @@ function writeConfigs() {
   rmSync(TMP, { recursive: true, force: true });
   const pool = Array.from({ length: 128 }, (_, i) => poolEntry(i + 1));
   const api = (mode, port) =>
-    benchWorkerConfig({
+    fittedWorkerConfig({
       source: WRANGLER,
       dir: `${TMP}/api-${mode}`,
       pool,
@@ -68,7 +68,7 @@ function writeConfigs() {
     });
   const on = api("on", ON_PORT);
   const off = api("off", OFF_PORT);
-  const metering = benchWorkerConfig({
+  const metering = fittedWorkerConfig({
     source: "workers/metering/wrangler.toml",
     dir: `${TMP}/metering`,
     replacements: [[/^name = ".+"$/m, 'name = "tenantry-metering-bench"']],

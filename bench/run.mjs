@@ -9,11 +9,11 @@ import {
   applyControlMigrations,
   call,
   ensureDevVars,
+  fittedWorkerConfig,
   startWorker,
 } from "../scripts/lib/platform.mjs";
 import { poolEntry, WRANGLER } from "../scripts/pool-lib.mjs";
 import {
-  benchWorkerConfig,
   machine,
   median,
   printTable,
@@ -57,7 +57,7 @@ let worker = null;
 /** The real wrangler.toml with a 1,024-database pool and the bench's port; secrets beside it. */
 function writeConfig() {
   rmSync(TMP, { recursive: true, force: true });
-  const config = benchWorkerConfig({
+  const config = fittedWorkerConfig({
     source: WRANGLER,
     dir: TMP,
     pool: Array.from({ length: POOL_SIZE }, (_, i) => poolEntry(i + 1)),

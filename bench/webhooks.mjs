@@ -12,20 +12,13 @@ import {
   applyControlMigrations,
   call,
   ensureDevVars,
+  fittedWorkerConfig,
   startStripeEmulator,
   startWorker,
   syncStripeCatalog,
 } from "../scripts/lib/platform.mjs";
 import { poolEntry, WRANGLER } from "../scripts/pool-lib.mjs";
-import {
-  benchWorkerConfig,
-  machine,
-  printTable,
-  runBench,
-  signUpTenants,
-  stopProcess,
-  writeResults,
-} from "./lib.mjs";
+import { machine, printTable, runBench, signUpTenants, stopProcess, writeResults } from "./lib.mjs";
 
 process.chdir(resolve(dirname(fileURLToPath(import.meta.url)), ".."));
 const require = createRequire(import.meta.url);
@@ -63,7 +56,7 @@ function writeConfigs() {
   rmSync(TMP, { recursive: true, force: true });
   const pool = Array.from({ length: 128 }, (_, i) => poolEntry(i + 1));
   // Own worker names, so the dev registry never confuses them with `npm run dev`'s.
-  const api = benchWorkerConfig({
+  const api = fittedWorkerConfig({
     source: WRANGLER,
     dir: `${TMP}/api`,
     pool,
@@ -72,7 +65,7 @@ function writeConfigs() {
       [/\b8787\b/g, String(API_PORT)],
     ],
   });
-  const webhooks = benchWorkerConfig({
+  const webhooks = fittedWorkerConfig({
     source: "workers/webhooks/wrangler.toml",
     dir: `${TMP}/webhooks`,
     pool,

@@ -1,8 +1,10 @@
 // Starting the platform locally: shared by `npm run dev` and the benchmarks.
 import { execFileSync, spawn } from "node:child_process";
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
+import { dirname, relative, resolve } from "node:path";
 import { newJwtKey } from "../jwt-key.mjs";
+import { withPoolBlock } from "../pool-lib.mjs";
 
 const VAR_LINE = /^([A-Z][A-Z0-9_]*)=(.*)$/gm;
 
@@ -219,4 +221,40 @@ export async function ensureTenant(port, { slug, name, email, password }) {
   if (login.status !== 200)
     throw new Error(`sign-in to ${slug} failed: ${JSON.stringify(login.body)}`);
   return login.body.access_token;
+}
+
+/**
+ * A copy of a worker's wrangler config in `dir`, with `pool` (if given) as its tenant database pool, paths
+ * fitted to `dir`, `replacements` applied, and the worker bundled once up front: `wrangler dev`
+ * rebuilds and restarts a worker whenever a source file changes, which would distort a run while
+ * someone edits the tree. Returns the new config's path. Used by the benchmarks and the end-to-end
+ * tests, which run beside `npm run dev` on ports of their own.
+ */
+export function fittedWorkerConfig({ source, dir, pool, replacements = [] }) {
+  let toml = readFileSync(source, "utf8");
+  const from = dirname(source);
+  const entry = resolve(from, toml.match(/^main = "(.+)"$/m)?.[1] ?? "");
+  // Under .wrangler/ so that biome (`npm run lint`) skips the bundle; relative to the config.
+  const bundle = ".wrangler/bundle/index.js";
+  const rules = [
+    [/^main = ".+"$/m, `main = "${bundle}"`],
+    [
+      /^migrations_dir = "(.+)"$/m,
+      (_, path) => `migrations_dir = "${relative(dir, resolve(from, path))}"`,
+    ],
+    ...replacements,
+  ];
+  for (const [pattern, replacement] of rules) {
+    if (toml.search(pattern) === -1) throw new Error(`${source} no longer matches ${pattern}`);
+    toml = toml.replace(pattern, replacement);
+  }
+  mkdirSync(dir, { recursive: true });
+  const config = `${dir}/wrangler.toml`;
+  writeFileSync(config, pool ? withPoolBlock(toml, pool) : toml);
+  execFileSync(
+    "wrangler",
+    ["deploy", entry, "--dry-run", "--outdir", dirname(`${dir}/${bundle}`), "-c", config],
+    { stdio: ["ignore", "ignore", "inherit"] },
+  );
+  return config;
 }

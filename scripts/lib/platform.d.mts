@@ -1,0 +1,39 @@
+// Types of platform.mjs, for the TypeScript that imports it (the end-to-end tests).
+export interface Started {
+  url: string;
+  child: import("node:child_process").ChildProcess;
+  stop(): void;
+}
+export function ensureDevVars(path?: string): string | null;
+export function readVars(path: string): Record<string, string>;
+export function workerVars(names: string[], path: string): string;
+export function applyControlMigrations(opts?: { config?: string; persistTo?: string }): void;
+export function controlSql(sql: string, opts?: { config?: string; persistTo?: string }): void;
+export function startWorker(opts: {
+  config?: string | string[];
+  port: number;
+  persistTo?: string;
+  quiet?: boolean;
+  envFile?: string;
+  testScheduled?: boolean;
+}): Promise<Started>;
+export function startStripeEmulator(opts?: {
+  port?: number;
+  env?: Record<string, string>;
+}): Promise<Started>;
+export function syncStripeCatalog(apiBase: string, secretKey: string): void;
+export function call(
+  port: number,
+  req: { slug?: string; method?: string; path: string; body?: unknown; token?: string },
+  // biome-ignore lint/suspicious/noExplicitAny: JSON from the API, checked by the caller.
+): Promise<{ status: number; body: any }>;
+export function ensureTenant(
+  port: number,
+  tenant: { slug: string; name: string; email: string; password: string },
+): Promise<string>;
+export function fittedWorkerConfig(opts: {
+  source: string;
+  dir: string;
+  pool?: { binding: string; database_name: string; database_id: string }[];
+  replacements?: [RegExp, string | ((...args: string[]) => string)][];
+}): string;

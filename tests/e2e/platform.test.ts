@@ -1,0 +1,202 @@
+/**
+ * End to end, across real worker boundaries: the platform as `npm run dev` runs it (the API,
+ * webhooks and metering workers in one wrangler process, the webhooks worker on its own port,
+ * the Stripe emulator delivering signed webhooks), on ports of its own.
+ *
+ * - usage: API → tenant meter (Durable Object) → alarm → USAGE queue → metering worker → ledger,
+ *   checked by the reconciliation;
+ * - billing: Stripe Checkout on the emulator → signed webhooks → webhooks worker → BILLING queue →
+ *   re-sync → the API serves the new plan, without the success redirect's re-sync.
+ */
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  applyControlMigrations,
+  call,
+  ensureDevVars,
+  ensureTenant,
+  fittedWorkerConfig,
+  startStripeEmulator,
+  startWorker,
+  syncStripeCatalog,
+} from "../../scripts/lib/platform.mjs";
+import { poolEntry, WRANGLER } from "../../scripts/pool-lib.mjs";
+
+const API_PORT = 8827;
+const WEBHOOKS_PORT = 8828;
+const STRIPE_PORT = 12127;
+const TMP = resolve("tests/e2e/.tmp");
+const STATE = `${TMP}/state`;
+const STRIPE_KEY = "sk_test_tenantry_e2e";
+const WEBHOOK_SECRET = "whsec_tenantry_e2e";
+const stripeVars = `STRIPE_SECRET_KEY=${STRIPE_KEY}\nSTRIPE_API_BASE=http://localhost:${STRIPE_PORT}\n`;
+
+type Proc = { stop: () => void };
+const procs: Proc[] = [];
+let token = "";
+const slug = "e2e";
+
+async function eventually<T>(check: () => Promise<T | null | undefined | false>, ms = 60_000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+beforeAll(async () => {
+  rmSync(TMP, { recursive: true, force: true });
+  const pool = Array.from({ length: 4 }, (_, i) => poolEntry(i + 1));
+  const names = (worker: string): [RegExp, string] => [
+    /^name = "(.+)"$/m,
+    `name = "${worker}-e2e"`,
+  ];
+  const api = fittedWorkerConfig({
+    source: WRANGLER,
+    dir: `${TMP}/api`,
+    pool,
+    replacements: [
+      names("tenantry-api"),
+      [/\b8787\b/g, String(API_PORT)],
+      [/^METER_FLUSH_SECONDS = ".+"$/m, 'METER_FLUSH_SECONDS = "2"'],
+    ],
+  });
+  const webhooks = fittedWorkerConfig({
+    source: "workers/webhooks/wrangler.toml",
+    dir: `${TMP}/webhooks`,
+    pool,
+    replacements: [
+      names("tenantry-webhooks"),
+      [/script_name = "tenantry-api"/, 'script_name = "tenantry-api-e2e"'],
+      [/^BILLING_COALESCE_SECONDS = ".+"$/m, 'BILLING_COALESCE_SECONDS = "1"'],
+    ],
+  });
+  const metering = fittedWorkerConfig({
+    source: "workers/metering/wrangler.toml",
+    dir: `${TMP}/metering`,
+    replacements: [names("tenantry-metering")],
+  });
+  mkdirSync(`${TMP}/port`, { recursive: true });
+  writeFileSync(
+    `${TMP}/port/wrangler.toml`,
+    `name = "tenantry-dev-port-e2e"
+main = "${resolve("scripts/dev-port/worker.js")}"
+compatibility_date = "2026-11-01"
+services = [{ binding = "TARGET", service = "tenantry-webhooks-e2e" }]
+`,
+  );
+  ensureDevVars(`${TMP}/api/.dev.vars`);
+  writeFileSync(`${TMP}/api/.dev.vars`, stripeVars, { flag: "a" });
+  writeFileSync(
+    `${TMP}/webhooks/.dev.vars`,
+    `ENVIRONMENT=development\n${stripeVars}STRIPE_WEBHOOK_SECRET=${WEBHOOK_SECRET}\n`,
+  );
+  writeFileSync(`${TMP}/metering/.dev.vars`, stripeVars);
+
+  applyControlMigrations({ config: api, persistTo: STATE });
+  procs.push(
+    await startWorker({
+      config: [api, webhooks, metering],
+      port: API_PORT,
+      persistTo: STATE,
+      quiet: true,
+    }),
+  );
+  procs.push(
+    await startWorker({ config: `${TMP}/port/wrangler.toml`, port: WEBHOOKS_PORT, quiet: true }),
+  );
+  const emulator = await startStripeEmulator({
+    port: STRIPE_PORT,
+    env: {
+      STRIPE_WEBHOOK_URL: `http://localhost:${WEBHOOKS_PORT}/stripe/webhook`,
+      STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    },
+  });
+  procs.push(emulator);
+  syncStripeCatalog(emulator.url, STRIPE_KEY);
+  token = await ensureTenant(API_PORT, {
+    slug,
+    name: "E2E",
+    email: "owner@e2e.example",
+    password: "e2e-password-1",
+  });
+});
+
+afterAll(() => {
+  for (const p of procs) p.stop();
+});
+
+describe("across the workers", () => {
+  it("usage goes from the meter through the queue and the metering worker into the ledger", async () => {
+    const at = new Date().toISOString();
+    const res = await call(API_PORT, {
+      slug,
+      method: "POST",
+      path: "/v1/usage/events",
+      token,
+      body: {
+        events: Array.from({ length: 25 }, (_, i) => ({
+          id: `e2e-${i}`,
+          metric: "events",
+          value: 2,
+          timestamp: at,
+        })),
+      },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.accepted).toBe(25);
+    // Nothing is flushed by hand: the meter's alarm (every 2 s here) and the metering worker's
+    // queue batches (up to 5 s) bring the ledger level with the meter.
+    const report = await eventually(async () => {
+      const r = await fetch(`http://localhost:${API_PORT}/_dev/usage/reconcile`, {
+        method: "POST",
+      });
+      const body = (await r.json()) as { rows: any[]; mismatches: any[] };
+      const events = body.rows.find((row: any) => row.metric === "events");
+      return events?.ledger === 50 && body.mismatches.length === 0 ? body : null;
+    });
+    expect(report.rows.find((row: any) => row.metric === "events")).toMatchObject({
+      meter: 50,
+      ledger: 50,
+      ok: true,
+    });
+  });
+
+  it("a checkout reaches the API through Stripe's webhooks alone", async () => {
+    const checkout = await call(API_PORT, {
+      slug,
+      method: "POST",
+      path: "/v1/billing/checkout",
+      token,
+      body: { plan: "business", interval: "month" },
+    });
+    expect(checkout.status).toBe(200);
+    // Pay on the emulator's hosted page, as a browser would, and ignore the success redirect.
+    const page = await (await fetch(checkout.body.url)).text();
+    const form = page.match(/<form method="post" action="([^"]+)">([\s\S]*?)<\/form>/);
+    const fields = new URLSearchParams({ action: "pay" });
+    for (const m of form?.[2]?.matchAll(/<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"/g) ?? []) {
+      if (m[1] !== "action") fields.set(m[1] as string, m[2] as string);
+    }
+    const paid = await fetch(new URL(form?.[1] ?? "", checkout.body.url), {
+      method: "POST",
+      body: fields,
+      redirect: "manual",
+    });
+    expect(paid.status).toBe(303);
+    const billing = await eventually(async () => {
+      const b = await call(API_PORT, { slug, path: "/v1/billing", token });
+      return b.body?.plan === "business" ? b.body : null;
+    });
+    expect(billing).toMatchObject({ plan: "business", status: "active", access: "full" });
+    const ledger = (await (
+      await fetch(`http://localhost:${WEBHOOKS_PORT}/_dev/ledger`)
+    ).json()) as {
+      states: Record<string, number>;
+    };
+    expect(ledger.states.processed).toBeGreaterThan(0);
+  });
+});
