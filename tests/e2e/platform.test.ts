@@ -33,6 +33,12 @@ const WEBHOOK_SECRET = "whsec_tenantry_e2e";
 const stripeVars = `STRIPE_SECRET_KEY=${STRIPE_KEY}\nSTRIPE_API_BASE=http://localhost:${STRIPE_PORT}\n`;
 
 type Proc = { stop: () => void };
+interface ReconcileRow {
+  metric: string;
+  meter: number;
+  ledger: number;
+  ok: boolean;
+}
 const procs: Proc[] = [];
 let token = "";
 const slug = "e2e";
@@ -154,11 +160,11 @@ describe("across the workers", () => {
       const r = await fetch(`http://localhost:${API_PORT}/_dev/usage/reconcile`, {
         method: "POST",
       });
-      const body = (await r.json()) as { rows: any[]; mismatches: any[] };
-      const events = body.rows.find((row: any) => row.metric === "events");
+      const body = (await r.json()) as { rows: ReconcileRow[]; mismatches: ReconcileRow[] };
+      const events = body.rows.find((row) => row.metric === "events");
       return events?.ledger === 50 && body.mismatches.length === 0 ? body : null;
     });
-    expect(report.rows.find((row: any) => row.metric === "events")).toMatchObject({
+    expect(report.rows.find((row) => row.metric === "events")).toMatchObject({
       meter: 50,
       ledger: 50,
       ok: true,
