@@ -3,9 +3,10 @@
  * check-and-count under concurrency, idempotency keys, request budgets and the monthly API call
  * quota with RateLimit headers, limits that follow plan changes and expiring overrides.
  */
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { stripeClient } from "@tenantry/core";
-import { syncCatalogToStripe } from "@tenantry/plans";
+import { addMonths, syncCatalogToStripe } from "@tenantry/plans";
 import { describe, expect, it } from "vitest";
 import { config } from "../src/env";
 import { meterFor } from "../src/meter/client";
@@ -76,6 +77,47 @@ describe("the tenant meter", () => {
     await new Promise((r) => setTimeout(r, 1600));
     const after = await m.consume(t.tenant.id, { metric: "events", amount: 1 });
     expect(after).toMatchObject({ allowed: false, limit: 2, used: 4 });
+  });
+});
+
+describe("periods on the billing anchor", () => {
+  it("counters reset on the subscription's anchor, and an hour window never straddles two periods", async () => {
+    const t = await createTenant();
+    // A period that ends in five days at 12:30:15 (mid-hour), so it began a month earlier at
+    // the same time of day.
+    const end = new Date(Date.now() + 5 * 86_400_000);
+    end.setUTCHours(12, 30, 15, 0);
+    const start = addMonths(end.getTime(), -1);
+    await env.CONTROL_DB.prepare(
+      `INSERT INTO subscriptions (tenant_id, stripe_customer_id, status, plan, interval, current_period_end, synced_at)
+       VALUES (?, 'cus_anchor', 'active', 'pro', 'month', ?, ?)`,
+    )
+      .bind(t.tenant.id, end.getTime(), Date.now())
+      .run();
+    const m = meter(t.tenant.id);
+    await m.refresh(t.tenant.id);
+    const now = await m.consume(t.tenant.id, { metric: "events", amount: 1 });
+    expect(now).toMatchObject({ allowed: true, plan: "pro", resets_at: end.toISOString() });
+    // Five minutes after the period began, and five minutes before, in the same clock hour.
+    await m.consume(t.tenant.id, { metric: "events", amount: 2, at: start + 5 * 60_000 });
+    await m.consume(t.tenant.id, { metric: "events", amount: 4, at: start - 5 * 60_000 });
+    const windows = await runInDurableObject(m, (_, state) =>
+      state.storage.sql
+        .exec<{ window_start: number; period_start: number; used: number }>(
+          "SELECT window_start, period_start, used FROM usage WHERE metric = 'events' ORDER BY window_start",
+        )
+        .toArray(),
+    );
+    const hour = start - (start % 3_600_000);
+    expect(windows.slice(0, 2)).toEqual([
+      { window_start: hour, period_start: addMonths(end.getTime(), -2), used: 4 },
+      { window_start: start, period_start: start, used: 2 },
+    ]);
+    const totals = await m.totals();
+    expect(totals.map((x) => [x.period_start, x.used])).toEqual([
+      [addMonths(end.getTime(), -2), 4],
+      [start, 3],
+    ]);
   });
 });
 
@@ -151,6 +193,34 @@ describe("edge checks on every authenticated request", () => {
     expect((await api("GET", "/v1/projects", { slug: t.slug, token: t.owner.token })).status).toBe(
       200,
     );
+  });
+});
+
+describe("expensive routes", () => {
+  it("draw from their own smaller budget, so heavy work cannot starve interactive requests", async () => {
+    const t = await createTenant({ planRateLimits: true });
+    const as = { slug: t.slug, token: t.owner.token };
+    await addOverride(t, {
+      type: "rate_limit",
+      key: "expensive",
+      value: { perSecond: 1000, perMinute: 2 },
+      reason: "a small expensive budget",
+    });
+    // Stay inside one minute window (not a timing assertion: it only avoids a boundary).
+    const intoMinute = Date.now() % 60_000;
+    if (intoMinute > 55_000) await new Promise((r) => setTimeout(r, 60_500 - intoMinute));
+    const ingest = (id: string) =>
+      api("POST", "/v1/usage/events", {
+        ...as,
+        body: { events: [{ id, metric: "events", value: 1, timestamp: new Date().toISOString() }] },
+      });
+    expect((await ingest("a")).status).toBe(200);
+    expect((await ingest("b")).status).toBe(200);
+    const refused = await ingest("c");
+    expectProblem(refused, 429, "rate_limited");
+    expect(refused.body.detail).toContain("expensive-route budget of 2 requests per minute");
+    // Interactive requests of the same tenant still pass.
+    expect((await api("GET", "/v1/projects", as)).status).toBe(200);
   });
 });
 
