@@ -11,6 +11,7 @@ import { describe, expect, it } from "vitest";
 import { config } from "../src/env";
 import { meterFor } from "../src/meter/client";
 import {
+  addMember,
   addOverride,
   api,
   count,
@@ -136,6 +137,7 @@ describe("edge checks on every authenticated request", () => {
     const refused = await api("GET", "/v1/projects", as);
     expectProblem(refused, 429, "rate_limited");
     expect(refused.body.detail).toContain("monthly quota of 3 API calls");
+    expect(refused.headers.get("ratelimit-limit")).toBe("3");
     expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
     expect(refused.headers.get("ratelimit-remaining")).toBe("0");
   });
@@ -193,6 +195,21 @@ describe("edge checks on every authenticated request", () => {
     expect((await api("GET", "/v1/projects", { slug: t.slug, token: t.owner.token })).status).toBe(
       200,
     );
+  });
+});
+
+describe("RateLimit headers", () => {
+  it("come with error answers too", async () => {
+    const t = await createTenant();
+    const viewer = await addMember(t, "viewer");
+    const res = await api("POST", "/v1/projects", {
+      slug: t.slug,
+      token: viewer.tokens.access_token,
+      body: { name: "x" },
+    });
+    expectProblem(res, 403, "forbidden");
+    expect(res.headers.get("ratelimit-limit")).toBeTruthy();
+    expect(res.headers.get("ratelimit-remaining")).toBeTruthy();
   });
 });
 
