@@ -1,7 +1,7 @@
 // npm run bench:webhooks: the Stripe webhook intake and the billing reconciliation behind it,
 // under `wrangler dev` over loopback. See bench/README.md for what and why.
 import { createHmac } from "node:crypto";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { createRequire } from "node:module";
 import { dirname, resolve } from "node:path";
@@ -11,6 +11,7 @@ import Stripe from "stripe";
 import {
   applyControlMigrations,
   call,
+  devPortConfig,
   ensureDevVars,
   fittedWorkerConfig,
   startStripeEmulator,
@@ -75,15 +76,6 @@ function writeConfigs() {
       [/"tenantry-billing/g, '"tenantry-billing-bench'],
     ],
   });
-  mkdirSync(`${TMP}/port`, { recursive: true });
-  writeFileSync(
-    `${TMP}/port/wrangler.toml`,
-    `name = "tenantry-api-bench-port"
-main = "${resolve("scripts/dev-port/worker.js")}"
-compatibility_date = "2026-11-01"
-services = [{ binding = "TARGET", service = "tenantry-api-bench" }]
-`,
-  );
   ensureDevVars(`${TMP}/api/.dev.vars`);
   const stripeVars = `STRIPE_SECRET_KEY=${STRIPE_KEY}\nSTRIPE_API_BASE=http://localhost:${STRIPE_PORT}\n`;
   writeFileSync(`${TMP}/api/.dev.vars`, stripeVars, { flag: "a" });
@@ -91,7 +83,11 @@ services = [{ binding = "TARGET", service = "tenantry-api-bench" }]
     `${TMP}/webhooks/.dev.vars`,
     `ENVIRONMENT=development\n${stripeVars}STRIPE_WEBHOOK_SECRET=${SECRET}\n`,
   );
-  return { api, webhooks, port: `${TMP}/port/wrangler.toml` };
+  return {
+    api,
+    webhooks,
+    port: devPortConfig(`${TMP}/port`, "tenantry-api-bench-port", "tenantry-api-bench"),
+  };
 }
 
 const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });

@@ -37,3 +37,4 @@ export function fittedWorkerConfig(opts: {
   pool?: { binding: string; database_name: string; database_id: string }[];
   replacements?: [RegExp, string | ((...args: string[]) => string)][];
 }): string;
+export function devPortConfig(dir: string, name: string, target: string): string;

@@ -258,3 +258,21 @@ export function fittedWorkerConfig({ source, dir, pool, replacements = [] }) {
   );
   return config;
 }
+
+/**
+ * A config for the development forwarder (`scripts/dev-port`) that serves `target`, a worker of
+ * a multi-worker `wrangler dev` process, on a port of its own. Returns the config's path.
+ */
+export function devPortConfig(dir, name, target) {
+  mkdirSync(dir, { recursive: true });
+  const config = `${dir}/wrangler.toml`;
+  writeFileSync(
+    config,
+    `name = "${name}"
+main = "${resolve("scripts/dev-port/worker.js")}"
+compatibility_date = "2026-11-01"
+services = [{ binding = "TARGET", service = "${target}" }]
+`,
+  );
+  return config;
+}

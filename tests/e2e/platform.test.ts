@@ -8,12 +8,13 @@
  * - billing: Stripe Checkout on the emulator → signed webhooks → webhooks worker → BILLING queue →
  *   re-sync → the API serves the new plan, without the success redirect's re-sync.
  */
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   applyControlMigrations,
   call,
+  devPortConfig,
   ensureDevVars,
   ensureTenant,
   fittedWorkerConfig,
@@ -85,15 +86,6 @@ beforeAll(async () => {
     dir: `${TMP}/metering`,
     replacements: [names("tenantry-metering")],
   });
-  mkdirSync(`${TMP}/port`, { recursive: true });
-  writeFileSync(
-    `${TMP}/port/wrangler.toml`,
-    `name = "tenantry-dev-port-e2e"
-main = "${resolve("scripts/dev-port/worker.js")}"
-compatibility_date = "2026-11-01"
-services = [{ binding = "TARGET", service = "tenantry-webhooks-e2e" }]
-`,
-  );
   ensureDevVars(`${TMP}/api/.dev.vars`);
   writeFileSync(`${TMP}/api/.dev.vars`, stripeVars, { flag: "a" });
   writeFileSync(
@@ -112,7 +104,11 @@ services = [{ binding = "TARGET", service = "tenantry-webhooks-e2e" }]
     }),
   );
   procs.push(
-    await startWorker({ config: `${TMP}/port/wrangler.toml`, port: WEBHOOKS_PORT, quiet: true }),
+    await startWorker({
+      config: devPortConfig(`${TMP}/port`, "tenantry-dev-port-e2e", "tenantry-webhooks-e2e"),
+      port: WEBHOOKS_PORT,
+      quiet: true,
+    }),
   );
   const emulator = await startStripeEmulator({
     port: STRIPE_PORT,
