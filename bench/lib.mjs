@@ -20,20 +20,6 @@ export function stopProcess(proc) {
   });
 }
 
-/** Prints rows as a table: first column left-aligned, the others right-aligned. */
-export function printTable(rows) {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => String(row[i]).length)));
-  for (const row of rows) {
-    console.log(
-      row
-        .map((cell, i) =>
-          i === 0 ? String(cell).padEnd(widths[i]) : String(cell).padStart(widths[i]),
-        )
-        .join("  "),
-    );
-  }
-}
-
 export function machine() {
   const cpu = cpus();
   return {

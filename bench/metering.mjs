@@ -11,6 +11,7 @@ import {
   controlSql,
   ensureDevVars,
   fittedWorkerConfig,
+  printTable,
   startStripeEmulator,
   startWorker,
   syncStripeCatalog,
@@ -19,7 +20,6 @@ import { poolEntry, WRANGLER } from "../scripts/pool-lib.mjs";
 import {
   machine,
   median,
-  printTable,
   raiseBudgets,
   runBench,
   signUpTenants,

@@ -10,13 +10,13 @@ import {
   call,
   ensureDevVars,
   fittedWorkerConfig,
+  printTable,
   startWorker,
 } from "../scripts/lib/platform.mjs";
 import { poolEntry, WRANGLER } from "../scripts/pool-lib.mjs";
 import {
   machine,
   median,
-  printTable,
   raiseBudgets,
   runBench,
   signUpTenants,

@@ -14,12 +14,13 @@ import {
   devPortConfig,
   ensureDevVars,
   fittedWorkerConfig,
+  printTable,
   startStripeEmulator,
   startWorker,
   syncStripeCatalog,
 } from "../scripts/lib/platform.mjs";
 import { poolEntry, WRANGLER } from "../scripts/pool-lib.mjs";
-import { machine, printTable, runBench, signUpTenants, stopProcess, writeResults } from "./lib.mjs";
+import { machine, runBench, signUpTenants, stopProcess, writeResults } from "./lib.mjs";
 
 process.chdir(resolve(dirname(fileURLToPath(import.meta.url)), ".."));
 const require = createRequire(import.meta.url);

@@ -1,6 +1,8 @@
 // npm run usage:reconcile [-- --port=8787]: per tenant, metric and period, compares the tenant
 // meters' totals, the usage ledger and Stripe's meter event summaries on the local platform
 // (`npm run dev`), after flushing every meter; prints every row and exits 1 on any mismatch.
+import { printTable } from "./lib/platform.mjs";
+
 const port = process.argv.find((a) => a.startsWith("--port="))?.slice(7) ?? "8787";
 const url = `http://localhost:${port}/_dev/usage/reconcile`;
 // The metering worker's batches wait up to 5 s; allow the flushed usage that long to land.
@@ -32,8 +34,7 @@ const rows = [
     r.ok ? "ok" : "MISMATCH",
   ]),
 ];
-const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
-for (const row of rows) console.log(row.map((c, i) => c.padEnd(widths[i])).join("  "));
+printTable(rows);
 console.log(
   `\n${report.rows.length} rows, ${report.mismatches.length} mismatches${report.mismatches.length ? " (after waiting for in-flight usage)" : ""}`,
 );

@@ -38,3 +38,4 @@ export function fittedWorkerConfig(opts: {
   replacements?: [RegExp, string | ((...args: string[]) => string)][];
 }): string;
 export function devPortConfig(dir: string, name: string, target: string): string;
+export function printTable(rows: (string | number)[][]): void;

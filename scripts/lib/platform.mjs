@@ -276,3 +276,17 @@ services = [{ binding = "TARGET", service = "${target}" }]
   );
   return config;
 }
+
+/** Prints rows as a table: first column left-aligned, the others right-aligned. */
+export function printTable(rows) {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => String(row[i]).length)));
+  for (const row of rows) {
+    console.log(
+      row
+        .map((cell, i) =>
+          i === 0 ? String(cell).padEnd(widths[i]) : String(cell).padStart(widths[i]),
+        )
+        .join("  "),
+    );
+  }
+}

@@ -3,8 +3,7 @@ import { fileURLToPath } from "node:url";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 // Relative, so the config loader bundles the TypeScript sources instead of asking Node to.
-import { createStripeEmulator } from "../../packages/stripe-emulator/src/index";
-import { emulatorOutbound } from "../../packages/stripe-emulator/src/outbound";
+import { stripeOutboundWithCatalog } from "../../tests/stripe";
 
 /** Tests get a larger pool than development (each test file provisions its own tenants). */
 const TEST_POOL_SIZE = 400;
@@ -22,8 +21,8 @@ export default defineConfig(async () => {
     }),
   );
   // Stripe cannot be reached from here: the worker's outbound requests to Stripe are answered
-  // by the project's emulator, running in this Node process.
-  const outboundService = emulatorOutbound(createStripeEmulator());
+  // by the project's emulator, running in this Node process, with the plan catalog in place.
+  const outboundService = await stripeOutboundWithCatalog();
   return {
     plugins: [
       cloudflareTest({

@@ -182,7 +182,8 @@ export class WebhookDispatcher {
         const report: DeliveryReport = { attempts: 0, delivered: 0, failed: 0, dropped: 0 };
         this.chain = this.chain
           .then(() => this.run(true, report))
-          .catch(() => undefined)
+          // Failed deliveries are retried by run(); anything else is a bug worth seeing.
+          .catch((error: unknown) => console.error("stripe-emulator: webhook delivery", error))
           .then(() => this.schedule());
       },
       Math.max(0, earliest - this.config.now()),

@@ -6,17 +6,12 @@
 
 import { env } from "cloudflare:workers";
 import { stripeClient, syncTenantBilling } from "@tenantry/core";
-import { syncCatalogToStripe } from "@tenantry/plans";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { config } from "../src/env";
 import { findTenantBySlug } from "../src/services/registry";
 import { api, auditRows, createTenant, expectProblem, subscribe } from "./helpers";
 
 const stripe = () => stripeClient(config(env))!;
-
-beforeAll(async () => {
-  await syncCatalogToStripe(stripe());
-});
 
 describe("tenant billing", () => {
   it("a new tenant is on free, with free entitlements and no subscription", async () => {

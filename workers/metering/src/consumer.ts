@@ -175,7 +175,7 @@ export async function reportUnreported(
   now = Date.now(),
 ): Promise<{ reported: number; failed: number }> {
   const rows = await env.CONTROL_DB.prepare(
-    `SELECT l.key, l.metric, l.billable, l.window_start, t.stripe_customer_id AS customer
+    `SELECT l.key, l.tenant_id, l.metric, l.billable, l.window_start, t.stripe_customer_id AS customer
      FROM usage_ledger l JOIN tenants t ON t.id = l.tenant_id
      WHERE l.reported_at IS NULL AND l.billable > 0 AND l.created_at < ?
        AND t.stripe_customer_id IS NOT NULL
@@ -184,6 +184,7 @@ export async function reportUnreported(
     .bind(now - 10 * 60_000)
     .all<{
       key: string;
+      tenant_id: string;
       metric: MeteredMetric;
       billable: number;
       window_start: number;
@@ -204,8 +205,17 @@ export async function reportUnreported(
         .bind(Date.now(), r.key)
         .run();
       reported++;
-    } catch {
+    } catch (err) {
       failed++;
+      console.error(
+        JSON.stringify({
+          level: "warn",
+          msg: "usage sweep: meter event failed; the next sweep retries",
+          tenant_id: r.tenant_id,
+          key: r.key,
+          error: err instanceof Error ? err.message : String(err),
+        }),
+      );
     }
   }
   return { reported, failed };

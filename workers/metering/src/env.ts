@@ -1,10 +1,6 @@
-import { CoreConfigSchema, type CoreEnv, configReader } from "@tenantry/core";
-import type { z } from "zod";
+import type { CoreEnv } from "@tenantry/core";
 
+/** Bindings of the metering worker (Stripe settings come from CoreEnv, read by `coreConfig`). */
 export interface Env extends CoreEnv {
   ENVIRONMENT?: string;
 }
-
-export const ConfigSchema = CoreConfigSchema;
-export type Config = z.infer<typeof ConfigSchema>;
-export const config: (env: Env) => Config = configReader(ConfigSchema);

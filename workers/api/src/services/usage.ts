@@ -146,16 +146,15 @@ export async function usageSeries(ctx: ServiceContext, query: UsageQuery) {
     ]);
   }
   const start = from - (from % step);
-  const end = to;
   const [ledger, unflushed] = await Promise.all([
     ctx.env.CONTROL_DB.prepare(
       `SELECT window_start, SUM(delta) AS delta FROM usage_ledger
        WHERE tenant_id = ? AND metric = ? AND window_start >= ? AND window_start < ?
        GROUP BY window_start`,
     )
-      .bind(ctx.tenant.id, metric.data, start, end)
+      .bind(ctx.tenant.id, metric.data, start, to)
       .all<{ window_start: number; delta: number }>(),
-    meterFor(ctx.env, ctx.tenant.id).unflushedUsage(metric.data, start, end),
+    meterFor(ctx.env, ctx.tenant.id).unflushedUsage(metric.data, start, to),
   ]);
   const recentKeys = unflushed.flatMap((u) => (u.key ? [u.key] : []));
   const inLedger = new Set<string>();
@@ -183,7 +182,7 @@ export async function usageSeries(ctx: ServiceContext, query: UsageQuery) {
     metric: metric.data,
     granularity: query.granularity,
     from: new Date(start).toISOString(),
-    to: new Date(end).toISOString(),
+    to: new Date(to).toISOString(),
     total: data.reduce((sum, d) => sum + d.value, 0),
     data,
   };
