@@ -10,7 +10,6 @@ export const STRIPE_EVENT_STATES = [
   /** Every attempt failed; the message is in the dead-letter queue and `error` says why. */
   "failed",
 ] as const;
-export type StripeEventState = (typeof STRIPE_EVENT_STATES)[number];
 
 /**
  * The Stripe event ledger. The webhook intake inserts each verified event once (insert-or-ignore
