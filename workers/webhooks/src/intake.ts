@@ -3,7 +3,7 @@ import Stripe from "stripe";
 import { config, type Env } from "./env";
 import { type RecordOutcome, recordEvent } from "./ledger";
 
-const crypto = Stripe.createSubtleCryptoProvider();
+const cryptoProvider = Stripe.createSubtleCryptoProvider();
 
 export class SignatureError extends ProblemError {
   constructor(detail: string) {
@@ -35,7 +35,7 @@ export async function receiveWebhook(
       signature,
       cfg.STRIPE_WEBHOOK_SECRET,
       cfg.WEBHOOK_TOLERANCE_SECONDS,
-      crypto,
+      cryptoProvider,
       now,
     );
   } catch (err) {
