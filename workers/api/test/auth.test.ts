@@ -123,6 +123,55 @@ describe("login", () => {
     expect(Number(blocked.headers.get("retry-after"))).toBeGreaterThan(0);
   });
 
+  it("counts attempts atomically: of 50 parallel wrong passwords at most the budget get a 401", async () => {
+    const t = await createTenant();
+    const responses = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        api("POST", "/v1/auth/login", {
+          slug: t.slug,
+          // Spread over clients, so the per-account budget is the one that binds.
+          headers: { "cf-connecting-ip": `192.0.2.${i + 1}` },
+          body: { email: t.owner.email, password: "wrong password!" },
+        }),
+      ),
+    );
+    const statuses = responses.map((r) => r.status);
+    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(
+      SIGN_IN_LIMITS.account.max,
+    );
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(
+      50 - SIGN_IN_LIMITS.account.max,
+    );
+    expect(statuses.every((s) => s === 401 || s === 429)).toBe(true);
+  });
+
+  it("a lock-out on one tenant's host leaves the person's other tenants open", async () => {
+    const t = await createTenant();
+    const other = await createTenant();
+    await addMember(other, "member", { userId: t.owner.id, email: t.owner.email });
+    for (let i = 0; i <= SIGN_IN_LIMITS.account.max; i++) {
+      await api("POST", "/v1/auth/login", {
+        slug: t.slug,
+        headers: { "cf-connecting-ip": `198.51.100.${i + 10}` },
+        body: { email: t.owner.email, password: "wrong password!" },
+      });
+    }
+    expectProblem(
+      await api("POST", "/v1/auth/login", {
+        slug: t.slug,
+        headers: { "cf-connecting-ip": "198.51.100.99" },
+        body: { email: t.owner.email, password: PASSWORD },
+      }),
+      429,
+    );
+    const elsewhere = await api("POST", "/v1/auth/login", {
+      slug: other.slug,
+      headers: { "cf-connecting-ip": "198.51.100.99" },
+      body: { email: t.owner.email, password: PASSWORD },
+    });
+    expect(elsewhere.status, JSON.stringify(elsewhere.body)).toBe(200);
+  });
+
   it("throttles repeated failures per client address", async () => {
     const t = await createTenant();
     const headers = { "cf-connecting-ip": "203.0.113.7" };

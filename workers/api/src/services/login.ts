@@ -8,7 +8,7 @@ import { UnauthorizedError } from "../errors";
 import { burnPasswordCheck, hashPassword, needsRehash, verifyPassword } from "../lib/crypto";
 import type { TenantRow } from "./registry";
 import { createSession, type TokenPair } from "./sessions";
-import { assertNotThrottled, clearAccountFailures, recordFailure, throttleKeys } from "./throttle";
+import { refundAttempt, signInBudgets, takeAttempt } from "./throttle";
 
 const INVALID = "Invalid email or password.";
 
@@ -22,8 +22,12 @@ export async function login(
   input: { email: string; password: string },
   ctx: { requestId: string; ip: string | null },
 ): Promise<TokenPair> {
-  const keys = throttleKeys(input.email, ctx.ip);
-  await assertNotThrottled(env, keys);
+  // The attempt is taken before the password is checked: parallel guesses cannot all pass.
+  const taken = await takeAttempt(
+    env,
+    signInBudgets(tenant.id, input.email, ctx.ip),
+    "Too many failed sign-in attempts. Try again later.",
+  );
   const user = await controlDb(env).select().from(users).where(eq(users.email, input.email)).get();
   const passwordOk = user
     ? await verifyPassword(input.password, user.passwordHash)
@@ -36,11 +40,9 @@ export async function login(
           .where(eq(members.userId, user.id))
           .get()
       : undefined;
-  if (!user || !member) {
-    await recordFailure(env, keys);
-    throw new UnauthorizedError(INVALID);
-  }
-  await clearAccountFailures(env, keys);
+  if (!user || !member) throw new UnauthorizedError(INVALID);
+  // A success clears the account's failures and gives the client its attempt back.
+  await refundAttempt(env, taken, { clear: [0], refund: [1] });
   // Hashes made under weaker parameters are upgraded the first time the password is seen again.
   if (needsRehash(user.passwordHash)) {
     await env.CONTROL_DB.prepare("UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?")
