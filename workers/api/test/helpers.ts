@@ -82,15 +82,16 @@ export interface TestTenant {
  */
 async function raiseRateLimits(tenantId: string) {
   const budget = { perSecond: 100_000, perMinute: 1_000_000 };
-  const statements = (["tenant", "apiKey", "expensive"] as const).map((key) =>
-    env.CONTROL_DB.prepare(
-      "INSERT INTO entitlement_overrides (id, tenant_id, override, expires_at, created_at) VALUES (?, ?, ?, NULL, ?)",
-    ).bind(
-      newId("override"),
-      tenantId,
-      JSON.stringify({ type: "rate_limit", key, value: budget, reason: "tests send bursts" }),
-      Date.now(),
-    ),
+  const statements = (["tenant", "apiKey", "expensive", "essential", "refused"] as const).map(
+    (key) =>
+      env.CONTROL_DB.prepare(
+        "INSERT INTO entitlement_overrides (id, tenant_id, override, expires_at, created_at) VALUES (?, ?, ?, NULL, ?)",
+      ).bind(
+        newId("override"),
+        tenantId,
+        JSON.stringify({ type: "rate_limit", key, value: budget, reason: "tests send bursts" }),
+        Date.now(),
+      ),
   );
   await env.CONTROL_DB.batch(statements);
 }

@@ -66,7 +66,7 @@ export const authRoutes = newRouter()
       tags: ["auth"],
       summary: "Revoke the current session",
       security,
-      middleware: guard(),
+      middleware: guard(undefined, { essential: true }),
       responses: { 204: noContent, ...tenantErrors },
     }),
     async (c) => {

@@ -76,7 +76,7 @@ export const invitationRoutes = newRouter()
       path: "/v1/invitations/{id}",
       tags: ["invitations"],
       security,
-      middleware: guard("invitations:manage"),
+      middleware: guard("invitations:manage", { essential: true }),
       request: { params: IdParamSchema },
       responses: { 204: { description: "Revoked" }, 409: conflictError, ...tenantErrors },
     }),

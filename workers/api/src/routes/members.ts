@@ -70,7 +70,7 @@ export const memberRoutes = newRouter()
       path: "/v1/members/{id}",
       tags: ["members"],
       security,
-      middleware: guard("members:manage"),
+      middleware: guard("members:manage", { essential: true }),
       request: { params: IdParamSchema },
       responses: { 204: { description: "Removed" }, 409: conflictError, ...tenantErrors },
     }),
