@@ -283,7 +283,13 @@ describe("gauges: seats and projects", () => {
 describe("admission leases", () => {
   it("a hard quota holds across parallel requests: 120 at once against 50 → exactly 50", async () => {
     const t = await createTenant();
-    await addOverride(t, { type: "limit", key: "api_calls", value: 50, hard: true, reason: "test" });
+    await addOverride(t, {
+      type: "limit",
+      key: "api_calls",
+      value: 50,
+      hard: true,
+      reason: "test",
+    });
     const as = { slug: t.slug, token: t.owner.token };
     const statuses = (
       await Promise.all(Array.from({ length: 120 }, () => api("GET", "/v1/projects", as)))
