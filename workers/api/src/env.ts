@@ -11,6 +11,7 @@ export interface Env extends CoreEnv {
   JWT_PRIVATE_KEY: string;
   REGISTRY_CACHE_TTL_SECONDS: string;
   SESSION_CACHE_TTL_SECONDS?: string;
+  API_KEY_CACHE_TTL_SECONDS?: string;
   MAILER: string;
   TENANT_METER: DurableObjectNamespace<import("./meter/tenant-meter").TenantMeter>;
   USAGE_QUEUE: Queue<import("@tenantry/core").UsageMessage>;
@@ -31,6 +32,8 @@ export const ConfigSchema = CoreConfigSchema.extend({
   REGISTRY_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(30).default(30),
   /** Per-isolate cache of verified sessions; revocations reach other isolates within it. */
   SESSION_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(10).default(5),
+  /** Per-isolate cache of API key records; a revocation reaches other isolates within it. */
+  API_KEY_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(10).default(5),
   MAILER: z.enum(["outbox"]).default("outbox"),
   /** `off` skips the per-request meter (quotas, rate limits, RateLimit headers): benchmarks only. */
   METERING: z.enum(["on", "off"]).default("on"),

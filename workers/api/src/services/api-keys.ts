@@ -8,6 +8,7 @@ import { randomSecret, sha256Hex } from "../lib/crypto";
 import { listPage, type PageQuery } from "../lib/pagination";
 import { isSubset, type Permission } from "../rbac/permissions";
 import { API_KEY_PREFIX } from "./authenticate";
+import { forgetApiKeys } from "./session-cache";
 
 type ApiKeyRow = typeof apiKeys.$inferSelect;
 
@@ -86,7 +87,10 @@ export function listApiKeys(ctx: ServiceContext, page: PageQuery) {
   return listPage(ctx.db, apiKeys, page, apiKeyView);
 }
 
-/** Revocation takes effect on the next request: keys are checked against the row every time. */
+/**
+ * Revocation takes effect on the next request in this isolate and within API_KEY_CACHE_TTL_SECONDS
+ * everywhere (see session-cache.ts).
+ */
 export async function revokeApiKey(ctx: ServiceContext, id: string) {
   const row = await ctx.db.orm.select().from(apiKeys).where(eq(apiKeys.id, id)).get();
   if (!row) throw new NotFoundError("API key");
@@ -104,4 +108,5 @@ export async function revokeApiKey(ctx: ServiceContext, id: string) {
       after: apiKeyView({ ...row, revokedAt: now }),
     }),
   ]);
+  forgetApiKeys({ tenantId: ctx.tenant.id, id });
 }
