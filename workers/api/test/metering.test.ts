@@ -366,3 +366,49 @@ describe("admission leases", () => {
     );
   });
 });
+
+describe("gauges re-derive themselves", () => {
+  it("on demand: drift from the tenant's database is corrected and reported", async () => {
+    const t = await createTenant();
+    await addMember(t, "viewer");
+    const m = meter(t.tenant.id);
+    // A project through the API makes the meter derive its gauges once.
+    expect(
+      (
+        await api("POST", "/v1/projects", {
+          slug: t.slug,
+          token: t.owner.token,
+          body: { name: "p" },
+        })
+      ).status,
+    ).toBe(201);
+    await runInDurableObject(m, (_, state) => {
+      state.storage.sql.exec("UPDATE gauges SET value = 0");
+    });
+    // Seats had never been used: derived now (owner and viewer), which is not drift.
+    expect(await m.reconcileGauges(t.tenant.id)).toEqual([{ metric: "projects", from: 0, to: 1 }]);
+    await runInDurableObject(m, (_, state) => {
+      state.storage.sql.exec("UPDATE gauges SET value = 7 WHERE metric = 'seats'");
+    });
+    expect(await m.reconcileGauges(t.tenant.id)).toEqual([{ metric: "seats", from: 7, to: 2 }]);
+    expect(await m.reconcileGauges(t.tenant.id)).toEqual([]);
+  });
+
+  it("a pending reservation is counted, an abandoned one lapses", async () => {
+    const t = await createTenant();
+    const m = meter(t.tenant.id);
+    const taken = await m.consume(t.tenant.id, {
+      metric: "projects",
+      amount: 1,
+      key: "projects:pending",
+      reserve: true,
+    });
+    expect(taken).toMatchObject({ allowed: true, used: 1 });
+    // The project is not written yet: re-derivation keeps its unit.
+    expect(await m.reconcileGauges(t.tenant.id)).toEqual([]);
+    await runInDurableObject(m, (_, state) => {
+      state.storage.sql.exec("UPDATE reservations SET created_at = created_at - 3600000");
+    });
+    expect(await m.reconcileGauges(t.tenant.id)).toEqual([{ metric: "projects", from: 1, to: 0 }]);
+  });
+});

@@ -28,6 +28,18 @@ export interface ConsumeInput {
   key?: string;
   /** When the usage happened (epoch ms); decides its period and hour. Defaults to now. */
   at?: number;
+  /**
+   * Gauges: the unit is reserved under `key` until the change that needed it is written
+   * (`settle`) or abandoned (`cancel`); re-derivation counts pending reservations.
+   */
+  reserve?: boolean;
+}
+
+/** A gauge corrected by re-deriving it from the tenant's database. */
+export interface GaugeDrift {
+  metric: LimitKey;
+  from: number;
+  to: number;
 }
 
 export interface ConsumeResult {
@@ -133,6 +145,13 @@ interface UsageRow {
   overage: number;
   billable: number;
 }
+/** Gauges are re-derived from the tenant's database at least this often while they are used. */
+const GAUGE_DERIVE_MS = 15 * 60_000;
+/** A reservation neither settled nor cancelled this long is taken as abandoned (a crash). */
+const RESERVATION_TTL_MS = 5 * 60_000;
+const GAUGES = (Object.keys(LIMIT_DEFINITIONS) as LimitKey[]).filter(
+  (m) => LIMIT_DEFINITIONS[m].kind === "gauge",
+);
 /** Entitlements are re-read at least this often, besides `refresh()` after every change. */
 const ENTITLEMENTS_TTL_MS = 60_000;
 /** Idempotency keys are kept at least this long (the issue asks for 48 h). */
@@ -184,6 +203,10 @@ export class TenantMeter extends DurableObject<Env> {
       );
       sql.exec(`CREATE TABLE IF NOT EXISTS keys (key TEXT PRIMARY KEY, result TEXT NOT NULL,
         created_at INTEGER NOT NULL)`);
+      // Units of a gauge taken for a change not yet written to the tenant's database; kept a
+      // while after they settle, so a re-derivation racing the write never counts one short.
+      sql.exec(`CREATE TABLE IF NOT EXISTS reservations (key TEXT PRIMARY KEY, metric TEXT NOT NULL,
+        created_at INTEGER NOT NULL, settled_at INTEGER)`);
       sql.exec(`CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT,
         metric TEXT NOT NULL, window_start INTEGER NOT NULL, delta INTEGER NOT NULL,
         billable INTEGER NOT NULL, key TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL,
@@ -210,7 +233,7 @@ export class TenantMeter extends DurableObject<Env> {
     this.bind(tenantId);
     const entitlements = await this.loadEntitlements();
     for (const metric of new Set(inputs.map((i) => i.metric))) {
-      if (LIMIT_DEFINITIONS[metric].kind === "gauge") await this.ensureGauge(metric);
+      if (LIMIT_DEFINITIONS[metric].kind === "gauge") await this.deriveGaugeIfDue(metric);
     }
     const now = Date.now();
     let results: ConsumeResult[];
@@ -541,21 +564,109 @@ export class TenantMeter extends DurableObject<Env> {
     return this.entitlements;
   }
 
-  /** A gauge starts from what the tenant's database holds, the first time it is used. */
-  private async ensureGauge(metric: LimitKey) {
-    const sql = this.ctx.storage.sql;
-    if (sql.exec("SELECT 1 FROM gauges WHERE metric = ?", metric).toArray().length > 0) return;
+  /** The reserved unit's change was written: the database now counts it. */
+  async settle(tenantId: string, key: string): Promise<void> {
+    this.bind(tenantId);
+    this.ctx.storage.sql.exec(
+      "UPDATE reservations SET settled_at = ? WHERE key = ? AND settled_at IS NULL",
+      Date.now(),
+      key,
+    );
+  }
+
+  /** The reserved unit's change did not happen: the unit goes back, once. */
+  async cancel(tenantId: string, key: string): Promise<void> {
+    this.bind(tenantId);
+    this.ctx.storage.transactionSync(() => {
+      const sql = this.ctx.storage.sql;
+      const held = sql
+        .exec<{ metric: string }>(
+          "DELETE FROM reservations WHERE key = ? AND settled_at IS NULL RETURNING metric",
+          key,
+        )
+        .toArray()[0];
+      if (held) {
+        sql.exec("UPDATE gauges SET value = MAX(value - 1, 0) WHERE metric = ?", held.metric);
+      }
+    });
+  }
+
+  /**
+   * Re-derives every gauge from the tenant's database plus the reservations still pending, and
+   * corrects (and reports) any drift. Runs on demand, and by itself when a gauge is used and was
+   * last derived more than GAUGE_DERIVE_MS ago.
+   */
+  async reconcileGauges(tenantId: string): Promise<GaugeDrift[]> {
+    this.bind(tenantId);
+    const drift: GaugeDrift[] = [];
+    for (const metric of GAUGES) {
+      const corrected = await this.deriveGauge(metric);
+      if (corrected) drift.push(corrected);
+    }
+    return drift;
+  }
+
+  private async deriveGaugeIfDue(metric: LimitKey) {
+    const row = this.ctx.storage.sql
+      .exec<{ value: string }>("SELECT value FROM meta WHERE name = ?", `derived:${metric}`)
+      .toArray()[0];
+    if (row && Date.now() - Number(row.value) < GAUGE_DERIVE_MS) return;
+    await this.deriveGauge(metric);
+  }
+
+  /** What the tenant's database holds, plus units reserved for changes still on their way. */
+  private async deriveGauge(metric: LimitKey): Promise<GaugeDrift | null> {
+    const started = Date.now();
     const tenant = await findTenantById(this.env, this.tenantId as string);
-    let value = 0;
+    let stored = 0;
     if (tenant?.databaseBinding) {
       const table = metric === "seats" ? "members" : "projects";
       const row = await tenantDb(this.env, tenant)
         .d1.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE tenant_id = ?`)
         .bind(tenant.id)
         .first<{ n: number }>();
-      value = row?.n ?? 0;
+      stored = row?.n ?? 0;
     }
-    sql.exec("INSERT OR IGNORE INTO gauges (metric, value) VALUES (?, ?)", metric, value);
+    // Synchronous from here: no other call runs until the gauge is written.
+    const sql = this.ctx.storage.sql;
+    const now = Date.now();
+    return this.ctx.storage.transactionSync(() => {
+      sql.exec(
+        "DELETE FROM reservations WHERE (settled_at IS NULL AND created_at < ?) OR settled_at < ?",
+        now - RESERVATION_TTL_MS,
+        started,
+      );
+      // Pending ones, and those settled while the count was read (it may not include them).
+      const { n } = sql
+        .exec<{ n: number }>("SELECT COUNT(*) AS n FROM reservations WHERE metric = ?", metric)
+        .one();
+      const value = stored + n;
+      const before = sql
+        .exec<{ value: number }>("SELECT value FROM gauges WHERE metric = ?", metric)
+        .toArray()[0]?.value;
+      sql.exec(
+        "INSERT INTO gauges (metric, value) VALUES (?1, ?2) ON CONFLICT (metric) DO UPDATE SET value = ?2",
+        metric,
+        value,
+      );
+      sql.exec(
+        "INSERT INTO meta (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = ?2",
+        `derived:${metric}`,
+        String(now),
+      );
+      if (before === undefined || before === value) return null;
+      console.warn(
+        JSON.stringify({
+          level: "warn",
+          msg: "gauge drift corrected",
+          tenant_id: this.tenantId,
+          metric,
+          from: before,
+          to: value,
+        }),
+      );
+      return { metric, from: before, to: value };
+    });
   }
 
   /** One check-and-count; runs inside a storage transaction. */
@@ -612,6 +723,14 @@ export class TenantMeter extends DurableObject<Env> {
       const after = Math.max(0, used + amount);
       if (gauge) {
         sql.exec("UPDATE gauges SET value = ? WHERE metric = ?", after, metric);
+        if (input.reserve && input.key && amount > 0) {
+          sql.exec(
+            "INSERT OR IGNORE INTO reservations (key, metric, created_at) VALUES (?, ?, ?)",
+            input.key,
+            metric,
+            now,
+          );
+        }
       } else if (period) {
         const metered =
           isMeteredMetric(metric) && CATALOG.plans[entitlements.effectivePlan].metered[metric];

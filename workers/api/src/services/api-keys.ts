@@ -8,6 +8,7 @@ import { randomSecret, sha256Hex } from "../lib/crypto";
 import { listPage, type PageQuery } from "../lib/pagination";
 import { isSubset, type Permission } from "../rbac/permissions";
 import { API_KEY_PREFIX } from "./authenticate";
+import { assertVerified } from "./invitations";
 import { forgetApiKeys } from "./session-cache";
 
 type ApiKeyRow = typeof apiKeys.$inferSelect;
@@ -52,6 +53,8 @@ export async function createApiKey(
       },
     );
   }
+  // A key that can invite sends mail in the tenant's name: only a verified member may mint one.
+  if (permissions.includes("invitations:manage")) await assertVerified(ctx.env, ctx.actor.id);
   const expiresAt = input.expires_at ? Date.parse(input.expires_at) : null;
   if (expiresAt !== null && expiresAt <= Date.now()) {
     throw new ValidationError("expires_at must be in the future.", [
