@@ -235,6 +235,23 @@ describe("refresh and logout", () => {
     expect(JSON.parse(revoked!.after)).toEqual({ reason: "refresh_token_reuse" });
   });
 
+  it("a made-up refresh secret for a real session is a plain 401 that revokes nothing", async () => {
+    const t = await createTenant();
+    const sid = t.owner.refresh.split(".")[0];
+    for (const forged of [`${sid}.made-up`, `${sid}.AAAA.BBBB`, `${sid}.${"x".repeat(43)}`]) {
+      expectProblem(
+        await api("POST", "/v1/auth/refresh", { slug: t.slug, body: { refresh_token: forged } }),
+        401,
+      );
+    }
+    expect(await auditRows(t, "session.revoke")).toEqual([]);
+    const real = await api("POST", "/v1/auth/refresh", {
+      slug: t.slug,
+      body: { refresh_token: t.owner.refresh },
+    });
+    expect(real.status).toBe(200);
+  });
+
   it("a refresh token only works on its own tenant", async () => {
     const t = await createTenant();
     const other = await createTenant();
