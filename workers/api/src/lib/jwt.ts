@@ -164,3 +164,45 @@ export async function wasRefreshSecretIssued(cfg: Config, sid: string, secret: s
     return false;
   }
 }
+
+/**
+ * A signed, expiring token for one purpose (a mailed confirmation link): the same signing key as
+ * access tokens, but its own audience and type, so neither can stand in for the other.
+ */
+export async function signPurposeToken(
+  cfg: Config,
+  purpose: string,
+  claims: Record<string, string>,
+  ttlSeconds: number,
+): Promise<string> {
+  const { kid, privateKey } = await keys(cfg);
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: ALG, kid, typ: `${purpose}+jwt` })
+    .setIssuer(cfg.JWT_ISSUER)
+    .setAudience(`${cfg.JWT_AUDIENCE}:${purpose}`)
+    .setIssuedAt()
+    .setExpirationTime(`${ttlSeconds}s`)
+    .sign(privateKey);
+}
+
+export async function verifyPurposeToken<T extends z.ZodType>(
+  cfg: Config,
+  purpose: string,
+  token: string,
+  schema: T,
+): Promise<z.infer<T> | null> {
+  try {
+    const { publicKey } = await keys(cfg);
+    const { payload, protectedHeader } = await jwtVerify(token, publicKey, {
+      algorithms: [ALG],
+      issuer: cfg.JWT_ISSUER,
+      audience: `${cfg.JWT_AUDIENCE}:${purpose}`,
+      requiredClaims: ["exp"],
+    });
+    if (protectedHeader.typ !== `${purpose}+jwt`) return null;
+    const parsed = schema.safeParse(payload);
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
