@@ -9,6 +9,7 @@ export {
 export { insertWhere } from "./conditional";
 export { CoreConfigSchema, type CoreEnv, configReader, coreConfig } from "./env";
 export { ProblemError, renderProblem } from "./problem";
+export { retryDelaySeconds } from "./retry";
 export { stripeClient } from "./stripe";
 export { poolBindings, type TenantDb, tenantDb } from "./tenant-db";
 export type { UsageMessage } from "./usage";

@@ -91,7 +91,7 @@ describe("POST /v1/signup", () => {
       .all();
     expect(rows.results).toEqual([]);
 
-    const mail = await lastMail(t.owner.email);
+    const mail = await lastMail(t.owner.email, "Confirm your new organisation");
     expect(mail!.text).toContain("http://localhost:8787/signup/confirm?token=");
     const token = tokenFromMail(mail!.text);
     const confirmed = await api("POST", "/v1/signup/confirm", { body: { token } });

@@ -101,13 +101,13 @@ export const authRoutes = newRouter()
       method: "post",
       path: "/v1/auth/password-reset",
       tags: ["auth"],
-      summary: "Mail a password reset link (always 202)",
+      summary: "Mail a password reset link (202 for any address; throttled per address and client)",
       middleware: [resolveTenant] as const,
       request: { body: jsonBody(z.strictObject({ email: EmailSchema })) },
       responses: { 202: accepted, ...tenantErrors },
     }),
     async (c) => {
-      await requestPasswordReset(c.env, c.get("tenant"), c.req.valid("json").email);
+      await requestPasswordReset(c.env, c.get("tenant"), c.req.valid("json").email, requestMeta(c));
       return c.body(null, 202);
     },
   )
