@@ -12,8 +12,10 @@ import {
 } from "./resources/checkout.js";
 import { customerRoutes } from "./resources/customers.js";
 import { eventRoutes } from "./resources/events.js";
+import { invoiceItemRoutes } from "./resources/invoice-items.js";
 import { invoiceRoutes } from "./resources/invoices.js";
 import { meterRoutes } from "./resources/meters.js";
+import { paymentMethodRoutes } from "./resources/payment-methods.js";
 import { portalRoutes } from "./resources/portal.js";
 import { priceRoutes } from "./resources/prices.js";
 import { productRoutes } from "./resources/products.js";
@@ -141,6 +143,8 @@ export function createStripeEmulator(options: StripeEmulatorOptions = {}): Strip
     ...priceRoutes,
     ...subscriptionRoutes,
     ...invoiceRoutes,
+    ...invoiceItemRoutes,
+    ...paymentMethodRoutes,
     ...checkoutRoutes,
     ...portalRoutes,
     ...meterRoutes,

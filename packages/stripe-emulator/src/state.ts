@@ -8,6 +8,7 @@ import type {
   WireEvent,
   WireInvoice,
   WireMeter,
+  WirePaymentMethod,
   WirePortalSession,
   WirePrice,
   WireProduct,
@@ -120,18 +121,23 @@ export interface SubscriptionInternal {
   trialWillEndSentFor: number | null;
 }
 
-export interface PendingInvoiceItem {
+/** An invoice item: pending until `invoice` is set by the invoice that picked it up. */
+export interface InvoiceItemRecord {
   id: string;
   customer: string;
-  subscription: string;
+  /** Prorations belong to a subscription; API-created items to the customer's next invoice. */
+  subscription: string | null;
   subscriptionItem: string | null;
-  price: string;
+  price: string | null;
   amount: number;
   currency: string;
   description: string;
   period: { start: number; end: number };
   proration: boolean;
   quantity: number;
+  invoice: string | null;
+  created?: number;
+  metadata?: Record<string, string>;
 }
 
 export interface CheckoutRecord {
@@ -189,7 +195,8 @@ export class EmulatorState {
   readonly items = new Map<string, ItemRecord>();
   readonly subInternal = new Map<string, SubscriptionInternal>();
   readonly invoices = new Map<string, WireInvoice>();
-  readonly pendingItems = new Map<string, PendingInvoiceItem>();
+  readonly invoiceItems = new Map<string, InvoiceItemRecord>();
+  readonly paymentMethods = new Map<string, WirePaymentMethod>();
   readonly checkoutSessions = new Map<string, CheckoutRecord>();
   readonly portalSessions = new Map<string, WirePortalSession>();
   readonly meters = new Map<string, WireMeter>();
