@@ -1,4 +1,5 @@
 import type { FormObject } from "./form.js";
+import type { EmulatorSnapshot } from "./persistence.js";
 import { ID_PREFIX, newId } from "./random.js";
 import type {
   JsonObject,
@@ -76,6 +77,13 @@ export interface StripeEmulatorOptions {
    * emulator treats customers without one as having a working test card unless this is true.
    */
   requirePaymentMethod?: boolean;
+  /** Starts from a saved state (`emulator.snapshot()`) instead of an empty one. */
+  snapshot?: EmulatorSnapshot;
+  /**
+   * Called after anything that may have changed the state (API and hosted-page requests,
+   * controls, webhook attempts); the standalone server debounces a save on it.
+   */
+  onChange?: () => void;
 }
 
 export interface ResolvedConfig {
@@ -86,6 +94,7 @@ export interface ResolvedConfig {
   dunning: DunningOptions;
   portal: PortalOptions;
   requirePaymentMethod: boolean;
+  onChange: () => void;
 }
 
 export function resolveConfig(options: StripeEmulatorOptions): ResolvedConfig {
@@ -109,6 +118,7 @@ export function resolveConfig(options: StripeEmulatorOptions): ResolvedConfig {
       ...options.portal,
     },
     requirePaymentMethod: options.requirePaymentMethod ?? false,
+    onChange: options.onChange ?? (() => undefined),
   };
 }
 
@@ -227,6 +237,16 @@ export class EmulatorState {
   /** Remembers creation order: list endpoints return newest first. */
   track(id: string): void {
     if (!this.sequence.has(id)) this.sequence.set(id, this.nextSequence++);
+  }
+
+  creationOrder(): [string, number][] {
+    return [...this.sequence];
+  }
+
+  restoreCreationOrder(order: [string, number][]): void {
+    this.sequence.clear();
+    for (const [id, n] of order) this.sequence.set(id, n);
+    this.nextSequence = order.reduce((max, [, n]) => Math.max(max, n + 1), 0);
   }
 
   newestFirst<T extends { id: string }>(records: Iterable<T>): T[] {
