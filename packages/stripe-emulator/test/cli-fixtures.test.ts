@@ -486,6 +486,36 @@ describe("checkout in payment and setup modes", () => {
     expect(done.line_items?.data[0]).toMatchObject({ quantity: 2, amount_total: 2500 });
   });
 
+  it("the hosted page shows a failing payment-mode charge and keeps the session open", async () => {
+    const { stripe, emulator } = harness({ baseUrl: "http://127.0.0.1:12111" });
+    const cus = await stripe.customers.create({ email: "broke@example.com" });
+    emulator.setPaymentOutcome(cus.id, "fail");
+    const session = await stripe.checkout.sessions.create({
+      mode: "payment",
+      customer: cus.id,
+      success_url: "https://example.com/ok",
+      line_items: [
+        {
+          price_data: { currency: "usd", unit_amount: 500, product_data: { name: "Pack" } },
+          quantity: 1,
+        },
+      ],
+    });
+    const pay = await emulator.fetch(`http://127.0.0.1:12111/checkout/${session.id}`, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: "action=pay",
+      redirect: "manual",
+    });
+    expect(pay.status).toBe(303);
+    expect(pay.headers.get("Location")).toBe(`/checkout/${session.id}`);
+    const page = await (
+      await emulator.fetch(`http://127.0.0.1:12111/checkout/${session.id}`)
+    ).text();
+    expect(page).toContain("Your card was declined.");
+    expect((await stripe.checkout.sessions.retrieve(session.id)).status).toBe("open");
+  });
+
   it("setup mode saves the card on the customer; recurring prices are refused in payment mode", async () => {
     const { stripe, emulator } = harness();
     const cus = await stripe.customers.create({ email: "a@example.com" });
