@@ -160,25 +160,28 @@ export const invoiceRoutes: Route[] = [
     pattern: "/v1/invoices/:id/pay",
     handler: ({ state, params, path }) => {
       const invoice = getInvoice(state, path.id ?? "");
-      const at = state.nowFor(customerOf(invoice));
-      const pmParam = params.str("payment_method");
       const customer = customerOf(invoice);
-      const paymentMethod =
-        pmParam && customer
-          ? customerPaymentMethod(state, customer, pmParam, "payment_method")
-          : null;
-      // Paying a draft finalizes it first (https://docs.stripe.com/api/invoices/pay).
-      if (invoice.status === "draft") finalize(state, invoice, at);
+      const at = state.nowFor(customer);
       if (invoice.status === "paid")
         throw invalidRequest("Invoice is already paid.", undefined, "invoice_already_paid");
-      if (invoice.status !== "open") {
+      if (invoice.status !== "open" && invoice.status !== "draft") {
         throw invalidRequest(
           `You can only pay an invoice with status open; this invoice is ${invoice.status}.`,
           undefined,
           "invoice_not_editable",
         );
       }
-      payInvoice(state, invoice, at, params.bool("paid_out_of_band") ?? false, paymentMethod);
+      const pmParam = params.str("payment_method");
+      const paymentMethod =
+        pmParam && customer
+          ? customerPaymentMethod(state, customer, pmParam, "payment_method")
+          : null;
+      // Paying a draft finalizes it first, which settles a $0 invoice on the spot
+      // (https://docs.stripe.com/api/invoices/pay).
+      if (invoice.status === "draft") finalize(state, invoice, at);
+      if (invoice.status === "open") {
+        payInvoice(state, invoice, at, params.bool("paid_out_of_band") ?? false, paymentMethod);
+      }
       return invoice;
     },
   },
