@@ -1,0 +1,220 @@
+/**
+ * Reclaiming unverified sign-ups: the tenant is removed, its database wiped and returned to the
+ * pool, in an audited, idempotent and resumable job.
+ */
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { meterFor } from "../src/meter/client";
+import { reclaimUnverifiedTenants } from "../src/services/reclaim";
+import {
+  api,
+  count,
+  createTenant,
+  expectProblem,
+  markEmailVerified,
+  type TestTenant,
+} from "./helpers";
+
+const DAY = 86_400_000;
+
+async function age(t: TestTenant, days: number) {
+  await env.CONTROL_DB.prepare("UPDATE tenants SET created_at = ? WHERE id = ?")
+    .bind(Date.now() - days * DAY, t.tenant.id)
+    .run();
+}
+
+const rows = (sql: string, ...params: unknown[]) =>
+  env.CONTROL_DB.prepare(sql)
+    .bind(...params)
+    .all<Record<string, any>>()
+    .then((r) => r.results);
+
+/** The control-plane rows that name the tenant. */
+async function traces(tenantId: string) {
+  const n: Record<string, number> = {};
+  for (const table of [
+    "tenants WHERE id",
+    "tenant_databases WHERE tenant_id",
+    "user_tenants WHERE tenant_id",
+    "auth_tokens WHERE tenant_id",
+    "subscriptions WHERE tenant_id",
+    "entitlement_overrides WHERE tenant_id",
+  ]) {
+    n[table.split(" ")[0]!] = (await rows(`SELECT 1 FROM ${table} = ?`, tenantId)).length;
+  }
+  return n;
+}
+
+/** Every pool database is assigned to a tenant that exists, and every tenant's is its own. */
+async function expectPoolConsistent() {
+  expect(
+    await count(
+      env.CONTROL_DB,
+      "tenant_databases WHERE tenant_id IS NOT NULL AND tenant_id NOT IN (SELECT id FROM tenants)",
+    ),
+  ).toBe(0);
+  expect(
+    await count(
+      env.CONTROL_DB,
+      `tenants t WHERE database_binding IS NOT NULL AND NOT EXISTS
+         (SELECT 1 FROM tenant_databases d WHERE d.binding = t.database_binding AND d.tenant_id = t.id)`,
+    ),
+  ).toBe(0);
+}
+
+describe("reclaiming unverified sign-ups", () => {
+  it("removes an 8-day-old tenant of an unverified owner, wipes its database and frees it; verified, young and paying tenants stay", async () => {
+    const stale = await createTenant();
+    const verified = await createTenant();
+    const young = await createTenant();
+    const paying = await createTenant();
+    await markEmailVerified(verified.owner.id);
+    for (const t of [stale, verified, paying]) await age(t, 8);
+    await age(young, 6);
+    await env.CONTROL_DB.prepare(
+      "INSERT INTO subscriptions (tenant_id, stripe_customer_id, stripe_subscription_id, status, plan, synced_at) VALUES (?, 'cus_x', 'sub_x', 'active', 'pro', ?)",
+    )
+      .bind(paying.tenant.id, Date.now())
+      .run();
+    // The meter has state once the tenant served a request.
+    expect(
+      (await api("GET", "/v1/me", { slug: stale.slug, token: stale.owner.token })).status,
+    ).toBe(200);
+    const binding = stale.tenant.databaseBinding!;
+    const auditBefore = await count(env.CONTROL_DB, "platform_audit_log");
+
+    expect(await reclaimUnverifiedTenants(env)).toEqual({ marked: 1, reclaimed: 1, failed: 0 });
+
+    expect(await traces(stale.tenant.id)).toEqual({
+      tenants: 0,
+      tenant_databases: 0,
+      user_tenants: 0,
+      auth_tokens: 0,
+      subscriptions: 0,
+      entitlement_overrides: 0,
+    });
+    expect(await count(env.CONTROL_DB, `users WHERE id = '${stale.owner.id}'`)).toBe(0);
+    // Free and empty.
+    expect(await rows("SELECT tenant_id FROM tenant_databases WHERE binding = ?", binding)).toEqual(
+      [{ tenant_id: null }],
+    );
+    const d1 = (env as unknown as Record<string, D1Database>)[binding]!;
+    expect(
+      await count(
+        d1,
+        "sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'",
+      ),
+    ).toBe(0);
+    await runInDurableObject(meterFor(env, stale.tenant.id), async (_, state) => {
+      expect(
+        state.storage.sql
+          .exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '_cf_%'")
+          .toArray(),
+      ).toEqual([]);
+    });
+    // Audited once, without secrets.
+    const audit = await rows(
+      "SELECT * FROM platform_audit_log WHERE tenant_id = ?",
+      stale.tenant.id,
+    );
+    expect(audit).toHaveLength(1);
+    expect(audit[0]).toMatchObject({
+      id: expect.stringMatching(/^aud_/),
+      actor_type: "system",
+      actor_id: "reclaim",
+      action: "tenant.reclaim",
+      target_type: "tenant",
+      target_id: stale.tenant.id,
+      reason: "owner email not verified within 7 days of sign-up",
+    });
+    expect(JSON.parse(audit[0]!.before)).toMatchObject({
+      slug: stale.slug,
+      database_binding: binding,
+      owner_user_id: stale.owner.id,
+      owner_email: stale.owner.email,
+    });
+    expect(audit[0]!.before + audit[0]!.after).not.toMatch(/hash|token|password/i);
+    // The others are untouched.
+    for (const t of [verified, young, paying]) {
+      expect((await api("GET", "/v1/me", { slug: t.slug, token: t.owner.token })).status).toBe(200);
+      expect((await traces(t.tenant.id)).tenant_databases).toBe(1);
+    }
+    expectProblem(await api("GET", "/v1/me", { slug: stale.slug, token: stale.owner.token }), 404);
+    await expectPoolConsistent();
+
+    // A second run changes nothing more.
+    expect(await reclaimUnverifiedTenants(env)).toEqual({ marked: 0, reclaimed: 0, failed: 0 });
+    expect(await count(env.CONTROL_DB, "platform_audit_log")).toBe(auditBefore + 1);
+
+    // The slug and the database serve the next sign-up (the lowest free binding is claimed first).
+    const next = await createTenant({ slug: stale.slug, email: stale.owner.email });
+    expect(next.tenant.databaseBinding).toBe(binding);
+    expect((await api("GET", "/v1/me", { slug: next.slug, token: next.owner.token })).status).toBe(
+      200,
+    );
+  });
+
+  it("keeps the owner's identity while it owns or belongs to another tenant", async () => {
+    const first = await createTenant();
+    const other = await createTenant();
+    // The same identity signs up a second organisation (and the two are not equally old).
+    const second = await createTenant({ email: first.owner.email });
+    await age(first, 9);
+    await age(other, 9);
+    expect(await reclaimUnverifiedTenants(env)).toMatchObject({ reclaimed: 2 });
+    expect(await count(env.CONTROL_DB, `users WHERE id = '${first.owner.id}'`)).toBe(1);
+    expect(await count(env.CONTROL_DB, `users WHERE id = '${other.owner.id}'`)).toBe(0);
+    expect(
+      (await api("GET", "/v1/me", { slug: second.slug, token: second.owner.token })).status,
+    ).toBe(200);
+  });
+
+  it("waits out the registry cache before touching the database, and a crash mid-way is finished by the next run", async () => {
+    const t = await createTenant();
+    await age(t, 8);
+    const cached = { ...env, REGISTRY_CACHE_TTL_SECONDS: "30" };
+    const now = Date.now();
+    // Marked: out of service at once, but other isolates may still hold the active row.
+    expect(await reclaimUnverifiedTenants(cached, now)).toEqual({
+      marked: 1,
+      reclaimed: 0,
+      failed: 0,
+    });
+    expectProblem(await api("GET", "/v1/me", { slug: t.slug, token: t.owner.token }), 404);
+    expect((await traces(t.tenant.id)).tenant_databases).toBe(1);
+    expect(
+      await count(env.CONTROL_DB, `platform_audit_log WHERE tenant_id = '${t.tenant.id}'`),
+    ).toBe(0);
+    // A run that died after wiping the database: the tenant is still `reclaiming` and holds it.
+    await env.CONTROL_DB.prepare("UPDATE tenants SET updated_at = ? WHERE id = ?")
+      .bind(now - 60_000, t.tenant.id)
+      .run();
+    const d1 = (env as unknown as Record<string, D1Database>)[t.tenant.databaseBinding!]!;
+    await d1.exec("DROP TABLE members");
+    expect(await reclaimUnverifiedTenants(cached, now + 31_000)).toEqual({
+      marked: 0,
+      reclaimed: 1,
+      failed: 0,
+    });
+    expect(await traces(t.tenant.id)).toMatchObject({ tenants: 0, tenant_databases: 0 });
+    expect(
+      await count(env.CONTROL_DB, `platform_audit_log WHERE tenant_id = '${t.tenant.id}'`),
+    ).toBe(1);
+    await expectPoolConsistent();
+  });
+
+  it("reads the window from UNVERIFIED_TENANT_TTL_DAYS", async () => {
+    const t = await createTenant();
+    await age(t, 8);
+    expect(await reclaimUnverifiedTenants({ ...env, UNVERIFIED_TENANT_TTL_DAYS: "10" })).toEqual({
+      marked: 0,
+      reclaimed: 0,
+      failed: 0,
+    });
+    await age(t, 11);
+    expect(
+      await reclaimUnverifiedTenants({ ...env, UNVERIFIED_TENANT_TTL_DAYS: "10" }),
+    ).toMatchObject({ reclaimed: 1 });
+  });
+});
