@@ -25,5 +25,7 @@ export const tenants = sqliteTable("tenants", {
   region: text("region"),
   /** The tenant's Stripe customer; null until linked (retried by the scheduled sweep). */
   stripeCustomerId: text("stripe_customer_id").unique(),
+  /** When the unverified owner was told the tenant will be reclaimed (services/reclaim.ts). */
+  reclaimWarnedAt: integer("reclaim_warned_at"),
   ...timestamps,
 });

@@ -12,8 +12,10 @@ import {
   count,
   createTenant,
   expectProblem,
+  lastMail,
   markEmailVerified,
   type TestTenant,
+  tokenFromMail,
 } from "./helpers";
 
 const DAY = 86_400_000;
@@ -64,14 +66,14 @@ async function expectPoolConsistent() {
 }
 
 describe("reclaiming unverified sign-ups", () => {
-  it("removes an 8-day-old tenant of an unverified owner, wipes its database and frees it; verified, young and paying tenants stay", async () => {
+  it("warns, then removes an 8-day-old tenant of an unverified owner, wipes its database and frees it; verified, young and paying tenants stay", async () => {
     const stale = await createTenant();
     const verified = await createTenant();
     const young = await createTenant();
     const paying = await createTenant();
     await markEmailVerified(verified.owner.id);
     for (const t of [stale, verified, paying]) await age(t, 8);
-    await age(young, 6);
+    await age(young, 4);
     await env.CONTROL_DB.prepare(
       "INSERT INTO subscriptions (tenant_id, stripe_customer_id, stripe_subscription_id, status, plan, synced_at) VALUES (?, 'cus_x', 'sub_x', 'active', 'pro', ?)",
     )
@@ -84,7 +86,23 @@ describe("reclaiming unverified sign-ups", () => {
     const binding = stale.tenant.databaseBinding!;
     const auditBefore = await count(env.CONTROL_DB, "platform_audit_log");
 
-    expect(await reclaimUnverifiedTenants(env)).toEqual({ marked: 1, reclaimed: 1, failed: 0 });
+    // Past the window, but never told: warned first, with a fresh verification link.
+    const now = Date.now();
+    const nothing = { warned: 0, marked: 0, reclaimed: 0, failed: 0 };
+    expect(await reclaimUnverifiedTenants(env, now)).toEqual({ ...nothing, warned: 1 });
+    const mail = (await lastMail(stale.owner.email))!;
+    expect(mail.subject).toBe(`Verify your email to keep Org ${stale.slug} on Tenantry`);
+    expect(mail.text).toContain(`http://${stale.slug}.localhost:8787/verify-email?token=`);
+    for (const t of [verified, young, paying]) {
+      expect((await lastMail(t.owner.email))!.subject).toContain("Welcome");
+    }
+    expect(await reclaimUnverifiedTenants(env, now + 60_000)).toEqual(nothing);
+    // A day later it goes.
+    expect(await reclaimUnverifiedTenants(env, now + DAY)).toEqual({
+      ...nothing,
+      marked: 1,
+      reclaimed: 1,
+    });
 
     expect(await traces(stale.tenant.id)).toEqual({
       tenants: 0,
@@ -144,7 +162,7 @@ describe("reclaiming unverified sign-ups", () => {
     await expectPoolConsistent();
 
     // A second run changes nothing more.
-    expect(await reclaimUnverifiedTenants(env)).toEqual({ marked: 0, reclaimed: 0, failed: 0 });
+    expect(await reclaimUnverifiedTenants(env, now + DAY + 60_000)).toEqual(nothing);
     expect(await count(env.CONTROL_DB, "platform_audit_log")).toBe(auditBefore + 1);
 
     // The slug and the database serve the next sign-up (the lowest free binding is claimed first).
@@ -162,7 +180,9 @@ describe("reclaiming unverified sign-ups", () => {
     const second = await createTenant({ email: first.owner.email });
     await age(first, 9);
     await age(other, 9);
-    expect(await reclaimUnverifiedTenants(env)).toMatchObject({ reclaimed: 2 });
+    const now = Date.now();
+    expect(await reclaimUnverifiedTenants(env, now)).toMatchObject({ warned: 2 });
+    expect(await reclaimUnverifiedTenants(env, now + DAY)).toMatchObject({ reclaimed: 2 });
     expect(await count(env.CONTROL_DB, `users WHERE id = '${first.owner.id}'`)).toBe(1);
     expect(await count(env.CONTROL_DB, `users WHERE id = '${other.owner.id}'`)).toBe(0);
     expect(
@@ -174,9 +194,12 @@ describe("reclaiming unverified sign-ups", () => {
     const t = await createTenant();
     await age(t, 8);
     const cached = { ...env, REGISTRY_CACHE_TTL_SECONDS: "30" };
-    const now = Date.now();
+    const warnedAt = Date.now();
+    expect(await reclaimUnverifiedTenants(cached, warnedAt)).toMatchObject({ warned: 1 });
+    const now = warnedAt + DAY;
     // Marked: out of service at once, but other isolates may still hold the active row.
     expect(await reclaimUnverifiedTenants(cached, now)).toEqual({
+      warned: 0,
       marked: 1,
       reclaimed: 0,
       failed: 0,
@@ -193,6 +216,7 @@ describe("reclaiming unverified sign-ups", () => {
     const d1 = (env as unknown as Record<string, D1Database>)[t.tenant.databaseBinding!]!;
     await d1.exec("DROP TABLE members");
     expect(await reclaimUnverifiedTenants(cached, now + 31_000)).toEqual({
+      warned: 0,
       marked: 0,
       reclaimed: 1,
       failed: 0,
@@ -206,15 +230,28 @@ describe("reclaiming unverified sign-ups", () => {
 
   it("reads the window from UNVERIFIED_TENANT_TTL_DAYS", async () => {
     const t = await createTenant();
+    const tenDays = { ...env, UNVERIFIED_TENANT_TTL_DAYS: "10" };
     await age(t, 8);
-    expect(await reclaimUnverifiedTenants({ ...env, UNVERIFIED_TENANT_TTL_DAYS: "10" })).toEqual({
+    const now = Date.now();
+    expect(await reclaimUnverifiedTenants(tenDays, now)).toMatchObject({ warned: 0, marked: 0 });
+    await age(t, 9.5);
+    expect(await reclaimUnverifiedTenants(tenDays, now)).toMatchObject({ warned: 1, marked: 0 });
+    expect(await reclaimUnverifiedTenants(tenDays, now + DAY)).toMatchObject({ reclaimed: 1 });
+  });
+
+  it("an owner who verifies after the warning keeps the tenant", async () => {
+    const t = await createTenant();
+    await age(t, 6.5);
+    const now = Date.now();
+    expect(await reclaimUnverifiedTenants(env, now)).toMatchObject({ warned: 1 });
+    const token = tokenFromMail((await lastMail(t.owner.email))!.text);
+    const res = await api("POST", "/v1/auth/verify-email", { slug: t.slug, body: { token } });
+    expect(res.status, JSON.stringify(res.body)).toBeLessThan(300);
+    // (Tenants of earlier tests may get their warning now; none is reclaimed.)
+    expect(await reclaimUnverifiedTenants(env, now + 2 * DAY)).toMatchObject({
       marked: 0,
       reclaimed: 0,
-      failed: 0,
     });
-    await age(t, 11);
-    expect(
-      await reclaimUnverifiedTenants({ ...env, UNVERIFIED_TENANT_TTL_DAYS: "10" }),
-    ).toMatchObject({ reclaimed: 1 });
+    expect((await api("GET", "/v1/me", { slug: t.slug, token: t.owner.token })).status).toBe(200);
   });
 });

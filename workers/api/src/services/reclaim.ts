@@ -3,13 +3,20 @@ import { newId } from "@tenantry/schema";
 import { resetDatabase } from "../db/tenant-migrations";
 import { config, type Env } from "../env";
 import { meterFor } from "../meter/client";
+import { emailVerificationLink } from "./email-verification";
+import { mailer } from "./mailer";
 import { warnIfPoolLow } from "./pool";
+import { tenantUrl } from "./registry";
 
-/** At most this many tenants are marked, and this many removed, per run. */
+/** At most this many tenants are warned, marked and removed per run. */
 export const RECLAIM_BATCH = 25;
 const DAY_MS = 86_400_000;
-/** Stripe statuses after which a subscription no longer pays for anything. */
-const ENDED = "('canceled', 'incomplete_expired')";
+/** The owner is told this long before the tenant is reclaimed, never less. */
+export const RECLAIM_NOTICE_MS = DAY_MS;
+/** Active, owner unverified, and no subscription that still pays (`t`: tenants, `u`: its owner). */
+const UNVERIFIED_UNPAID = `t.status = 'active' AND u.email_verified_at IS NULL
+  AND NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.tenant_id = t.id
+                  AND s.status IS NOT NULL AND s.status NOT IN ('canceled', 'incomplete_expired'))`;
 
 interface Reclaimable {
   id: string;
@@ -24,6 +31,8 @@ interface Reclaimable {
 }
 
 export interface ReclaimResult {
+  /** Owners told that their tenant will be reclaimed. */
+  warned: number;
   /** Tenants taken out of service by this run. */
   marked: number;
   /** Tenants removed and their databases returned to the pool. */
@@ -35,10 +44,14 @@ export interface ReclaimResult {
  * Scheduled: gives the databases of sign-ups whose owner never verified their email back to the
  * pool, so scripted sign-ups cannot hold the pool for good.
  *
- * 1. **Mark**: active tenants older than `UNVERIFIED_TENANT_TTL_DAYS` whose owner is unverified
- *    and that have no live subscription become `reclaiming`, in one conditional update (the
- *    conditions hold at the instant of the write), and stop being served.
- * 2. **Remove**, once the registry caches of other isolates have expired (a cached `active` row
+ * 1. **Warn**: a day before the window ends, the owner of an active tenant that has no live
+ *    subscription and who has not verified their email gets a mail with a fresh verification
+ *    link (sent, then recorded: a crash may send it twice, never not at all).
+ * 2. **Mark**: such tenants older than `UNVERIFIED_TENANT_TTL_DAYS`, warned at least a day ago,
+ *    become `reclaiming` in one conditional update (the conditions hold at the instant of the
+ *    write) and stop being served. The notice also spares tenants that were already past the
+ *    window when this job was deployed from being removed without a word.
+ * 3. **Remove**, once the registry caches of other isolates have expired (a cached `active` row
  *    could otherwise still reach the database): the database assigned to the tenant is wiped,
  *    the meter's storage cleared, then one batch frees the database, deletes the registry rows
  *    (and the owner identity when it has nothing else) and writes the `tenant.reclaim` entry of
@@ -50,18 +63,64 @@ export interface ReclaimResult {
  */
 export async function reclaimUnverifiedTenants(env: Env, now = Date.now()): Promise<ReclaimResult> {
   const cfg = config(env);
+  const cutoff = now - cfg.UNVERIFIED_TENANT_TTL_DAYS * DAY_MS;
+  const result: ReclaimResult = { warned: 0, marked: 0, reclaimed: 0, failed: 0 };
+
+  const toWarn = await env.CONTROL_DB.prepare(
+    `SELECT t.id, t.slug, t.name, t.created_at, u.id AS user_id, u.email
+     FROM tenants t JOIN users u ON u.id = t.owner_user_id
+     WHERE ${UNVERIFIED_UNPAID} AND t.reclaim_warned_at IS NULL AND t.created_at < ?
+     ORDER BY t.created_at LIMIT ?`,
+  )
+    .bind(cutoff + RECLAIM_NOTICE_MS, RECLAIM_BATCH)
+    .all<{
+      id: string;
+      slug: string;
+      name: string;
+      created_at: number;
+      user_id: string;
+      email: string;
+    }>();
+  for (const t of toWarn.results) {
+    try {
+      const link = await emailVerificationLink(env, t, { id: t.user_id });
+      const removal = new Date(
+        Math.max(t.created_at + cfg.UNVERIFIED_TENANT_TTL_DAYS * DAY_MS, now + RECLAIM_NOTICE_MS),
+      );
+      await mailer(env).send({
+        to: t.email,
+        tenantId: t.id,
+        subject: `Verify your email to keep ${t.name} on Tenantry`,
+        text: `Your email address is still not verified, and workspaces whose owner never verifies it are removed after ${cfg.UNVERIFIED_TENANT_TTL_DAYS} days to keep room for others.\n\n${tenantUrl(cfg, t.slug)} and everything in it will be deleted after ${removal.toISOString().replace("T", " ").slice(0, 16)} UTC unless you verify your address:\n${link}`,
+      });
+      await env.CONTROL_DB.prepare("UPDATE tenants SET reclaim_warned_at = ? WHERE id = ?")
+        .bind(now, t.id)
+        .run();
+      result.warned++;
+    } catch (err) {
+      result.failed++;
+      console.error(
+        JSON.stringify({
+          level: "error",
+          msg: "reclaim warning failed",
+          tenant_id: t.id,
+          error: String(err),
+        }),
+      );
+    }
+  }
+
   const marked = await env.CONTROL_DB.prepare(
     `UPDATE tenants SET status = 'reclaiming', updated_at = ?1
      WHERE id IN (
        SELECT t.id FROM tenants t JOIN users u ON u.id = t.owner_user_id
-       WHERE t.status = 'active' AND t.created_at < ?2 AND u.email_verified_at IS NULL
-         AND NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.tenant_id = t.id
-                         AND s.status IS NOT NULL AND s.status NOT IN ${ENDED})
-       ORDER BY t.created_at LIMIT ?3)
+       WHERE ${UNVERIFIED_UNPAID} AND t.created_at < ?2 AND t.reclaim_warned_at <= ?3
+       ORDER BY t.created_at LIMIT ?4)
      RETURNING id`,
   )
-    .bind(now, now - cfg.UNVERIFIED_TENANT_TTL_DAYS * DAY_MS, RECLAIM_BATCH)
+    .bind(now, cutoff, now - RECLAIM_NOTICE_MS, RECLAIM_BATCH)
     .all<{ id: string }>();
+  result.marked = marked.results.length;
 
   const due = await env.CONTROL_DB.prepare(
     `SELECT t.id, t.slug, t.name, t.plan, t.database_binding, t.owner_user_id, t.created_at,
@@ -72,7 +131,6 @@ export async function reclaimUnverifiedTenants(env: Env, now = Date.now()): Prom
     .bind(now - cfg.REGISTRY_CACHE_TTL_SECONDS * 1000, RECLAIM_BATCH)
     .all<Reclaimable>();
 
-  const result: ReclaimResult = { marked: marked.results.length, reclaimed: 0, failed: 0 };
   for (const tenant of due.results) {
     try {
       if (await removeTenant(env, tenant, now, cfg.UNVERIFIED_TENANT_TTL_DAYS)) result.reclaimed++;
@@ -88,7 +146,7 @@ export async function reclaimUnverifiedTenants(env: Env, now = Date.now()): Prom
       );
     }
   }
-  if (result.marked + result.reclaimed + result.failed > 0) {
+  if (result.warned + result.marked + result.reclaimed + result.failed > 0) {
     console.log(JSON.stringify({ level: "info", msg: "reclaimed unverified tenants", ...result }));
   }
   await warnIfPoolLow(env);
