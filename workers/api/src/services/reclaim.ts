@@ -30,6 +30,15 @@ interface Reclaimable {
   updated_at: number;
 }
 
+interface ToWarn {
+  id: string;
+  slug: string;
+  name: string;
+  created_at: number;
+  user_id: string;
+  email: string;
+}
+
 export interface ReclaimResult {
   /** Owners told that their tenant will be reclaimed. */
   warned: number;
@@ -73,29 +82,10 @@ export async function reclaimUnverifiedTenants(env: Env, now = Date.now()): Prom
      ORDER BY t.created_at LIMIT ?`,
   )
     .bind(cutoff + RECLAIM_NOTICE_MS, RECLAIM_BATCH)
-    .all<{
-      id: string;
-      slug: string;
-      name: string;
-      created_at: number;
-      user_id: string;
-      email: string;
-    }>();
+    .all<ToWarn>();
   for (const t of toWarn.results) {
     try {
-      const link = await emailVerificationLink(env, t, { id: t.user_id });
-      const removal = new Date(
-        Math.max(t.created_at + cfg.UNVERIFIED_TENANT_TTL_DAYS * DAY_MS, now + RECLAIM_NOTICE_MS),
-      );
-      await mailer(env).send({
-        to: t.email,
-        tenantId: t.id,
-        subject: `Verify your email to keep ${t.name} on Tenantry`,
-        text: `Your email address is still not verified, and workspaces whose owner never verifies it are removed after ${cfg.UNVERIFIED_TENANT_TTL_DAYS} days to keep room for others.\n\n${tenantUrl(cfg, t.slug)} and everything in it will be deleted after ${removal.toISOString().replace("T", " ").slice(0, 16)} UTC unless you verify your address:\n${link}`,
-      });
-      await env.CONTROL_DB.prepare("UPDATE tenants SET reclaim_warned_at = ? WHERE id = ?")
-        .bind(now, t.id)
-        .run();
+      await warnOwner(env, t, now);
       result.warned++;
     } catch (err) {
       result.failed++;
@@ -151,6 +141,24 @@ export async function reclaimUnverifiedTenants(env: Env, now = Date.now()): Prom
   }
   await warnIfPoolLow(env);
   return result;
+}
+
+/** Mails the owner a fresh verification link and the date of removal, then records it. */
+async function warnOwner(env: Env, t: ToWarn, now: number): Promise<void> {
+  const cfg = config(env);
+  const link = await emailVerificationLink(env, t, { id: t.user_id });
+  const removal = new Date(
+    Math.max(t.created_at + cfg.UNVERIFIED_TENANT_TTL_DAYS * DAY_MS, now + RECLAIM_NOTICE_MS),
+  );
+  await mailer(env).send({
+    to: t.email,
+    tenantId: t.id,
+    subject: `Verify your email to keep ${t.name} on Tenantry`,
+    text: `Your email address is still not verified, and workspaces whose owner never verifies it are removed after ${cfg.UNVERIFIED_TENANT_TTL_DAYS} days to keep room for others.\n\n${tenantUrl(cfg, t.slug)} and everything in it will be deleted after ${removal.toISOString().replace("T", " ").slice(0, 16)} UTC unless you verify your address:\n${link}`,
+  });
+  await env.CONTROL_DB.prepare("UPDATE tenants SET reclaim_warned_at = ? WHERE id = ?")
+    .bind(now, t.id)
+    .run();
 }
 
 /** Removes one `reclaiming` tenant; false when another run holds it. */
