@@ -8,6 +8,13 @@ import { api, BASE, count, createTenant, expectProblem, PASSWORD, uniqueSlug } f
 
 const TEST_POOL_SIZE = 400;
 const TOKEN = "health-token-for-tests-0123456789";
+/** Production needs a real mailer configured, or every request is a configuration error. */
+const PRODUCTION = {
+  ENVIRONMENT: "production",
+  MAILER: "resend",
+  MAIL_FROM: "Tenantry <no-reply@mail.tenantry.test>",
+  MAIL_API_TOKEN: "re_test_tenantry",
+};
 
 async function call(path: string, overrides: Record<string, unknown>, init: RequestInit = {}) {
   const ctx = createExecutionContext();
@@ -71,19 +78,15 @@ describe("GET /healthz/detail", () => {
     expect(ok.status).toBe(200);
     expect(ok.body.pool.size).toBe(TEST_POOL_SIZE);
     expectProblem(
-      await call(
-        "/healthz/detail",
-        { ENVIRONMENT: "production" },
-        {
-          headers: { authorization: "Bearer anything" },
-        },
-      ),
+      await call("/healthz/detail", PRODUCTION, {
+        headers: { authorization: "Bearer anything" },
+      }),
       401,
       "unauthorized",
     );
     const prod = await call(
       "/healthz/detail",
-      { ENVIRONMENT: "production", ...withToken },
+      { ...PRODUCTION, ...withToken },
       { headers: { authorization: `Bearer ${TOKEN}` } },
     );
     expect(prod.status).toBe(200);
