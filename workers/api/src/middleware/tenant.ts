@@ -11,7 +11,8 @@ export function requestHost(req: Request): string {
 
 /**
  * Resolves the tenant from the Host header against the registry, before anything else runs.
- * Unknown or being reclaimed → 404; suspended → 403 `tenant_suspended`; provisioning → 503 with Retry-After.
+ * Unknown or being reclaimed → 404; suspended → 403 `tenant_suspended`; provisioning → 503 with
+ * Retry-After.
  */
 export const resolveTenant = createMiddleware<AppEnv>(async (c, next) => {
   const target = classifyHost(config(c.env), requestHost(c.req.raw));
