@@ -35,6 +35,10 @@ export default defineConfig(async () => {
             JWT_PRIVATE_KEY: JSON.stringify(jwk),
             // Tests change tenant status directly; they must see it at once.
             REGISTRY_CACHE_TTL_SECONDS: "0",
+            // Test files sign up many tenants with no client address; the sign-up throttle's own
+            // tests run the worker with the production limits (test/signup-throttle.test.ts).
+            SIGNUP_LIMIT_PER_CLIENT: "100000",
+            SIGNUP_LIMIT_PER_DOMAIN: "100000",
             TEST_CONTROL_MIGRATIONS: controlMigrations,
             // Set explicitly: a developer's .dev.vars must not leak into tests.
             STRIPE_SECRET_KEY: "sk_test_tenantry",

@@ -1,7 +1,11 @@
 import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { timestamps } from "../columns";
 
-export const TENANT_STATUSES = ["provisioning", "active", "suspended"] as const;
+/**
+ * `reclaiming`: an unverified sign-up past its window, out of service and about to be removed
+ * (its database wiped and returned to the pool) by the reclaim job.
+ */
+export const TENANT_STATUSES = ["provisioning", "active", "suspended", "reclaiming"] as const;
 export type TenantStatus = (typeof TENANT_STATUSES)[number];
 
 /** The tenant registry. The row names the tenant's database; a request never does. */
@@ -21,5 +25,7 @@ export const tenants = sqliteTable("tenants", {
   region: text("region"),
   /** The tenant's Stripe customer; null until linked (retried by the scheduled sweep). */
   stripeCustomerId: text("stripe_customer_id").unique(),
+  /** When the unverified owner was told the tenant will be reclaimed (services/reclaim.ts). */
+  reclaimWarnedAt: integer("reclaim_warned_at"),
   ...timestamps,
 });

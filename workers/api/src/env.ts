@@ -1,5 +1,6 @@
 import { CoreConfigSchema, type CoreEnv, configReader } from "@tenantry/core";
 import { z } from "zod";
+import { SIGNUP_LIMITS } from "./services/signup-throttle";
 
 /** Bindings of the API worker, as wrangler.toml declares them. Tenant pool bindings are dynamic. */
 export interface Env extends CoreEnv {
@@ -21,6 +22,11 @@ export interface Env extends CoreEnv {
   USAGE_QUEUE: Queue<import("@tenantry/core").UsageMessage>;
   METERING?: string;
   METER_FLUSH_SECONDS?: string;
+  SIGNUP_LIMIT_PER_CLIENT?: string;
+  SIGNUP_LIMIT_PER_DOMAIN?: string;
+  UNVERIFIED_TENANT_TTL_DAYS?: string;
+  POOL_LOW_WATER?: string;
+  HEALTH_TOKEN?: string;
 }
 
 export const ConfigSchema = CoreConfigSchema.extend({
@@ -50,6 +56,16 @@ export const ConfigSchema = CoreConfigSchema.extend({
   METERING: z.enum(["on", "off"]).default("on"),
   /** How often each tenant's meter flushes pending usage to the USAGE queue. */
   METER_FLUSH_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  /** Sign-ups per client address per hour (raised only where all sign-ups come from one machine). */
+  SIGNUP_LIMIT_PER_CLIENT: z.coerce.number().int().min(1).default(SIGNUP_LIMITS.client),
+  /** Sign-ups per email domain (consumer mail: per address) per hour. */
+  SIGNUP_LIMIT_PER_DOMAIN: z.coerce.number().int().min(1).default(SIGNUP_LIMITS.domain),
+  /** Tenants whose owner has not verified their email this many days after sign-up are reclaimed. */
+  UNVERIFIED_TENANT_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(7),
+  /** Free pool databases at or below which operators are warned; default 10% of the pool, min 2. */
+  POOL_LOW_WATER: z.coerce.number().int().min(0).optional(),
+  /** Bearer token for GET /healthz/detail; without it the route is closed in production. */
+  HEALTH_TOKEN: z.string().min(16).optional(),
 })
   .superRefine((cfg, ctx) => {
     const development = cfg.ENVIRONMENT !== "production";

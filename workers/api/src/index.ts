@@ -15,6 +15,7 @@ import { usageRoutes } from "./routes/usage";
 import { linkMissingStripeCustomers } from "./services/billing-customer";
 import { consumeMailBatch, deadLetterMail } from "./services/mail-queue";
 import { sweepStaleProvisioning } from "./services/provisioning";
+import { reclaimUnverifiedTenants } from "./services/reclaim";
 
 const base = newApp();
 // A bad configuration (e.g. production without a mailer) fails every request, loudly, rather
@@ -66,5 +67,6 @@ export default {
   async scheduled(_controller, env, ctx) {
     ctx.waitUntil(sweepStaleProvisioning(env));
     ctx.waitUntil(linkMissingStripeCustomers(env));
+    ctx.waitUntil(reclaimUnverifiedTenants(env));
   },
 } satisfies ExportedHandler<Env>;

@@ -133,7 +133,10 @@ export const APEX_ROUTES = [
   { method: "POST", path: "/v1/signup/confirm", body: { token: "x" } },
   { method: "GET", path: "/v1/slugs/{slug}" },
 ];
-export const SYSTEM_ROUTES = [{ method: "GET", path: "/healthz" }];
+export const SYSTEM_ROUTES = [
+  { method: "GET", path: "/healthz" },
+  { method: "GET", path: "/healthz/detail" },
+];
 
 /** A route's path as the OpenAPI document names it: parameters as `{}`, no query string. */
 export const normalise = (p: string) => (p.split("?")[0] ?? p).replace(/\{\w+\}/g, "{}");

@@ -858,4 +858,16 @@ export class TenantMeter extends DurableObject<Env> {
     await this.ctx.storage.setAlarm(Date.now() + seconds * 1000);
     this.alarmScheduled = true;
   }
+
+  /**
+   * The tenant was removed (reclaimed): its counters and unsent usage go with it. Tenant ids are
+   * never reused, so nothing can address this object again.
+   */
+  async destroy(): Promise<void> {
+    if (this.persistTimer) clearTimeout(this.persistTimer);
+    this.persistTimer = null;
+    this.buffered.clear();
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+  }
 }

@@ -11,13 +11,15 @@ export function requestHost(req: Request): string {
 
 /**
  * Resolves the tenant from the Host header against the registry, before anything else runs.
- * Unknown → 404; suspended → 403 `tenant_suspended`; provisioning → 503 with Retry-After.
+ * Unknown or being reclaimed → 404; suspended → 403 `tenant_suspended`; provisioning → 503 with
+ * Retry-After.
  */
 export const resolveTenant = createMiddleware<AppEnv>(async (c, next) => {
   const target = classifyHost(config(c.env), requestHost(c.req.raw));
   if (target.kind !== "tenant") throw new NotFoundError("tenant");
   const tenant = await findTenantBySlug(c.env, target.slug);
-  if (!tenant) throw new NotFoundError("tenant");
+  // A tenant being reclaimed (services/reclaim.ts) is already as good as gone.
+  if (!tenant || tenant.status === "reclaiming") throw new NotFoundError("tenant");
   if (tenant.status === "suspended") {
     throw new ForbiddenError("This tenant is suspended.", "tenant_suspended");
   }

@@ -67,6 +67,7 @@ export const signupRoutes = newRouter()
         201: jsonResponse(SignupResponseSchema, "Tenant created and active"),
         400: tenantErrors[400],
         409: conflictError,
+        429: tenantErrors[429],
         503: unavailableError,
       },
     }),

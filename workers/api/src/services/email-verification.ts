@@ -7,19 +7,28 @@ import { type TenantRow, tenantUrl } from "./registry";
 
 export const EMAIL_VERIFICATION_TTL_MS = 7 * 24 * 3600_000;
 
-/** The welcome message, with the link that verifies the owner's address. */
-export async function issueEmailVerification(
+/** A new single-use link that verifies the user's address on the tenant's host. */
+export async function emailVerificationLink(
   env: Env,
-  tenant: TenantRow,
-  user: { id: string; email: string },
-): Promise<void> {
+  tenant: Pick<TenantRow, "id" | "slug">,
+  user: { id: string },
+): Promise<string> {
   const token = await createAuthToken(env, {
     kind: "email_verification",
     userId: user.id,
     tenantId: tenant.id,
     ttlMs: EMAIL_VERIFICATION_TTL_MS,
   });
-  const link = `${tenantUrl(config(env), tenant.slug)}/verify-email?token=${encodeURIComponent(token)}`;
+  return `${tenantUrl(config(env), tenant.slug)}/verify-email?token=${encodeURIComponent(token)}`;
+}
+
+/** The welcome message, with the link that verifies the owner's address. */
+export async function issueEmailVerification(
+  env: Env,
+  tenant: TenantRow,
+  user: { id: string; email: string },
+): Promise<void> {
+  const link = await emailVerificationLink(env, tenant, user);
   await mailer(env).send({
     to: user.email,
     tenantId: tenant.id,

@@ -1,5 +1,5 @@
 import { poolBindings } from "@tenantry/core";
-import type { Env } from "../env";
+import { config, type Env } from "../env";
 import { ServiceUnavailableError } from "../errors";
 
 // Pool rows are mirrored from the bindings once per isolate (an optimisation: the insert is
@@ -54,5 +54,48 @@ export async function claimDatabase(env: Env, tenantId: string): Promise<string>
     .bind(tenantId, Date.now(), JSON.stringify(poolBindings(env)))
     .first<{ binding: string }>();
   if (!claimed) throw new CapacityExhaustedError();
+  await warnIfPoolLow(env);
   return claimed.binding;
+}
+
+export interface PoolStatus {
+  /** Databases bound to this worker. */
+  size: number;
+  assigned: number;
+  free: number;
+  low_water: number;
+  /** Whether `free` is at or below `low_water`: time to grow the pool. */
+  low: boolean;
+}
+
+/** Counts of the bound pool; reads only, so a health probe never writes. */
+export async function poolStatus(env: Env): Promise<PoolStatus> {
+  const bindings = poolBindings(env);
+  const row = await env.CONTROL_DB.prepare(
+    `SELECT COUNT(*) AS assigned FROM tenant_databases
+     WHERE tenant_id IS NOT NULL AND binding IN (SELECT value FROM json_each(?))`,
+  )
+    .bind(JSON.stringify(bindings))
+    .first<{ assigned: number }>();
+  const size = bindings.length;
+  const assigned = row?.assigned ?? 0;
+  // Bindings not yet mirrored into tenant_databases are free too.
+  const free = size - assigned;
+  const lowWater = config(env).POOL_LOW_WATER ?? Math.max(2, Math.ceil(size * 0.1));
+  return { size, assigned, free, low_water: lowWater, low: free <= lowWater };
+}
+
+/** Logs a structured warning for operators when the pool is at or below its low-water mark. */
+export async function warnIfPoolLow(env: Env): Promise<PoolStatus> {
+  const status = await poolStatus(env);
+  if (status.low) {
+    console.warn(
+      JSON.stringify({
+        level: "warn",
+        msg: "tenant database pool is low: grow it (npm run pool:grow -- N) and deploy",
+        ...status,
+      }),
+    );
+  }
+  return status;
 }

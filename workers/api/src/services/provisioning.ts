@@ -60,6 +60,7 @@ function toTenantRow(r: Record<string, unknown>): TenantRow {
     ownerUserId: r.owner_user_id as string,
     region: r.region as string | null,
     stripeCustomerId: r.stripe_customer_id as string | null,
+    reclaimWarnedAt: r.reclaim_warned_at as number | null,
     createdAt: r.created_at as number,
     updatedAt: r.updated_at as number,
   };

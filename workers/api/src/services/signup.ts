@@ -13,6 +13,8 @@ import { mailer } from "./mailer";
 import { type ProvisioningHooks, runProvisioning } from "./provisioning";
 import { tenantUrl } from "./registry";
 import { createSession, type TokenPair } from "./sessions";
+import { signUpBudgets } from "./signup-throttle";
+import { takeAttempt } from "./throttle";
 
 /** Host labels a tenant may not take: they are, or may become, the platform's own. */
 export const RESERVED_SLUGS = new Set([
@@ -108,13 +110,19 @@ type SignupCtx = {
  * Creates a tenant and its owner. For an email that already has an account the password is not
  * checked at all (sign-up would otherwise be a password oracle): the account's address gets a
  * link that creates the organisation when followed (`confirmSignUp`), and the answer says only
- * that a mail was sent.
+ * that a mail was sent. Throttled per client and per email domain before any work (see
+ * `signUpBudgets`): each sign-up takes a database from the pool, and each confirmation a mail.
  */
 export async function signUp(
   env: Env,
   input: SignupInput,
   ctx: SignupCtx,
 ): Promise<SignupResult | { status: "confirmation_sent" }> {
+  await takeAttempt(
+    env,
+    signUpBudgets(config(env), input.email, ctx.ip),
+    "Too many sign-ups from this address or email domain. Try again later.",
+  );
   await assertSlugAvailable(env, input.slug);
   const existing = await controlDb(env)
     .select()
