@@ -1,9 +1,19 @@
 // Stripe for the workers' test projects (imported by their vitest configs, in Node).
 import Stripe from "stripe";
 // Relative, so the config loader bundles the TypeScript sources instead of asking Node to.
-import { syncCatalogToStripe } from "../packages/plans/src/index";
-import { createStripeEmulator } from "../packages/stripe-emulator/src/index";
-import { emulatorOutbound, type OutboundOptions } from "../packages/stripe-emulator/src/outbound";
+import { syncCatalogToStripe } from "../packages/plans/src/index.js";
+import { createStripeEmulator } from "../packages/stripe-emulator/src/index.js";
+import {
+  emulatorOutbound,
+  type OutboundOptions,
+} from "../packages/stripe-emulator/src/outbound.js";
+
+/**
+ * `test.deps` for the workers' test projects: the stripe SDK is pre-bundled once. Loaded file by
+ * file, each of its ~200 modules carries a source map naming TypeScript sources the package does
+ * not ship, and Vite warns once per module and project.
+ */
+export const prebundledStripe = { optimizer: { ssr: { enabled: true, include: ["stripe"] } } };
 
 /**
  * One emulator for a test project, with the plan catalog (products, prices, meters) in place

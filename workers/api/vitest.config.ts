@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 // Relative, so the config loader bundles the TypeScript sources instead of asking Node to.
-import { stripeOutboundWithCatalog } from "../../tests/stripe";
+import { prebundledStripe, stripeOutboundWithCatalog } from "../../tests/stripe.js";
 
 /** Tests get a larger pool than development (each test file provisions its own tenants). */
 const TEST_POOL_SIZE = 400;
@@ -46,6 +46,7 @@ export default defineConfig(async () => {
     test: {
       name: "api",
       include: ["test/**/*.test.ts"],
+      deps: prebundledStripe,
       setupFiles: [
         fileURLToPath(new URL("../../tests/control-migrations.setup.ts", import.meta.url)),
       ],

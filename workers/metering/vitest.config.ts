@@ -2,7 +2,7 @@ import { fileURLToPath } from "node:url";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 // Relative, so the config loader bundles the TypeScript sources instead of asking Node to.
-import { stripeOutboundWithCatalog } from "../../tests/stripe";
+import { prebundledStripe, stripeOutboundWithCatalog } from "../../tests/stripe.js";
 
 export default defineConfig(async () => {
   return {
@@ -29,6 +29,7 @@ export default defineConfig(async () => {
     test: {
       name: "metering",
       include: ["test/**/*.test.ts"],
+      deps: prebundledStripe,
       setupFiles: [
         fileURLToPath(new URL("../../tests/control-migrations.setup.ts", import.meta.url)),
       ],
