@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 // Relative, so the config loader bundles the TypeScript sources instead of asking Node to.
-import { prebundledStripe, stripeOutboundWithCatalog } from "../../tests/stripe.js";
+import { stripeOutboundWithCatalog, stripeWithoutSourceMaps } from "../../tests/stripe.js";
 
 /** Tests get a larger pool than development (each test file provisions its own tenants). */
 const TEST_POOL_SIZE = 400;
@@ -25,6 +25,7 @@ export default defineConfig(async () => {
   const outboundService = await stripeOutboundWithCatalog();
   return {
     plugins: [
+      stripeWithoutSourceMaps,
       cloudflareTest({
         wrangler: { configPath: fileURLToPath(new URL("../../wrangler.toml", import.meta.url)) },
         miniflare: {
@@ -46,7 +47,6 @@ export default defineConfig(async () => {
     test: {
       name: "api",
       include: ["test/**/*.test.ts"],
-      deps: prebundledStripe,
       setupFiles: [
         fileURLToPath(new URL("../../tests/control-migrations.setup.ts", import.meta.url)),
       ],

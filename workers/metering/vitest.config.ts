@@ -2,11 +2,12 @@ import { fileURLToPath } from "node:url";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 // Relative, so the config loader bundles the TypeScript sources instead of asking Node to.
-import { prebundledStripe, stripeOutboundWithCatalog } from "../../tests/stripe.js";
+import { stripeOutboundWithCatalog, stripeWithoutSourceMaps } from "../../tests/stripe.js";
 
 export default defineConfig(async () => {
   return {
     plugins: [
+      stripeWithoutSourceMaps,
       cloudflareTest({
         wrangler: { configPath: fileURLToPath(new URL("./wrangler.toml", import.meta.url)) },
         miniflare: {
@@ -29,7 +30,6 @@ export default defineConfig(async () => {
     test: {
       name: "metering",
       include: ["test/**/*.test.ts"],
-      deps: prebundledStripe,
       setupFiles: [
         fileURLToPath(new URL("../../tests/control-migrations.setup.ts", import.meta.url)),
       ],

@@ -2,7 +2,7 @@ import { fileURLToPath } from "node:url";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 // Relative, so the config loader bundles the TypeScript sources instead of asking Node to.
-import { prebundledStripe, stripeOutboundWithCatalog } from "../../tests/stripe.js";
+import { stripeOutboundWithCatalog, stripeWithoutSourceMaps } from "../../tests/stripe.js";
 
 /** The webhook signing secret the tests sign with, as the emulator would. */
 export const TEST_WEBHOOK_SECRET = "whsec_tenantry_test";
@@ -20,6 +20,7 @@ export default defineConfig(async () => {
   );
   return {
     plugins: [
+      stripeWithoutSourceMaps,
       cloudflareTest({
         wrangler: {
           configPath: fileURLToPath(new URL("./wrangler.toml", import.meta.url)),
@@ -72,7 +73,6 @@ export default { fetch: () => new Response("stand-in") };`,
     test: {
       name: "webhooks",
       include: ["test/**/*.test.ts"],
-      deps: prebundledStripe,
       setupFiles: [
         fileURLToPath(new URL("../../tests/control-migrations.setup.ts", import.meta.url)),
       ],
