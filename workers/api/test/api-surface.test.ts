@@ -52,9 +52,9 @@ describe("API surface", () => {
     expect(
       doc.body.paths["/v1/projects"].post.requestBody.content["application/json"].schema.required,
     ).toEqual(["name"]);
-    expect(doc.body.components.securitySchemes.bearer).toMatchObject({
-      type: "http",
-      scheme: "bearer",
+    expect(doc.body.components.securitySchemes).toMatchObject({
+      bearerJwt: { type: "http", scheme: "bearer", bearerFormat: "JWT" },
+      apiKey: { type: "http", scheme: "bearer" },
     });
     const page = await api("GET", "/docs");
     expect(page.status).toBe(200);

@@ -10,6 +10,7 @@ import {
   jsonResponse,
   security,
   serviceContext,
+  sessionSecurity,
   tenantErrors,
 } from "./helpers";
 
@@ -32,9 +33,10 @@ export const apiKeyRoutes = newRouter()
     createRoute({
       method: "post",
       path: "/v1/api-keys",
+      operationId: "createApiKey",
       tags: ["api keys"],
       summary: "Create an API key (shown once; permissions ⊆ yours)",
-      security,
+      security: sessionSecurity,
       middleware: guard("api_keys:manage"),
       request: {
         body: jsonBody(
@@ -59,6 +61,8 @@ export const apiKeyRoutes = newRouter()
     createRoute({
       method: "get",
       path: "/v1/api-keys",
+      operationId: "listApiKeys",
+      summary: "List API keys (never their secrets)",
       tags: ["api keys"],
       security,
       middleware: guard("api_keys:read"),
@@ -74,6 +78,7 @@ export const apiKeyRoutes = newRouter()
     createRoute({
       method: "delete",
       path: "/v1/api-keys/{id}",
+      operationId: "revokeApiKey",
       tags: ["api keys"],
       summary: "Revoke an API key (refused from the next request on)",
       security,

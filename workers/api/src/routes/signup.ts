@@ -27,13 +27,16 @@ export const signupRoutes = newRouter()
     createRoute({
       method: "post",
       path: "/v1/signup",
+      operationId: "signUp",
       tags: ["sign-up"],
       summary: "Create a tenant and its owner (apex host only)",
+      security: [],
       middleware: [apexOnly] as const,
       request: { body: jsonBody(SignupInputSchema.openapi("SignupInput")) },
       responses: {
         201: jsonResponse(SignupResponseSchema, "Tenant created and active"),
         400: tenantErrors[400],
+        404: tenantErrors[404],
         409: conflictError,
         503: unavailableError,
       },
@@ -50,8 +53,10 @@ export const signupRoutes = newRouter()
     createRoute({
       method: "get",
       path: "/v1/slugs/{slug}",
+      operationId: "checkSlugAvailability",
       tags: ["sign-up"],
       summary: "Is a slug available?",
+      security: [],
       middleware: [apexOnly] as const,
       request: { params: z.object({ slug: z.string().max(100) }) },
       responses: {
@@ -63,6 +68,8 @@ export const signupRoutes = newRouter()
           }),
           "Availability",
         ),
+        400: tenantErrors[400],
+        404: tenantErrors[404],
       },
     }),
     async (c) => c.json(await checkSlug(c.env, c.req.valid("param").slug), 200),

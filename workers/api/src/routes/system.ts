@@ -43,6 +43,7 @@ export const systemRoutes = newRouter()
       path: "/healthz",
       operationId: "getHealth",
       summary: "Liveness check",
+      security: [],
       tags: ["system"],
       responses: { 200: jsonResponse(z.object({ status: z.literal("ok") }), "Alive") },
     }),
