@@ -70,7 +70,7 @@ export function raiseBudgets({ config, persistTo }) {
     `INSERT OR IGNORE INTO entitlement_overrides (id, tenant_id, override, expires_at, created_at)
      SELECT 'ovr_bench_${name}_' || id, id, '${body}', NULL, 0 FROM tenants;`;
   const sql = [
-    ...["tenant", "apiKey", "expensive"].map((k) =>
+    ...["tenant", "apiKey", "expensive", "essential", "refused"].map((k) =>
       override(k, `{"type":"rate_limit","key":"${k}","value":${big},"reason":"benchmark"}`),
     ),
     override("calls", '{"type":"limit","key":"api_calls","value":null,"reason":"benchmark"}'),

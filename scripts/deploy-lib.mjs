@@ -13,14 +13,25 @@ export const WORKER_CONFIGS = [
 export const DEV_CONFIGS = ["scripts/dev-port/wrangler.toml"];
 
 /**
- * Secrets per worker in production (`wrangler secret put NAME -c CONFIG`). Optional ones turn a
- * feature off when unset. Each name is documented in .dev.vars.example (a test keeps them equal).
+ * What each worker needs in production beyond its bindings: secrets (`wrangler secret put NAME -c
+ * CONFIG`; optional ones turn a feature off when unset, as the README's configuration table
+ * says, which a test keeps equal to this list) and `[vars]` the deploy config must set (a value,
+ * or null for any non-empty one).
  */
-export const SECRETS = {
-  "tenantry-api": { required: ["JWT_PRIVATE_KEY"], optional: ["STRIPE_SECRET_KEY"] },
-  "tenantry-webhooks": { required: ["STRIPE_WEBHOOK_SECRET", "STRIPE_SECRET_KEY"], optional: [] },
-  "tenantry-metering": { required: ["STRIPE_SECRET_KEY"], optional: [] },
+export const PRODUCTION = {
+  "tenantry-api": {
+    secrets: ["JWT_PRIVATE_KEY", "MAIL_API_TOKEN"],
+    optionalSecrets: ["STRIPE_SECRET_KEY"],
+    vars: { MAILER: "resend", MAIL_FROM: null },
+  },
+  "tenantry-webhooks": {
+    secrets: ["STRIPE_WEBHOOK_SECRET", "STRIPE_SECRET_KEY"],
+    optionalSecrets: [],
+    vars: {},
+  },
+  "tenantry-metering": { secrets: ["STRIPE_SECRET_KEY"], optionalSecrets: [], vars: {} },
 };
+const NOTHING = { secrets: [], optionalSecrets: [], vars: {} };
 
 const POOL_BINDING = /^TENANT_DB_\d+$/;
 
@@ -46,7 +57,8 @@ export function workerNeeds(configPath, config) {
       name: d.database_name,
       id: d.database_id,
     })),
-    secrets: SECRETS[config.name] ?? { required: [], optional: [] },
+    vars: config.vars ?? {},
+    production: PRODUCTION[config.name] ?? NOTHING,
   };
 }
 
@@ -101,14 +113,16 @@ export function parseJsonList(text) {
  * Compares what the workers need with what the account has. `account.secrets[worker]` is the
  * list of secret names, or null when the worker does not exist yet; `account.queues` the queue
  * names; `account.databases` the D1 databases (`{ uuid, name }`). Returns every missing item with
- * the command that fixes it, and warnings for optional secrets that are not set.
+ * the command that fixes it (including `[vars]` production needs), and warnings for optional
+ * secrets that are not set.
  */
 export function findMissing(workers, account) {
   const missing = [];
   const warnings = [];
   for (const worker of workers) {
+    const { secrets, optionalSecrets, vars } = worker.production;
     const have = new Set(account.secrets[worker.name] ?? []);
-    for (const name of worker.secrets.required) {
+    for (const name of secrets) {
       if (!have.has(name)) {
         missing.push({
           what: `secret ${name} (${worker.name})`,
@@ -116,11 +130,20 @@ export function findMissing(workers, account) {
         });
       }
     }
-    for (const name of worker.secrets.optional) {
+    for (const name of optionalSecrets) {
       if (!have.has(name)) {
         warnings.push(
           `secret ${name} (${worker.name}) is not set: that feature stays off (see the README)`,
         );
+      }
+    }
+    for (const [name, value] of Object.entries(vars)) {
+      const set = worker.vars[name];
+      if (value === null ? !set : set !== value) {
+        missing.push({
+          what: `variable ${name} (${worker.name}) is ${set ? `"${set}"` : "not set"}`,
+          fix: `set ${name} = ${value === null ? "…" : `"${value}"`} in [vars] of ${worker.config}`,
+        });
       }
     }
   }

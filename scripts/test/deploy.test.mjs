@@ -8,9 +8,9 @@ import {
   deployOrder,
   findMissing,
   formatMissing,
+  PRODUCTION,
   parseJsonList,
   parseQueueList,
-  SECRETS,
   WORKER_CONFIGS,
   workerNeeds,
 } from "../deploy-lib.mjs";
@@ -35,18 +35,25 @@ function completeAccount(ws) {
   const databases = ws.flatMap((w) => w.databases);
   return {
     secrets: Object.fromEntries(
-      ws.map((w) => [w.name, [...w.secrets.required, ...w.secrets.optional]]),
+      ws.map((w) => [w.name, [...w.production.secrets, ...w.production.optionalSecrets]]),
     ),
     queues: [...new Set(ws.flatMap((w) => w.queues))],
     databases: databases.map((d) => ({ uuid: d.id, name: d.name })),
   };
 }
 
-/** The workers with real-looking database ids (the configs carry local placeholders). */
-function withRealIds(ws) {
+/**
+ * The workers as a production deploy config has them: real-looking database ids (the configs
+ * carry local placeholders) and the production mailer.
+ */
+function productionReady(ws) {
   return ws.map((w) => ({
     ...w,
     databases: w.databases.map((d) => ({ ...d, id: d.id.replace(/^00000000/, "1234abcd") })),
+    vars:
+      w.name === "tenantry-api"
+        ? { ...w.vars, MAILER: "resend", MAIL_FROM: "Acme <no-reply@mail.acme.example>" }
+        : w.vars,
   }));
 }
 
@@ -64,7 +71,7 @@ describe("npm run deploy", () => {
 
   it("derives queues (with their dead-letter queues) and databases from the configs", () => {
     const [api, webhooks, metering] = workers;
-    expect(api.queues).toEqual(["tenantry-usage"]);
+    expect(api.queues).toEqual(["tenantry-usage", "tenantry-mail", "tenantry-mail-dlq"]);
     expect(webhooks.queues).toEqual(["tenantry-billing", "tenantry-billing-dlq"]);
     expect(metering.queues).toEqual(["tenantry-usage", "tenantry-usage-dlq"]);
     expect(webhooks.dependsOn).toEqual(["tenantry-api"]);
@@ -74,14 +81,14 @@ describe("npm run deploy", () => {
   });
 
   it("finds nothing missing in a complete account", () => {
-    const ready = withRealIds(workers);
+    const ready = productionReady(workers);
     expect(findMissing(ready, completeAccount(ready))).toEqual({ missing: [], warnings: [] });
   });
 
   it("names each missing secret, queue and database with the command that fixes it", () => {
     const account = {
       // The API worker exists without its optional Stripe key; the others were never deployed.
-      secrets: { "tenantry-api": ["JWT_PRIVATE_KEY"], "tenantry-webhooks": null },
+      secrets: { "tenantry-api": ["JWT_PRIVATE_KEY", "MAIL_API_TOKEN"], "tenantry-webhooks": null },
       queues: parseQueueList(QUEUES_TABLE),
       databases: parseJsonList(
         `[{"uuid":"7d3f0c1e-2b4a-4c5d-8e6f-7a8b9c0d1e2f","name":"unrelated","version":"production"}]`,
@@ -89,6 +96,14 @@ describe("npm run deploy", () => {
     };
     const { missing, warnings } = findMissing(workers, account);
     expect(missing).toEqual([
+      {
+        what: "variable MAILER (tenantry-api) is not set",
+        fix: 'set MAILER = "resend" in [vars] of wrangler.toml',
+      },
+      {
+        what: "variable MAIL_FROM (tenantry-api) is not set",
+        fix: "set MAIL_FROM = … in [vars] of wrangler.toml",
+      },
       {
         what: "secret STRIPE_WEBHOOK_SECRET (tenantry-webhooks)",
         fix: "wrangler secret put STRIPE_WEBHOOK_SECRET -c workers/webhooks/wrangler.toml",
@@ -100,6 +115,14 @@ describe("npm run deploy", () => {
       {
         what: "secret STRIPE_SECRET_KEY (tenantry-metering)",
         fix: "wrangler secret put STRIPE_SECRET_KEY -c workers/metering/wrangler.toml",
+      },
+      {
+        what: "queue tenantry-mail (tenantry-api)",
+        fix: "wrangler queues create tenantry-mail",
+      },
+      {
+        what: "queue tenantry-mail-dlq (tenantry-api)",
+        fix: "wrangler queues create tenantry-mail-dlq",
       },
       {
         what: "queue tenantry-billing-dlq (tenantry-webhooks)",
@@ -123,14 +146,14 @@ describe("npm run deploy", () => {
     ]);
     const message = formatMissing(missing);
     expect(message).toMatch(
-      /^npm run deploy: nothing was deployed; the account is missing 7 items:/,
+      /^npm run deploy: nothing was deployed; the account is missing 11 items:/,
     );
     for (const { what, fix } of missing)
       expect(`${message}\n`).toContain(`  - ${what}\n      fix: ${fix}\n`);
   });
 
   it("reports a database whose recorded id the account does not have", () => {
-    const ready = withRealIds(workers);
+    const ready = productionReady(workers);
     const account = completeAccount(ready);
     account.databases = account.databases.filter((d) => d.name !== "tenantry-tenant-0007");
     expect(findMissing(ready, account).missing).toEqual([
@@ -141,16 +164,10 @@ describe("npm run deploy", () => {
     ]);
   });
 
-  it("knows every secret .dev.vars.example documents, and nothing else", () => {
-    const example = [...readFileSync(".dev.vars.example", "utf8").matchAll(/^([A-Z_]+)=/gm)].map(
-      (m) => m[1],
-    );
-    const vars = new Set(
-      WORKER_CONFIGS.flatMap((config) => Object.keys(unstable_readConfig({ config }).vars ?? {})),
-    );
-    // STRIPE_API_BASE points development at the emulator; production leaves it unset.
-    const secrets = example.filter((name) => !vars.has(name) && name !== "STRIPE_API_BASE");
-    const known = Object.values(SECRETS).flatMap((s) => [...s.required, ...s.optional]);
-    expect([...new Set(known)].sort()).toEqual(secrets.sort());
+  it("knows every secret the README's configuration table lists, and nothing else", () => {
+    const readme = readFileSync("README.md", "utf8");
+    const documented = [...readme.matchAll(/^\| `([A-Z_]+)` \| secret \|/gm)].map((m) => m[1]);
+    const known = Object.values(PRODUCTION).flatMap((p) => [...p.secrets, ...p.optionalSecrets]);
+    expect([...new Set(known)].sort()).toEqual([...new Set(documented)].sort());
   });
 });

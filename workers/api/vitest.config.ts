@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 // Relative, so the config loader bundles the TypeScript sources instead of asking Node to.
+import { withMailRecorder } from "../../tests/mail-recorder.js";
 import { stripeOutboundWithCatalog, stripeWithoutSourceMaps } from "../../tests/stripe.js";
 
 /** Tests get a larger pool than development (each test file provisions its own tenants). */
@@ -21,8 +22,9 @@ export default defineConfig(async () => {
     }),
   );
   // Stripe cannot be reached from here: the worker's outbound requests to Stripe are answered
-  // by the project's emulator, running in this Node process, with the plan catalog in place.
-  const outboundService = await stripeOutboundWithCatalog();
+  // by the project's emulator, running in this Node process, with the plan catalog in place;
+  // requests to the mail provider reach a recorder that checks and keeps them.
+  const outboundService = withMailRecorder(await stripeOutboundWithCatalog());
   return {
     plugins: [
       stripeWithoutSourceMaps,
@@ -38,9 +40,21 @@ export default defineConfig(async () => {
             // Set explicitly: a developer's .dev.vars must not leak into tests.
             STRIPE_SECRET_KEY: "sk_test_tenantry",
             STRIPE_API_BASE: "https://api.stripe.com",
+            MAILER: "outbox",
+            MAIL_API_BASE: "https://api.resend.com",
           },
           outboundService,
           d1Databases: { CONTROL_DB: "test-control", ...pool },
+          // As wrangler.toml, but a batch leaves at once: tests wait for their mail.
+          queueConsumers: {
+            "tenantry-mail": {
+              maxBatchSize: 50,
+              maxBatchTimeout: 0,
+              maxRetries: 5,
+              deadLetterQueue: "tenantry-mail-dlq",
+            },
+            "tenantry-mail-dlq": { maxBatchSize: 50, maxBatchTimeout: 0 },
+          },
         },
       }),
     ],

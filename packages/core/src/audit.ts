@@ -1,5 +1,7 @@
 import { newId } from "@tenantry/schema";
 import { auditLog } from "@tenantry/schema/tenant";
+import type { SQL } from "drizzle-orm";
+import { insertWhere } from "./conditional";
 import type { TenantDb } from "./tenant-db";
 
 /** The closed list of audit actions (`entity.verb`). */
@@ -53,9 +55,8 @@ export interface AuditCtx {
   actor: { type: string; id: string };
 }
 
-/** The insert for an audit entry; callers put it in the same batch as the change it records. */
-export function auditEntry(ctx: AuditCtx, input: AuditInput) {
-  return ctx.db.orm.insert(auditLog).values({
+function auditRow(ctx: AuditCtx, input: AuditInput): typeof auditLog.$inferInsert {
+  return {
     id: input.id ?? newId("audit"),
     tenantId: ctx.db.tenantId,
     actorType: ctx.actor.type,
@@ -68,5 +69,15 @@ export function auditEntry(ctx: AuditCtx, input: AuditInput) {
     requestId: ctx.requestId,
     ip: ctx.ip,
     createdAt: Date.now(),
-  });
+  };
+}
+
+/** The insert for an audit entry; callers put it in the same batch as the change it records. */
+export function auditEntry(ctx: AuditCtx, input: AuditInput) {
+  return ctx.db.orm.insert(auditLog).values(auditRow(ctx, input));
+}
+
+/** An audit entry written only if `condition` holds when its turn in the batch comes. */
+export function auditEntryWhere(ctx: AuditCtx, input: AuditInput, condition: SQL) {
+  return insertWhere(ctx.db.orm, auditLog, auditRow(ctx, input), condition);
 }

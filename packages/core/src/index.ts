@@ -1,4 +1,4 @@
-export { auditEntry } from "./audit";
+export { auditEntry, auditEntryWhere } from "./audit";
 export { type BillingRow, effectivePlan, readBilling } from "./billing-state";
 export {
   type BillingTenant,
@@ -6,8 +6,10 @@ export {
   refreshMeter,
   syncTenantBilling,
 } from "./billing-sync";
+export { insertWhere } from "./conditional";
 export { CoreConfigSchema, type CoreEnv, configReader, coreConfig } from "./env";
 export { ProblemError, renderProblem } from "./problem";
+export { retryDelaySeconds } from "./retry";
 export { stripeClient } from "./stripe";
 export { poolBindings, type TenantDb, tenantDb } from "./tenant-db";
 export type { UsageMessage } from "./usage";

@@ -10,6 +10,7 @@ import {
   LimitSchema,
   type PlanId,
   PlanIdSchema,
+  type RateLimit,
   RateLimitSchema,
 } from "./catalog.js";
 import { evaluateFlags, type FlagDefinition, FlagKeySchema } from "./flags.js";
@@ -134,10 +135,20 @@ export const FlagOverrideSchema = z.object({
   ...overrideFields,
 });
 
+/**
+ * Budgets every plan has, outside the plan's own (see `rateLimits` below): requests that must
+ * work even when the tenant's budget or quota is spent (sign-out, billing, revocations), and
+ * refusals for a missing permission, which must not spend the tenant's budget.
+ */
+export const PLATFORM_RATE_LIMITS = {
+  essential: { perSecond: 10, perMinute: 120 },
+  refused: { perSecond: 5, perMinute: 60 },
+} as const satisfies Record<string, RateLimit>;
+
 /** A tenant's request budget raised or lowered (a deal, a load test, a noisy tenant). */
 export const RateLimitOverrideSchema = z.object({
   type: z.literal("rate_limit"),
-  key: z.enum(["tenant", "apiKey", "expensive"]),
+  key: z.enum(["tenant", "apiKey", "expensive", "essential", "refused"]),
   value: RateLimitSchema,
   ...overrideFields,
 });
@@ -166,11 +177,16 @@ export const EntitlementsSchema = z.object({
   access: AccessStateSchema,
   features: z.record(FeatureSchema, z.boolean()),
   limits: z.record(LimitKeySchema, LimitSchema),
-  /** Request budgets (per second and per minute) for the tenant, each API key, expensive routes. */
+  /**
+   * Request budgets (per second and per minute) for the tenant, each API key, expensive routes,
+   * essential routes and permission refusals.
+   */
   rateLimits: z.object({
     tenant: RateLimitSchema,
     apiKey: RateLimitSchema,
     expensive: RateLimitSchema,
+    essential: RateLimitSchema,
+    refused: RateLimitSchema,
   }),
   flags: z.record(z.string(), z.boolean()),
   /** The overrides in force at evaluation time, for display and audit. */
@@ -204,7 +220,10 @@ export function evaluateEntitlements(input: EvaluateEntitlementsInput): Entitlem
   const limits = Object.fromEntries(
     LIMITS.map((key) => [key, { ...defaults.limits[key] }]),
   ) as Entitlements["limits"];
-  const rateLimits = { ...defaults.rateLimits };
+  const rateLimits: Entitlements["rateLimits"] = {
+    ...PLATFORM_RATE_LIMITS,
+    ...defaults.rateLimits,
+  };
   const flagOverrides: Record<string, boolean> = {};
   const active = (input.overrides ?? []).filter((o) => isOverrideActive(o, input.now));
   for (const override of active) {

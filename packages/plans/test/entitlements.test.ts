@@ -13,6 +13,7 @@ import {
   FeatureNotEntitledError,
   type FlagDefinition,
   hasFeature,
+  PLATFORM_RATE_LIMITS,
   requireFeature,
   SUBSCRIPTION_STATUSES,
   type SubscriptionStatus,
@@ -64,7 +65,7 @@ describe("evaluateEntitlements", () => {
       access: "full",
       features: CATALOG.plans.pro.features,
       limits: CATALOG.plans.pro.limits,
-      rateLimits: CATALOG.plans.pro.rateLimits,
+      rateLimits: { ...PLATFORM_RATE_LIMITS, ...CATALOG.plans.pro.rateLimits },
       flags: {},
       overrides: [],
     });

@@ -2,6 +2,7 @@ export * from "./auth-throttle";
 export * from "./auth-tokens";
 export * from "./entitlement-overrides";
 export * from "./job-checkpoints";
+export * from "./mail-log";
 export * from "./mail-outbox";
 export * from "./stripe-events";
 export * from "./subscriptions";

@@ -11,7 +11,12 @@ export interface Env extends CoreEnv {
   JWT_PRIVATE_KEY: string;
   REGISTRY_CACHE_TTL_SECONDS: string;
   SESSION_CACHE_TTL_SECONDS?: string;
-  MAILER: string;
+  API_KEY_CACHE_TTL_SECONDS?: string;
+  MAILER?: string;
+  MAIL_FROM?: string;
+  MAIL_API_TOKEN?: string;
+  MAIL_API_BASE?: string;
+  MAIL_QUEUE: Queue<import("./services/mailer").MailMessage>;
   TENANT_METER: DurableObjectNamespace<import("./meter/tenant-meter").TenantMeter>;
   USAGE_QUEUE: Queue<import("@tenantry/core").UsageMessage>;
   METERING?: string;
@@ -31,12 +36,44 @@ export const ConfigSchema = CoreConfigSchema.extend({
   REGISTRY_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(30).default(30),
   /** Per-isolate cache of verified sessions; revocations reach other isolates within it. */
   SESSION_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(10).default(5),
-  MAILER: z.enum(["outbox"]).default("outbox"),
+  /** Per-isolate cache of API key records; a revocation reaches other isolates within it. */
+  API_KEY_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(10).default(5),
+  /** Who delivers mail: `resend` (ADR 006), or the development `outbox` (never in production). */
+  MAILER: z.enum(["outbox", "resend"]).optional(),
+  /** The sender, e.g. `Tenantry <no-reply@example.com>`, on a domain verified at the provider. */
+  MAIL_FROM: z.string().min(3).optional(),
+  /** The provider's API key (a secret). */
+  MAIL_API_TOKEN: z.string().min(1).optional(),
+  /** The provider's API; tests point it at a recording server. */
+  MAIL_API_BASE: z.url().default("https://api.resend.com"),
   /** `off` skips the per-request meter (quotas, rate limits, RateLimit headers): benchmarks only. */
   METERING: z.enum(["on", "off"]).default("on"),
   /** How often each tenant's meter flushes pending usage to the USAGE queue. */
   METER_FLUSH_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
-});
+})
+  .superRefine((cfg, ctx) => {
+    const development = cfg.ENVIRONMENT !== "production";
+    if (!development && (cfg.MAILER ?? "outbox") === "outbox") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["MAILER"],
+        message: `MAILER is ${cfg.MAILER ? '"outbox"' : "not set"} with ENVIRONMENT=${cfg.ENVIRONMENT}: the development outbox sends nothing. Set MAILER=resend with MAIL_FROM and the MAIL_API_TOKEN secret (README, Configuration).`,
+      });
+    }
+    if (cfg.MAILER === "resend") {
+      for (const name of ["MAIL_FROM", "MAIL_API_TOKEN"] as const) {
+        if (!cfg[name]) {
+          ctx.addIssue({
+            code: "custom",
+            path: [name],
+            message: `${name} is not set: MAILER=resend needs it`,
+          });
+        }
+      }
+    }
+  })
+  // Development and test default to the outbox; elsewhere the check above refused it.
+  .transform((cfg) => ({ ...cfg, MAILER: cfg.MAILER ?? "outbox" }));
 export type Config = z.infer<typeof ConfigSchema>;
 
 /** Parsed once per env object; a bad config fails loudly on the first request. */

@@ -42,8 +42,13 @@ export class UnauthorizedError extends ProblemError {
 }
 
 export class ForbiddenError extends ProblemError {
-  constructor(detail: string, code = "forbidden", extra: Record<string, unknown> = {}) {
-    super(403, code, "Forbidden", detail, extra);
+  constructor(
+    detail: string,
+    code = "forbidden",
+    extra: Record<string, unknown> = {},
+    headers: Record<string, string> = {},
+  ) {
+    super(403, code, "Forbidden", detail, extra, headers);
   }
 }
 

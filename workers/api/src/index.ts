@@ -1,5 +1,5 @@
 import { addMethodNotAllowed, newApp } from "./app";
-import type { Env } from "./env";
+import { config, type Env } from "./env";
 import { productRoutes } from "./product/routes";
 import { apiKeyRoutes } from "./routes/api-keys";
 import { auditLogRoutes } from "./routes/audit-log";
@@ -13,9 +13,18 @@ import { signupRoutes } from "./routes/signup";
 import { systemRoutes } from "./routes/system";
 import { usageRoutes } from "./routes/usage";
 import { linkMissingStripeCustomers } from "./services/billing-customer";
+import { consumeMailBatch, deadLetterMail } from "./services/mail-queue";
 import { sweepStaleProvisioning } from "./services/provisioning";
 
-export const app = newApp()
+const base = newApp();
+// A bad configuration (e.g. production without a mailer) fails every request, loudly, rather
+// than only the first request that happens to need the setting.
+base.use("*", async (c, next) => {
+  config(c.env);
+  await next();
+});
+
+export const app = base
   .route("/", systemRoutes)
   .route("/", signupRoutes)
   .route("/", authRoutes)
@@ -58,6 +67,11 @@ export { TenantMeter } from "./meter/tenant-meter";
 
 export default {
   fetch: app.fetch,
+  // This worker consumes only the MAIL queue and its dead letters (USAGE is consumed elsewhere).
+  async queue(batch, env) {
+    if (batch.queue.endsWith("-dlq")) await deadLetterMail(env, batch);
+    else await consumeMailBatch(env, batch);
+  },
   async scheduled(_controller, env, ctx) {
     ctx.waitUntil(sweepStaleProvisioning(env));
     ctx.waitUntil(linkMissingStripeCustomers(env));

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { MAX_BODY_BYTES } from "../src/app";
-import { api, createTenant, expectProblem } from "./helpers";
+import { api, createTenant, expectProblem, lastMail } from "./helpers";
 
 describe("API surface", () => {
   it("GET /healthz answers on the apex and on tenant hosts", async () => {
@@ -86,13 +86,20 @@ describe("API surface", () => {
 
   it("the development outbox lists mail in development and test, and does not exist in production", async () => {
     const t = await createTenant();
+    await lastMail(t.owner.email); // mail travels through the queue
     const res = await api("GET", `/_dev/outbox?to=${encodeURIComponent(t.owner.email)}`);
     expect(res.body.data[0].subject).toContain("Welcome");
     const { app } = await import("../src/index");
     const prod = await app.request(
       "http://localhost:8787/_dev/outbox",
       {},
-      { ...env, ENVIRONMENT: "production" },
+      {
+        ...env,
+        ENVIRONMENT: "production",
+        MAILER: "resend",
+        MAIL_FROM: "Tenantry <no-reply@mail.tenantry.test>",
+        MAIL_API_TOKEN: "re_test_tenantry",
+      },
     );
     expect(prod.status).toBe(404);
     await prod.body?.cancel();

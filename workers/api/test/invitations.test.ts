@@ -5,6 +5,7 @@ import {
   addMember,
   api,
   auditRows,
+  createApiKey,
   createTenant,
   expectProblem,
   lastMail,
@@ -171,5 +172,105 @@ describe("seats", () => {
       "SELECT count(*) AS n FROM users WHERE email = 'fourth@example.com'",
     ).first();
     expect(users).toEqual({ n: 0 });
+  });
+});
+
+describe("acceptance under failure and concurrency", () => {
+  it("free plan (3 seats): a failed then successful acceptance, then parallel ones, never make a fourth member", async () => {
+    const t = await verifiedTenant();
+    // An identity that exists elsewhere: its acceptance fails with a wrong password first.
+    const elsewhere = await createTenant();
+    const first = await invite(t, elsewhere.owner.email);
+    expectProblem(await accept(t, { token: first.token, password: "not the password" }), 401);
+    expect((await accept(t, { token: first.token, password: PASSWORD })).status).toBe(201);
+    // One seat is left (owner + one member of three); three invitations race for it.
+    const racers = [];
+    for (let i = 0; i < 3; i++) racers.push(await invite(t, `racer-${i}-${t.slug}@example.com`));
+    const results = await Promise.all(
+      racers.map((r) => accept(t, { token: r.token, password: PASSWORD })),
+    );
+    expect(results.filter((r) => r.status === 201).length).toBe(1);
+    for (const r of results.filter((r) => r.status !== 201)) {
+      expectProblem(r, 403, "plan_limit_reached");
+    }
+    const members = await tenantD1(t)
+      .prepare("SELECT count(*) AS n FROM members")
+      .first<{ n: number }>();
+    expect(members!.n).toBe(3);
+  });
+
+  it("a revoked invitation never adds the member, however the revocation and acceptance interleave", async () => {
+    const t = await verifiedTenant();
+    for (let i = 0; i < 4; i++) {
+      const email = `revoked-${i}-${t.slug}@example.com`;
+      const { res, token } = await invite(t, email, "viewer");
+      const [accepted, revoked] = await Promise.all([
+        accept(t, { token, password: PASSWORD }),
+        api("DELETE", `/v1/invitations/${res.body.id}`, { slug: t.slug, token: t.owner.token }),
+      ]);
+      const row = await tenantD1(t)
+        .prepare("SELECT accepted_at, revoked_at FROM invitations WHERE id = ?")
+        .bind(res.body.id)
+        .first<{ accepted_at: number | null; revoked_at: number | null }>();
+      const member = await tenantD1(t)
+        .prepare("SELECT id FROM members WHERE email = ?")
+        .bind(email)
+        .first();
+      if (accepted.status === 201) {
+        expect(row!.accepted_at).not.toBeNull();
+        expect(member).not.toBeNull();
+        expectProblem(revoked, 409, "invitation_accepted");
+      } else {
+        expect(row!.revoked_at).not.toBeNull();
+        expect(member).toBeNull();
+      }
+    }
+  });
+
+  it("acceptance re-checks the inviter: an inviter who left makes the invitation invalid", async () => {
+    const t = await verifiedTenant();
+    const admin = await addMember(t, "admin");
+    const { token } = await invite(
+      t,
+      `orphan-${t.slug}@example.com`,
+      "viewer",
+      admin.tokens.access_token,
+    );
+    // Removed behind the API's back (the API also revokes the invitation; this is the re-check).
+    await tenantD1(t).prepare("DELETE FROM members WHERE id = ?").bind(admin.memberId).run();
+    expectProblem(await accept(t, { token, password: PASSWORD }), 400, "invalid_request");
+  });
+
+  it("an account that appears while accepting must still prove its password", async () => {
+    const a = await verifiedTenant();
+    const b = await verifiedTenant();
+    const email = `both-${a.slug}@example.com`;
+    const fromA = await invite(a, email);
+    const fromB = await invite(b, email);
+    const [ra, rb] = await Promise.all([
+      accept(a, { token: fromA.token, password: "the first password" }),
+      accept(b, { token: fromB.token, password: "another password!" }),
+    ]);
+    // Whoever created the identity joined; the other had to know that identity's password.
+    expect([ra.status, rb.status].sort()).toEqual([201, 401]);
+  });
+
+  it("an API key does not bypass the verified-email rule, and an unverified member cannot mint one that invites", async () => {
+    const t = await verifiedTenant();
+    const key = await createApiKey(t, ["invitations:manage", "invitations:read"]);
+    await env.CONTROL_DB.prepare("UPDATE users SET email_verified_at = NULL WHERE id = ?")
+      .bind(t.owner.id)
+      .run();
+    expectProblem(
+      (await invite(t, `bykey-${t.slug}@example.com`, "viewer", key.key)).res,
+      403,
+      "email_unverified",
+    );
+    const minted = await api("POST", "/v1/api-keys", {
+      slug: t.slug,
+      token: t.owner.token,
+      body: { name: "inviter", permissions: ["invitations:manage"] },
+    });
+    expectProblem(minted, 403, "email_unverified");
   });
 });

@@ -142,3 +142,99 @@ describe("members", () => {
     expect((await auditRows(t, "member.remove"))[0]).toMatchObject({ target_id: admin.memberId });
   });
 });
+
+describe("members under concurrency and over time", () => {
+  it("two owners demoting each other at once leave one owner", async () => {
+    for (let round = 0; round < 3; round++) {
+      const t = await createTenant();
+      const second = await addMember(t, "owner");
+      const [ownerRow] = (
+        await tenantD1(t)
+          .prepare("SELECT id FROM members WHERE user_id = ?")
+          .bind(t.owner.id)
+          .all<{ id: string }>()
+      ).results;
+      const [a, b] = await Promise.all([
+        api("PATCH", `/v1/members/${second.memberId}`, {
+          slug: t.slug,
+          token: t.owner.token,
+          body: { role: "admin" },
+        }),
+        api("PATCH", `/v1/members/${ownerRow!.id}`, {
+          slug: t.slug,
+          token: second.tokens.access_token,
+          body: { role: "admin" },
+        }),
+      ]);
+      expect([a.status, b.status].sort()).toEqual([200, 409]);
+      const owners = await tenantD1(t)
+        .prepare("SELECT count(*) AS n FROM members WHERE role = 'owner'")
+        .first<{ n: number }>();
+      expect(owners!.n).toBe(1);
+      expect((await auditRows(t, "member.update")).length).toBe(1);
+    }
+  });
+
+  it("two owners removing each other at once leave one owner", async () => {
+    const t = await createTenant();
+    const second = await addMember(t, "owner");
+    const ownerId = (
+      await api("GET", "/v1/members", { slug: t.slug, token: t.owner.token })
+    ).body.data.find((m: { user_id: string }) => m.user_id === t.owner.id).id;
+    const [a, b] = await Promise.all([
+      api("DELETE", `/v1/members/${second.memberId}`, { slug: t.slug, token: t.owner.token }),
+      api("DELETE", `/v1/members/${ownerId}`, { slug: t.slug, token: second.tokens.access_token }),
+    ]);
+    expect([a.status, b.status].sort()).toEqual([204, 409]);
+    const owners = await tenantD1(t)
+      .prepare("SELECT count(*) AS n FROM members WHERE role = 'owner'")
+      .first<{ n: number }>();
+    expect(owners!.n).toBe(1);
+  });
+
+  it("demoting or removing a member revokes the invitations they could no longer send", async () => {
+    const t = await createTenant();
+    const admin = await addMember(t, "admin");
+    const invite = async (role: string) => {
+      const res = await api("POST", "/v1/invitations", {
+        slug: t.slug,
+        token: admin.tokens.access_token,
+        body: { email: `${role}-${crypto.randomUUID()}@example.com`, role },
+      });
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      return res.body.id as string;
+    };
+    const asAdmin = [await invite("admin"), await invite("viewer")];
+    // Demoted to member: a member cannot invite at all.
+    expect(
+      (
+        await api("PATCH", `/v1/members/${admin.memberId}`, {
+          slug: t.slug,
+          token: t.owner.token,
+          body: { role: "member" },
+        })
+      ).status,
+    ).toBe(200);
+    const status = async (id: string) =>
+      (
+        await tenantD1(t)
+          .prepare("SELECT revoked_at FROM invitations WHERE id = ?")
+          .bind(id)
+          .first<{ revoked_at: number | null }>()
+      )?.revoked_at;
+    for (const id of asAdmin) expect(await status(id)).not.toBeNull();
+
+    const other = await addMember(t, "admin");
+    const res = await api("POST", "/v1/invitations", {
+      slug: t.slug,
+      token: other.tokens.access_token,
+      body: { email: `v-${crypto.randomUUID()}@example.com`, role: "viewer" },
+    });
+    expect(res.status).toBe(201);
+    expect(
+      (await api("DELETE", `/v1/members/${other.memberId}`, { slug: t.slug, token: t.owner.token }))
+        .status,
+    ).toBe(204);
+    expect(await status(res.body.id)).not.toBeNull();
+  });
+});

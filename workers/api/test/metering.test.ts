@@ -16,6 +16,7 @@ import {
   createApiKey,
   createTenant,
   expectProblem,
+  PASSWORD,
   subscribe,
   tenantD1,
 } from "./helpers";
@@ -276,5 +277,138 @@ describe("gauges: seats and projects", () => {
     expect((await api("POST", "/v1/projects", { ...as, body: { name: "again" } })).status).toBe(
       201,
     );
+  });
+});
+
+describe("admission leases", () => {
+  it("a hard quota holds across parallel requests: 120 at once against 50 → exactly 50", async () => {
+    const t = await createTenant();
+    await addOverride(t, {
+      type: "limit",
+      key: "api_calls",
+      value: 50,
+      hard: true,
+      reason: "test",
+    });
+    const as = { slug: t.slug, token: t.owner.token };
+    const statuses = (
+      await Promise.all(Array.from({ length: 120 }, () => api("GET", "/v1/projects", as)))
+    ).map((r) => r.status);
+    expect(statuses.filter((s) => s === 200).length).toBe(50);
+    expect(statuses.filter((s) => s === 429).length).toBe(70);
+  });
+
+  it("an exhausted quota still lets the tenant sign out, pay and revoke", async () => {
+    const t = await createTenant();
+    const as = { slug: t.slug, token: t.owner.token };
+    const key = await createApiKey(t, ["projects:read"]);
+    const member = await addMember(t, "member");
+    await addOverride(t, { type: "limit", key: "api_calls", value: 0, hard: true, reason: "test" });
+    expectProblem(await api("GET", "/v1/projects", as), 429, "rate_limited");
+    expect((await api("GET", "/v1/billing", as)).status).toBe(200);
+    const checkout = await api("POST", "/v1/billing/checkout", {
+      ...as,
+      body: { plan: "pro", interval: "month" },
+    });
+    expect(checkout.status, JSON.stringify(checkout.body)).toBe(200);
+    expect((await api("POST", "/v1/billing/portal", as)).status).toBe(200);
+    expect((await api("DELETE", `/v1/api-keys/${key.id}`, as)).status).toBe(204);
+    expect((await api("DELETE", `/v1/members/${member.memberId}`, as)).status).toBe(204);
+    expect((await api("POST", "/v1/auth/logout", as)).status).toBe(204);
+    const login = await api("POST", "/v1/auth/login", {
+      slug: t.slug,
+      body: { email: t.owner.email, password: PASSWORD },
+    });
+    expect(login.status).toBe(200);
+  });
+
+  it("refusals of a low-privilege credential do not spend the tenant's budget", async () => {
+    const t = await createTenant({ planRateLimits: true });
+    const viewer = await addMember(t, "viewer");
+    // Stay inside one minute window (not a timing assertion: it only avoids a boundary).
+    const intoMinute = Date.now() % 60_000;
+    if (intoMinute > 55_000) await new Promise((r) => setTimeout(r, 60_500 - intoMinute));
+    await addOverride(t, {
+      type: "rate_limit",
+      key: "tenant",
+      value: { perSecond: 1000, perMinute: 5 },
+      reason: "a small tenant budget",
+    });
+    const refused = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        api("POST", "/v1/projects", {
+          slug: t.slug,
+          token: viewer.tokens.access_token,
+          body: { name: "x" },
+        }),
+      ),
+    );
+    for (const res of refused) expect([403, 429]).toContain(res.status);
+    expect(refused.some((r) => r.status === 429)).toBe(true);
+    // The tenant's five requests of this minute are all still there.
+    for (let i = 0; i < 5; i++) {
+      const res = await api("GET", "/v1/projects", { slug: t.slug, token: t.owner.token });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+    }
+  });
+
+  it("a plan without api_access refuses API keys, not members", async () => {
+    const t = await createTenant();
+    const { key } = await createApiKey(t, ["projects:read"]);
+    await addOverride(t, { type: "feature", key: "api_access", value: false, reason: "test" });
+    // A lease taken before the change lives at most a second.
+    await new Promise((r) => setTimeout(r, 1100));
+    const res = await api("GET", "/v1/projects", { slug: t.slug, token: key });
+    expectProblem(res, 403, "feature_not_in_plan");
+    expect(res.body.feature).toBe("api_access");
+    expect((await api("GET", "/v1/projects", { slug: t.slug, token: t.owner.token })).status).toBe(
+      200,
+    );
+  });
+});
+
+describe("gauges re-derive themselves", () => {
+  it("on demand: drift from the tenant's database is corrected and reported", async () => {
+    const t = await createTenant();
+    await addMember(t, "viewer");
+    const m = meter(t.tenant.id);
+    // A project through the API makes the meter derive its gauges once.
+    expect(
+      (
+        await api("POST", "/v1/projects", {
+          slug: t.slug,
+          token: t.owner.token,
+          body: { name: "p" },
+        })
+      ).status,
+    ).toBe(201);
+    await runInDurableObject(m, (_, state) => {
+      state.storage.sql.exec("UPDATE gauges SET value = 0");
+    });
+    // Seats had never been used: derived now (owner and viewer), which is not drift.
+    expect(await m.reconcileGauges(t.tenant.id)).toEqual([{ metric: "projects", from: 0, to: 1 }]);
+    await runInDurableObject(m, (_, state) => {
+      state.storage.sql.exec("UPDATE gauges SET value = 7 WHERE metric = 'seats'");
+    });
+    expect(await m.reconcileGauges(t.tenant.id)).toEqual([{ metric: "seats", from: 7, to: 2 }]);
+    expect(await m.reconcileGauges(t.tenant.id)).toEqual([]);
+  });
+
+  it("a pending reservation is counted, an abandoned one lapses", async () => {
+    const t = await createTenant();
+    const m = meter(t.tenant.id);
+    const taken = await m.consume(t.tenant.id, {
+      metric: "projects",
+      amount: 1,
+      key: "projects:pending",
+      reserve: true,
+    });
+    expect(taken).toMatchObject({ allowed: true, used: 1 });
+    // The project is not written yet: re-derivation keeps its unit.
+    expect(await m.reconcileGauges(t.tenant.id)).toEqual([]);
+    await runInDurableObject(m, (_, state) => {
+      state.storage.sql.exec("UPDATE reservations SET created_at = created_at - 3600000");
+    });
+    expect(await m.reconcileGauges(t.tenant.id)).toEqual([{ metric: "projects", from: 1, to: 0 }]);
   });
 });

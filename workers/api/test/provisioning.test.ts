@@ -40,6 +40,7 @@ describe.each(PROVISIONING_STEPS)("a failure at step %s", (step) => {
       },
     });
     expect(failures).toBe(STEP_ATTEMPTS - 1);
+    if (result.status !== "created") throw new Error("expected a new tenant");
     expect(await tenantRow(body.slug)).toMatchObject({ status: "active", plan: "free" });
     expect(
       (await api("GET", "/v1/me", { slug: body.slug, token: result.tokens.access_token })).status,

@@ -128,6 +128,7 @@ export const PUBLIC_TENANT_ROUTES: { method: string; path: string; body?: unknow
 ];
 export const APEX_ROUTES = [
   { method: "POST", path: "/v1/signup", body: {} },
+  { method: "POST", path: "/v1/signup/confirm", body: { token: "x" } },
   { method: "GET", path: "/v1/slugs/{slug}" },
 ];
 export const SYSTEM_ROUTES = [{ method: "GET", path: "/healthz" }];

@@ -9,6 +9,7 @@ import {
   lastMail,
   PASSWORD,
   setStatus,
+  tokenFromMail,
   uniqueSlug,
 } from "./helpers";
 
@@ -75,16 +76,33 @@ describe("POST /v1/signup", () => {
     }
   });
 
-  it("an existing identity can sign up another organisation with its password, not without", async () => {
+  it("an existing email tests no password: the account gets a link that creates the organisation", async () => {
     const t = await createTenant();
+    const wrong = { ...valid(), email: t.owner.email, password: "not the password" };
+    const right = { ...valid(), email: t.owner.email.toUpperCase() };
+    const [a, b] = [await signup(wrong), await signup(right)];
+    // The same answer whatever the password: nothing to guess against.
+    expect([a.status, b.status]).toEqual([202, 202]);
+    expect(a.body).toEqual({ status: "confirmation_sent" });
+    expect(b.body).toEqual(a.body);
+    expect(await count(env.CONTROL_DB, "tenants")).toBeGreaterThan(0);
+    const rows = await env.CONTROL_DB.prepare("SELECT slug FROM tenants WHERE slug IN (?, ?)")
+      .bind(wrong.slug, right.slug)
+      .all();
+    expect(rows.results).toEqual([]);
+
+    const mail = await lastMail(t.owner.email, "Confirm your new organisation");
+    expect(mail!.text).toContain("http://localhost:8787/signup/confirm?token=");
+    const token = tokenFromMail(mail!.text);
+    const confirmed = await api("POST", "/v1/signup/confirm", { body: { token } });
+    expect(confirmed.status, JSON.stringify(confirmed.body)).toBe(201);
+    expect(confirmed.body.user.id).toBe(t.owner.id);
+    // Single use: the organisation exists now.
+    expectProblem(await api("POST", "/v1/signup/confirm", { body: { token } }), 409, "slug_taken");
     expectProblem(
-      await signup({ ...valid(), email: t.owner.email, password: "not the password" }),
-      409,
-      "email_taken",
+      await api("POST", "/v1/signup/confirm", { body: { token: `${token.slice(0, -4)}AAAA` } }),
+      400,
     );
-    const second = await signup({ ...valid(), email: t.owner.email.toUpperCase() });
-    expect(second.status).toBe(201);
-    expect(second.body.user.id).toBe(t.owner.id);
   });
 
   it("bad input → 400 problem with the offending fields, and nothing is written", async () => {

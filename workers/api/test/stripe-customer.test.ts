@@ -66,6 +66,7 @@ describe("the tenant's Stripe customer", () => {
     const body = input();
     const down = { ...env, STRIPE_API_BASE: "https://stripe-down.invalid" };
     const result = await signUp(down, body, { requestId: "test", ip: null });
+    if (result.status !== "created") throw new Error("expected a new tenant");
     expect(result.tenant.slug).toBe(body.slug);
     const row = await env.CONTROL_DB.prepare(
       "SELECT status, plan, stripe_customer_id FROM tenants WHERE slug = ?",

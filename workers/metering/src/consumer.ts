@@ -1,4 +1,4 @@
-import { coreConfig, stripeClient, type UsageMessage } from "@tenantry/core";
+import { coreConfig, retryDelaySeconds, stripeClient, type UsageMessage } from "@tenantry/core";
 import { CATALOG, isMeteredMetric, type MeteredMetric } from "@tenantry/plans";
 import Stripe from "stripe";
 import type { Env } from "./env";
@@ -16,11 +16,6 @@ export interface BillableRow {
   customer: string;
   billable: number;
   windowStart: number;
-}
-
-/** Backoff for a failed attempt: 5 s, 10 s, 20 s, … capped at 5 minutes. */
-export function retryDelaySeconds(attempts: number): number {
-  return Math.min(300, 5 * 2 ** Math.max(0, attempts - 1));
 }
 
 /**

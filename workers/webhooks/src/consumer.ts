@@ -2,6 +2,7 @@ import {
   type BillingRow,
   type BillingTenant,
   recordBillingChange,
+  retryDelaySeconds,
   syncTenantBilling,
 } from "@tenantry/core";
 import type { BillingMessage, Env } from "./env";
@@ -9,11 +10,6 @@ import type { BillingMessage, Env } from "./env";
 export interface ConsumerDeps {
   /** The re-sync; tests wrap it to crash at chosen points. */
   sync: typeof syncTenantBilling;
-}
-
-/** Backoff for a failed attempt: 5 s, 10 s, 20 s, … capped at 5 minutes. */
-export function retryDelaySeconds(attempts: number): number {
-  return Math.min(300, 5 * 2 ** Math.max(0, attempts - 1));
 }
 
 /**

@@ -4,9 +4,9 @@
  * queue, each billing change audited once (also across a crash), and status → access.
  */
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
-import { recordBillingChange, syncTenantBilling } from "@tenantry/core";
+import { recordBillingChange, retryDelaySeconds, syncTenantBilling } from "@tenantry/core";
 import { describe, expect, it } from "vitest";
-import { consumeBillingBatch, deadLetter, retryDelaySeconds } from "../src/consumer";
+import { consumeBillingBatch, deadLetter } from "../src/consumer";
 import type { BillingMessage } from "../src/env";
 import {
   billingAudit,

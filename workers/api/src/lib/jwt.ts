@@ -1,6 +1,7 @@
 import { type CryptoKey, importJWK, type JWK, jwtVerify, SignJWT } from "jose";
 import { z } from "zod";
 import type { Config } from "../env";
+import { base64url, fromBase64url } from "./crypto";
 
 /** Access tokens: ES256, ≤ 15 minutes, issuer and audience pinned. */
 export const ACCESS_TOKEN_TTL_SECONDS = 900;
@@ -96,6 +97,111 @@ async function verifySignedToken(cfg: Config, token: string): Promise<Verified |
     if (!claims.success || !payload.exp || !payload.iat) return null;
     const until = Math.min(payload.exp, payload.iat + ACCESS_TOKEN_TTL_SECONDS) * 1000;
     return { claims: claims.data, until };
+  } catch {
+    return null;
+  }
+}
+
+// The refresh-token MAC key, derived from the signing key (no second secret to manage).
+const macKeys = new Map<string, Promise<CryptoKey>>();
+
+function refreshMacKey(cfg: Config): Promise<CryptoKey> {
+  let key = macKeys.get(cfg.JWT_PRIVATE_KEY);
+  if (!key) {
+    key = (async () => {
+      const d = (JSON.parse(cfg.JWT_PRIVATE_KEY) as JWK).d ?? "";
+      const material = await crypto.subtle.importKey(
+        "raw",
+        new TextEncoder().encode(d),
+        "HKDF",
+        false,
+        ["deriveKey"],
+      );
+      return crypto.subtle.deriveKey(
+        {
+          name: "HKDF",
+          hash: "SHA-256",
+          salt: new Uint8Array(0),
+          info: new TextEncoder().encode("tenantry refresh token v1"),
+        },
+        material,
+        { name: "HMAC", hash: "SHA-256", length: 256 },
+        false,
+        ["sign", "verify"],
+      );
+    })();
+    macKeys.set(cfg.JWT_PRIVATE_KEY, key);
+  }
+  return key;
+}
+
+/**
+ * A refresh secret for a session: a random nonce and a MAC over the session id and the nonce,
+ * so the server can later tell a secret it issued (an old one: reuse) from one made up.
+ */
+export async function issueRefreshSecret(cfg: Config, sid: string): Promise<string> {
+  const nonce = base64url(crypto.getRandomValues(new Uint8Array(24)));
+  const mac = await crypto.subtle.sign(
+    "HMAC",
+    await refreshMacKey(cfg),
+    new TextEncoder().encode(`${sid}.${nonce}`),
+  );
+  return `${nonce}.${base64url(mac)}`;
+}
+
+/** Whether this server issued `secret` for session `sid` (at any time). */
+export async function wasRefreshSecretIssued(cfg: Config, sid: string, secret: string) {
+  const [nonce, mac, ...rest] = secret.split(".");
+  if (!nonce || !mac || rest.length > 0) return false;
+  try {
+    return await crypto.subtle.verify(
+      "HMAC",
+      await refreshMacKey(cfg),
+      fromBase64url(mac),
+      new TextEncoder().encode(`${sid}.${nonce}`),
+    );
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A signed, expiring token for one purpose (a mailed confirmation link): the same signing key as
+ * access tokens, but its own audience and type, so neither can stand in for the other.
+ */
+export async function signPurposeToken(
+  cfg: Config,
+  purpose: string,
+  claims: Record<string, string>,
+  ttlSeconds: number,
+): Promise<string> {
+  const { kid, privateKey } = await keys(cfg);
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: ALG, kid, typ: `${purpose}+jwt` })
+    .setIssuer(cfg.JWT_ISSUER)
+    .setAudience(`${cfg.JWT_AUDIENCE}:${purpose}`)
+    .setIssuedAt()
+    .setExpirationTime(`${ttlSeconds}s`)
+    .sign(privateKey);
+}
+
+export async function verifyPurposeToken<T extends z.ZodType>(
+  cfg: Config,
+  purpose: string,
+  token: string,
+  schema: T,
+): Promise<z.infer<T> | null> {
+  try {
+    const { publicKey } = await keys(cfg);
+    const { payload, protectedHeader } = await jwtVerify(token, publicKey, {
+      algorithms: [ALG],
+      issuer: cfg.JWT_ISSUER,
+      audience: `${cfg.JWT_AUDIENCE}:${purpose}`,
+      requiredClaims: ["exp"],
+    });
+    if (protectedHeader.typ !== `${purpose}+jwt`) return null;
+    const parsed = schema.safeParse(payload);
+    return parsed.success ? parsed.data : null;
   } catch {
     return null;
   }

@@ -28,6 +28,18 @@ export interface ConsumeInput {
   key?: string;
   /** When the usage happened (epoch ms); decides its period and hour. Defaults to now. */
   at?: number;
+  /**
+   * Gauges: the unit is reserved under `key` until the change that needed it is written
+   * (`settle`) or abandoned (`cancel`); re-derivation counts pending reservations.
+   */
+  reserve?: boolean;
+}
+
+/** A gauge corrected by re-deriving it from the tenant's database. */
+export interface GaugeDrift {
+  metric: LimitKey;
+  from: number;
+  to: number;
 }
 
 export interface ConsumeResult {
@@ -49,22 +61,75 @@ export interface ConsumeResult {
   duplicate?: boolean;
 }
 
-/** Which request budgets apply to a request, besides the tenant's own. */
-export interface AdmitInput {
-  apiKeyId: string | null;
-  expensive: boolean;
+/**
+ * Which budgets a request draws from. `standard` and `expensive` requests draw from the tenant's
+ * (and the API key's) budgets and count one `api_calls` against the monthly quota; `essential`
+ * ones (sign-out, billing, revocations) only from a small budget of their own, so an exhausted
+ * tenant can still fix its situation; `refused` ones (a missing permission) only from another
+ * small budget, so a low-privilege credential cannot spend the tenant's budget on refusals.
+ */
+export const ADMISSION_CLASSES = ["standard", "expensive", "essential", "refused"] as const;
+export type AdmissionClass = (typeof ADMISSION_CLASSES)[number];
+
+/** How a lease of an isolate was used: reported when it ends, so API calls count what ran. */
+export interface LeaseReport {
+  id: string;
+  used: number;
+  /** Whether its requests count as `api_calls` (not for refusals). */
+  counted: boolean;
 }
 
-export type AdmitResult =
-  | { allowed: true; quota: QuotaHeader }
-  | { allowed: false; retryAfter: number; quota: QuotaHeader; reason: string };
+export interface LeaseInput {
+  cls: AdmissionClass;
+  apiKeyId: string | null;
+  /** How many admissions the isolate would like to hold (it grows with the request rate). */
+  want: number;
+  /** Leases of this isolate that ended since its last call. */
+  reports: LeaseReport[];
+}
 
 /** What the RateLimit-* headers say: the budget closest to running out. */
 export interface QuotaHeader {
   limit: number;
+  /** Remaining after this grant (the grant's own tokens counted as used). */
   remaining: number;
-  /** Seconds until it resets. */
-  reset: number;
+  /** Epoch ms when it resets. */
+  resetAt: number;
+}
+
+export type LeaseResult =
+  | {
+      allowed: true;
+      id: string;
+      tokens: number;
+      /** Epoch ms after which the lease's unused tokens may not be used. */
+      until: number;
+      quota: QuotaHeader;
+      /** The plan's `api_access` feature: API keys are refused without it. */
+      apiAccess: boolean;
+    }
+  | {
+      allowed: false;
+      retryAfter: number;
+      quota: QuotaHeader;
+      reason: string;
+      apiAccess: boolean;
+    };
+
+/** A lease lasts at most this long and never past the end of the current second. */
+export const LEASE_MS = 1000;
+/** Most admissions one lease carries. */
+const MAX_LEASE_TOKENS = 1000;
+/** A lease not reported this long after it ended is forgotten (its isolate is gone). */
+const LEASE_GRACE_MS = 5000;
+
+interface Outstanding {
+  tokens: number;
+  until: number;
+  /** The windows its tokens were counted in, for refunds of what was not used. */
+  windows: { key: string; start: number }[];
+  /** Tokens reserved against the monthly quota. */
+  reserved: number;
 }
 
 const HOUR = 3_600_000;
@@ -80,6 +145,13 @@ interface UsageRow {
   overage: number;
   billable: number;
 }
+/** Gauges are re-derived from the tenant's database at least this often while they are used. */
+const GAUGE_DERIVE_MS = 15 * 60_000;
+/** A reservation neither settled nor cancelled this long is taken as abandoned (a crash). */
+const RESERVATION_TTL_MS = 5 * 60_000;
+const GAUGES = (Object.keys(LIMIT_DEFINITIONS) as LimitKey[]).filter(
+  (m) => LIMIT_DEFINITIONS[m].kind === "gauge",
+);
 /** Entitlements are re-read at least this often, besides `refresh()` after every change. */
 const ENTITLEMENTS_TTL_MS = 60_000;
 /** Idempotency keys are kept at least this long (the issue asks for 48 h). */
@@ -109,6 +181,10 @@ export class TenantMeter extends DurableObject<Env> {
   private persistTimer: ReturnType<typeof setTimeout> | null = null;
   /** Whether usage was counted since the last flush was scheduled. */
   private dirty = false;
+  /** Leases granted to isolates and not reported yet. */
+  private readonly outstanding = new Map<string, Outstanding>();
+  /** Their tokens reserved against a hard monthly `api_calls` quota. */
+  private reserved = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -127,6 +203,10 @@ export class TenantMeter extends DurableObject<Env> {
       );
       sql.exec(`CREATE TABLE IF NOT EXISTS keys (key TEXT PRIMARY KEY, result TEXT NOT NULL,
         created_at INTEGER NOT NULL)`);
+      // Units of a gauge taken for a change not yet written to the tenant's database; kept a
+      // while after they settle, so a re-derivation racing the write never counts one short.
+      sql.exec(`CREATE TABLE IF NOT EXISTS reservations (key TEXT PRIMARY KEY, metric TEXT NOT NULL,
+        created_at INTEGER NOT NULL, settled_at INTEGER)`);
       sql.exec(`CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT,
         metric TEXT NOT NULL, window_start INTEGER NOT NULL, delta INTEGER NOT NULL,
         billable INTEGER NOT NULL, key TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL,
@@ -153,7 +233,7 @@ export class TenantMeter extends DurableObject<Env> {
     this.bind(tenantId);
     const entitlements = await this.loadEntitlements();
     for (const metric of new Set(inputs.map((i) => i.metric))) {
-      if (LIMIT_DEFINITIONS[metric].kind === "gauge") await this.ensureGauge(metric);
+      if (LIMIT_DEFINITIONS[metric].kind === "gauge") await this.deriveGaugeIfDue(metric);
     }
     const now = Date.now();
     let results: ConsumeResult[];
@@ -171,22 +251,35 @@ export class TenantMeter extends DurableObject<Env> {
   }
 
   /**
-   * The edge check of an authenticated request: the tenant's, the API key's and (for expensive
-   * routes) the expensive request budgets, then one `api_calls`.
+   * Admission for one isolate: accounts for the leases it reports as ended (their used tokens
+   * become `api_calls`, unused ones go back to the windows and the quota), then grants up to
+   * `want` admissions valid until the end of the current second. Every granted token is counted
+   * in the request windows and reserved against a hard monthly quota at once, so budgets and
+   * quotas are never exceeded however many isolates hold leases; API calls are counted when
+   * reported, so they never count more than what ran.
    */
-  async admit(tenantId: string, input: AdmitInput): Promise<AdmitResult> {
+  async lease(tenantId: string, input: LeaseInput): Promise<LeaseResult> {
     this.bind(tenantId);
     const now = Date.now();
-    // The hot path of every request: no await unless the entitlements need re-reading.
+    // The hot path: no await unless the entitlements need re-reading.
     const cached = this.entitlements;
-    const entitlements = cached && now < cached.until ? cached : await this.loadEntitlements();
-    const budgets = entitlements.value.rateLimits;
-    const checks: [string, RateLimit][] = [["tenant", budgets.tenant]];
-    if (input.apiKeyId) checks.push([`key:${input.apiKeyId}`, budgets.apiKey]);
-    if (input.expensive) checks.push(["expensive", budgets.expensive]);
+    const ents = cached && now < cached.until ? cached : await this.loadEntitlements();
+    this.applyReports(ents, input.reports, now);
+    this.expireLeases(now);
+    const apiAccess = ents.value.features.api_access !== false;
+    const budgets = ents.value.rateLimits;
+    const checks: [string, string, RateLimit][] =
+      input.cls === "essential" || input.cls === "refused"
+        ? [[input.cls, input.cls === "essential" ? "essential" : "refusal", budgets[input.cls]]]
+        : [["tenant", "tenant", budgets.tenant]];
+    if (input.apiKeyId && (input.cls === "standard" || input.cls === "expensive")) {
+      checks.push([`key:${input.apiKeyId}`, "API key", budgets.apiKey]);
+    }
+    if (input.cls === "expensive") checks.push(["expensive", "expensive-route", budgets.expensive]);
+    let tokens = Math.max(1, Math.min(Math.floor(input.want), MAX_LEASE_TOKENS));
     let tightest: QuotaHeader | null = null;
-    const hits: { key: string; start: number }[] = [];
-    for (const [name, budget] of checks) {
+    const hits: { key: string; start: number; limit: number; span: number }[] = [];
+    for (const [name, label, budget] of checks) {
       for (const [span, limit] of [
         [1000, budget.perSecond],
         [60_000, budget.perMinute],
@@ -195,48 +288,121 @@ export class TenantMeter extends DurableObject<Env> {
         const start = now - (now % span);
         const window = this.windows.get(key);
         const count = window && window.start === start ? window.count : 0;
-        const reset = Math.ceil((start + span - now) / 1000);
         if (count >= limit) {
           return {
             allowed: false,
-            retryAfter: Math.max(1, reset),
-            quota: { limit, remaining: 0, reset: Math.max(1, reset) },
-            reason: `${name === "tenant" ? "tenant" : name.startsWith("key:") ? "API key" : "expensive-route"} budget of ${limit} requests per ${span === 1000 ? "second" : "minute"}`,
+            retryAfter: Math.max(1, Math.ceil((start + span - now) / 1000)),
+            quota: { limit, remaining: 0, resetAt: start + span },
+            reason: `${label} budget of ${limit} requests per ${span === 1000 ? "second" : "minute"}`,
+            apiAccess,
           };
         }
-        hits.push({ key, start });
-        const header = { limit, remaining: limit - count - 1, reset };
-        if (span === 60_000 && (!tightest || header.remaining < tightest.remaining)) {
-          tightest = header;
-        }
+        tokens = Math.min(tokens, limit - count);
+        hits.push({ key, start, limit, span });
       }
     }
-    // One statement: atomic without a transaction around it.
-    const calls = this.count(entitlements, { metric: "api_calls", amount: 1 }, now);
-    if (!calls.allowed) {
-      const reset = calls.resets_at ? Math.ceil((Date.parse(calls.resets_at) - now) / 1000) : 60;
-      return {
-        allowed: false,
-        retryAfter: reset,
-        quota: { limit: calls.limit ?? 0, remaining: 0, reset },
-        reason: `monthly quota of ${calls.limit} API calls`,
+    // The monthly quota: granted tokens are reserved, so a hard quota is never overshot; a
+    // lease takes at most a tenth of what is left, so one isolate cannot hold the rest.
+    let reserve = false;
+    let monthly: QuotaHeader | null = null;
+    if (input.cls === "standard" || input.cls === "expensive") {
+      const period = this.periodOf(now, ents.anchor);
+      const used = this.periodTotal("api_calls", period.start) + this.reserved;
+      // Requests are counted, never refused, for a read-only tenant: it may still read.
+      const check = checkLimit({ ...ents.value, access: "full" }, "api_calls", used, 1);
+      if (!check.allowed) {
+        return {
+          allowed: false,
+          retryAfter: Math.max(1, Math.ceil((period.end - now) / 1000)),
+          quota: { limit: check.value ?? 0, remaining: 0, resetAt: period.end },
+          reason: `monthly quota of ${check.value} API calls`,
+          apiAccess,
+        };
+      }
+      if (check.value !== null && check.hard) {
+        const left = check.value - used;
+        tokens = Math.min(tokens, left, Math.max(1, Math.ceil(left / 10)));
+        reserve = true;
+      }
+      if (check.value !== null) {
+        monthly = {
+          limit: check.value,
+          remaining: Math.max(0, check.value - used - tokens),
+          resetAt: period.end,
+        };
+      }
+    }
+    for (const hit of hits) {
+      const window = this.windows.get(hit.key);
+      const count = (window && window.start === hit.start ? window.count : 0) + tokens;
+      this.windows.set(hit.key, { start: hit.start, count });
+      const header = {
+        limit: hit.limit,
+        remaining: hit.limit - count,
+        resetAt: hit.start + hit.span,
       };
+      if (hit.span === 60_000 && (!tightest || header.remaining < tightest.remaining)) {
+        tightest = header;
+      }
     }
-    for (const { key, start } of hits) {
-      const window = this.windows.get(key);
-      if (window && window.start === start) window.count++;
-      else this.windows.set(key, { start, count: 1 });
-    }
+    if (monthly && (!tightest || monthly.remaining < tightest.remaining)) tightest = monthly;
+    const id = crypto.randomUUID();
+    const until = Math.min(now + LEASE_MS, now - (now % 1000) + 1000);
+    if (reserve) this.reserved += tokens;
+    this.outstanding.set(id, {
+      tokens,
+      until,
+      windows: hits.map(({ key, start }) => ({ key, start })),
+      reserved: reserve ? tokens : 0,
+    });
     if (this.dirty && this.alarmScheduled !== true) await this.scheduleFlush();
-    if (calls.limit !== null && calls.remaining !== null && calls.resets_at) {
-      const monthly = {
-        limit: calls.limit,
-        remaining: calls.remaining,
-        reset: Math.ceil((Date.parse(calls.resets_at) - now) / 1000),
-      };
-      if (!tightest || monthly.remaining < tightest.remaining) tightest = monthly;
+    return { allowed: true, id, tokens, until, quota: tightest as QuotaHeader, apiAccess };
+  }
+
+  /** Reports ended leases without asking for a new one (an isolate going idle). */
+  async report(tenantId: string, reports: LeaseReport[]): Promise<void> {
+    this.bind(tenantId);
+    const now = Date.now();
+    const cached = this.entitlements;
+    const ents = cached && now < cached.until ? cached : await this.loadEntitlements();
+    this.applyReports(ents, reports, now);
+    if (this.dirty && this.alarmScheduled !== true) await this.scheduleFlush();
+  }
+
+  /** Used tokens become API calls; unused ones go back to their windows and the quota. */
+  private applyReports(
+    ents: { value: Entitlements; anchor: number | null },
+    reports: LeaseReport[],
+    now: number,
+  ) {
+    let calls = 0;
+    for (const report of reports) {
+      const used = Math.max(0, Math.floor(report.used));
+      const lease = this.outstanding.get(report.id);
+      if (lease) {
+        this.outstanding.delete(report.id);
+        this.reserved -= lease.reserved;
+        const unused = Math.max(0, lease.tokens - used);
+        for (const { key, start } of lease.windows) {
+          const window = this.windows.get(key);
+          if (unused > 0 && window && window.start === start) {
+            window.count = Math.max(0, window.count - unused);
+          }
+        }
+      }
+      if (report.counted) calls += lease ? Math.min(used, lease.tokens) : used;
     }
-    return { allowed: true, quota: tightest as QuotaHeader };
+    if (calls > 0) this.count(ents, { metric: "api_calls", amount: calls }, now, true);
+  }
+
+  /** Leases whose isolate never reported them release their reservation. */
+  private expireLeases(now: number) {
+    for (const [id, lease] of this.outstanding) {
+      if (lease.until + LEASE_GRACE_MS < now) {
+        this.outstanding.delete(id);
+        this.reserved -= lease.reserved;
+      }
+    }
   }
 
   /**
@@ -398,21 +564,109 @@ export class TenantMeter extends DurableObject<Env> {
     return this.entitlements;
   }
 
-  /** A gauge starts from what the tenant's database holds, the first time it is used. */
-  private async ensureGauge(metric: LimitKey) {
-    const sql = this.ctx.storage.sql;
-    if (sql.exec("SELECT 1 FROM gauges WHERE metric = ?", metric).toArray().length > 0) return;
+  /** The reserved unit's change was written: the database now counts it. */
+  async settle(tenantId: string, key: string): Promise<void> {
+    this.bind(tenantId);
+    this.ctx.storage.sql.exec(
+      "UPDATE reservations SET settled_at = ? WHERE key = ? AND settled_at IS NULL",
+      Date.now(),
+      key,
+    );
+  }
+
+  /** The reserved unit's change did not happen: the unit goes back, once. */
+  async cancel(tenantId: string, key: string): Promise<void> {
+    this.bind(tenantId);
+    this.ctx.storage.transactionSync(() => {
+      const sql = this.ctx.storage.sql;
+      const held = sql
+        .exec<{ metric: string }>(
+          "DELETE FROM reservations WHERE key = ? AND settled_at IS NULL RETURNING metric",
+          key,
+        )
+        .toArray()[0];
+      if (held) {
+        sql.exec("UPDATE gauges SET value = MAX(value - 1, 0) WHERE metric = ?", held.metric);
+      }
+    });
+  }
+
+  /**
+   * Re-derives every gauge from the tenant's database plus the reservations still pending, and
+   * corrects (and reports) any drift. Runs on demand, and by itself when a gauge is used and was
+   * last derived more than GAUGE_DERIVE_MS ago.
+   */
+  async reconcileGauges(tenantId: string): Promise<GaugeDrift[]> {
+    this.bind(tenantId);
+    const drift: GaugeDrift[] = [];
+    for (const metric of GAUGES) {
+      const corrected = await this.deriveGauge(metric);
+      if (corrected) drift.push(corrected);
+    }
+    return drift;
+  }
+
+  private async deriveGaugeIfDue(metric: LimitKey) {
+    const row = this.ctx.storage.sql
+      .exec<{ value: string }>("SELECT value FROM meta WHERE name = ?", `derived:${metric}`)
+      .toArray()[0];
+    if (row && Date.now() - Number(row.value) < GAUGE_DERIVE_MS) return;
+    await this.deriveGauge(metric);
+  }
+
+  /** What the tenant's database holds, plus units reserved for changes still on their way. */
+  private async deriveGauge(metric: LimitKey): Promise<GaugeDrift | null> {
+    const started = Date.now();
     const tenant = await findTenantById(this.env, this.tenantId as string);
-    let value = 0;
+    let stored = 0;
     if (tenant?.databaseBinding) {
       const table = metric === "seats" ? "members" : "projects";
       const row = await tenantDb(this.env, tenant)
         .d1.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE tenant_id = ?`)
         .bind(tenant.id)
         .first<{ n: number }>();
-      value = row?.n ?? 0;
+      stored = row?.n ?? 0;
     }
-    sql.exec("INSERT OR IGNORE INTO gauges (metric, value) VALUES (?, ?)", metric, value);
+    // Synchronous from here: no other call runs until the gauge is written.
+    const sql = this.ctx.storage.sql;
+    const now = Date.now();
+    return this.ctx.storage.transactionSync(() => {
+      sql.exec(
+        "DELETE FROM reservations WHERE (settled_at IS NULL AND created_at < ?) OR settled_at < ?",
+        now - RESERVATION_TTL_MS,
+        started,
+      );
+      // Pending ones, and those settled while the count was read (it may not include them).
+      const { n } = sql
+        .exec<{ n: number }>("SELECT COUNT(*) AS n FROM reservations WHERE metric = ?", metric)
+        .one();
+      const value = stored + n;
+      const before = sql
+        .exec<{ value: number }>("SELECT value FROM gauges WHERE metric = ?", metric)
+        .toArray()[0]?.value;
+      sql.exec(
+        "INSERT INTO gauges (metric, value) VALUES (?1, ?2) ON CONFLICT (metric) DO UPDATE SET value = ?2",
+        metric,
+        value,
+      );
+      sql.exec(
+        "INSERT INTO meta (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = ?2",
+        `derived:${metric}`,
+        String(now),
+      );
+      if (before === undefined || before === value) return null;
+      console.warn(
+        JSON.stringify({
+          level: "warn",
+          msg: "gauge drift corrected",
+          tenant_id: this.tenantId,
+          metric,
+          from: before,
+          to: value,
+        }),
+      );
+      return { metric, from: before, to: value };
+    });
   }
 
   /** One check-and-count; runs inside a storage transaction. */
@@ -420,6 +674,8 @@ export class TenantMeter extends DurableObject<Env> {
     ents: { value: Entitlements; anchor: number | null },
     input: ConsumeInput,
     now: number,
+    /** Records without refusing: usage that already happened (reported API calls). */
+    force = false,
   ): ConsumeResult {
     const sql = this.ctx.storage.sql;
     if (input.key) {
@@ -441,7 +697,11 @@ export class TenantMeter extends DurableObject<Env> {
       ? (sql.exec<{ value: number }>("SELECT value FROM gauges WHERE metric = ?", metric).one()
           .value ?? 0)
       : this.periodTotal(metric, period?.start ?? 0);
-    const check = checkLimit(entitlements, metric, used, amount);
+    const checked = checkLimit(entitlements, metric, used, amount);
+    const check: typeof checked =
+      force && !checked.allowed
+        ? { ...checked, allowed: true, overage: checked.hard ? 0 : amount }
+        : checked;
     const base = {
       metric,
       plan: entitlements.effectivePlan,
@@ -463,6 +723,14 @@ export class TenantMeter extends DurableObject<Env> {
       const after = Math.max(0, used + amount);
       if (gauge) {
         sql.exec("UPDATE gauges SET value = ? WHERE metric = ?", after, metric);
+        if (input.reserve && input.key && amount > 0) {
+          sql.exec(
+            "INSERT OR IGNORE INTO reservations (key, metric, created_at) VALUES (?, ?, ?)",
+            input.key,
+            metric,
+            now,
+          );
+        }
       } else if (period) {
         const metered =
           isMeteredMetric(metric) && CATALOG.plans[entitlements.effectivePlan].metered[metric];

@@ -4,6 +4,7 @@ import { ForbiddenError, UnauthorizedError } from "../errors";
 import { clientIp } from "../lib/request";
 import type { Permission } from "../rbac/permissions";
 import { authenticate } from "../services/authenticate";
+import { admitRequest, refusal } from "./metering";
 
 /**
  * Turns the bearer credential (access token or API key) into an actor of the host's tenant.
@@ -22,13 +23,22 @@ export const requireActor = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 });
 
-/** The RBAC gate: runs before any service. */
+/**
+ * The RBAC gate: runs before any service, and before the request is charged to the tenant's
+ * budgets. A refusal draws only from the small budget of refusals, so a credential cannot spend
+ * the tenant's budget on routes it may not call.
+ */
 export function requirePermission(permission: Permission) {
   return createMiddleware<AppEnv>(async (c, next) => {
     if (!c.get("actor").permissions.has(permission)) {
-      throw new ForbiddenError(`This action requires the ${permission} permission.`, "forbidden", {
-        permission,
-      });
+      const admission = await admitRequest(c, "refused");
+      if (admission && !admission.allowed) throw refusal(admission);
+      throw new ForbiddenError(
+        `This action requires the ${permission} permission.`,
+        "forbidden",
+        { permission },
+        admission?.headers,
+      );
     }
     await next();
   });

@@ -46,7 +46,7 @@ export async function createProject({
   input: { name: string; description?: string | undefined };
 }) {
   const id = newId("project");
-  const release = await reserveUnit(ctx.env, ctx.tenant.id, "projects", `project:${id}`);
+  const unit = await reserveUnit(ctx.env, ctx.tenant.id, "projects");
   const now = Date.now();
   const row: Project = {
     id,
@@ -67,9 +67,10 @@ export async function createProject({
       }),
     ]);
   } catch (err) {
-    await release();
+    await unit.release();
     throw err;
   }
+  await unit.settle();
   return row;
 }
 

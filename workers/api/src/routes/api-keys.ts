@@ -82,7 +82,7 @@ export const apiKeyRoutes = newRouter()
       tags: ["api keys"],
       summary: "Revoke an API key (refused from the next request on)",
       security,
-      middleware: guard("api_keys:manage"),
+      middleware: guard("api_keys:manage", { essential: true }),
       request: { params: IdParamSchema },
       responses: { 204: { description: "Revoked" }, ...tenantErrors },
     }),

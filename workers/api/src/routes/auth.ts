@@ -79,7 +79,7 @@ export const authRoutes = newRouter()
       tags: ["auth"],
       summary: "Revoke the current session",
       security: sessionSecurity,
-      middleware: guard(),
+      middleware: guard(undefined, { essential: true }),
       responses: { 204: noContent, ...tenantErrors },
     }),
     async (c) => {
@@ -117,14 +117,14 @@ export const authRoutes = newRouter()
       path: "/v1/auth/password-reset",
       operationId: "requestPasswordReset",
       tags: ["auth"],
-      summary: "Mail a password reset link (always 202)",
+      summary: "Mail a password reset link (202 for any address; throttled per address and client)",
       security: [],
       middleware: [resolveTenant] as const,
       request: { body: jsonBody(z.strictObject({ email: EmailSchema })) },
       responses: { 202: accepted, ...tenantErrors },
     }),
     async (c) => {
-      await requestPasswordReset(c.env, c.get("tenant"), c.req.valid("json").email);
+      await requestPasswordReset(c.env, c.get("tenant"), c.req.valid("json").email, requestMeta(c));
       return c.body(null, 202);
     },
   )

@@ -30,7 +30,7 @@ export const billingRoutes = newRouter()
       tags: ["billing"],
       summary: "Plan, subscription status, period, entitlements and recent invoices",
       security,
-      middleware: guard("billing:read"),
+      middleware: guard("billing:read", { essential: true }),
       responses: {
         200: jsonResponse(
           z.object({
@@ -61,7 +61,7 @@ export const billingRoutes = newRouter()
       tags: ["billing"],
       summary: "Start a Stripe Checkout for a paid plan",
       security,
-      middleware: guard("billing:manage"),
+      middleware: guard("billing:manage", { essential: true }),
       request: {
         body: jsonBody(
           z.strictObject({ plan: z.enum(PLAN_IDS).exclude(["free"]), interval: z.enum(INTERVALS) }),
@@ -83,7 +83,7 @@ export const billingRoutes = newRouter()
       tags: ["billing"],
       summary: "Open the Stripe billing portal (change plan, cancel, invoices)",
       security,
-      middleware: guard("billing:manage"),
+      middleware: guard("billing:manage", { essential: true }),
       responses: {
         200: jsonResponse(UrlSchema, "Redirect the browser here"),
         503: unavailableError,

@@ -5,12 +5,17 @@ import { controlDb } from "../db/control-db";
 import { config, type Env } from "../env";
 import { NotFoundError } from "../errors";
 import { reconcileUsage } from "../services/usage-reconcile";
+import { OUTBOX_PAGE_CSP, outboxPage } from "./outbox-page";
 
 const devOnly = (env: Env) => {
   if (!["development", "test"].includes(config(env).ENVIRONMENT)) throw new NotFoundError("route");
 };
 
-/** Development only: read the mailer's outbox (`?to=` filters by recipient). */
+/**
+ * Development only: the mailer's outbox (`?to=` filters by recipient), newest first. A browser
+ * gets a page with clickable links; `?format=json` or `Accept: application/json` (and clients
+ * that do not ask for HTML, such as curl) get JSON.
+ */
 export const devRoutes = newRouter()
   .get("/_dev/outbox", async (c) => {
     // Only where mail is fake: mailed links are secrets.
@@ -22,7 +27,17 @@ export const devRoutes = newRouter()
       .where(to ? eq(mailOutbox.to, to) : undefined)
       .orderBy(desc(mailOutbox.id))
       .limit(50);
-    return c.json({ data: rows });
+    const accept = c.req.header("accept") ?? "";
+    const html =
+      c.req.query("format") !== "json" &&
+      accept.includes("text/html") &&
+      !accept.includes("application/json");
+    if (!html) {
+      return c.json({ data: rows });
+    }
+    c.header("content-security-policy", OUTBOX_PAGE_CSP);
+    c.header("cache-control", "no-store");
+    return c.html(outboxPage(rows, to));
   })
   /**
    * Development only: meters vs ledger vs Stripe for every tenant (`npm run usage:reconcile`);

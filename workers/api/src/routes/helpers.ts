@@ -10,19 +10,26 @@ import { resolveTenant } from "../middleware/tenant";
 import type { Permission } from "../rbac/permissions";
 
 /**
- * Tenant host + credential + the request budgets and quota (`meterRequest`) + permission, in
+ * Tenant host + credential + permission + the request budgets and quota (`meterRequest`), in
  * that order, before the handler runs; writes also need billing that allows them (see
  * `requireWritable`). Expensive routes (exports, reports, bulk ingestion) also draw from the
- * plan's smaller expensive budget.
+ * plan's smaller expensive budget. Essential routes (sign-out, billing, revocations) draw only
+ * from a small budget of their own: a tenant that exhausted its budget or quota can still pay,
+ * sign out and lock things down.
  */
-export function guard(permission?: Permission, opts: { expensive?: boolean } = {}) {
-  const meter = meterRequest(opts.expensive ?? false);
+export function guard(
+  permission?: Permission,
+  opts: { expensive?: boolean; essential?: boolean } = {},
+) {
+  const meter = meterRequest(
+    opts.essential ? "essential" : opts.expensive ? "expensive" : "standard",
+  );
   return permission
     ? [
         resolveTenant,
         requireActor,
-        meter,
         requirePermission(permission),
+        meter,
         requireWritable(permission),
       ]
     : [resolveTenant, requireActor, meter];

@@ -81,7 +81,7 @@ export const invitationRoutes = newRouter()
       summary: "Revoke a pending invitation",
       tags: ["invitations"],
       security,
-      middleware: guard("invitations:manage"),
+      middleware: guard("invitations:manage", { essential: true }),
       request: { params: IdParamSchema },
       responses: { 204: { description: "Revoked" }, 409: conflictError, ...tenantErrors },
     }),

@@ -75,7 +75,7 @@ export const memberRoutes = newRouter()
       summary: "Remove a member (never the last owner)",
       tags: ["members"],
       security,
-      middleware: guard("members:manage"),
+      middleware: guard("members:manage", { essential: true }),
       request: { params: IdParamSchema },
       responses: { 204: { description: "Removed" }, 409: conflictError, ...tenantErrors },
     }),

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { newRouter } from "../app";
 import { apexOnly } from "../middleware/tenant";
-import { checkSlug, SignupInputSchema, signUp } from "../services/signup";
+import { checkSlug, confirmSignUp, SignupInputSchema, signUp } from "../services/signup";
 import {
   conflictError,
   jsonBody,
@@ -21,6 +21,9 @@ const SignupResponseSchema = z
     expires_in: z.number().int(),
   })
   .openapi("SignupResult");
+const ConfirmationSentSchema = z
+  .object({ status: z.literal("confirmation_sent") })
+  .openapi("SignupConfirmationSent");
 
 export const signupRoutes = newRouter()
   .openapi(
@@ -35,6 +38,35 @@ export const signupRoutes = newRouter()
       request: { body: jsonBody(SignupInputSchema.openapi("SignupInput")) },
       responses: {
         201: jsonResponse(SignupResponseSchema, "Tenant created and active"),
+        202: jsonResponse(
+          ConfirmationSentSchema,
+          "The email already has an account: a link that creates the organisation was mailed to it",
+        ),
+        400: tenantErrors[400],
+        409: conflictError,
+        429: tenantErrors[429],
+        503: unavailableError,
+      },
+    }),
+    async (c) => {
+      const result = await signUp(c.env, c.req.valid("json"), {
+        ...requestMeta(c),
+        waitUntil: (p) => c.executionCtx.waitUntil(p),
+      });
+      if (result.status !== "created") return c.json({ status: result.status }, 202);
+      return c.json({ tenant: result.tenant, user: result.user, ...result.tokens }, 201);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/signup/confirm",
+      tags: ["sign-up"],
+      summary: "Create the organisation an existing account asked for, with the mailed token",
+      middleware: [apexOnly] as const,
+      request: { body: jsonBody(z.strictObject({ token: z.string().min(1).max(2000) })) },
+      responses: {
+        201: jsonResponse(SignupResponseSchema, "Tenant created and active"),
         400: tenantErrors[400],
         404: tenantErrors[404],
         409: conflictError,
@@ -42,7 +74,7 @@ export const signupRoutes = newRouter()
       },
     }),
     async (c) => {
-      const result = await signUp(c.env, c.req.valid("json"), {
+      const result = await confirmSignUp(c.env, c.req.valid("json").token, {
         ...requestMeta(c),
         waitUntil: (p) => c.executionCtx.waitUntil(p),
       });

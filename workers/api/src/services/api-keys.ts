@@ -8,6 +8,8 @@ import { randomSecret, sha256Hex } from "../lib/crypto";
 import { listPage, type PageQuery } from "../lib/pagination";
 import { isSubset, type Permission } from "../rbac/permissions";
 import { API_KEY_PREFIX } from "./authenticate";
+import { assertVerified } from "./invitations";
+import { forgetApiKeys } from "./session-cache";
 
 type ApiKeyRow = typeof apiKeys.$inferSelect;
 
@@ -51,6 +53,8 @@ export async function createApiKey(
       },
     );
   }
+  // A key that can invite sends mail in the tenant's name: only a verified member may mint one.
+  if (permissions.includes("invitations:manage")) await assertVerified(ctx.env, ctx.actor.id);
   const expiresAt = input.expires_at ? Date.parse(input.expires_at) : null;
   if (expiresAt !== null && expiresAt <= Date.now()) {
     throw new ValidationError("expires_at must be in the future.", [
@@ -86,7 +90,10 @@ export function listApiKeys(ctx: ServiceContext, page: PageQuery) {
   return listPage(ctx.db, apiKeys, page, apiKeyView);
 }
 
-/** Revocation takes effect on the next request: keys are checked against the row every time. */
+/**
+ * Revocation takes effect on the next request in this isolate and within API_KEY_CACHE_TTL_SECONDS
+ * everywhere (see session-cache.ts).
+ */
 export async function revokeApiKey(ctx: ServiceContext, id: string) {
   const row = await ctx.db.orm.select().from(apiKeys).where(eq(apiKeys.id, id)).get();
   if (!row) throw new NotFoundError("API key");
@@ -104,4 +111,5 @@ export async function revokeApiKey(ctx: ServiceContext, id: string) {
       after: apiKeyView({ ...row, revokedAt: now }),
     }),
   ]);
+  forgetApiKeys({ tenantId: ctx.tenant.id, id });
 }

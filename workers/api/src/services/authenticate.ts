@@ -6,7 +6,7 @@ import { sha256Hex } from "../lib/crypto";
 import { verifyAccessToken } from "../lib/jwt";
 import { isRole, PERMISSIONS, type Permission, ROLE_PERMISSIONS } from "../rbac/permissions";
 import type { TenantRow } from "./registry";
-import { cachedSession, cacheSession } from "./session-cache";
+import { cacheApiKey, cachedApiKey, cachedSession, cacheSession } from "./session-cache";
 
 export const API_KEY_PREFIX = "tnry_";
 /** Last use is recorded at most once a minute per key, off the request path. */
@@ -87,32 +87,47 @@ async function authenticateApiKey(
   opts: AuthOptions,
 ): Promise<Actor | null> {
   const db = tenantDb(env, tenant);
-  const row = await db.d1
-    .prepare(
-      `SELECT k.id, k.permissions, k.created_by, k.expires_at, k.revoked_at, k.last_used_at,
-              m.role AS creator_role
-       FROM api_keys k LEFT JOIN members m ON m.user_id = k.created_by AND m.tenant_id = k.tenant_id
-       WHERE k.key_hash = ?1 AND k.tenant_id = ?2`,
-    )
-    .bind(await sha256Hex(key), tenant.id)
-    .first<{
-      id: string;
-      permissions: string;
-      created_by: string;
-      expires_at: number | null;
-      revoked_at: number | null;
-      last_used_at: number | null;
-      creator_role: string | null;
-    }>();
-  const now = Date.now();
-  if (!row || row.revoked_at !== null || (row.expires_at !== null && row.expires_at <= now)) {
-    return null;
+  const hash = await sha256Hex(key);
+  let row = cachedApiKey(hash);
+  if (!row || row.tenantId !== tenant.id) {
+    const found = await db.d1
+      .prepare(
+        `SELECT k.id, k.permissions, k.created_by, k.expires_at, k.revoked_at, k.last_used_at,
+                m.role AS creator_role
+         FROM api_keys k LEFT JOIN members m ON m.user_id = k.created_by AND m.tenant_id = k.tenant_id
+         WHERE k.key_hash = ?1 AND k.tenant_id = ?2`,
+      )
+      .bind(hash, tenant.id)
+      .first<{
+        id: string;
+        permissions: string;
+        created_by: string;
+        expires_at: number | null;
+        revoked_at: number | null;
+        last_used_at: number | null;
+        creator_role: string | null;
+      }>();
+    if (!found) return null;
+    row = {
+      tenantId: tenant.id,
+      id: found.id,
+      createdBy: found.created_by,
+      permissions: found.permissions,
+      expiresAt: found.expires_at,
+      revokedAt: found.revoked_at,
+      creatorRole: found.creator_role,
+      lastUsedAt: found.last_used_at,
+    };
+    cacheApiKey(hash, row, config(env).API_KEY_CACHE_TTL_SECONDS);
   }
+  const now = Date.now();
+  if (row.revokedAt !== null || (row.expiresAt !== null && row.expiresAt <= now)) return null;
   // A key never outranks the member who created it: a removed creator's keys stop working, and
   // a demoted creator's keys lose what the new role lacks.
-  if (!row.creator_role || !isRole(row.creator_role)) return null;
-  const creatorPermissions = ROLE_PERMISSIONS[row.creator_role];
-  if (row.last_used_at === null || now - row.last_used_at > LAST_USED_RESOLUTION_MS) {
+  if (!row.creatorRole || !isRole(row.creatorRole)) return null;
+  const creatorPermissions = ROLE_PERMISSIONS[row.creatorRole];
+  if (row.lastUsedAt === null || now - row.lastUsedAt > LAST_USED_RESOLUTION_MS) {
+    row.lastUsedAt = now;
     opts.waitUntil(
       db.d1.prepare("UPDATE api_keys SET last_used_at = ? WHERE id = ?").bind(now, row.id).run(),
     );
@@ -122,7 +137,7 @@ async function authenticateApiKey(
   return {
     type: "api_key",
     id: row.id,
-    createdBy: row.created_by,
+    createdBy: row.createdBy,
     permissions: new Set<Permission>(permissions.data.filter((p) => creatorPermissions.has(p))),
   };
 }

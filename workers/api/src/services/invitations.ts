@@ -1,8 +1,8 @@
-import { auditEntry, tenantDb } from "@tenantry/core";
+import { auditEntry, auditEntryWhere, insertWhere, type TenantDb, tenantDb } from "@tenantry/core";
 import { newId } from "@tenantry/schema";
 import { users } from "@tenantry/schema/control";
-import { invitations, members } from "@tenantry/schema/tenant";
-import { and, eq, gt, isNull } from "drizzle-orm";
+import { apiKeys, invitations, members } from "@tenantry/schema/tenant";
+import { and, eq, gt, isNull, sql } from "drizzle-orm";
 import type { ServiceContext } from "../context";
 import { controlDb } from "../db/control-db";
 import { config, type Env } from "../env";
@@ -15,7 +15,7 @@ import {
 } from "../errors";
 import { hashPassword, randomSecret, sha256Hex, verifyPassword } from "../lib/crypto";
 import { listPage, type PageQuery } from "../lib/pagination";
-import { isSubset, permissionsOf, type Role } from "../rbac/permissions";
+import { isSubset, type Permission, permissionsOf, type Role } from "../rbac/permissions";
 import { reserveUnit } from "./limits";
 import { mailer } from "./mailer";
 import { type TenantRow, tenantUrl } from "./registry";
@@ -47,21 +47,26 @@ export function invitationView(i: InvitationRow) {
   };
 }
 
+/** Refuses members whose email address is not verified yet (403 `email_unverified`). */
+export async function assertVerified(env: Env, userId: string) {
+  const user = await controlDb(env)
+    .select({ v: users.emailVerifiedAt })
+    .from(users)
+    .where(eq(users.id, userId))
+    .get();
+  if (!user?.v) {
+    throw new ForbiddenError(
+      "Verify your email address before inviting members.",
+      "email_unverified",
+    );
+  }
+}
+
 /** Invites an email with a role no higher than the inviter's; the link is mailed, never returned. */
 export async function createInvitation(ctx: ServiceContext, input: { email: string; role: Role }) {
-  if (ctx.actor.type === "user") {
-    const inviter = await controlDb(ctx.env)
-      .select({ v: users.emailVerifiedAt })
-      .from(users)
-      .where(eq(users.id, ctx.actor.id))
-      .get();
-    if (!inviter?.v) {
-      throw new ForbiddenError(
-        "Verify your email address before inviting members.",
-        "email_unverified",
-      );
-    }
-  }
+  // Mail goes out in the tenant's name: whoever is behind the request (an API key's creator
+  // too) must have proved their address first.
+  await assertVerified(ctx.env, ctx.actor.type === "user" ? ctx.actor.id : ctx.actor.createdBy);
   if (!isSubset(permissionsOf(input.role), ctx.actor.permissions)) {
     throw new ForbiddenError(
       `You cannot invite someone as ${input.role}: that role is higher than yours.`,
@@ -149,6 +154,41 @@ export async function revokeInvitation(ctx: ServiceContext, id: string) {
 const INVALID_INVITATION = "The invitation is invalid, used, revoked or expired.";
 
 /**
+ * Whether whoever sent the invitation could still send it: a member (or an API key of a member)
+ * holding `invitations:manage` and every permission of the invited role. Invitations of a member
+ * who left or was demoted are revoked with the change; this catches any that slipped past.
+ */
+async function inviterStillMay(db: TenantDb, inv: InvitationRow): Promise<boolean> {
+  let holder: ReadonlySet<Permission>;
+  if (inv.invitedBy.startsWith("key_")) {
+    const key = await db.orm
+      .select({
+        permissions: apiKeys.permissions,
+        role: members.role,
+        revokedAt: apiKeys.revokedAt,
+        expiresAt: apiKeys.expiresAt,
+      })
+      .from(apiKeys)
+      .innerJoin(members, eq(members.userId, apiKeys.createdBy))
+      .where(eq(apiKeys.id, inv.invitedBy))
+      .get();
+    if (!key || key.revokedAt !== null || (key.expiresAt !== null && key.expiresAt <= Date.now()))
+      return false;
+    const creator = permissionsOf(key.role);
+    holder = new Set((JSON.parse(key.permissions) as Permission[]).filter((p) => creator.has(p)));
+  } else {
+    const inviter = await db.orm
+      .select({ role: members.role })
+      .from(members)
+      .where(eq(members.userId, inv.invitedBy))
+      .get();
+    if (!inviter) return false;
+    holder = permissionsOf(inviter.role);
+  }
+  return holder.has("invitations:manage") && isSubset(permissionsOf(inv.role), holder);
+}
+
+/**
  * Accepts an invitation. It binds to the invited email: an existing identity proves itself with
  * its password; a new one is created with the given password (the mailed link proves the address).
  */
@@ -165,7 +205,7 @@ export async function acceptInvitation(
     .from(invitations)
     .where(eq(invitations.tokenHash, await sha256Hex(input.token)))
     .get();
-  if (!inv || invitationStatus(inv, now) !== "pending") {
+  if (!inv || invitationStatus(inv, now) !== "pending" || !(await inviterStillMay(db, inv))) {
     throw new ValidationError(INVALID_INVITATION, [
       { path: "body.token", message: "invalid, used, revoked or expired" },
     ]);
@@ -175,45 +215,64 @@ export async function acceptInvitation(
       { path: "body.password", message: "required" },
     ]);
   }
-  // Before any identity is created: a full tenant leaves nothing behind. The seat is taken from
-  // the tenant's meter (exact under concurrency) and given back if the acceptance fails.
-  const releaseSeat = await reserveUnit(env, tenant.id, "seats", `invitation:${inv.id}`);
+  // Before any identity is created: a full tenant leaves nothing behind. The seat is this
+  // attempt's own (exact under concurrency), given back if the acceptance fails.
+  const seat = await reserveUnit(env, tenant.id, "seats");
   try {
-    return await join(env, tenant, { ...input, password: input.password }, inv, ctx, db, now);
+    const joined = await join(
+      env,
+      tenant,
+      { ...input, password: input.password },
+      inv,
+      ctx,
+      db,
+      now,
+    );
+    await seat.settle();
+    return joined;
   } catch (err) {
-    await releaseSeat();
+    await seat.release();
     throw err;
   }
 }
 
-/** The invited identity (found or created) becomes a member; the seat is already reserved. */
+/** The invited identity, found or created; an identity that exists must prove its password. */
+async function identityFor(env: Env, email: string, password: string, now: number) {
+  const existing = await controlDb(env).select().from(users).where(eq(users.email, email)).get();
+  if (existing) {
+    if (!(await verifyPassword(password, existing.passwordHash)))
+      throw new UnauthorizedError("Invalid email or password.");
+    return existing;
+  }
+  const created = {
+    id: newId("user"),
+    email,
+    passwordHash: await hashPassword(password),
+    emailVerifiedAt: now,
+    createdAt: now,
+    updatedAt: now,
+  };
+  const inserted = await controlDb(env)
+    .insert(users)
+    .values(created)
+    .onConflictDoNothing()
+    .returning({ id: users.id });
+  if (inserted.length === 1) return created;
+  // The account appeared between the lookup and the insert: it is someone's; prove it.
+  return identityFor(env, email, password, now);
+}
+
+/** The invited identity becomes a member; the seat is already reserved. */
 async function join(
   env: Env,
   tenant: TenantRow,
   input: { password: string },
-  inv: typeof invitations.$inferSelect,
+  inv: InvitationRow,
   ctx: { requestId: string; ip: string | null },
-  db: ReturnType<typeof tenantDb>,
+  db: TenantDb,
   now: number,
 ) {
-  let user = await controlDb(env).select().from(users).where(eq(users.email, inv.email)).get();
-  if (user) {
-    if (!(await verifyPassword(input.password, user.passwordHash)))
-      throw new UnauthorizedError("Invalid email or password.");
-  } else {
-    user = {
-      id: newId("user"),
-      email: inv.email,
-      passwordHash: await hashPassword(input.password),
-      emailVerifiedAt: now,
-      createdAt: now,
-      updatedAt: now,
-    };
-    await controlDb(env).insert(users).values(user).onConflictDoNothing();
-    // A concurrent acceptance may have created the identity first: use the stored one.
-    user =
-      (await controlDb(env).select().from(users).where(eq(users.email, inv.email)).get()) ?? user;
-  }
+  const user = await identityFor(env, inv.email, input.password, now);
   const already = await db.orm
     .select({ id: members.id })
     .from(members)
@@ -235,7 +294,9 @@ async function join(
     ip: ctx.ip,
     actor: { type: "user", id: user.id },
   };
-  // The guarded update makes the token single-use; the member insert is keyed by user.
+  // The guarded update claims the token once; the member and its audit entries are written only
+  // if this very attempt claimed it (a revoked or already used invitation writes nothing).
+  const claimed = sql`EXISTS (SELECT 1 FROM ${invitations} WHERE ${invitations.id} = ${inv.id} AND ${invitations.acceptedBy} = ${user.id} AND ${invitations.acceptedAt} = ${now})`;
   const [consumed] = await db.orm.batch([
     db.orm
       .update(invitations)
@@ -245,20 +306,29 @@ async function join(
           eq(invitations.id, inv.id),
           isNull(invitations.acceptedAt),
           isNull(invitations.revokedAt),
+          gt(invitations.expiresAt, now),
         ),
       )
       .returning({ id: invitations.id }),
-    db.orm.insert(members).values(member).onConflictDoNothing(),
-    auditEntry(auditCtx, {
-      action: "invitation.accept",
-      target: { type: "invitation", id: inv.id },
-      after: { member_id: member.id },
-    }),
-    auditEntry(auditCtx, {
-      action: "member.join",
-      target: { type: "member", id: member.id },
-      after: { email: member.email, role: member.role },
-    }),
+    insertWhere(db.orm, members, member, claimed),
+    auditEntryWhere(
+      auditCtx,
+      {
+        action: "invitation.accept",
+        target: { type: "invitation", id: inv.id },
+        after: { member_id: member.id },
+      },
+      claimed,
+    ),
+    auditEntryWhere(
+      auditCtx,
+      {
+        action: "member.join",
+        target: { type: "member", id: member.id },
+        after: { email: member.email, role: member.role },
+      },
+      claimed,
+    ),
   ]);
   if (consumed.length !== 1) throw new ValidationError(INVALID_INVITATION);
   await env.CONTROL_DB.prepare(

@@ -4,23 +4,24 @@ import { meterFor } from "../meter/client";
 
 type Gauge = "seats" | "projects";
 
+export interface Reservation {
+  /** The change that needed the unit is written. */
+  settle(): Promise<void>;
+  /** The change did not happen: the unit goes back (once, however often this is called). */
+  release(): Promise<void>;
+}
+
 /**
  * Takes one unit of a gauge (seats, projects) from the tenant's meter, which checks and counts in
- * one step, so concurrent requests can never overshoot the limit. Refusal is a 403 problem naming
- * the limit, its value and the plan, or `billing_read_only` when billing allows no additions.
- * Returns the release, for when the change that needed the unit does not happen after all.
+ * one step, so concurrent requests can never overshoot the limit. Each call is its own attempt
+ * with its own key (a retry of a failed attempt takes again, and a release gives back only its
+ * own attempt's unit). Refusal is a 403 problem naming the limit, its value and the plan, or
+ * `billing_read_only` when billing allows no additions.
  */
-export async function reserveUnit(
-  env: Env,
-  tenantId: string,
-  gauge: Gauge,
-  key: string,
-): Promise<() => Promise<void>> {
-  const result = await meterFor(env, tenantId).consume(tenantId, {
-    metric: gauge,
-    amount: 1,
-    key: `${key}:take`,
-  });
+export async function reserveUnit(env: Env, tenantId: string, gauge: Gauge): Promise<Reservation> {
+  const key = `${gauge}:${crypto.randomUUID()}`;
+  const meter = meterFor(env, tenantId);
+  const result = await meter.consume(tenantId, { metric: gauge, amount: 1, key, reserve: true });
   if (!result.allowed) {
     const extra = {
       limit: gauge,
@@ -41,10 +42,26 @@ export async function reserveUnit(
       extra,
     );
   }
-  return () => releaseUnit(env, tenantId, gauge, key);
+  return {
+    settle: async () => {
+      // Not fatal: an unsettled reservation lapses, and re-derivation counts the written row.
+      await meter.settle(tenantId, key).catch((err: unknown) => {
+        console.error(
+          JSON.stringify({
+            level: "warn",
+            msg: "settle failed",
+            tenant_id: tenantId,
+            key,
+            error: String(err),
+          }),
+        );
+      });
+    },
+    release: () => meter.cancel(tenantId, key),
+  };
 }
 
-/** Gives a unit back (a project deleted, a member removed, a reservation unused); once per key. */
+/** Gives back the unit of something that existed (a project deleted, a member removed); once per key. */
 export async function releaseUnit(env: Env, tenantId: string, gauge: Gauge, key: string) {
   await meterFor(env, tenantId).consume(tenantId, {
     metric: gauge,

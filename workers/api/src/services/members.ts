@@ -1,12 +1,12 @@
-import { auditEntry } from "@tenantry/core";
-import { apiKeys, members, sessions } from "@tenantry/schema/tenant";
-import { and, count, eq, isNull } from "drizzle-orm";
+import { auditEntryWhere } from "@tenantry/core";
+import { apiKeys, invitations, members, sessions } from "@tenantry/schema/tenant";
+import { and, eq, inArray, isNull, notInArray, or, type SQL, sql } from "drizzle-orm";
 import type { ServiceContext } from "../context";
 import { ConflictError, ForbiddenError, NotFoundError } from "../errors";
 import { listPage, type PageQuery } from "../lib/pagination";
-import { isSubset, permissionsOf, type Role } from "../rbac/permissions";
+import { isSubset, permissionsOf, ROLES, type Role } from "../rbac/permissions";
 import { releaseUnit } from "./limits";
-import { forgetSessions } from "./session-cache";
+import { forgetApiKeys, forgetSessions } from "./session-cache";
 
 export type Member = typeof members.$inferSelect;
 
@@ -40,72 +40,135 @@ function assertCanManage(ctx: ServiceContext, target: Member, newRole?: Role) {
   }
 }
 
-async function assertNotLastOwner(ctx: ServiceContext, target: Member) {
-  if (target.role !== "owner") return;
-  const owners = await ctx.db.orm
-    .select({ n: count() })
-    .from(members)
-    .where(eq(members.role, "owner"))
-    .get();
-  if ((owners?.n ?? 0) <= 1) {
-    throw new ConflictError(
-      "last_owner",
-      "The last owner cannot be removed or demoted; make someone else owner first.",
+const LAST_OWNER = "The last owner cannot be removed or demoted; make someone else owner first.";
+
+/**
+ * "At least one owner" as part of the write itself: the statement changes an owner only while
+ * another owner remains, so two owners demoting or removing each other at once leave one.
+ */
+function keepsAnOwner(ctx: ServiceContext) {
+  return sql`(${members.role} != 'owner' OR (SELECT count(*) FROM ${members} WHERE ${members.role} = 'owner' AND ${members.tenantId} = ${ctx.tenant.id}) > 1)`;
+}
+
+/** Roles a member with `role` may invite (none without invitations:manage). */
+function invitableRoles(role: Role | null): Role[] {
+  const held = role ? permissionsOf(role) : new Set<never>();
+  if (!held.has("invitations:manage")) return [];
+  return ROLES.filter((r) => isSubset(permissionsOf(r), held));
+}
+
+/**
+ * Revokes the pending invitations a member sent (directly or through their API keys) that their
+ * new role could not send, in the same batch as the change of role; `changed` guards it.
+ */
+function revokeInvitationsOf(
+  ctx: ServiceContext,
+  target: Member,
+  newRole: Role | null,
+  changed: SQL,
+) {
+  const allowed = invitableRoles(newRole);
+  return ctx.db.orm
+    .update(invitations)
+    .set({ revokedAt: Date.now() })
+    .where(
+      and(
+        or(
+          eq(invitations.invitedBy, target.userId),
+          inArray(
+            invitations.invitedBy,
+            ctx.db.orm
+              .select({ id: apiKeys.id })
+              .from(apiKeys)
+              .where(eq(apiKeys.createdBy, target.userId)),
+          ),
+        ),
+        isNull(invitations.acceptedAt),
+        isNull(invitations.revokedAt),
+        allowed.length > 0 ? notInArray(invitations.role, allowed) : undefined,
+        changed,
+      ),
     );
-  }
 }
 
 export async function updateMemberRole(ctx: ServiceContext, id: string, role: Role) {
   const target = await getMember(ctx, id);
   assertCanManage(ctx, target, role);
   if (target.role === role) return target;
-  if (role !== "owner") await assertNotLastOwner(ctx, target);
   const updated = { ...target, role, updatedAt: Date.now() };
-  await ctx.db.orm.batch([
+  const changed = sql`EXISTS (SELECT 1 FROM ${members} WHERE ${members.id} = ${id} AND ${members.role} = ${role} AND ${members.updatedAt} = ${updated.updatedAt})`;
+  const [applied] = await ctx.db.orm.batch([
     ctx.db.orm
       .update(members)
       .set({ role, updatedAt: updated.updatedAt })
-      .where(eq(members.id, id)),
-    auditEntry(ctx, {
-      action: "member.update",
-      target: { type: "member", id },
-      before: memberView(target),
-      after: memberView(updated),
-    }),
+      .where(and(eq(members.id, id), eq(members.role, target.role), keepsAnOwner(ctx)))
+      .returning({ id: members.id }),
+    auditEntryWhere(
+      ctx,
+      {
+        action: "member.update",
+        target: { type: "member", id },
+        before: memberView(target),
+        after: memberView(updated),
+      },
+      changed,
+    ),
+    revokeInvitationsOf(ctx, target, role, changed),
   ]);
   forgetSessions({ userId: target.userId, tenantId: ctx.tenant.id });
+  forgetApiKeys({ tenantId: ctx.tenant.id, createdBy: target.userId });
+  if (applied.length !== 1) await explainRefusal(ctx, target);
   return updated;
 }
 
+/** Why a guarded change of a member matched nothing: gone, changed meanwhile, or the last owner. */
+async function explainRefusal(ctx: ServiceContext, target: Member): Promise<never> {
+  const now = await ctx.db.orm.select().from(members).where(eq(members.id, target.id)).get();
+  if (!now) throw new NotFoundError("member");
+  if (now.role !== target.role) {
+    throw new ConflictError(
+      "member_changed",
+      "The member's role changed meanwhile; reload and retry.",
+    );
+  }
+  throw new ConflictError("last_owner", LAST_OWNER);
+}
+
 /**
- * Removes the member, ends their sessions, revokes the API keys they created, and drops them
- * from the sign-in index.
+ * Removes the member, ends their sessions, revokes the API keys they created and the invitations
+ * they sent, and drops them from the sign-in index.
  */
 export async function removeMember(ctx: ServiceContext, id: string) {
   const target = await getMember(ctx, id);
   assertCanManage(ctx, target);
-  await assertNotLastOwner(ctx, target);
   const now = Date.now();
-  await ctx.db.orm.batch([
-    ctx.db.orm.delete(members).where(eq(members.id, id)),
+  const removed = sql`NOT EXISTS (SELECT 1 FROM ${members} WHERE ${members.id} = ${id})`;
+  const [deleted] = await ctx.db.orm.batch([
+    ctx.db.orm
+      .delete(members)
+      .where(and(eq(members.id, id), keepsAnOwner(ctx)))
+      .returning({ id: members.id }),
     ctx.db.orm
       .update(sessions)
       .set({ revokedAt: now, revokedReason: "member_removed" })
-      .where(and(eq(sessions.userId, target.userId), isNull(sessions.revokedAt))),
+      .where(and(eq(sessions.userId, target.userId), isNull(sessions.revokedAt), removed)),
+    revokeInvitationsOf(ctx, target, null, removed),
     ctx.db.orm
       .update(apiKeys)
       .set({ revokedAt: now })
-      .where(and(eq(apiKeys.createdBy, target.userId), isNull(apiKeys.revokedAt))),
-    auditEntry(ctx, {
-      action: "member.remove",
-      target: { type: "member", id },
-      before: memberView(target),
-    }),
+      .where(and(eq(apiKeys.createdBy, target.userId), isNull(apiKeys.revokedAt), removed)),
+    auditEntryWhere(
+      ctx,
+      { action: "member.remove", target: { type: "member", id }, before: memberView(target) },
+      removed,
+    ),
   ]);
+  if (deleted.length !== 1) await explainRefusal(ctx, target);
   await ctx.env.CONTROL_DB.prepare("DELETE FROM user_tenants WHERE user_id = ? AND tenant_id = ?")
     .bind(target.userId, ctx.tenant.id)
     .run();
   forgetSessions({ userId: target.userId, tenantId: ctx.tenant.id });
+  forgetApiKeys({ tenantId: ctx.tenant.id, createdBy: target.userId });
   await releaseUnit(ctx.env, ctx.tenant.id, "seats", `member:${id}`);
   return target;
 }

@@ -1,4 +1,5 @@
 import { auditEntry, tenantDb } from "@tenantry/core";
+import { ID_PREFIXES } from "@tenantry/schema";
 import { users } from "@tenantry/schema/control";
 import { members, sessions } from "@tenantry/schema/tenant";
 import { and, eq, isNull } from "drizzle-orm";
@@ -10,18 +11,61 @@ import { consumeAuthToken, createAuthToken } from "./auth-tokens";
 import { mailer } from "./mailer";
 import { findTenantById, type TenantRow, tenantUrl } from "./registry";
 import { forgetSessions } from "./session-cache";
+import { type Budget, takeAttempt } from "./throttle";
 
 export const PASSWORD_RESET_TTL_MS = 3600_000;
 
+const HOUR = 3600_000;
+
+/** Reset requests cost a mail: per address (per tenant) and per client, per hour. */
+export const PASSWORD_RESET_LIMITS = {
+  address: { max: 5, windowMs: HOUR },
+  client: { max: 20, windowMs: HOUR },
+} as const;
+
+export function passwordResetBudgets(tenantId: string, email: string, ip: string | null): Budget[] {
+  return [
+    { key: `reset:address:${tenantId}:${email}`, ...PASSWORD_RESET_LIMITS.address },
+    { key: `reset:client:${ip ?? "unknown"}`, ...PASSWORD_RESET_LIMITS.client },
+  ];
+}
+
 /**
- * Mails a single-use reset link when the email belongs to a member of this tenant. The caller
- * always answers 202, whatever happened here, so accounts cannot be enumerated.
+ * Takes an attempt from both budgets and queues the reset; the consumer decides whether the email
+ * belongs to a member (`mailPasswordReset`). The request does the same work either way, so
+ * neither its answer (always 202) nor its timing tells whether an account exists.
  */
 export async function requestPasswordReset(
   env: Env,
   tenant: TenantRow,
   email: string,
+  ctx: { requestId: string; ip: string | null },
 ): Promise<void> {
+  await takeAttempt(
+    env,
+    passwordResetBudgets(tenant.id, email, ctx.ip),
+    "Too many password reset requests. Try again later.",
+  );
+  await env.MAIL_QUEUE.send({
+    kind: "password_reset",
+    tenant_id: tenant.id,
+    email,
+    request_id: ctx.requestId,
+  });
+}
+
+/**
+ * The queue's half of a reset request: mails a single-use reset link when the email belongs to a
+ * member of the tenant, and does nothing otherwise. The mail id comes from the request id, so a
+ * redelivered request mails at most once.
+ */
+export async function mailPasswordReset(
+  env: Env,
+  message: { tenant_id: string; email: string; request_id: string },
+): Promise<void> {
+  const tenant = await findTenantById(env, message.tenant_id);
+  if (!tenant?.databaseBinding) return;
+  const { email } = message;
   const user = await controlDb(env)
     .select({ id: users.id })
     .from(users)
@@ -42,6 +86,7 @@ export async function requestPasswordReset(
   });
   const link = `${tenantUrl(config(env), tenant.slug)}/reset-password?token=${encodeURIComponent(token)}`;
   await mailer(env).send({
+    id: `${ID_PREFIXES.mail}_${message.request_id.slice(ID_PREFIXES.request.length + 1)}`,
     to: email,
     tenantId: tenant.id,
     subject: "Reset your Tenantry password",

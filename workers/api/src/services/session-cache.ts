@@ -46,3 +46,51 @@ export function forgetSessions(match: { sid?: string; userId?: string; tenantId?
     }
   }
 }
+
+/**
+ * Per-isolate cache of API key records (by key hash), so a request with an API key costs no
+ * database round trip for the key. Same bound as sessions (API_KEY_CACHE_TTL_SECONDS, default 5):
+ * a revoked key is refused at once in the isolate that revoked it and within the TTL everywhere.
+ * Unknown keys are never cached.
+ */
+export interface CachedApiKey {
+  tenantId: string;
+  id: string;
+  createdBy: string;
+  permissions: string;
+  expiresAt: number | null;
+  revokedAt: number | null;
+  creatorRole: string | null;
+  /** When this isolate last recorded the key's use. */
+  lastUsedAt: number | null;
+}
+
+const apiKeys = new Map<string, { key: CachedApiKey; until: number }>();
+
+export function cachedApiKey(hash: string, now = Date.now()): CachedApiKey | null {
+  const hit = apiKeys.get(hash);
+  if (!hit) return null;
+  if (hit.until <= now) {
+    apiKeys.delete(hash);
+    return null;
+  }
+  return hit.key;
+}
+
+export function cacheApiKey(hash: string, key: CachedApiKey, ttlSeconds: number): void {
+  if (ttlSeconds <= 0) return;
+  if (apiKeys.size >= LIMIT) apiKeys.clear();
+  apiKeys.set(hash, { key, until: Date.now() + ttlSeconds * 1000 });
+}
+
+/** Forgets a tenant's cached keys: one key, or every key a member created. */
+export function forgetApiKeys(match: { tenantId: string; id?: string; createdBy?: string }): void {
+  for (const [hash, { key }] of apiKeys) {
+    if (
+      key.tenantId === match.tenantId &&
+      (key.id === match.id || key.createdBy === match.createdBy)
+    ) {
+      apiKeys.delete(hash);
+    }
+  }
+}

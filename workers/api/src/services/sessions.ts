@@ -4,8 +4,13 @@ import { sessions } from "@tenantry/schema/tenant";
 import { and, eq, isNull } from "drizzle-orm";
 import { config, type Env } from "../env";
 import { UnauthorizedError } from "../errors";
-import { randomSecret, sha256Hex } from "../lib/crypto";
-import { ACCESS_TOKEN_TTL_SECONDS, signAccessToken } from "../lib/jwt";
+import { sha256Hex } from "../lib/crypto";
+import {
+  ACCESS_TOKEN_TTL_SECONDS,
+  issueRefreshSecret,
+  signAccessToken,
+  wasRefreshSecretIssued,
+} from "../lib/jwt";
 import type { TenantRow } from "./registry";
 import { forgetSessions } from "./session-cache";
 
@@ -25,10 +30,15 @@ interface SessionCtx {
   ip: string | null;
 }
 
-/** Refresh tokens are `<session id>.<secret>`; only the secret's hash is stored. */
+/**
+ * Refresh tokens are `<session id>.<nonce>.<mac>` (see `issueRefreshSecret`); only the hash of
+ * the secret part is stored. Tokens from before the MAC (`<session id>.<secret>`) still parse.
+ */
 function parseRefreshToken(token: string): { sid: string; secret: string } | null {
-  const [sid, secret, ...rest] = token.split(".");
-  if (!sid?.startsWith("ses_") || !secret || rest.length > 0) return null;
+  const dot = token.indexOf(".");
+  const sid = token.slice(0, dot);
+  const secret = token.slice(dot + 1);
+  if (dot < 0 || !sid.startsWith("ses_") || !secret || secret.split(".").length > 2) return null;
   return { sid, secret };
 }
 
@@ -50,7 +60,7 @@ async function issue(
 export async function createSession(ctx: SessionCtx, userId: string): Promise<TokenPair> {
   const db = tenantDb(ctx.env, ctx.tenant);
   const sid = newId("session");
-  const secret = randomSecret();
+  const secret = await issueRefreshSecret(config(ctx.env), sid);
   const now = Date.now();
   await db.orm.batch([
     db.orm.insert(sessions).values({
@@ -79,8 +89,9 @@ function revokeQuery(db: TenantDb, sid: string, reason: string) {
 }
 
 /**
- * Rotates the refresh token. Presenting any token but the current one (an old, already rotated
- * token) is treated as theft: the session is revoked and the caller gets 401.
+ * Rotates the refresh token. Presenting a token this server issued for the session but that is
+ * no longer current (an old, already rotated one) is treated as theft: the session is revoked
+ * and the caller gets 401. A made-up secret is a plain 401 and changes nothing.
  */
 export async function refreshSession(ctx: SessionCtx, refreshToken: string): Promise<TokenPair> {
   const parsed = parseRefreshToken(refreshToken);
@@ -93,6 +104,9 @@ export async function refreshSession(ctx: SessionCtx, refreshToken: string): Pro
   const presentedHash = await sha256Hex(parsed.secret);
   const actor = { type: "user", id: session.userId };
   if (presentedHash !== session.refreshHash) {
+    if (!(await wasRefreshSecretIssued(config(ctx.env), session.id, parsed.secret))) {
+      throw new UnauthorizedError("Invalid refresh token.");
+    }
     await db.orm.batch([
       revokeQuery(db, session.id, "refresh_token_reuse"),
       auditEntry(
@@ -107,7 +121,7 @@ export async function refreshSession(ctx: SessionCtx, refreshToken: string): Pro
     forgetSessions({ sid: session.id });
     throw new UnauthorizedError("Refresh token reuse detected; the session has been revoked.");
   }
-  const secret = randomSecret();
+  const secret = await issueRefreshSecret(config(ctx.env), session.id);
   // Compare-and-swap on the old hash: of two concurrent refreshes with one token, one wins.
   const swapped = await db.orm
     .update(sessions)

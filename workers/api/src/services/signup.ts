@@ -4,10 +4,12 @@ import { eq } from "drizzle-orm";
 import { z } from "zod";
 import { controlDb } from "../db/control-db";
 import { config, type Env } from "../env";
-import { ConflictError } from "../errors";
-import { hashPassword, verifyPassword } from "../lib/crypto";
+import { ConflictError, ValidationError } from "../errors";
+import { hashPassword } from "../lib/crypto";
+import { signPurposeToken, verifyPurposeToken } from "../lib/jwt";
 import { linkStripeCustomer } from "./billing-customer";
 import { issueEmailVerification } from "./email-verification";
+import { mailer } from "./mailer";
 import { type ProvisioningHooks, runProvisioning } from "./provisioning";
 import { tenantUrl } from "./registry";
 import { createSession, type TokenPair } from "./sessions";
@@ -83,54 +85,115 @@ export async function checkSlug(env: Env, slug: string): Promise<SlugAvailabilit
 }
 
 export interface SignupResult {
+  status: "created";
   tenant: { id: string; slug: string; url: string };
   user: { id: string; email: string };
   tokens: TokenPair;
 }
 
+/** The confirmation link for an existing identity lives this long. */
+export const SIGNUP_CONFIRMATION_TTL_SECONDS = 3600;
+const SIGNUP_PURPOSE = "signup";
+const SignupClaimsSchema = z.object({ email: z.string(), slug: z.string(), name: z.string() });
+
+type SignupCtx = {
+  requestId: string;
+  ip: string | null;
+  hooks?: ProvisioningHooks;
+  /** Runs work after the response (the Stripe link); awaited inline when absent. */
+  waitUntil?: (p: Promise<unknown>) => void;
+};
+
 /**
- * Creates a tenant and its owner. An existing identity may sign up another organisation with
- * its own password; anyone else gets 409 for that email.
+ * Creates a tenant and its owner. For an email that already has an account the password is not
+ * checked at all (sign-up would otherwise be a password oracle): the account's address gets a
+ * link that creates the organisation when followed (`confirmSignUp`), and the answer says only
+ * that a mail was sent.
  */
 export async function signUp(
   env: Env,
   input: SignupInput,
-  ctx: {
-    requestId: string;
-    ip: string | null;
-    hooks?: ProvisioningHooks;
-    /** Runs work after the response (the Stripe link); awaited inline when absent. */
-    waitUntil?: (p: Promise<unknown>) => void;
-  },
-): Promise<SignupResult> {
-  const availability = await checkSlug(env, input.slug);
-  if (!availability.available) {
-    if (availability.reason === "taken")
-      throw new ConflictError("slug_taken", `The slug "${input.slug}" is taken.`);
-    throw new ConflictError("slug_reserved", `The slug "${input.slug}" is reserved.`);
-  }
+  ctx: SignupCtx,
+): Promise<SignupResult | { status: "confirmation_sent" }> {
+  await assertSlugAvailable(env, input.slug);
   const existing = await controlDb(env)
     .select()
     .from(users)
     .where(eq(users.email, input.email))
     .get();
-  if (existing && !(await verifyPassword(input.password, existing.passwordHash))) {
-    throw new ConflictError(
-      "email_taken",
-      "An account with this email exists; sign up with its password.",
-    );
+  if (existing) {
+    await mailSignupConfirmation(env, input);
+    return { status: "confirmation_sent" };
   }
+  const owner = {
+    id: newId("user"),
+    email: input.email,
+    passwordHash: await hashPassword(input.password),
+    isNew: true,
+  };
+  return createOrganisation(env, { slug: input.slug, name: input.organization_name }, owner, ctx);
+}
+
+async function assertSlugAvailable(env: Env, slug: string) {
+  const availability = await checkSlug(env, slug);
+  if (availability.available) return;
+  if (availability.reason === "taken")
+    throw new ConflictError("slug_taken", `The slug "${slug}" is taken.`);
+  throw new ConflictError("slug_reserved", `The slug "${slug}" is reserved.`);
+}
+
+async function mailSignupConfirmation(env: Env, input: SignupInput) {
+  const cfg = config(env);
+  const token = await signPurposeToken(
+    cfg,
+    SIGNUP_PURPOSE,
+    { email: input.email, slug: input.slug, name: input.organization_name },
+    SIGNUP_CONFIRMATION_TTL_SECONDS,
+  );
+  const link = `${cfg.PUBLIC_SCHEME}://${cfg.BASE_DOMAIN}/signup/confirm?token=${encodeURIComponent(token)}`;
+  await mailer(env).send({
+    to: input.email,
+    tenantId: null,
+    subject: `Confirm your new organisation ${input.organization_name} on Tenantry`,
+    text: `Someone asked to create the organisation "${input.organization_name}" (${input.slug}) with this address, which already has a Tenantry account.\n\nTo create it, follow this link within an hour:\n${link}\n\nIf it wasn't you, ignore this message: nothing was created.`,
+  });
+}
+
+/** Follows the mailed link: the organisation is created, owned by the existing account. */
+export async function confirmSignUp(
+  env: Env,
+  token: string,
+  ctx: SignupCtx,
+): Promise<SignupResult> {
+  const claims = await verifyPurposeToken(config(env), SIGNUP_PURPOSE, token, SignupClaimsSchema);
+  if (!claims) throw new ValidationError("The confirmation link is invalid or expired.");
+  // Single use: once the organisation exists its slug is taken.
+  await assertSlugAvailable(env, claims.slug);
+  const existing = await controlDb(env)
+    .select()
+    .from(users)
+    .where(eq(users.email, claims.email))
+    .get();
+  if (!existing) throw new ValidationError("The confirmation link is invalid or expired.");
+  return createOrganisation(
+    env,
+    { slug: claims.slug, name: claims.name },
+    { id: existing.id, email: existing.email, passwordHash: existing.passwordHash, isNew: false },
+    ctx,
+    existing.emailVerifiedAt !== null,
+  );
+}
+
+async function createOrganisation(
+  env: Env,
+  org: { slug: string; name: string },
+  owner: { id: string; email: string; passwordHash: string; isNew: boolean },
+  ctx: SignupCtx,
+  verified = false,
+): Promise<SignupResult> {
   const tenantId = newId("tenant");
-  const owner = existing
-    ? { id: existing.id, email: existing.email, passwordHash: existing.passwordHash, isNew: false }
-    : {
-        id: newId("user"),
-        email: input.email,
-        passwordHash: await hashPassword(input.password),
-        isNew: true,
-      };
   const tenant = await runProvisioning(env, tenantId, ctx, {
-    registry: { tenantId, slug: input.slug, name: input.organization_name, owner, now: Date.now() },
+    registry: { tenantId, slug: org.slug, name: org.name, owner, now: Date.now() },
     ...(ctx.hooks ? { hooks: ctx.hooks } : {}),
   });
   const link = linkStripeCustomer(env, tenant, owner.email);
@@ -138,8 +201,9 @@ export async function signUp(
   else await link;
   const sessionCtx = { env, tenant, requestId: ctx.requestId, ip: ctx.ip };
   const tokens = await createSession(sessionCtx, owner.id);
-  if (!existing?.emailVerifiedAt) await issueEmailVerification(env, tenant, owner);
+  if (!verified) await issueEmailVerification(env, tenant, owner);
   return {
+    status: "created",
     tenant: { id: tenant.id, slug: tenant.slug, url: tenantUrl(config(env), tenant.slug) },
     user: { id: owner.id, email: owner.email },
     tokens,

@@ -1,6 +1,7 @@
 import { coreConfig, stripeClient } from "@tenantry/core";
 import { CATALOG, isMeteredMetric } from "@tenantry/plans";
 import type { Env } from "../env";
+import { flushAdmissions } from "../meter/admission";
 import { meterFor } from "../meter/client";
 
 export interface ReconcileRow {
@@ -29,6 +30,8 @@ export async function reconcileUsage(
   env: Env,
   opts: { flush?: boolean } = {},
 ): Promise<{ rows: ReconcileRow[]; mismatches: ReconcileRow[] }> {
+  // This isolate's admissions reach the meters first, so their API calls are in the totals.
+  if (opts.flush) await flushAdmissions(env);
   const tenants = await env.CONTROL_DB.prepare(
     "SELECT id, stripe_customer_id FROM tenants WHERE status = 'active' ORDER BY id",
   ).all<{ id: string; stripe_customer_id: string | null }>();
