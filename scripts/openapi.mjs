@@ -4,6 +4,7 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { unstable_startWorker } from "wrangler";
+import { newJwtKey } from "./jwt-key.mjs";
 
 const OUT = ".wrangler/openapi.json";
 // Offline: no Request.cf download, no wrangler metrics, no Redocly telemetry or update check.
@@ -12,6 +13,13 @@ process.env.WRANGLER_SEND_METRICS = "false";
 
 const worker = await unstable_startWorker({
   config: "wrangler.toml",
+  // The worker checks its configuration on every request: run it as in tests (outbox mailer, a
+  // throwaway signing key), which changes nothing in the document.
+  bindings: {
+    ENVIRONMENT: { type: "plain_text", value: "test" },
+    MAILER: { type: "plain_text", value: "outbox" },
+    JWT_PRIVATE_KEY: { type: "secret_text", value: newJwtKey() },
+  },
   dev: { server: { port: 0 }, inspector: false, persist: false, logLevel: "warn" },
 });
 try {

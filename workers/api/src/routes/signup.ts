@@ -43,6 +43,7 @@ export const signupRoutes = newRouter()
           "The email already has an account: a link that creates the organisation was mailed to it",
         ),
         400: tenantErrors[400],
+        404: tenantErrors[404],
         409: conflictError,
         429: tenantErrors[429],
         503: unavailableError,
@@ -61,8 +62,10 @@ export const signupRoutes = newRouter()
     createRoute({
       method: "post",
       path: "/v1/signup/confirm",
+      operationId: "confirmSignUp",
       tags: ["sign-up"],
       summary: "Create the organisation an existing account asked for, with the mailed token",
+      security: [],
       middleware: [apexOnly] as const,
       request: { body: jsonBody(z.strictObject({ token: z.string().min(1).max(2000) })) },
       responses: {
