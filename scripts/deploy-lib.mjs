@@ -15,14 +15,21 @@ export const DEV_CONFIGS = ["scripts/dev-port/wrangler.toml"];
 /**
  * What each worker needs in production beyond its bindings: secrets (`wrangler secret put NAME -c
  * CONFIG`; optional ones turn a feature off when unset, as the README's configuration table
- * says, which a test keeps equal to this list) and `[vars]` the deploy config must set (a value,
- * or null for any non-empty one).
+ * says, which a test keeps equal to this list) and `[vars]` the deploy config must set: a value,
+ * or a pattern with an example. The development defaults in the configs (localhost, http, no
+ * mailer) fail these on purpose.
  */
 export const PRODUCTION = {
   "tenantry-api": {
     secrets: ["JWT_PRIVATE_KEY", "MAIL_API_TOKEN"],
     optionalSecrets: ["STRIPE_SECRET_KEY"],
-    vars: { MAILER: "resend", MAIL_FROM: null },
+    vars: {
+      BASE_DOMAIN: { match: /^(?!localhost\b)[a-z0-9.-]+$/, example: '"example.com" (no port)' },
+      PUBLIC_SCHEME: "https",
+      JWT_ISSUER: { match: /^https:\/\//, example: '"https://example.com"' },
+      MAILER: "resend",
+      MAIL_FROM: { match: /\S/, example: '"Example <no-reply@mail.example.com>"' },
+    },
   },
   "tenantry-webhooks": {
     secrets: ["STRIPE_WEBHOOK_SECRET", "STRIPE_SECRET_KEY"],
@@ -137,12 +144,12 @@ export function findMissing(workers, account) {
         );
       }
     }
-    for (const [name, value] of Object.entries(vars)) {
+    for (const [name, wanted] of Object.entries(vars)) {
       const set = worker.vars[name];
-      if (value === null ? !set : set !== value) {
+      if (typeof wanted === "string" ? set !== wanted : !wanted.match.test(set ?? "")) {
         missing.push({
           what: `variable ${name} (${worker.name}) is ${set ? `"${set}"` : "not set"}`,
-          fix: `set ${name} = ${value === null ? "…" : `"${value}"`} in [vars] of ${worker.config}`,
+          fix: `set ${name} = ${typeof wanted === "string" ? `"${wanted}"` : wanted.example} in [vars] of ${worker.config}`,
         });
       }
     }

@@ -52,7 +52,14 @@ function productionReady(ws) {
     databases: w.databases.map((d) => ({ ...d, id: d.id.replace(/^00000000/, "1234abcd") })),
     vars:
       w.name === "tenantry-api"
-        ? { ...w.vars, MAILER: "resend", MAIL_FROM: "Acme <no-reply@mail.acme.example>" }
+        ? {
+            ...w.vars,
+            BASE_DOMAIN: "acme-saas.example",
+            PUBLIC_SCHEME: "https",
+            JWT_ISSUER: "https://acme-saas.example",
+            MAILER: "resend",
+            MAIL_FROM: "Acme <no-reply@mail.acme-saas.example>",
+          }
         : w.vars,
   }));
 }
@@ -97,12 +104,24 @@ describe("npm run deploy", () => {
     const { missing, warnings } = findMissing(workers, account);
     expect(missing).toEqual([
       {
+        what: 'variable BASE_DOMAIN (tenantry-api) is "localhost:8787"',
+        fix: 'set BASE_DOMAIN = "example.com" (no port) in [vars] of wrangler.toml',
+      },
+      {
+        what: 'variable PUBLIC_SCHEME (tenantry-api) is "http"',
+        fix: 'set PUBLIC_SCHEME = "https" in [vars] of wrangler.toml',
+      },
+      {
+        what: 'variable JWT_ISSUER (tenantry-api) is "http://localhost:8787"',
+        fix: 'set JWT_ISSUER = "https://example.com" in [vars] of wrangler.toml',
+      },
+      {
         what: "variable MAILER (tenantry-api) is not set",
         fix: 'set MAILER = "resend" in [vars] of wrangler.toml',
       },
       {
         what: "variable MAIL_FROM (tenantry-api) is not set",
-        fix: "set MAIL_FROM = … in [vars] of wrangler.toml",
+        fix: 'set MAIL_FROM = "Example <no-reply@mail.example.com>" in [vars] of wrangler.toml',
       },
       {
         what: "secret STRIPE_WEBHOOK_SECRET (tenantry-webhooks)",
@@ -146,7 +165,7 @@ describe("npm run deploy", () => {
     ]);
     const message = formatMissing(missing);
     expect(message).toMatch(
-      /^npm run deploy: nothing was deployed; the account is missing 11 items:/,
+      /^npm run deploy: nothing was deployed; the account is missing 14 items:/,
     );
     for (const { what, fix } of missing)
       expect(`${message}\n`).toContain(`  - ${what}\n      fix: ${fix}\n`);
