@@ -22,8 +22,9 @@ const dryRun = process.argv.includes("--dry-run");
 const execFileAsync = promisify(execFile);
 process.env.WRANGLER_SEND_METRICS = "false";
 
-const wrangler = (args, opts = {}) =>
-  execFileSync("wrangler", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], ...opts });
+/** A wrangler command's standard output (its errors are thrown with its stderr). */
+const wrangler = (args) =>
+  execFileSync("wrangler", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 
 const configs = dryRun ? [...WORKER_CONFIGS, ...DEV_CONFIGS] : WORKER_CONFIGS;
 const workers = deployOrder(
