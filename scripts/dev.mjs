@@ -1,11 +1,13 @@
 // npm run dev: the whole platform on localhost with demo data.
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import {
   applyControlMigrations,
-  controlSql,
   ensureDevVars,
   ensureTenant,
   readVars,
+  resetLocalStripeLinks,
+  STRIPE_EMULATOR_STATE,
   startStripeEmulator,
   startWorker,
   syncStripeCatalog,
@@ -29,11 +31,14 @@ const note = ensureDevVars();
 if (note) console.log(note);
 const vars = readVars(".dev.vars");
 applyControlMigrations();
-// The emulator keeps its state in memory: it starts empty, so local Stripe links from an earlier
-// run point at nothing. Forget them; the scheduled sweep (triggered below) links tenants again.
-controlSql(
-  "UPDATE tenants SET stripe_customer_id = NULL; DELETE FROM subscriptions; DELETE FROM stripe_events; DELETE FROM job_checkpoints;",
-);
+// The emulator keeps its state in STRIPE_EMULATOR_STATE across runs, so tenants keep their
+// customers and plans. Without that file (first run, `npm run stripe:reset`) it starts empty and
+// local Stripe links from an earlier run point at nothing: forget them; the scheduled sweep
+// (triggered below) links tenants again.
+if (!existsSync(STRIPE_EMULATOR_STATE)) {
+  console.log(`No Stripe emulator state in ${STRIPE_EMULATOR_STATE}: starting Stripe afresh.`);
+  resetLocalStripeLinks();
+}
 // wrangler reads each worker's secrets from .dev.vars next to its config: the webhooks and
 // metering workers get only their own.
 workerVars(
@@ -53,6 +58,7 @@ const webhooks = await startWorker({
   port: WEBHOOKS_PORT,
 });
 const stripe = await startStripeEmulator({
+  statePath: STRIPE_EMULATOR_STATE,
   env: {
     STRIPE_WEBHOOK_URL: `${webhooks.url}/stripe/webhook`,
     STRIPE_WEBHOOK_SECRET: vars.STRIPE_WEBHOOK_SECRET,

@@ -141,6 +141,25 @@ export function controlSql(sql, { config = "wrangler.toml", persistTo } = {}) {
   );
 }
 
+/**
+ * Where `npm run dev` keeps the Stripe emulator's state between runs (STRIPE_EMULATOR_STATE
+ * overrides it). Next to the local databases, so deleting `.wrangler/` forgets both together.
+ */
+export const STRIPE_EMULATOR_STATE =
+  process.env.STRIPE_EMULATOR_STATE || resolve(".wrangler/stripe-emulator.json");
+
+/**
+ * Forgets the local control database's links to Stripe (customers, subscriptions, processed
+ * events, sweep checkpoints): for when the emulator starts empty. The scheduled sweep links
+ * tenants again.
+ */
+export function resetLocalStripeLinks(options = {}) {
+  controlSql(
+    "UPDATE tenants SET stripe_customer_id = NULL; DELETE FROM subscriptions; DELETE FROM stripe_events; DELETE FROM job_checkpoints;",
+    options,
+  );
+}
+
 /** Creates the plan catalog's products, prices and meters in the emulator (or any Stripe). */
 export function syncStripeCatalog(apiBase, secretKey) {
   execFileSync("tsx", ["scripts/stripe-sync.ts"], {
@@ -149,8 +168,11 @@ export function syncStripeCatalog(apiBase, secretKey) {
   });
 }
 
-/** Starts the Stripe emulator (packages/stripe-emulator) on `port`. */
-export async function startStripeEmulator({ port = 12111, env = {} } = {}) {
+/**
+ * Starts the Stripe emulator (packages/stripe-emulator) on `port`. With `statePath` it loads
+ * and keeps its state in that file; without, it starts empty (benchmarks, e2e tests).
+ */
+export async function startStripeEmulator({ port = 12111, env = {}, statePath } = {}) {
   const url = `http://localhost:${port}`;
   const proc = await startProcess(
     "stripe emulator",
@@ -158,7 +180,7 @@ export async function startStripeEmulator({ port = 12111, env = {} } = {}) {
     ["packages/stripe-emulator/src/server.ts"],
     {
       readyUrl: url,
-      env: { PORT: String(port), ...env },
+      env: { PORT: String(port), STRIPE_EMULATOR_STATE: statePath ?? "", ...env },
     },
   );
   return { url, ...proc };

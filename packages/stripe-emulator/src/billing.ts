@@ -1,11 +1,12 @@
 import { cardDeclined } from "./errors.js";
 import { ID_PREFIX, newId, randomString } from "./random.js";
 import { renderSubscription, subscriptionItems } from "./render.js";
+import { declines } from "./resources/payment-methods.js";
 import {
   type EmulatorState,
+  type InvoiceItemRecord,
   type ItemRecord,
   type PaymentOutcome,
-  type PendingInvoiceItem,
   previousAttributes,
   type SubscriptionRecord,
 } from "./state.js";
@@ -79,21 +80,19 @@ export function paymentOutcome(
   const customer = state.customers.get(customerId);
   const customerPm = customer?.invoice_settings.default_payment_method;
   const pm = subscriptionPaymentMethod ?? (typeof customerPm === "string" ? customerPm : null);
-  if (pm) return isFailingPaymentMethod(pm) ? "fail" : "succeed";
+  if (pm) return declines(state, pm) ? "fail" : "succeed";
   return state.config.requirePaymentMethod ? "fail" : "succeed";
-}
-
-export function isFailingPaymentMethod(id: string): boolean {
-  return /chargeCustomerFail|chargeDeclined|_decline/i.test(id);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Invoices
 
-interface LineSpec {
+export interface LineSpec {
   amount: number;
+  currency: string;
   description: string;
-  price: WirePrice;
+  /** Null for invoice items created with a bare `amount`. */
+  price: WirePrice | null;
   quantity: number;
   period: { start: number; end: number };
   subscriptionItem: string | null;
@@ -116,6 +115,7 @@ function licensedLine(
     description: trial
       ? `Trial period for ${name}`
       : `${quantity} × ${name} (at ${formatMoney(unitAmount(price), price.currency)} / ${interval})`,
+    currency: price.currency,
     price,
     quantity,
     period,
@@ -141,6 +141,7 @@ function meteredLine(
   return {
     amount: Math.round(quantity * unitAmount(price)),
     description: `${quantity} × ${productName(state, price)} (Tier 1 at ${formatMoney(unitAmount(price), price.currency)} / ${price.recurring?.interval ?? "month"})`,
+    currency: price.currency,
     price,
     quantity,
     period,
@@ -183,10 +184,14 @@ function customerIdOf(sub: { customer: unknown }): string {
   return typeof sub.customer === "string" ? sub.customer : "";
 }
 
-interface IssueInvoice {
+export interface IssueInvoice {
   id?: string;
   customer: string;
-  subscription: SubscriptionRecord;
+  /** Null for one-off invoices (`POST /v1/invoices`). */
+  subscription: SubscriptionRecord | null;
+  currency?: string;
+  description?: string | null;
+  metadata?: Record<string, string>;
   billingReason: Stripe.Invoice.BillingReason;
   lines: LineSpec[];
   periodStart: number;
@@ -194,16 +199,12 @@ interface IssueInvoice {
   at: number;
 }
 
-function buildLine(
-  invoiceId: string,
-  sub: SubscriptionRecord,
-  spec: LineSpec,
-): WireInvoiceLineItem {
+function buildLine(invoiceId: string, subId: string | null, spec: LineSpec): WireInvoiceLineItem {
   return {
     id: newId(ID_PREFIX.invoiceLine),
     object: "line_item",
     amount: spec.amount,
-    currency: spec.price.currency,
+    currency: spec.currency,
     description: spec.description,
     discount_amounts: [],
     discountable: !spec.proration,
@@ -218,7 +219,7 @@ function buildLine(
             invoice_item: spec.invoiceItem,
             proration: spec.proration,
             proration_details: { credited_items: null },
-            subscription: sub.id,
+            subscription: subId,
           },
           subscription_item_details: null,
         }
@@ -229,35 +230,42 @@ function buildLine(
             invoice_item: null,
             proration: spec.proration,
             proration_details: { credited_items: null },
-            subscription: sub.id,
+            subscription: subId,
             subscription_item: spec.subscriptionItem ?? "",
           },
         },
     period: spec.period,
     pretax_credit_amounts: [],
-    pricing: {
-      type: "price_details",
-      price_details: {
-        price: spec.price.id,
-        product:
-          typeof spec.price.product === "string" ? spec.price.product : spec.price.product.id,
-      },
-      unit_amount_decimal: spec.price.unit_amount_decimal,
-    },
+    pricing: spec.price
+      ? {
+          type: "price_details",
+          price_details: {
+            price: spec.price.id,
+            product:
+              typeof spec.price.product === "string" ? spec.price.product : spec.price.product.id,
+          },
+          unit_amount_decimal: spec.price.unit_amount_decimal,
+        }
+      : null,
     quantity: spec.quantity,
     quantity_decimal: String(spec.quantity),
-    subscription: sub.id,
+    subscription: subId,
     subtotal: spec.amount,
     taxes: [],
   };
 }
 
 /** Creates a draft invoice (emits `invoice.created`). */
-function createInvoice(state: EmulatorState, input: IssueInvoice): WireInvoice {
+export function createInvoice(state: EmulatorState, input: IssueInvoice): WireInvoice {
   const customer = state.customers.get(input.customer);
   const id = input.id ?? newId(ID_PREFIX.invoice);
   const sub = input.subscription;
-  const lines = input.lines.map((spec) => buildLine(id, sub, spec));
+  const lines = input.lines.map((spec) => buildLine(id, sub?.id ?? null, spec));
+  for (const spec of input.lines) {
+    const item = spec.invoiceItem ? state.invoiceItems.get(spec.invoiceItem) : undefined;
+    if (item) item.invoice = id;
+  }
+  const collectionMethod = sub?.collection_method ?? "charge_automatically";
   const subtotal = lines.reduce((sum, line) => sum + line.amount, 0);
   const invoice: WireInvoice = {
     id,
@@ -273,7 +281,8 @@ function createInvoice(state: EmulatorState, input: IssueInvoice): WireInvoice {
     application: null,
     attempt_count: 0,
     attempted: false,
-    auto_advance: true,
+    // One-off invoices created through the API wait for an explicit finalize.
+    auto_advance: sub !== null,
     automatic_tax: {
       disabled_reason: null,
       enabled: false,
@@ -283,9 +292,9 @@ function createInvoice(state: EmulatorState, input: IssueInvoice): WireInvoice {
     },
     automatically_finalizes_at: null,
     billing_reason: input.billingReason,
-    collection_method: sub.collection_method,
+    collection_method: collectionMethod,
     created: input.at,
-    currency: sub.currency,
+    currency: sub?.currency ?? input.currency ?? "usd",
     custom_fields: null,
     customer: input.customer,
     customer_account: null,
@@ -299,10 +308,10 @@ function createInvoice(state: EmulatorState, input: IssueInvoice): WireInvoice {
     default_payment_method: null,
     default_source: null,
     default_tax_rates: [],
-    description: null,
+    description: input.description ?? null,
     discounts: [],
     due_date:
-      sub.collection_method === "send_invoice" ? input.at + (sub.days_until_due ?? 30) * DAY : null,
+      collectionMethod === "send_invoice" ? input.at + (sub?.days_until_due ?? 30) * DAY : null,
     effective_at: null,
     ending_balance: null,
     footer: null,
@@ -319,15 +328,17 @@ function createInvoice(state: EmulatorState, input: IssueInvoice): WireInvoice {
       url: `/v1/invoices/${id}/lines`,
     },
     livemode: false,
-    metadata: {},
+    metadata: input.metadata ?? {},
     next_payment_attempt: null,
     number: null,
     on_behalf_of: null,
-    parent: {
-      type: "subscription_details",
-      quote_details: null,
-      subscription_details: { metadata: structuredClone(sub.metadata), subscription: sub.id },
-    },
+    parent: sub
+      ? {
+          type: "subscription_details",
+          quote_details: null,
+          subscription_details: { metadata: structuredClone(sub.metadata), subscription: sub.id },
+        }
+      : null,
     payment_settings: {
       default_mandate: null,
       payment_method_options: null,
@@ -352,7 +363,7 @@ function createInvoice(state: EmulatorState, input: IssueInvoice): WireInvoice {
     },
     subtotal,
     subtotal_excluding_tax: subtotal,
-    test_clock: sub.test_clock,
+    test_clock: sub?.test_clock ?? customer?.test_clock ?? null,
     total: subtotal,
     total_discount_amounts: [],
     total_excluding_tax: subtotal,
@@ -370,7 +381,7 @@ function createInvoice(state: EmulatorState, input: IssueInvoice): WireInvoice {
  * Finalizing numbers the invoice and applies the customer's credit balance (negative balance),
  * so prorated credits reduce the next amount due (https://docs.stripe.com/billing/customer/balance).
  */
-function finalizeInvoice(state: EmulatorState, invoice: WireInvoice, at: number): void {
+export function finalizeInvoice(state: EmulatorState, invoice: WireInvoice, at: number): void {
   const customerId = customerIdOf(invoice);
   const customer = state.customers.get(customerId);
   if (customer) {
@@ -417,11 +428,14 @@ export function attemptInvoicePayment(
   invoice: WireInvoice,
   at: number,
   automatic: boolean,
+  paymentMethod: string | null = null,
 ): boolean {
   if (invoice.status !== "open") return invoice.status === "paid";
   const sub = subscriptionOf(state, invoice);
   const customerId = customerIdOf(invoice);
-  const pm = typeof sub?.default_payment_method === "string" ? sub.default_payment_method : null;
+  const pm =
+    paymentMethod ??
+    (typeof sub?.default_payment_method === "string" ? sub.default_payment_method : null);
   const outcome = invoice.amount_due === 0 ? "succeed" : paymentOutcome(state, customerId, pm);
   invoice.attempted = invoice.amount_due > 0 || invoice.attempted;
   if (invoice.amount_due > 0) invoice.attempt_count += 1;
@@ -488,6 +502,7 @@ export function payInvoice(
   invoice: WireInvoice,
   at: number,
   outOfBand: boolean,
+  paymentMethod: string | null = null,
 ): void {
   if (outOfBand) {
     invoice.status = "paid";
@@ -500,7 +515,7 @@ export function payInvoice(
     if (sub) onLatestInvoicePaid(state, sub, invoice, at);
     return;
   }
-  if (!attemptInvoicePayment(state, invoice, at, false)) throw cardDeclined();
+  if (!attemptInvoicePayment(state, invoice, at, false, paymentMethod)) throw cardDeclined();
 }
 
 function issueInvoice(
@@ -508,30 +523,68 @@ function issueInvoice(
   input: IssueInvoice & { finalize: boolean; attempt: boolean },
 ): { invoice: WireInvoice; paid: boolean } {
   const invoice = createInvoice(state, input);
-  input.subscription.latest_invoice = invoice.id;
+  if (input.subscription) input.subscription.latest_invoice = invoice.id;
   if (!input.finalize) return { invoice, paid: false };
   finalizeInvoice(state, invoice, input.at);
   const paid = input.attempt ? attemptInvoicePayment(state, invoice, input.at, true) : false;
   return { invoice, paid };
 }
 
-function takePendingItems(state: EmulatorState, subId: string): LineSpec[] {
-  const lines: LineSpec[] = [];
-  for (const pending of [...state.pendingItems.values()]) {
-    if (pending.subscription !== subId) continue;
-    state.pendingItems.delete(pending.id);
-    lines.push({
-      amount: pending.amount,
-      description: pending.description,
-      price: priceOf(state, pending.price),
-      quantity: pending.quantity,
-      period: pending.period,
-      subscriptionItem: pending.subscriptionItem,
-      invoiceItem: pending.id,
-      proration: pending.proration,
-    });
+/**
+ * Pending invoice items go on the next invoice: a subscription's own (prorations) and the
+ * customer's items not tied to a subscription (https://docs.stripe.com/billing/invoices/subscription#adding-upcoming-invoice-items).
+ */
+export function takePendingItems(
+  state: EmulatorState,
+  customerId: string,
+  subId: string | null,
+): LineSpec[] {
+  return state
+    .newestFirst(state.invoiceItems.values())
+    .reverse()
+    .filter(
+      (pending) =>
+        pending.invoice === null &&
+        pending.customer === customerId &&
+        (pending.subscription === null || pending.subscription === subId),
+    )
+    .map((pending) => lineOfItem(state, pending));
+}
+
+function lineOfItem(state: EmulatorState, item: InvoiceItemRecord): LineSpec {
+  return {
+    amount: item.amount,
+    currency: item.currency,
+    description: item.description,
+    price: item.price ? priceOf(state, item.price) : null,
+    quantity: item.quantity,
+    period: item.period,
+    subscriptionItem: item.subscriptionItem,
+    invoiceItem: item.id,
+    proration: item.proration,
+  };
+}
+
+/** `POST /v1/invoiceitems` with `invoice`: the item lands on that draft at once. */
+export function appendInvoiceLines(
+  state: EmulatorState,
+  invoice: WireInvoice,
+  items: InvoiceItemRecord[],
+): void {
+  const subId = invoice.parent?.subscription_details?.subscription;
+  for (const item of items) {
+    item.invoice = invoice.id;
+    invoice.lines.data.push(
+      buildLine(invoice.id, typeof subId === "string" ? subId : null, lineOfItem(state, item)),
+    );
   }
-  return lines;
+  const subtotal = invoice.lines.data.reduce((sum, line) => sum + line.amount, 0);
+  invoice.subtotal = subtotal;
+  invoice.subtotal_excluding_tax = subtotal;
+  invoice.total = subtotal;
+  invoice.total_excluding_tax = subtotal;
+  invoice.amount_due = Math.max(0, subtotal);
+  invoice.amount_remaining = Math.max(0, subtotal);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -569,8 +622,9 @@ export function cancelSubscription(
     feedback_option: sub.cancellation_details?.feedback_option ?? null,
     reason,
   };
-  for (const pending of [...state.pendingItems.values()]) {
-    if (pending.subscription === sub.id) state.pendingItems.delete(pending.id);
+  for (const pending of [...state.invoiceItems.values()]) {
+    if (pending.subscription === sub.id && pending.invoice === null)
+      state.invoiceItems.delete(pending.id);
   }
   state.emit("customer.subscription.deleted", renderSubscription(state, sub), at);
 }
@@ -825,7 +879,7 @@ export function changeItems(
   const trialing = sub.status === "trialing";
   const pivot = Math.min(Math.max(prorationDate ?? at, periodStart), periodEnd);
   const fraction = periodEnd > periodStart ? (periodEnd - pivot) / (periodEnd - periodStart) : 0;
-  const prorations: PendingInvoiceItem[] = [];
+  const prorations: InvoiceItemRecord[] = [];
   if (!trialing && behavior !== "none") {
     for (const { item, old, deleted } of touched) {
       if (old) {
@@ -865,7 +919,7 @@ export function changeItems(
       );
     }
   }
-  for (const pending of prorations) state.pendingItems.set(pending.id, pending);
+  for (const pending of prorations) state.invoiceItems.set(pending.id, pending);
 
   if (intervalChanged && newInterval && !trialing) {
     const end = addInterval(at, newInterval.interval, newInterval.count);
@@ -879,11 +933,11 @@ export function changeItems(
       ...remaining
         .filter((item) => !isMetered(priceOf(state, item.price)))
         .map((item) => licensedLine(state, item, period, false)),
-      ...takePendingItems(state, sub.id),
+      ...takePendingItems(state, customerIdOf(sub), sub.id),
     ];
     chargeUpdateInvoice(state, sub, lines, at);
   } else if (behavior === "always_invoice" && prorations.length > 0) {
-    chargeUpdateInvoice(state, sub, takePendingItems(state, sub.id), at);
+    chargeUpdateInvoice(state, sub, takePendingItems(state, customerIdOf(sub), sub.id), at);
   }
   return remaining;
 }
@@ -897,7 +951,7 @@ function pendingItem(
   amount: number,
   description: string,
   period: { start: number; end: number },
-): PendingInvoiceItem {
+): InvoiceItemRecord {
   const id = newId(ID_PREFIX.invoiceItem);
   state.track(id);
   return {
@@ -912,6 +966,7 @@ function pendingItem(
     period,
     proration: true,
     quantity,
+    invoice: null,
   };
 }
 
@@ -966,7 +1021,7 @@ function renew(state: EmulatorState, sub: SubscriptionRecord, at: number): void 
     if (!isMetered(price)) lines.push(licensedLine(state, item, newPeriod, false));
     else if (!wasTrialing) lines.push(meteredLine(state, sub, item, oldPeriod));
   }
-  lines.push(...takePendingItems(state, sub.id));
+  lines.push(...takePendingItems(state, customerIdOf(sub), sub.id));
   const unpaid = sub.status === "unpaid";
   const statusBefore = sub.status;
   const { paid } = issueInvoice(state, {

@@ -4,6 +4,7 @@ import { expandObject } from "./expand.js";
 import { canonicalJson, type FormObject, parseForm } from "./form.js";
 import { handleHosted } from "./hosted.js";
 import { Params } from "./params.js";
+import { type EmulatorSnapshot, restoreState, snapshotState } from "./persistence.js";
 import { ID_PREFIX, newId, seededRandom } from "./random.js";
 import {
   checkoutRoutes,
@@ -12,8 +13,10 @@ import {
 } from "./resources/checkout.js";
 import { customerRoutes } from "./resources/customers.js";
 import { eventRoutes } from "./resources/events.js";
+import { invoiceItemRoutes } from "./resources/invoice-items.js";
 import { invoiceRoutes } from "./resources/invoices.js";
 import { meterRoutes } from "./resources/meters.js";
+import { paymentMethodRoutes } from "./resources/payment-methods.js";
 import { portalRoutes } from "./resources/portal.js";
 import { priceRoutes } from "./resources/prices.js";
 import { productRoutes } from "./resources/products.js";
@@ -40,7 +43,16 @@ export interface StripeEmulator {
   advanceClock(seconds: number): void;
   /** Makes every charge of a customer succeed or fail (null restores the payment-method rule). */
   setPaymentOutcome(customerId: string, outcome: PaymentOutcome | null): void;
-  addWebhookEndpoint(input: { url: string; enabledEvents?: string[]; secret?: string }): {
+  /**
+   * Registers an endpoint without the API. `replace` updates the endpoint already registered
+   * for the URL instead (the standalone server registers `STRIPE_WEBHOOK_URL` on every start).
+   */
+  addWebhookEndpoint(input: {
+    url: string;
+    enabledEvents?: string[];
+    secret?: string;
+    replace?: boolean;
+  }): {
     id: string;
     secret: string;
   };
@@ -56,6 +68,8 @@ export interface StripeEmulator {
   meterEventCount(identifier: string): { stored: number; received: number };
   /** Completes a Checkout Session as the hosted page's Pay button would; returns the redirect. */
   completeCheckoutSession(id: string, input?: { email?: string; name?: string }): string | null;
+  /** The whole state as JSON-able data; `createStripeEmulator({ snapshot })` resumes from it. */
+  snapshot(): EmulatorSnapshot;
   /** Forgets every object, event, key and queued delivery. */
   reset(): void;
   /** Stops delivery timers (auto-delivery mode). */
@@ -132,6 +146,11 @@ export function createStripeEmulator(options: StripeEmulatorOptions = {}): Strip
     seededRandom(options.seed ?? Date.now()),
   );
   const attach = (s: EmulatorState) => s.onEvent((event) => dispatcher.enqueue(event));
+  if (options.snapshot) {
+    // Restored before listening: loading must not queue the saved events a second time.
+    restoreState(state, options.snapshot);
+    dispatcher.restore(options.snapshot.webhooks);
+  }
   attach(state);
 
   const router = new Router();
@@ -141,6 +160,8 @@ export function createStripeEmulator(options: StripeEmulatorOptions = {}): Strip
     ...priceRoutes,
     ...subscriptionRoutes,
     ...invoiceRoutes,
+    ...invoiceItemRoutes,
+    ...paymentMethodRoutes,
     ...checkoutRoutes,
     ...portalRoutes,
     ...meterRoutes,
@@ -358,6 +379,14 @@ export function createStripeEmulator(options: StripeEmulatorOptions = {}): Strip
   }
 
   const fetchHandler = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    try {
+      return await route(input, init);
+    } finally {
+      config.onChange();
+    }
+  };
+
+  const route = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const request =
       input instanceof Request && init === undefined ? input : new Request(input, init);
     const url = new URL(request.url);
@@ -387,13 +416,21 @@ export function createStripeEmulator(options: StripeEmulatorOptions = {}): Strip
       if (!Number.isFinite(seconds) || seconds < 0) throw new RangeError("seconds must be >= 0");
       state.clockOffsetSeconds += Math.floor(seconds);
       settle();
+      config.onChange();
     },
     setPaymentOutcome(customerId, outcome) {
       if (outcome) state.paymentOutcomes.set(customerId, outcome);
       else state.paymentOutcomes.delete(customerId);
+      config.onChange();
     },
     addWebhookEndpoint(input) {
-      const record = addEndpoint(state, input);
+      const same = input.replace
+        ? [...state.webhookEndpoints.values()].find((r) => r.endpoint.url === input.url)
+        : undefined;
+      if (same && input.secret) same.secret = input.secret;
+      if (same && input.enabledEvents) same.endpoint.enabled_events = input.enabledEvents;
+      const record = same ?? addEndpoint(state, input);
+      config.onChange();
       return { id: record.endpoint.id, secret: record.secret };
     },
     setChaos(chaos, seed) {
@@ -415,13 +452,16 @@ export function createStripeEmulator(options: StripeEmulatorOptions = {}): Strip
       settle();
       const redirect = completeCheckoutSession(state, id, input);
       settle();
+      config.onChange();
       return redirect;
     },
+    snapshot: () => snapshotState(state, dispatcher.snapshot()),
     reset() {
       state = new EmulatorState(config);
       attach(state);
       dispatcher.reset();
       requestCounts.clear();
+      config.onChange();
     },
     close() {
       dispatcher.close();

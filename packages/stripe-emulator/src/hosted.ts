@@ -68,10 +68,13 @@ function checkoutPage(state: EmulatorState, id: string): Response {
   const session = record.session;
   if (session.status === "complete") {
     const link = session.success_url?.replaceAll("{CHECKOUT_SESSION_ID}", session.id);
-    return page(
-      "Complete",
-      `<h1>Payment complete</h1><p>Subscription <code>${esc(session.subscription)}</code> is active.</p>${link ? `<p><a href="${esc(link)}">Continue</a></p>` : ""}`,
-    );
+    const done =
+      session.mode === "subscription"
+        ? `<h1>Payment complete</h1><p>Subscription <code>${esc(session.subscription)}</code> is active.</p>`
+        : session.mode === "setup"
+          ? "<h1>Card saved</h1>"
+          : "<h1>Payment complete</h1>";
+    return page("Complete", `${done}${link ? `<p><a href="${esc(link)}">Continue</a></p>` : ""}`);
   }
   if (session.status === "expired") {
     return page("Expired", "<h1>This checkout session has expired</h1>", 410);
@@ -95,7 +98,7 @@ function checkoutPage(state: EmulatorState, id: string): Response {
     : "";
   return page(
     "Checkout",
-    `<h1>Subscribe</h1>
+    `<h1>${session.mode === "subscription" ? "Subscribe" : session.mode === "setup" ? "Save a card" : "Pay"}</h1>
 ${record.declineMessage ? `<p class="error" role="alert">${esc(record.declineMessage)}</p>` : ""}
 <table><thead><tr><th>Product</th><th>Qty</th><th>Price</th></tr></thead><tbody>${rows}</tbody></table>
 <p>Total due today: <strong>${esc(formatMoney(session.amount_total ?? 0, session.currency ?? "usd"))}</strong>${trial ? ` (${esc(trial)}-day trial)` : ""}</p>
@@ -130,8 +133,15 @@ async function checkoutAction(
     return redirect(`/checkout/${id}`);
   }
   record.declineMessage = null;
-  const target = completeCheckoutSession(state, id, { email, name: form.str("name")?.trim() });
-  return redirect(target ?? `/checkout/${id}`);
+  try {
+    const target = completeCheckoutSession(state, id, { email, name: form.str("name")?.trim() });
+    return redirect(target ?? `/checkout/${id}`);
+  } catch (error) {
+    // A payment-mode charge that `setPaymentOutcome` made fail: the page shows the decline.
+    if (!(error instanceof StripeApiError) || error.status !== 402) throw error;
+    record.declineMessage = error.message;
+    return redirect(`/checkout/${id}`);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

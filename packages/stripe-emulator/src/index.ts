@@ -1,4 +1,5 @@
 export { createStripeEmulator, type StripeEmulator } from "./emulator.js";
+export { type EmulatorSnapshot, SNAPSHOT_VERSION } from "./persistence.js";
 export type {
   ChaosOptions,
   DunningOptions,

@@ -40,6 +40,8 @@ export const ID_PREFIX = {
   webhookEndpoint: "we_",
   webhookSecret: "whsec_",
   paymentMethod: "pm_",
+  setupIntent: "seti_",
+  paymentIntent: "pi_",
   request: "req_",
 } as const;
 

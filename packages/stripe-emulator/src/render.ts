@@ -90,6 +90,7 @@ export function lookupObject(state: EmulatorState, id: string): JsonObject | und
     if (id.startsWith("clock_")) return state.testClocks.get(id);
     if (id.startsWith("bps_")) return state.portalSessions.get(id);
     if (id.startsWith("evt_")) return state.events.get(id);
+    if (id.startsWith("pm_")) return state.paymentMethods.get(id);
     // Products may carry caller-chosen ids (`prod_` is only the generated default).
     return state.products.get(id);
   })();

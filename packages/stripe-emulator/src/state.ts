@@ -1,4 +1,5 @@
 import type { FormObject } from "./form.js";
+import type { EmulatorSnapshot } from "./persistence.js";
 import { ID_PREFIX, newId } from "./random.js";
 import type {
   JsonObject,
@@ -8,6 +9,7 @@ import type {
   WireEvent,
   WireInvoice,
   WireMeter,
+  WirePaymentMethod,
   WirePortalSession,
   WirePrice,
   WireProduct,
@@ -75,6 +77,13 @@ export interface StripeEmulatorOptions {
    * emulator treats customers without one as having a working test card unless this is true.
    */
   requirePaymentMethod?: boolean;
+  /** Starts from a saved state (`emulator.snapshot()`) instead of an empty one. */
+  snapshot?: EmulatorSnapshot;
+  /**
+   * Called after anything that may have changed the state (API and hosted-page requests,
+   * controls, webhook attempts); the standalone server debounces a save on it.
+   */
+  onChange?: () => void;
 }
 
 export interface ResolvedConfig {
@@ -85,6 +94,7 @@ export interface ResolvedConfig {
   dunning: DunningOptions;
   portal: PortalOptions;
   requirePaymentMethod: boolean;
+  onChange: () => void;
 }
 
 export function resolveConfig(options: StripeEmulatorOptions): ResolvedConfig {
@@ -108,6 +118,7 @@ export function resolveConfig(options: StripeEmulatorOptions): ResolvedConfig {
       ...options.portal,
     },
     requirePaymentMethod: options.requirePaymentMethod ?? false,
+    onChange: options.onChange ?? (() => undefined),
   };
 }
 
@@ -120,18 +131,23 @@ export interface SubscriptionInternal {
   trialWillEndSentFor: number | null;
 }
 
-export interface PendingInvoiceItem {
+/** An invoice item: pending until `invoice` is set by the invoice that picked it up. */
+export interface InvoiceItemRecord {
   id: string;
   customer: string;
-  subscription: string;
+  /** Prorations belong to a subscription; API-created items to the customer's next invoice. */
+  subscription: string | null;
   subscriptionItem: string | null;
-  price: string;
+  price: string | null;
   amount: number;
   currency: string;
   description: string;
   period: { start: number; end: number };
   proration: boolean;
   quantity: number;
+  invoice: string | null;
+  created?: number;
+  metadata?: Record<string, string>;
 }
 
 export interface CheckoutRecord {
@@ -189,7 +205,8 @@ export class EmulatorState {
   readonly items = new Map<string, ItemRecord>();
   readonly subInternal = new Map<string, SubscriptionInternal>();
   readonly invoices = new Map<string, WireInvoice>();
-  readonly pendingItems = new Map<string, PendingInvoiceItem>();
+  readonly invoiceItems = new Map<string, InvoiceItemRecord>();
+  readonly paymentMethods = new Map<string, WirePaymentMethod>();
   readonly checkoutSessions = new Map<string, CheckoutRecord>();
   readonly portalSessions = new Map<string, WirePortalSession>();
   readonly meters = new Map<string, WireMeter>();
@@ -220,6 +237,16 @@ export class EmulatorState {
   /** Remembers creation order: list endpoints return newest first. */
   track(id: string): void {
     if (!this.sequence.has(id)) this.sequence.set(id, this.nextSequence++);
+  }
+
+  creationOrder(): [string, number][] {
+    return [...this.sequence];
+  }
+
+  restoreCreationOrder(order: [string, number][]): void {
+    this.sequence.clear();
+    for (const [id, n] of order) this.sequence.set(id, n);
+    this.nextSequence = order.reduce((max, [, n]) => Math.max(max, n + 1), 0);
   }
 
   newestFirst<T extends { id: string }>(records: Iterable<T>): T[] {

@@ -26,6 +26,11 @@ export interface DeliveryReport {
   dropped: number;
 }
 
+export interface DispatcherSnapshot {
+  queue: QueuedDelivery[];
+  pending: [string, string[]][];
+}
+
 interface QueuedDelivery {
   id: string;
   eventId: string;
@@ -242,6 +247,7 @@ export class WebhookDispatcher {
     }
     const ok = status !== null && status >= 200 && status < 300;
     this.log.push({ ...base, attempt: delivery.attempts, status, ok, dropped: false, error });
+    this.config.onChange();
     if (ok) {
       report.delivered++;
       const endpoints = this.pending.get(event.id);
@@ -276,6 +282,21 @@ export class WebhookDispatcher {
     } finally {
       if (timer !== undefined) clearTimeout(timer);
     }
+  }
+
+  snapshot(): DispatcherSnapshot {
+    return {
+      queue: structuredClone(this.queue),
+      pending: [...this.pending].map(([event, endpoints]) => [event, [...endpoints]]),
+    };
+  }
+
+  /** Queued deliveries of a saved state: due ones go out now, nothing is queued twice. */
+  restore(snapshot: DispatcherSnapshot): void {
+    this.reset();
+    for (const delivery of snapshot.queue) this.queue.push({ ...delivery, seq: this.seq++ });
+    for (const [event, endpoints] of snapshot.pending) this.pending.set(event, new Set(endpoints));
+    this.schedule();
   }
 
   reset(): void {

@@ -41,6 +41,8 @@ export type WireMeterEvent = Wire<Stripe.Billing.MeterEvent>;
 export type WireMeterEventSummary = Wire<Stripe.Billing.MeterEventSummary>;
 export type WireTestClock = Wire<Stripe.TestHelpers.TestClock>;
 export type WireWebhookEndpoint = Wire<Stripe.WebhookEndpoint>;
+export type WirePaymentMethod = Wire<Stripe.PaymentMethod>;
+export type WireInvoiceItem = Wire<Stripe.InvoiceItem>;
 
 /** `Stripe.Event` is a union of ~300 typed events; the emulator builds the common base. */
 export type WireEvent = Omit<Wire<Stripe.EventBase>, "type" | "data"> & {

@@ -1,5 +1,6 @@
 export * from "./auth-throttle";
 export * from "./auth-tokens";
+export * from "./checkout-sessions";
 export * from "./entitlement-overrides";
 export * from "./job-checkpoints";
 export * from "./mail-log";

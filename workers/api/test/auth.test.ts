@@ -12,6 +12,7 @@ import {
   addMember,
   api,
   auditRows,
+  createApiKey,
   createTenant,
   expectProblem,
   lastMail,
@@ -317,7 +318,7 @@ describe("password reset", () => {
           body: { token, password: newPassword },
         })
       ).status,
-    ).toBe(204);
+    ).toBe(200);
     for (const access of [t.owner.token, second.body.access_token]) {
       expectProblem(await api("GET", "/v1/me", { slug: t.slug, token: access }), 401);
     }
@@ -344,6 +345,65 @@ describe("password reset", () => {
       ).status,
     ).toBe(200);
     expect((await auditRows(t, "user.reset_password")).length).toBe(1);
+  });
+
+  it("after a reset the user sees the API keys they created and can revoke them", async () => {
+    const t = await createTenant();
+    const key = await createApiKey(t, ["projects:read"]);
+    await api("POST", "/v1/auth/password-reset", { slug: t.slug, body: { email: t.owner.email } });
+    const token = tokenFromMail((await lastMail(t.owner.email, "Reset"))!.text);
+    const reset = await api("POST", "/v1/auth/password-reset/confirm", {
+      slug: t.slug,
+      body: { token, password: "a brand new password" },
+    });
+    expect(reset.status).toBe(200);
+    expect(reset.body.api_keys.map((k: { id: string }) => k.id)).toEqual([key.id]);
+    const login = await api("POST", "/v1/auth/login", {
+      slug: t.slug,
+      body: { email: t.owner.email, password: "a brand new password" },
+    });
+    const as = { slug: t.slug, token: login.body.access_token };
+    expect((await api("GET", "/v1/me/api-keys", as)).body.data).toHaveLength(1);
+    expect((await api("DELETE", `/v1/me/api-keys/${key.id}`, as)).status).toBe(204);
+    expectProblem(await api("GET", "/v1/projects", { slug: t.slug, token: key.key }), 401);
+    expect((await api("GET", "/v1/me/api-keys", as)).body.data).toEqual([]);
+  });
+
+  it("a member may revoke only keys they created, even without api_keys:manage", async () => {
+    const t = await createTenant();
+    const ownerKey = await createApiKey(t, ["projects:read"]);
+    const viewer = await addMember(t, "viewer");
+    const as = { slug: t.slug, token: viewer.tokens.access_token };
+    expectProblem(await api("DELETE", `/v1/me/api-keys/${ownerKey.id}`, as), 404, "not_found");
+    expect((await api("GET", "/v1/projects", { slug: t.slug, token: ownerKey.key })).status).toBe(
+      200,
+    );
+  });
+
+  it("the reset link of a member who was removed meanwhile does nothing", async () => {
+    const t = await createTenant();
+    const member = await addMember(t, "member");
+    await api("POST", "/v1/auth/password-reset", { slug: t.slug, body: { email: member.email } });
+    const token = tokenFromMail((await lastMail(member.email, "Reset"))!.text);
+    expect(
+      (
+        await api("DELETE", `/v1/members/${member.memberId}`, {
+          slug: t.slug,
+          token: t.owner.token,
+        })
+      ).status,
+    ).toBe(204);
+    expectProblem(
+      await api("POST", "/v1/auth/password-reset/confirm", {
+        slug: t.slug,
+        body: { token, password: "a brand new password" },
+      }),
+      400,
+    );
+    const user = await env.CONTROL_DB.prepare("SELECT password_hash FROM users WHERE id = ?")
+      .bind(member.userId)
+      .first<{ password_hash: string }>();
+    expect(await verifyPassword(PASSWORD, user!.password_hash)).toBe(true);
   });
 
   it("an expired reset link is refused", async () => {

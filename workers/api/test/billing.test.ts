@@ -8,6 +8,7 @@ import { env } from "cloudflare:workers";
 import { stripeClient, syncTenantBilling } from "@tenantry/core";
 import { describe, expect, it } from "vitest";
 import { config } from "../src/env";
+import { CHECKOUT_COMPLETE_LIMITS, completeCheckout } from "../src/services/billing";
 import { findTenantBySlug } from "../src/services/registry";
 import { api, auditRows, createTenant, expectProblem, subscribe } from "./helpers";
 
@@ -129,5 +130,46 @@ describe("tenant billing", () => {
       }),
       400,
     );
+  });
+
+  it("self-serve checkout refuses contact-sales plans and a second live subscription", async () => {
+    const t = await createTenant();
+    const as = { slug: t.slug, token: t.owner.token };
+    expectProblem(
+      await api("POST", "/v1/billing/checkout", {
+        ...as,
+        body: { plan: "enterprise", interval: "month" },
+      }),
+      400,
+      "plan_contact_sales",
+    );
+    // Paid on the hosted page; Stripe has the subscription whether or not a webhook came yet.
+    await subscribe(t);
+    expectProblem(
+      await api("POST", "/v1/billing/checkout", {
+        ...as,
+        body: { plan: "business", interval: "month" },
+      }),
+      409,
+      "subscription_exists",
+    );
+  });
+
+  it("the success redirect costs no Stripe call for a session it did not create, and is throttled", async () => {
+    const t = await createTenant();
+    // Stripe unreachable: asking it would be a 503, not the 400 for an unknown session.
+    const down = { ...env, STRIPE_API_BASE: "https://stripe-down.invalid" };
+    await expect(
+      completeCheckout(down, t.tenant, "cs_test_made_up", { requestId: "test", ip: null }),
+    ).rejects.toMatchObject({ status: 400, code: "invalid_request" });
+    const headers = { "cf-connecting-ip": "203.0.113.77" };
+    const responses = await Promise.all(
+      Array.from({ length: CHECKOUT_COMPLETE_LIMITS.client.max + 5 }, () =>
+        api("GET", "/v1/billing/checkout/complete?session_id=cs_test_x", { slug: t.slug, headers }),
+      ),
+    );
+    const statuses = responses.map((r) => r.status);
+    expect(statuses.filter((s) => s === 400).length).toBe(CHECKOUT_COMPLETE_LIMITS.client.max);
+    expect(statuses.filter((s) => s === 429).length).toBe(5);
   });
 });

@@ -24,7 +24,10 @@ async function verifiedTenant() {
 
 async function invite(t: TestTenant, email: string, role = "member", token = t.owner.token) {
   const res = await api("POST", "/v1/invitations", { slug: t.slug, token, body: { email, role } });
-  return { res, token: res.status === 201 ? tokenFromMail((await lastMail(email))!.text) : "" };
+  return {
+    res,
+    token: res.status === 201 ? tokenFromMail((await lastMail(email, `Org ${t.slug} `))!.text) : "",
+  };
 }
 
 const accept = (t: TestTenant, body: Record<string, unknown>) =>

@@ -49,6 +49,8 @@ export const ROUTES: RouteCase[] = [
   },
   { method: "GET", path: "/v1/api-keys", permission: "api_keys:read" },
   { method: "DELETE", path: "/v1/api-keys/{apiKey}", permission: "api_keys:manage" },
+  { method: "GET", path: "/v1/me/api-keys", permission: null },
+  { method: "DELETE", path: "/v1/me/api-keys/{apiKey}", permission: null },
   { method: "GET", path: "/v1/audit-log", permission: "audit:read" },
   { method: "GET", path: "/v1/billing", permission: "billing:read" },
   { method: "GET", path: "/v1/entitlements", permission: "settings:read" },

@@ -1,13 +1,16 @@
-import { createSubscription, isMetered, unitAmount } from "../billing.js";
-import { invalidParam, invalidRequest, missingParam, noSuch } from "../errors.js";
+import { createSubscription, isMetered, paymentOutcome, unitAmount } from "../billing.js";
+import { cardDeclined, invalidParam, invalidRequest, missingParam, noSuch } from "../errors.js";
 import { matchesRange, paginate } from "../list.js";
-import { ID_PREFIX, newId, randomString } from "../random.js";
+import type { Params } from "../params.js";
+import { ID_PREFIX, newId } from "../random.js";
 import { list, renderCheckoutSession } from "../render.js";
 import type { Route } from "../router.js";
 import type { CheckoutRecord, EmulatorState } from "../state.js";
-import type { WireCheckoutLineItem, WireCheckoutSession } from "../wire.js";
+import type { WireCheckoutLineItem, WireCheckoutSession, WirePrice } from "../wire.js";
 import { createCustomer, getCustomer } from "./customers.js";
-import { getPrice } from "./prices.js";
+import { attachPaymentMethod, declines, newTestCard } from "./payment-methods.js";
+import { createPrice, getPrice, readPriceInput } from "./prices.js";
+import { createProduct } from "./products.js";
 
 const DAY = 86_400;
 
@@ -68,29 +71,71 @@ export function expireCheckoutSession(state: EmulatorState, id: string, at: numb
 }
 
 /**
- * Completes a session as the hosted page's Pay button does: creates the customer when needed,
- * saves a test card, creates the subscription (first invoice paid) and emits
- * `checkout.session.completed`. Returns the redirect target.
+ * Completes a session as the hosted page's Pay button (or the CLI's payment page confirm)
+ * does, with the card it collected (a test card by default). `subscription` mode creates the
+ * customer and the subscription (first invoice paid); `payment` mode charges the card (a
+ * declining card is a 402 and leaves the session open); `setup` mode saves the card on the
+ * customer. Emits `checkout.session.completed` and returns the redirect target.
  */
 export function completeCheckoutSession(
   state: EmulatorState,
   id: string,
-  input: { email?: string; name?: string },
+  input: { email?: string; name?: string; paymentMethod?: string },
 ): string | null {
   const record = getCheckoutRecord(state, id);
   const session = record.session;
   if (session.status !== "open")
     throw invalidRequest(`This Checkout Session is ${session.status}.`);
+  const card = newTestCard(state, input.paymentMethod);
+  const existing = typeof session.customer === "string" ? session.customer : null;
+  if (session.mode === "payment") {
+    const fails = existing
+      ? paymentOutcome(state, existing, card.id) === "fail"
+      : declines(state, card.id);
+    if (fails) throw cardDeclined();
+  }
+  const email = input.email || session.customer_email || card.billing_details.email;
+  const name = input.name || card.billing_details.name;
   const customerId =
-    typeof session.customer === "string"
-      ? session.customer
-      : createCustomer(state, {
-          email: input.email || session.customer_email,
-          name: input.name || null,
-        }).id;
-  const customer = getCustomer(state, customerId);
-  const paymentMethod = `${ID_PREFIX.paymentMethod}${randomString(24)}`;
+    existing ??
+    (session.customer_creation === "always"
+      ? createCustomer(state, { email, name: name ?? null }).id
+      : null);
+  if (customerId && session.mode !== "payment") attachPaymentMethod(state, card.id, customerId);
+  const customer = customerId ? getCustomer(state, customerId) : undefined;
   const at = state.nowFor(customerId);
+  if (session.mode === "subscription" && customerId) {
+    subscribe(state, record, customerId, card.id, at);
+  } else {
+    session.payment_status = session.mode === "payment" ? "paid" : "no_payment_required";
+  }
+  session.status = "complete";
+  session.customer = customerId;
+  session.url = null;
+  session.customer_details = {
+    address: null,
+    business_name: null,
+    email: customer?.email ?? email ?? null,
+    individual_name: null,
+    name: customer?.name ?? name ?? null,
+    phone: null,
+    tax_exempt: "none",
+    tax_ids: [],
+  };
+  state.emit("checkout.session.completed", session, at);
+  return session.success_url
+    ? session.success_url.replaceAll("{CHECKOUT_SESSION_ID}", session.id)
+    : null;
+}
+
+function subscribe(
+  state: EmulatorState,
+  record: CheckoutRecord,
+  customerId: string,
+  paymentMethod: string,
+  at: number,
+): void {
+  const session = record.session;
   const data = record.subscriptionData;
   const trialEnd =
     data.trialEnd ?? (data.trialPeriodDays !== undefined ? at + data.trialPeriodDays * DAY : null);
@@ -115,26 +160,68 @@ export function completeCheckoutSession(
     },
     at,
   );
-  session.status = "complete";
   session.payment_status = trialEnd !== null ? "no_payment_required" : "paid";
-  session.customer = customerId;
   session.subscription = sub.id;
   session.invoice = typeof sub.latest_invoice === "string" ? sub.latest_invoice : null;
-  session.url = null;
-  session.customer_details = {
-    address: null,
-    business_name: null,
-    email: customer.email,
-    individual_name: null,
-    name: customer.name ?? null,
-    phone: null,
-    tax_exempt: "none",
-    tax_ids: [],
-  };
-  state.emit("checkout.session.completed", session, at);
-  return session.success_url
-    ? session.success_url.replaceAll("{CHECKOUT_SESSION_ID}", session.id)
-    : null;
+}
+
+type CheckoutMode = "subscription" | "payment" | "setup";
+
+/** `price`, or inline `price_data` with `product` or `product_data` (created inactive, as in Stripe). */
+function linePrice(state: EmulatorState, p: Params): WirePrice {
+  const data = p.obj("price_data");
+  if (!data) {
+    const price = getPrice(state, p.reqStr("price"), p.name("price"));
+    if (!price.active)
+      throw invalidParam(
+        p.name("price"),
+        "The price specified is inactive. This field only accepts active prices.",
+      );
+    return price;
+  }
+  const productData = data.obj("product_data");
+  const product = productData
+    ? createProduct(state, {
+        name: productData.reqStr("name"),
+        description: productData.str("description") ?? null,
+        metadata: productData.metadata(),
+      }).id
+    : data.reqStr("product");
+  if (!state.products.has(product)) throw noSuch("product", product, data.name("product"), 400);
+  return createPrice(state, { ...readPriceInput(state, data), product, active: false });
+}
+
+function readLineItems(
+  state: EmulatorState,
+  params: Params,
+  mode: CheckoutMode,
+): CheckoutRecord["lineItems"] {
+  const lineParams = params.objects("line_items");
+  if (mode === "setup") {
+    if (lineParams?.length) {
+      throw invalidParam("line_items", "You can not pass `line_items` in `setup` mode.");
+    }
+    return [];
+  }
+  if (!lineParams || lineParams.length === 0) throw missingParam("line_items");
+  return lineParams.map((p) => {
+    const price = linePrice(state, p);
+    if (mode === "subscription" && price.type !== "recurring") {
+      throw invalidParam(
+        p.name("price"),
+        "You must provide at least one recurring price in `subscription` mode when using prices.",
+      );
+    }
+    if (mode === "payment" && price.type === "recurring") {
+      throw invalidParam(
+        p.name("price"),
+        "You specified `payment` mode but passed a recurring price. Either switch to `subscription` mode or use only one-time prices.",
+      );
+    }
+    const quantity = p.int("quantity") ?? (isMetered(price) ? 1 : undefined);
+    if (quantity === undefined) throw missingParam(p.name("quantity"));
+    return { id: newId(ID_PREFIX.checkoutLineItem), price: price.id, quantity };
+  });
 }
 
 export const checkoutRoutes: Route[] = [
@@ -142,14 +229,8 @@ export const checkoutRoutes: Route[] = [
     method: "POST",
     pattern: "/v1/checkout/sessions",
     handler: ({ state, params, origin }) => {
-      const mode = params.str("mode");
+      const mode = params.enumOf("mode", ["subscription", "payment", "setup"] as const);
       if (!mode) throw missingParam("mode");
-      if (mode !== "subscription") {
-        throw invalidParam(
-          "mode",
-          "The Stripe emulator supports Checkout in mode=subscription only.",
-        );
-      }
       const customer = params.str("customer");
       if (customer) getCustomer(state, customer, "customer");
       const customerEmail = params.str("customer_email");
@@ -159,30 +240,20 @@ export const checkoutRoutes: Route[] = [
           "customer_email",
         );
       }
-      const lineParams = params.objects("line_items");
-      if (!lineParams || lineParams.length === 0) throw missingParam("line_items");
-      const lineItems = lineParams.map((p) => {
-        const priceId = p.reqStr("price");
-        const price = getPrice(state, priceId, p.name("price"));
-        if (!price.active)
-          throw invalidParam(
-            p.name("price"),
-            "The price specified is inactive. This field only accepts active prices.",
-          );
-        if (price.type !== "recurring") {
-          throw invalidParam(
-            p.name("price"),
-            "You must provide at least one recurring price in `subscription` mode when using prices.",
-          );
-        }
-        const quantity = p.int("quantity") ?? (isMetered(price) ? 1 : undefined);
-        if (quantity === undefined) throw missingParam(p.name("quantity"));
-        return { id: newId(ID_PREFIX.checkoutLineItem), price: price.id, quantity };
-      });
+      const lineItems = readLineItems(state, params, mode);
       const currencies = new Set(lineItems.map((l) => getPrice(state, l.price).currency));
+      const currency = params.str("currency")?.toLowerCase();
+      if (currency) currencies.add(currency);
       if (currencies.size > 1)
         throw invalidParam("line_items", "All prices must use the same currency.");
-      const subscriptionData = params.obj("subscription_data");
+      const subscriptionData =
+        mode === "subscription" ? params.obj("subscription_data") : undefined;
+      // Subscriptions always need a customer; elsewhere Stripe creates one only when asked.
+      const customerCreation =
+        mode === "subscription"
+          ? "always"
+          : (params.enumOf("customer_creation", ["always", "if_required"] as const) ??
+            "if_required");
       const trialPeriodDays = subscriptionData?.int("trial_period_days");
       const trialEnd = subscriptionData?.int("trial_end");
       const id = newId(ID_PREFIX.checkoutSession, 58);
@@ -230,7 +301,7 @@ export const checkoutRoutes: Route[] = [
         },
         customer: customer ?? null,
         customer_account: null,
-        customer_creation: customer ? null : "always",
+        customer_creation: customer ? null : customerCreation,
         customer_details: customerEmail
           ? {
               address: null,
@@ -253,15 +324,15 @@ export const checkoutRoutes: Route[] = [
         locale: null,
         managed_payments: null,
         metadata: params.metadata(),
-        mode: "subscription",
+        mode,
         origin_context: null,
         payment_intent: null,
         payment_link: null,
         payment_method_collection: "always",
         payment_method_configuration_details: null,
         payment_method_options: null,
-        payment_method_types: ["card"],
-        payment_status: "unpaid",
+        payment_method_types: params.strings("payment_method_types") ?? ["card"],
+        payment_status: mode === "setup" ? "no_payment_required" : "unpaid",
         permissions: null,
         recovered_from: null,
         saved_payment_method_options: null,
@@ -328,6 +399,32 @@ export const checkoutRoutes: Route[] = [
         params,
         `/v1/checkout/sessions/${record.session.id}/line_items`,
       );
+    },
+  },
+  // The private endpoints behind the hosted page, which `stripe trigger
+  // checkout.session.completed` drives: read the page, then confirm with a payment method.
+  {
+    method: "GET",
+    pattern: "/v1/payment_pages/:id",
+    handler: ({ state, params, path }) => render(state, path.id ?? "", params.expand()),
+  },
+  {
+    method: "POST",
+    pattern: "/v1/payment_pages/:id/confirm",
+    handler: ({ state, params, path }) => {
+      const record = getCheckoutRecord(state, path.id ?? "");
+      const expected = params.int("expected_amount");
+      if (expected !== undefined && expected !== record.session.amount_total) {
+        throw invalidParam(
+          "expected_amount",
+          `The expected amount ${expected} does not match the session's total ${record.session.amount_total}.`,
+        );
+      }
+      completeCheckoutSession(state, record.session.id, {
+        paymentMethod: params.reqStr("payment_method"),
+        email: params.str("email"),
+      });
+      return render(state, record.session.id, params.expand());
     },
   },
   {

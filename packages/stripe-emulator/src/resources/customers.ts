@@ -6,6 +6,11 @@ import { ID_PREFIX, newId } from "../random.js";
 import type { Route } from "../router.js";
 import { type EmulatorState, previousAttributes } from "../state.js";
 import type { WireCustomer } from "../wire.js";
+import {
+  attachPaymentMethod,
+  customerPaymentMethod,
+  paymentMethodsForNewCustomer,
+} from "./payment-methods.js";
 
 export function getCustomer(state: EmulatorState, id: string, param = "id"): WireCustomer {
   const customer = state.customers.get(id);
@@ -83,13 +88,19 @@ export const customerRoutes: Route[] = [
       if (testClock && !state.testClocks.has(testClock)) {
         throw noSuch("test_helpers.test_clock", testClock, "test_clock", 400);
       }
-      const paymentMethod = params.str("payment_method") ?? common.paymentMethod;
-      return createCustomer(state, {
+      const { toAttach, defaultId } = paymentMethodsForNewCustomer(
+        state,
+        params.str("payment_method"),
+        common.paymentMethod,
+      );
+      const customer = createCustomer(state, {
         ...common,
-        paymentMethod,
+        paymentMethod: defaultId,
         metadata: params.metadata(),
         testClock,
       });
+      for (const pm of toAttach) attachPaymentMethod(state, pm.id, customer.id);
+      return customer;
     },
   },
   {
@@ -126,7 +137,15 @@ export const customerRoutes: Route[] = [
       if (common.description !== undefined) customer.description = common.description;
       if (common.phone !== undefined) customer.phone = common.phone;
       if (common.paymentMethod !== undefined) {
-        customer.invoice_settings.default_payment_method = common.paymentMethod;
+        customer.invoice_settings.default_payment_method =
+          common.paymentMethod === null
+            ? null
+            : customerPaymentMethod(
+                state,
+                customer.id,
+                common.paymentMethod,
+                "invoice_settings[default_payment_method]",
+              );
       }
       const balance = params.int("balance");
       if (balance !== undefined) customer.balance = balance;

@@ -16,6 +16,7 @@ import type { Route } from "../router.js";
 import type { EmulatorState, ProrationBehavior, SubscriptionRecord } from "../state.js";
 import type { WirePrice } from "../wire.js";
 import { getCustomer } from "./customers.js";
+import { customerPaymentMethod } from "./payment-methods.js";
 import { createPrice, getPrice } from "./prices.js";
 
 const PAYMENT_BEHAVIORS = [
@@ -187,6 +188,10 @@ export function createSubscriptionFromParams(
     trialEnd = days ? at + days * 86_400 : null;
   }
 
+  const pmParam = params.str("default_payment_method");
+  const defaultPaymentMethod = pmParam
+    ? customerPaymentMethod(state, customerId, pmParam, "default_payment_method")
+    : undefined;
   const collectionMethod =
     params.enumOf("collection_method", ["charge_automatically", "send_invoice"] as const) ??
     "charge_automatically";
@@ -202,7 +207,7 @@ export function createSubscriptionFromParams(
       trialEnd,
       cancelAtPeriodEnd,
       cancelAt: cancelAt === Number.POSITIVE_INFINITY || cancelAt === undefined ? null : cancelAt,
-      defaultPaymentMethod: params.str("default_payment_method") ?? null,
+      defaultPaymentMethod: defaultPaymentMethod ?? null,
       paymentBehavior: (params.enumOf("payment_behavior", PAYMENT_BEHAVIORS) ??
         "allow_incomplete") as PaymentBehavior,
       collectionMethod,
@@ -305,7 +310,15 @@ export function updateSubscriptionFromParams(
       "trial_end",
     );
   }
-  const paymentMethod = params.nullableStr("default_payment_method");
+  const pmParam = params.nullableStr("default_payment_method");
+  const paymentMethod = pmParam
+    ? customerPaymentMethod(
+        state,
+        typeof sub.customer === "string" ? sub.customer : "",
+        pmParam,
+        "default_payment_method",
+      )
+    : pmParam;
 
   updateSubscription(state, sub, at, (s) => {
     s.metadata = params.metadata(s.metadata);

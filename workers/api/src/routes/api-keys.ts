@@ -2,7 +2,13 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { newRouter } from "../app";
 import { PageQuerySchema, pageSchema } from "../lib/pagination";
 import { PERMISSIONS } from "../rbac/permissions";
-import { createApiKey, listApiKeys, revokeApiKey } from "../services/api-keys";
+import {
+  createApiKey,
+  listApiKeys,
+  listOwnApiKeys,
+  revokeApiKey,
+  revokeOwnApiKey,
+} from "../services/api-keys";
 import {
   guard,
   IdParamSchema,
@@ -14,7 +20,7 @@ import {
   tenantErrors,
 } from "./helpers";
 
-const ApiKeySchema = z
+export const ApiKeySchema = z
   .object({
     id: z.string(),
     name: z.string(),
@@ -88,6 +94,42 @@ export const apiKeyRoutes = newRouter()
     }),
     async (c) => {
       await revokeApiKey(serviceContext(c), c.req.valid("param").id);
+      return c.body(null, 204);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/me/api-keys",
+      operationId: "listOwnApiKeys",
+      tags: ["api keys"],
+      summary: "The API keys you created that still work (whatever your role now)",
+      security: sessionSecurity,
+      middleware: guard(undefined, { essential: true }),
+      responses: {
+        200: jsonResponse(
+          z.object({ data: z.array(ApiKeySchema) }),
+          "Your working keys, newest first",
+        ),
+        ...tenantErrors,
+      },
+    }),
+    async (c) => c.json(await listOwnApiKeys(serviceContext(c)), 200),
+  )
+  .openapi(
+    createRoute({
+      method: "delete",
+      path: "/v1/me/api-keys/{id}",
+      operationId: "revokeOwnApiKey",
+      tags: ["api keys"],
+      summary: "Revoke an API key you created (no api_keys:manage needed)",
+      security: sessionSecurity,
+      middleware: guard(undefined, { essential: true }),
+      request: { params: IdParamSchema },
+      responses: { 204: { description: "Revoked" }, ...tenantErrors },
+    }),
+    async (c) => {
+      await revokeOwnApiKey(serviceContext(c), c.req.valid("param").id);
       return c.body(null, 204);
     },
   );

@@ -8,6 +8,7 @@ import { confirmPasswordReset, requestPasswordReset } from "../services/password
 import { refreshSession, revokeSession } from "../services/sessions";
 import { EmailSchema, PasswordSchema } from "../services/signup";
 import { findUser } from "../services/users";
+import { ApiKeySchema } from "./api-keys";
 import {
   guard,
   jsonBody,
@@ -134,7 +135,8 @@ export const authRoutes = newRouter()
       path: "/v1/auth/password-reset/confirm",
       operationId: "confirmPasswordReset",
       tags: ["auth"],
-      summary: "Set a new password; revokes every session of the user",
+      summary:
+        "Set a new password; revokes every session of the user and lists the API keys they created",
       security: [],
       middleware: [resolveTenant] as const,
       request: {
@@ -142,12 +144,19 @@ export const authRoutes = newRouter()
           z.strictObject({ token: z.string().min(1).max(200), password: PasswordSchema }),
         ),
       },
-      responses: { 204: noContent, ...tenantErrors },
+      responses: {
+        200: jsonResponse(
+          z.object({ api_keys: z.array(ApiKeySchema) }),
+          "Password set. Whoever had the old password could have created these keys: check them",
+        ),
+        ...tenantErrors,
+      },
     }),
-    async (c) => {
-      await confirmPasswordReset(c.env, c.get("tenant"), c.req.valid("json"), requestMeta(c));
-      return c.body(null, 204);
-    },
+    async (c) =>
+      c.json(
+        await confirmPasswordReset(c.env, c.get("tenant"), c.req.valid("json"), requestMeta(c)),
+        200,
+      ),
   )
   .openapi(
     createRoute({

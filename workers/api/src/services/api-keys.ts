@@ -1,7 +1,7 @@
-import { auditEntry } from "@tenantry/core";
+import { auditEntry, type TenantDb } from "@tenantry/core";
 import { newId } from "@tenantry/schema";
 import { apiKeys } from "@tenantry/schema/tenant";
-import { and, eq, isNull } from "drizzle-orm";
+import { and, desc, eq, gt, isNull, or } from "drizzle-orm";
 import type { ServiceContext } from "../context";
 import { ForbiddenError, NotFoundError, ValidationError } from "../errors";
 import { randomSecret, sha256Hex } from "../lib/crypto";
@@ -112,4 +112,42 @@ export async function revokeApiKey(ctx: ServiceContext, id: string) {
     }),
   ]);
   forgetApiKeys({ tenantId: ctx.tenant.id, id });
+}
+
+/** The keys a member created that still work (not revoked, not expired). */
+export async function activeKeysCreatedBy(db: TenantDb, userId: string) {
+  const rows = await db.orm
+    .select()
+    .from(apiKeys)
+    .where(
+      and(
+        eq(apiKeys.createdBy, userId),
+        isNull(apiKeys.revokedAt),
+        or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, Date.now())),
+      ),
+    )
+    .orderBy(desc(apiKeys.id));
+  return rows.map(apiKeyView);
+}
+
+function assertMember(ctx: ServiceContext): asserts ctx is ServiceContext & {
+  actor: Extract<ServiceContext["actor"], { type: "user" }>;
+} {
+  if (ctx.actor.type !== "user") {
+    throw new ForbiddenError("API keys have no keys of their own; sign in as the member.");
+  }
+}
+
+/** The caller's own keys that still work, whatever their role now. */
+export async function listOwnApiKeys(ctx: ServiceContext) {
+  assertMember(ctx);
+  return { data: await activeKeysCreatedBy(ctx.db, ctx.actor.id) };
+}
+
+/** A member may always revoke a key they created (after a password reset, say). */
+export async function revokeOwnApiKey(ctx: ServiceContext, id: string) {
+  assertMember(ctx);
+  const row = await ctx.db.orm.select().from(apiKeys).where(eq(apiKeys.id, id)).get();
+  if (!row || row.createdBy !== ctx.actor.id) throw new NotFoundError("API key");
+  await revokeApiKey(ctx, id);
 }

@@ -1,12 +1,13 @@
 import { effectivePlan, readBilling, stripeClient, syncTenantBilling } from "@tenantry/core";
-import { meteredPriceLookupKey, type PlanId, priceLookupKey } from "@tenantry/plans";
+import { CATALOG, meteredPriceLookupKey, type PlanId, priceLookupKey } from "@tenantry/plans";
 import type Stripe from "stripe";
 import type { ServiceContext } from "../context";
 import { config, type Env } from "../env";
-import { ServiceUnavailableError, ValidationError } from "../errors";
+import { ConflictError, ProblemError, ServiceUnavailableError, ValidationError } from "../errors";
 import { linkStripeCustomer } from "./billing-customer";
 import { tenantEntitlements } from "./entitlements";
 import { findTenantById, type TenantRow, tenantUrl } from "./registry";
+import { takeAttempt } from "./throttle";
 
 /** What GET /v1/billing shows. Invoices come live from Stripe; null when it cannot be reached. */
 export async function billingOverview(ctx: ServiceContext) {
@@ -87,7 +88,13 @@ async function customerOf(
   return { stripe, customer, tenant };
 }
 
-/** A Stripe Checkout session for a paid plan; its success URL re-syncs before the webhook comes. */
+/** Subscriptions still in play: a tenant with one changes plans in the billing portal. */
+const LIVE_STATUSES = new Set(["active", "trialing", "past_due", "unpaid", "paused", "incomplete"]);
+
+/**
+ * A Stripe Checkout session for a self-serve paid plan; its success URL re-syncs before the
+ * webhook comes. Contact-sales plans and a second live subscription are refused.
+ */
 export async function createCheckout(
   ctx: ServiceContext,
   input: { plan: PlanId; interval: "month" | "year" },
@@ -96,7 +103,25 @@ export async function createCheckout(
     throw new ValidationError("The free plan needs no checkout.", [
       { path: "body.plan", message: "choose a paid plan" },
     ]);
+  if (CATALOG.plans[input.plan].contactSales) {
+    throw new ProblemError(
+      400,
+      "plan_contact_sales",
+      "Contact sales",
+      `The ${CATALOG.plans[input.plan].name} plan is sold by our sales team, not through checkout.`,
+      { plan: input.plan },
+    );
+  }
   const { stripe, customer, tenant } = await customerOf(ctx);
+  // Stripe is the authority: ask it, not the local copy that a webhook may not have reached.
+  const subscriptions = await stripe.subscriptions.list({ customer, status: "all", limit: 20 });
+  const live = subscriptions.data.find((s) => LIVE_STATUSES.has(s.status));
+  if (live) {
+    throw new ConflictError(
+      "subscription_exists",
+      `The workspace already has a ${live.status} subscription; change plans in the billing portal.`,
+    );
+  }
   const keys = [
     priceLookupKey(input.plan, input.interval),
     meteredPriceLookupKey(input.plan, "events", input.interval),
@@ -122,6 +147,11 @@ export async function createCheckout(
     metadata: { tenant_id: tenant.id },
     subscription_data: { metadata: { tenant_id: tenant.id } },
   });
+  await ctx.env.CONTROL_DB.prepare(
+    "INSERT OR IGNORE INTO checkout_sessions (id, tenant_id, created_at) VALUES (?, ?, ?)",
+  )
+    .bind(session.id, tenant.id, Date.now())
+    .run();
   return { url: session.url ?? "" };
 }
 
@@ -134,9 +164,16 @@ export async function createPortal(ctx: ServiceContext) {
   return { url: session.url };
 }
 
+/** The success redirect is public (a browser arrives without a credential): it is throttled. */
+export const CHECKOUT_COMPLETE_LIMITS = {
+  client: { max: 30, windowMs: 60_000 },
+  tenant: { max: 120, windowMs: 60_000 },
+} as const;
+
 /**
- * The checkout success redirect: the session must belong to this host's tenant; then the billing
- * state is re-synced at once, so the plan is right before the webhook arrives.
+ * The checkout success redirect: the session must be one this platform created for this host's
+ * tenant (anything else costs no Stripe call); then the billing state is re-synced at once, so
+ * the plan is right before the webhook arrives.
  */
 export async function completeCheckout(
   env: Env,
@@ -144,6 +181,20 @@ export async function completeCheckout(
   sessionId: string,
   ctx: { requestId: string; ip: string | null },
 ) {
+  await takeAttempt(env, [
+    { key: `checkout:client:${ctx.ip ?? "unknown"}`, ...CHECKOUT_COMPLETE_LIMITS.client },
+    { key: `checkout:tenant:${tenant.id}`, ...CHECKOUT_COMPLETE_LIMITS.tenant },
+  ]);
+  const ours = await env.CONTROL_DB.prepare(
+    "SELECT 1 AS ok FROM checkout_sessions WHERE id = ? AND tenant_id = ?",
+  )
+    .bind(sessionId, tenant.id)
+    .first();
+  if (!ours) {
+    throw new ValidationError("Unknown checkout session.", [
+      { path: "query.session_id", message: "not a checkout of this tenant" },
+    ]);
+  }
   const stripe = stripeClient(config(env));
   const fresh = (await findTenantById(env, tenant.id)) ?? tenant;
   if (!stripe || !fresh.stripeCustomerId)

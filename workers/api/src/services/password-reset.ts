@@ -7,6 +7,7 @@ import { controlDb } from "../db/control-db";
 import { config, type Env } from "../env";
 import { ValidationError } from "../errors";
 import { hashPassword } from "../lib/crypto";
+import { activeKeysCreatedBy } from "./api-keys";
 import { consumeAuthToken, createAuthToken } from "./auth-tokens";
 import { mailer } from "./mailer";
 import { findTenantById, type TenantRow, tenantUrl } from "./registry";
@@ -94,15 +95,29 @@ export async function mailPasswordReset(
   });
 }
 
-/** Sets the new password and revokes every session of the user, in every tenant. */
+/**
+ * Sets the new password and revokes every session of the user, in every tenant. The link only
+ * works while its user is still a member of the tenant it was sent for. Returns the API keys the
+ * user created here and that still work: whoever knew the old password could have minted them,
+ * so the user should look (and can revoke them with DELETE /v1/me/api-keys/{id}).
+ */
 export async function confirmPasswordReset(
   env: Env,
   tenant: TenantRow,
   input: { token: string; password: string },
   ctx: { requestId: string; ip: string | null },
-): Promise<void> {
+) {
   const consumed = await consumeAuthToken(env, "password_reset", tenant.id, input.token);
-  if (!consumed) throw new ValidationError("The reset link is invalid, used or expired.");
+  const member = consumed
+    ? await tenantDb(env, tenant)
+        .orm.select({ id: members.id })
+        .from(members)
+        .where(eq(members.userId, consumed.userId))
+        .get()
+    : undefined;
+  if (!consumed || !member) {
+    throw new ValidationError("The reset link is invalid, used or expired.");
+  }
   const now = Date.now();
   await env.CONTROL_DB.prepare("UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?")
     .bind(await hashPassword(input.password), now, consumed.userId)
@@ -133,4 +148,5 @@ export async function confirmPasswordReset(
     ]);
   }
   forgetSessions({ userId: consumed.userId });
+  return { api_keys: await activeKeysCreatedBy(tenantDb(env, tenant), consumed.userId) };
 }
