@@ -5,6 +5,7 @@ export default defineConfig({
     projects: [
       "workers/*/vitest.config.ts",
       "packages/*/vitest.config.ts",
+      "scripts/vitest.config.ts",
       "tests/e2e/vitest.config.ts",
     ],
   },

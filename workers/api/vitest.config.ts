@@ -3,8 +3,8 @@ import { fileURLToPath } from "node:url";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 // Relative, so the config loader bundles the TypeScript sources instead of asking Node to.
-import { withMailRecorder } from "../../tests/mail-recorder";
-import { stripeOutboundWithCatalog } from "../../tests/stripe";
+import { withMailRecorder } from "../../tests/mail-recorder.js";
+import { stripeOutboundWithCatalog, stripeWithoutSourceMaps } from "../../tests/stripe.js";
 
 /** Tests get a larger pool than development (each test file provisions its own tenants). */
 const TEST_POOL_SIZE = 400;
@@ -27,6 +27,7 @@ export default defineConfig(async () => {
   const outboundService = withMailRecorder(await stripeOutboundWithCatalog());
   return {
     plugins: [
+      stripeWithoutSourceMaps,
       cloudflareTest({
         wrangler: { configPath: fileURLToPath(new URL("../../wrangler.toml", import.meta.url)) },
         miniflare: {

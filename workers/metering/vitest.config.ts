@@ -2,11 +2,12 @@ import { fileURLToPath } from "node:url";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 // Relative, so the config loader bundles the TypeScript sources instead of asking Node to.
-import { stripeOutboundWithCatalog } from "../../tests/stripe";
+import { stripeOutboundWithCatalog, stripeWithoutSourceMaps } from "../../tests/stripe.js";
 
 export default defineConfig(async () => {
   return {
     plugins: [
+      stripeWithoutSourceMaps,
       cloudflareTest({
         wrangler: { configPath: fileURLToPath(new URL("./wrangler.toml", import.meta.url)) },
         miniflare: {

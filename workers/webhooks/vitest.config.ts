@@ -2,7 +2,7 @@ import { fileURLToPath } from "node:url";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 // Relative, so the config loader bundles the TypeScript sources instead of asking Node to.
-import { stripeOutboundWithCatalog } from "../../tests/stripe";
+import { stripeOutboundWithCatalog, stripeWithoutSourceMaps } from "../../tests/stripe.js";
 
 /** The webhook signing secret the tests sign with, as the emulator would. */
 export const TEST_WEBHOOK_SECRET = "whsec_tenantry_test";
@@ -20,6 +20,7 @@ export default defineConfig(async () => {
   );
   return {
     plugins: [
+      stripeWithoutSourceMaps,
       cloudflareTest({
         wrangler: {
           configPath: fileURLToPath(new URL("./wrangler.toml", import.meta.url)),

@@ -12,8 +12,8 @@ import {
   PlanIdSchema,
   type RateLimit,
   RateLimitSchema,
-} from "./catalog";
-import { evaluateFlags, type FlagDefinition, FlagKeySchema } from "./flags";
+} from "./catalog.js";
+import { evaluateFlags, type FlagDefinition, FlagKeySchema } from "./flags.js";
 
 // Entitlements = the plan's defaults ⊕ the tenant's overrides, under the access state that the
 // billing status allows. Everything here is a pure function of its inputs (time included), so

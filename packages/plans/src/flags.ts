@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { type PlanId, PlanIdSchema } from "./catalog";
+import { type PlanId, PlanIdSchema } from "./catalog.js";
 
 // Rollout flags: switch code paths on for some tenants before all of them. A flag is decided, in
 // order of precedence, by a per-tenant override, by the tenant's plan, by a percentage rollout on

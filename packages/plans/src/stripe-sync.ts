@@ -10,7 +10,7 @@ import {
   meteredUnitAmountDecimal,
   PLAN_IDS,
   priceLookupKey,
-} from "./catalog";
+} from "./catalog.js";
 
 // Makes a Stripe account (or the emulator) sell what the catalog says: one billing meter per
 // metered metric, one product per sold plan and per metered metric, and one price per lookup

@@ -39,13 +39,22 @@ export const app = base
   .route("/", productRoutes)
   .route("/", devRoutes);
 
-app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+app.openAPIRegistry.registerComponent("securitySchemes", "bearerJwt", {
   type: "http",
   scheme: "bearer",
-  description: "An access token (JWT from /v1/auth/login) or an API key (`tnry_…`).",
+  bearerFormat: "JWT",
+  description: "A member's access token (ES256 JWT from /v1/auth/login, 15 minutes).",
+});
+app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", {
+  type: "http",
+  scheme: "bearer",
+  bearerFormat: "tnry_…",
+  description: "An API key (`tnry_…`) with a subset of its member's permissions.",
 });
 app.doc31("/openapi.json", {
   openapi: "3.1.0",
+  // Relative: the tenant is the host the document was fetched from (or the apex, for sign-up).
+  servers: [{ url: "/", description: "This host: a tenant's host, or the apex for sign-up" }],
   info: {
     title: "Tenantry API",
     version: "1.0.0",

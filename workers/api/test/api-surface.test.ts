@@ -52,14 +52,36 @@ describe("API surface", () => {
     expect(
       doc.body.paths["/v1/projects"].post.requestBody.content["application/json"].schema.required,
     ).toEqual(["name"]);
-    expect(doc.body.components.securitySchemes.bearer).toMatchObject({
-      type: "http",
-      scheme: "bearer",
+    expect(doc.body.components.securitySchemes).toMatchObject({
+      bearerJwt: { type: "http", scheme: "bearer", bearerFormat: "JWT" },
+      apiKey: { type: "http", scheme: "bearer" },
     });
     const page = await api("GET", "/docs");
     expect(page.status).toBe(200);
     expect(page.headers.get("content-type")).toContain("text/html");
     expect(page.body).toContain('data-url="/openapi.json"');
+  });
+
+  it("the reference page works offline: only its own script, under a strict CSP", async () => {
+    const page = await api<string>("GET", "/docs");
+    const csp = page.headers.get("content-security-policy") ?? "";
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("connect-src 'self'");
+    expect(csp).not.toMatch(/https?:|unsafe-eval|script-src[^;]*unsafe-inline/);
+    const scripts = [...page.body.matchAll(/<script\b([^>]*)>([^<]*)<\/script>/g)];
+    expect(scripts.map(([, attrs]) => attrs?.match(/src="([^"]*)"/)?.[1]).filter(Boolean)).toEqual([
+      "/docs/scalar.js",
+    ]);
+    expect(scripts.every(([, , body]) => body === "")).toBe(true);
+    expect(page.body).not.toMatch(/https?:\/\//);
+
+    const script = await api<string>("GET", "/docs/scalar.js");
+    expect(script.status).toBe(200);
+    expect(script.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
+    expect(script.headers.get("cache-control")).toBe("public, max-age=86400");
+    expect(script.body.length).toBeGreaterThan(1_000_000);
+    expect(script.body).toContain("api-reference");
   });
 
   it("the development outbox lists mail in development and test, and does not exist in production", async () => {

@@ -58,6 +58,8 @@ export const productRoutes = newRouter()
     createRoute({
       method: "get",
       path: "/v1/projects",
+      operationId: "listProjects",
+      summary: "List projects",
       tags,
       security,
       middleware: guard("projects:read"),
@@ -74,6 +76,8 @@ export const productRoutes = newRouter()
     createRoute({
       method: "post",
       path: "/v1/projects",
+      operationId: "createProject",
+      summary: "Create a project",
       tags,
       security,
       middleware: guard("projects:write"),
@@ -90,6 +94,8 @@ export const productRoutes = newRouter()
     createRoute({
       method: "get",
       path: "/v1/projects/{id}",
+      operationId: "getProject",
+      summary: "Get a project",
       tags,
       security,
       middleware: guard("projects:read"),
@@ -106,6 +112,8 @@ export const productRoutes = newRouter()
     createRoute({
       method: "patch",
       path: "/v1/projects/{id}",
+      operationId: "updateProject",
+      summary: "Update a project",
       tags,
       security,
       middleware: guard("projects:write"),
@@ -128,6 +136,8 @@ export const productRoutes = newRouter()
     createRoute({
       method: "delete",
       path: "/v1/projects/{id}",
+      operationId: "deleteProject",
+      summary: "Delete a project and its tasks",
       tags,
       security,
       middleware: guard("projects:write"),
@@ -143,6 +153,8 @@ export const productRoutes = newRouter()
     createRoute({
       method: "get",
       path: "/v1/projects/{id}/tasks",
+      operationId: "listTasks",
+      summary: "List a project's tasks",
       tags,
       security,
       middleware: guard("projects:read"),
@@ -166,6 +178,8 @@ export const productRoutes = newRouter()
     createRoute({
       method: "post",
       path: "/v1/projects/{id}/tasks",
+      operationId: "createTask",
+      summary: "Create a task in a project",
       tags,
       security,
       middleware: guard("projects:write"),
@@ -188,6 +202,8 @@ export const productRoutes = newRouter()
     createRoute({
       method: "get",
       path: "/v1/projects/{id}/tasks/{taskId}",
+      operationId: "getTask",
+      summary: "Get a task",
       tags,
       security,
       middleware: guard("projects:read"),
@@ -206,6 +222,8 @@ export const productRoutes = newRouter()
     createRoute({
       method: "patch",
       path: "/v1/projects/{id}/tasks/{taskId}",
+      operationId: "updateTask",
+      summary: "Update a task",
       tags,
       security,
       middleware: guard("projects:write"),
@@ -231,6 +249,8 @@ export const productRoutes = newRouter()
     createRoute({
       method: "delete",
       path: "/v1/projects/{id}/tasks/{taskId}",
+      operationId: "deleteTask",
+      summary: "Delete a task",
       tags,
       security,
       middleware: guard("projects:write"),

@@ -16,6 +16,7 @@ import {
   jsonResponse,
   security,
   serviceContext,
+  sessionSecurity,
   tenantErrors,
 } from "./helpers";
 
@@ -38,9 +39,10 @@ export const apiKeyRoutes = newRouter()
     createRoute({
       method: "post",
       path: "/v1/api-keys",
+      operationId: "createApiKey",
       tags: ["api keys"],
       summary: "Create an API key (shown once; permissions ⊆ yours)",
-      security,
+      security: sessionSecurity,
       middleware: guard("api_keys:manage"),
       request: {
         body: jsonBody(
@@ -65,6 +67,8 @@ export const apiKeyRoutes = newRouter()
     createRoute({
       method: "get",
       path: "/v1/api-keys",
+      operationId: "listApiKeys",
+      summary: "List API keys (never their secrets)",
       tags: ["api keys"],
       security,
       middleware: guard("api_keys:read"),
@@ -80,6 +84,7 @@ export const apiKeyRoutes = newRouter()
     createRoute({
       method: "delete",
       path: "/v1/api-keys/{id}",
+      operationId: "revokeApiKey",
       tags: ["api keys"],
       summary: "Revoke an API key (refused from the next request on)",
       security,
@@ -96,9 +101,10 @@ export const apiKeyRoutes = newRouter()
     createRoute({
       method: "get",
       path: "/v1/me/api-keys",
+      operationId: "listOwnApiKeys",
       tags: ["api keys"],
       summary: "The API keys you created that still work (whatever your role now)",
-      security,
+      security: sessionSecurity,
       middleware: guard(undefined, { essential: true }),
       responses: {
         200: jsonResponse(
@@ -114,9 +120,10 @@ export const apiKeyRoutes = newRouter()
     createRoute({
       method: "delete",
       path: "/v1/me/api-keys/{id}",
+      operationId: "revokeOwnApiKey",
       tags: ["api keys"],
       summary: "Revoke an API key you created (no api_keys:manage needed)",
-      security,
+      security: sessionSecurity,
       middleware: guard(undefined, { essential: true }),
       request: { params: IdParamSchema },
       responses: { 204: { description: "Revoked" }, ...tenantErrors },

@@ -22,6 +22,7 @@ export const auditLogRoutes = newRouter().openapi(
   createRoute({
     method: "get",
     path: "/v1/audit-log",
+    operationId: "listAuditLog",
     tags: ["audit"],
     summary: "The tenant's audit log, newest first",
     security,

@@ -9,7 +9,15 @@ import { refreshSession, revokeSession } from "../services/sessions";
 import { EmailSchema, PasswordSchema } from "../services/signup";
 import { findUser } from "../services/users";
 import { ApiKeySchema } from "./api-keys";
-import { guard, jsonBody, jsonResponse, requestMeta, security, tenantErrors } from "./helpers";
+import {
+  guard,
+  jsonBody,
+  jsonResponse,
+  requestMeta,
+  security,
+  sessionSecurity,
+  tenantErrors,
+} from "./helpers";
 
 const TokenPairSchema = z
   .object({
@@ -28,8 +36,10 @@ export const authRoutes = newRouter()
     createRoute({
       method: "post",
       path: "/v1/auth/login",
+      operationId: "signIn",
       tags: ["auth"],
       summary: "Sign in with email and password",
+      security: [],
       middleware: [resolveTenant] as const,
       request: {
         body: jsonBody(
@@ -45,8 +55,10 @@ export const authRoutes = newRouter()
     createRoute({
       method: "post",
       path: "/v1/auth/refresh",
+      operationId: "refreshTokens",
       tags: ["auth"],
       summary: "Rotate the refresh token (reuse of an old one revokes the session)",
+      security: [],
       middleware: [resolveTenant] as const,
       request: { body: jsonBody(z.strictObject({ refresh_token: z.string().min(1).max(200) })) },
       responses: { 200: jsonResponse(TokenPairSchema, "New tokens"), ...tenantErrors },
@@ -64,9 +76,10 @@ export const authRoutes = newRouter()
     createRoute({
       method: "post",
       path: "/v1/auth/logout",
+      operationId: "signOut",
       tags: ["auth"],
       summary: "Revoke the current session",
-      security,
+      security: sessionSecurity,
       middleware: guard(undefined, { essential: true }),
       responses: { 204: noContent, ...tenantErrors },
     }),
@@ -86,8 +99,10 @@ export const authRoutes = newRouter()
     createRoute({
       method: "post",
       path: "/v1/auth/verify-email",
+      operationId: "verifyEmail",
       tags: ["auth"],
       summary: "Verify an email address with the mailed token",
+      security: [],
       middleware: [resolveTenant] as const,
       request: { body: jsonBody(TokenInputSchema) },
       responses: { 204: noContent, ...tenantErrors },
@@ -101,8 +116,10 @@ export const authRoutes = newRouter()
     createRoute({
       method: "post",
       path: "/v1/auth/password-reset",
+      operationId: "requestPasswordReset",
       tags: ["auth"],
       summary: "Mail a password reset link (202 for any address; throttled per address and client)",
+      security: [],
       middleware: [resolveTenant] as const,
       request: { body: jsonBody(z.strictObject({ email: EmailSchema })) },
       responses: { 202: accepted, ...tenantErrors },
@@ -116,9 +133,11 @@ export const authRoutes = newRouter()
     createRoute({
       method: "post",
       path: "/v1/auth/password-reset/confirm",
+      operationId: "confirmPasswordReset",
       tags: ["auth"],
       summary:
         "Set a new password; revokes every session of the user and lists the API keys they created",
+      security: [],
       middleware: [resolveTenant] as const,
       request: {
         body: jsonBody(
@@ -143,6 +162,7 @@ export const authRoutes = newRouter()
     createRoute({
       method: "get",
       path: "/v1/me",
+      operationId: "getMe",
       tags: ["auth"],
       summary: "The caller, their role and permissions in this tenant",
       security,

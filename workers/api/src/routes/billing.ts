@@ -26,6 +26,7 @@ export const billingRoutes = newRouter()
     createRoute({
       method: "get",
       path: "/v1/billing",
+      operationId: "getBilling",
       tags: ["billing"],
       summary: "Plan, subscription status, period, entitlements and recent invoices",
       security,
@@ -56,6 +57,7 @@ export const billingRoutes = newRouter()
     createRoute({
       method: "post",
       path: "/v1/billing/checkout",
+      operationId: "createCheckoutSession",
       tags: ["billing"],
       summary: "Start a Stripe Checkout for a paid plan",
       security,
@@ -77,6 +79,7 @@ export const billingRoutes = newRouter()
     createRoute({
       method: "post",
       path: "/v1/billing/portal",
+      operationId: "createPortalSession",
       tags: ["billing"],
       summary: "Open the Stripe billing portal (change plan, cancel, invoices)",
       security,
@@ -93,9 +96,11 @@ export const billingRoutes = newRouter()
     createRoute({
       method: "get",
       path: "/v1/billing/checkout/complete",
+      operationId: "completeCheckout",
       tags: ["billing"],
       summary:
         "Checkout's success redirect: re-syncs the plan from Stripe, then redirects to the app",
+      security: [],
       middleware: [resolveTenant] as const,
       request: { query: z.strictObject({ session_id: z.string().min(1).max(200) }) },
       responses: { 303: { description: "To the tenant app's billing page" }, ...tenantErrors },

@@ -7,6 +7,7 @@ export const entitlementRoutes = newRouter().openapi(
   createRoute({
     method: "get",
     path: "/v1/entitlements",
+    operationId: "getEntitlements",
     tags: ["billing"],
     summary: "The evaluated entitlements: plan defaults ⊕ per-tenant overrides ⊕ rollout flags",
     security,

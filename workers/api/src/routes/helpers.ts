@@ -93,4 +93,8 @@ export const jsonResponse = <T extends z.ZodType>(schema: T, description: string
 
 export const IdParamSchema = z.object({ id: z.string().max(64) });
 
-export const security = [{ bearer: [] }];
+/** Either credential (both are `Authorization: Bearer`): alternatives, not both at once. */
+export const security: Record<string, string[]>[] = [{ bearerJwt: [] }, { apiKey: [] }];
+
+/** Routes only a signed-in member can call (a session's access token, not an API key). */
+export const sessionSecurity: Record<string, string[]>[] = [{ bearerJwt: [] }];

@@ -41,6 +41,7 @@ export const invitationRoutes = newRouter()
     createRoute({
       method: "post",
       path: "/v1/invitations",
+      operationId: "createInvitation",
       tags: ["invitations"],
       summary: "Invite someone by email (role no higher than yours; your email must be verified)",
       security,
@@ -59,6 +60,8 @@ export const invitationRoutes = newRouter()
     createRoute({
       method: "get",
       path: "/v1/invitations",
+      operationId: "listInvitations",
+      summary: "List pending and past invitations",
       tags: ["invitations"],
       security,
       middleware: guard("invitations:read"),
@@ -74,6 +77,8 @@ export const invitationRoutes = newRouter()
     createRoute({
       method: "delete",
       path: "/v1/invitations/{id}",
+      operationId: "revokeInvitation",
+      summary: "Revoke a pending invitation",
       tags: ["invitations"],
       security,
       middleware: guard("invitations:manage", { essential: true }),
@@ -89,8 +94,10 @@ export const invitationRoutes = newRouter()
     createRoute({
       method: "post",
       path: "/v1/invitations/accept",
+      operationId: "acceptInvitation",
       tags: ["invitations"],
       summary: "Accept an invitation with the mailed token (single use, 7 days)",
+      security: [],
       middleware: [resolveTenant] as const,
       request: {
         body: jsonBody(

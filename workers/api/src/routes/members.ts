@@ -29,6 +29,8 @@ export const memberRoutes = newRouter()
     createRoute({
       method: "get",
       path: "/v1/members",
+      operationId: "listMembers",
+      summary: "List the tenant's members",
       tags: ["members"],
       security,
       middleware: guard("members:read"),
@@ -44,6 +46,7 @@ export const memberRoutes = newRouter()
     createRoute({
       method: "patch",
       path: "/v1/members/{id}",
+      operationId: "updateMemberRole",
       tags: ["members"],
       summary: "Change a member's role",
       security,
@@ -68,6 +71,8 @@ export const memberRoutes = newRouter()
     createRoute({
       method: "delete",
       path: "/v1/members/{id}",
+      operationId: "removeMember",
+      summary: "Remove a member (never the last owner)",
       tags: ["members"],
       security,
       middleware: guard("members:manage", { essential: true }),

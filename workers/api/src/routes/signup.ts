@@ -30,8 +30,10 @@ export const signupRoutes = newRouter()
     createRoute({
       method: "post",
       path: "/v1/signup",
+      operationId: "signUp",
       tags: ["sign-up"],
       summary: "Create a tenant and its owner (apex host only)",
+      security: [],
       middleware: [apexOnly] as const,
       request: { body: jsonBody(SignupInputSchema.openapi("SignupInput")) },
       responses: {
@@ -41,6 +43,7 @@ export const signupRoutes = newRouter()
           "The email already has an account: a link that creates the organisation was mailed to it",
         ),
         400: tenantErrors[400],
+        404: tenantErrors[404],
         409: conflictError,
         429: tenantErrors[429],
         503: unavailableError,
@@ -59,13 +62,16 @@ export const signupRoutes = newRouter()
     createRoute({
       method: "post",
       path: "/v1/signup/confirm",
+      operationId: "confirmSignUp",
       tags: ["sign-up"],
       summary: "Create the organisation an existing account asked for, with the mailed token",
+      security: [],
       middleware: [apexOnly] as const,
       request: { body: jsonBody(z.strictObject({ token: z.string().min(1).max(2000) })) },
       responses: {
         201: jsonResponse(SignupResponseSchema, "Tenant created and active"),
         400: tenantErrors[400],
+        404: tenantErrors[404],
         409: conflictError,
         429: tenantErrors[429],
         503: unavailableError,
@@ -83,8 +89,10 @@ export const signupRoutes = newRouter()
     createRoute({
       method: "get",
       path: "/v1/slugs/{slug}",
+      operationId: "checkSlugAvailability",
       tags: ["sign-up"],
       summary: "Is a slug available?",
+      security: [],
       middleware: [apexOnly] as const,
       request: { params: z.object({ slug: z.string().max(100) }) },
       responses: {
@@ -96,6 +104,8 @@ export const signupRoutes = newRouter()
           }),
           "Availability",
         ),
+        400: tenantErrors[400],
+        404: tenantErrors[404],
       },
     }),
     async (c) => c.json(await checkSlug(c.env, c.req.valid("param").slug), 200),

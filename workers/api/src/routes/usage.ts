@@ -27,6 +27,7 @@ export const usageRoutes = newRouter()
     createRoute({
       method: "post",
       path: "/v1/usage/events",
+      operationId: "reportUsageEvents",
       tags: ["usage"],
       summary: `Report up to ${MAX_USAGE_BATCH} usage events; each is accepted, a duplicate or rejected`,
       security,
@@ -56,6 +57,7 @@ export const usageRoutes = newRouter()
     createRoute({
       method: "get",
       path: "/v1/usage",
+      operationId: "getUsage",
       tags: ["usage"],
       summary: "Usage of a metric per hour or day, including what is not flushed yet",
       security,
