@@ -36,13 +36,20 @@ const stripeVars = `STRIPE_SECRET_KEY=${STRIPE_KEY}\nSTRIPE_API_BASE=http://loca
 type Proc = { stop: () => void };
 interface ReconcileRow {
   metric: string;
+  period_start: string;
   meter: number;
   ledger: number;
+  status: "ok" | "dead_lettered" | "mismatch";
   ok: boolean;
 }
 const procs: Proc[] = [];
 let token = "";
 const slug = "e2e";
+
+async function reconcile() {
+  const r = await fetch(`http://localhost:${API_PORT}/_dev/usage/reconcile`, { method: "POST" });
+  return (await r.json()) as { rows: ReconcileRow[]; mismatches: ReconcileRow[] };
+}
 
 async function eventually<T>(check: () => Promise<T | null | undefined | false>, ms = 60_000) {
   const deadline = Date.now() + ms;
@@ -153,10 +160,7 @@ describe("across the workers", () => {
     // Nothing is flushed by hand: the meter's alarm (every 2 s here) and the metering worker's
     // queue batches (up to 5 s) bring the ledger level with the meter.
     const report = await eventually(async () => {
-      const r = await fetch(`http://localhost:${API_PORT}/_dev/usage/reconcile`, {
-        method: "POST",
-      });
-      const body = (await r.json()) as { rows: ReconcileRow[]; mismatches: ReconcileRow[] };
+      const body = await reconcile();
       const events = body.rows.find((row) => row.metric === "events");
       return events?.ledger === 50 && body.mismatches.length === 0 ? body : null;
     });
@@ -200,5 +204,47 @@ describe("across the workers", () => {
       states: Record<string, number>;
     };
     expect(ledger.states.processed).toBeGreaterThan(0);
+  });
+
+  it("usage after the first subscription counts in the anchored period, and reconciliation agrees across the move", async () => {
+    // Runs after the checkout above: the tenant moved from calendar months to its billing
+    // anchor, whose period overlaps the rest of the calendar month that holds the usage above.
+    const calendar = (await reconcile()).rows.find((r) => r.metric === "events");
+    expect(calendar).toMatchObject({ meter: 50 });
+    // The meter has the anchor once an API call counts in a period other than the calendar one.
+    await eventually(async () => {
+      await call(API_PORT, { slug, path: "/v1/billing", token });
+      return (await reconcile()).rows.some(
+        (r) => r.metric === "api_calls" && r.period_start !== calendar?.period_start,
+      );
+    });
+    const at = new Date().toISOString();
+    const res = await call(API_PORT, {
+      slug,
+      method: "POST",
+      path: "/v1/usage/events",
+      token,
+      body: {
+        events: Array.from({ length: 10 }, (_, i) => ({
+          id: `e2e-anchored-${i}`,
+          metric: "events",
+          value: 3,
+          timestamp: at,
+        })),
+      },
+    });
+    expect(res.body.accepted).toBe(10);
+    const report = await eventually(async () => {
+      const body = await reconcile();
+      const events = body.rows.filter((row) => row.metric === "events");
+      const ledger = events.reduce((sum, row) => sum + row.ledger, 0);
+      return ledger === 80 && body.mismatches.length === 0 ? body : null;
+    });
+    const events = report.rows.filter((row) => row.metric === "events");
+    expect(events.map((row) => [row.meter, row.ledger, row.status])).toEqual([
+      [50, 50, "ok"],
+      [30, 30, "ok"],
+    ]);
+    expect(events[1]?.period_start).not.toBe(events[0]?.period_start);
   });
 });

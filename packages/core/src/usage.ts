@@ -9,6 +9,12 @@ export interface UsageMessage {
   metric: string;
   /** Start of the hour the usage falls in (epoch ms). */
   window_start: number;
+  /**
+   * Start of the meter period the usage counts in (epoch ms). Periods overlap when a first
+   * subscription moves them to the billing anchor, so the window alone does not say which.
+   * Absent from messages of meters that predate it.
+   */
+  period_start?: number | null;
   seq: number;
   delta: number;
   /** Units above the included amount, for metrics billed by a metered price. */

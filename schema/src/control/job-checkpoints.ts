@@ -4,5 +4,7 @@ import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 export const jobCheckpoints = sqliteTable("job_checkpoints", {
   name: text("name").primaryKey(),
   value: integer("value").notNull(),
+  /** A run in progress that the next run continues (JSON, the job's own shape); null between runs. */
+  cursor: text("cursor"),
   updatedAt: integer("updated_at").notNull(),
 });

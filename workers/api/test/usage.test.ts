@@ -5,6 +5,7 @@
  */
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { addMonths } from "@tenantry/plans";
 import { describe, expect, it } from "vitest";
 import { meterFor } from "../src/meter/client";
 import { addOverride, api, createApiKey, createTenant, expectProblem } from "./helpers";
@@ -51,6 +52,30 @@ describe("POST /v1/usage/events", () => {
     expect(retry.body).toMatchObject({ accepted: 0, duplicates: 3, rejected: 7 });
     const usage = await api("GET", "/v1/usage?metric=events&granularity=day", as);
     expect(usage.body.total).toBe(8);
+  });
+
+  it("refuses usage that Stripe would refuse by the time it is reported (35 days, less a day for delivery)", async () => {
+    const t = await createTenant();
+    const now = Date.now();
+    const events = [
+      { id: "edge", metric: "events", value: 1, timestamp: iso(now - 34 * 24 * HOUR - 60_000) },
+      { id: "inside", metric: "events", value: 1, timestamp: iso(now - 33 * 24 * HOUR) },
+    ];
+    const res = await api("POST", "/v1/usage/events", {
+      slug: t.slug,
+      token: t.owner.token,
+      body: { events },
+    });
+    expect(res.body.results).toEqual([
+      {
+        id: "edge",
+        status: "rejected",
+        reason: "timestamp_too_old",
+        detail:
+          "older than 34 days (Stripe refuses usage older than 35 days; a day is kept for delivery)",
+      },
+      { id: "inside", status: "accepted" },
+    ]);
   });
 
   it("refuses events over a hard limit, and counts the rest", async () => {
@@ -227,5 +252,71 @@ describe("usage reconciliation", () => {
     // API calls are reconciled too: the meter counted the ingestion request.
     expect(rows.find((r: any) => r.metric === "api_calls")).toMatchObject({ ok: true });
     expect(mine(after.body.mismatches)).toEqual([]);
+  });
+
+  it("agrees with the meter across a first subscription, where the calendar month and the anchored period overlap", async () => {
+    const t = await createTenant();
+    const m = meterFor(env, t.tenant.id);
+    const hour = Date.now() - (Date.now() % HOUR);
+    // Checkout half an hour ago, mid-hour: the anchored period starts then and runs a month,
+    // over the rest of the calendar month that counted the usage before it.
+    const checkout = hour - HOUR / 2 + 15_000;
+    await m.consume(t.tenant.id, { metric: "events", amount: 5, at: hour - HOUR + 60_000 });
+    await env.CONTROL_DB.prepare(
+      `INSERT INTO subscriptions (tenant_id, stripe_customer_id, status, plan, interval, current_period_end, synced_at)
+       VALUES (?, 'cus_period_move', 'active', 'pro', 'month', ?, ?)`,
+    )
+      .bind(t.tenant.id, addMonths(checkout, 1), Date.now())
+      .run();
+    await m.refresh(t.tenant.id);
+    await m.consume(t.tenant.id, { metric: "events", amount: 2, at: checkout + 60_000 });
+    await m.consume(t.tenant.id, { metric: "events", amount: 3 });
+    const mine = (rows: any[]) =>
+      rows.filter((r) => r.tenant_id === t.tenant.id && r.metric === "events");
+    await api("POST", "/_dev/usage/reconcile?flush=1");
+
+    // What the metering worker writes: each outbox row with the period the meter counted it in.
+    const outbox = await runInDurableObject(m, (_, state) =>
+      state.storage.sql
+        .exec<{
+          key: string;
+          seq: number;
+          window_start: number;
+          period_start: number;
+          delta: number;
+        }>("SELECT key, seq, window_start, period_start, delta FROM outbox WHERE metric = 'events'")
+        .toArray(),
+    );
+    const calendar = new Date(hour - HOUR + 60_000);
+    const calendarStart = Date.UTC(calendar.getUTCFullYear(), calendar.getUTCMonth(), 1);
+    expect(outbox.map((r) => [r.window_start, r.period_start, r.delta])).toEqual([
+      [hour - HOUR, calendarStart, 5],
+      [checkout, checkout, 2],
+      [hour, checkout, 3],
+    ]);
+    for (const row of outbox) {
+      await env.CONTROL_DB.prepare(
+        `INSERT INTO usage_ledger (key, tenant_id, metric, window_start, period_start, seq, delta, billable, created_at)
+         VALUES (?, ?, 'events', ?, ?, ?, ?, 0, ?)`,
+      )
+        .bind(
+          row.key,
+          t.tenant.id,
+          row.window_start,
+          row.period_start,
+          row.seq,
+          row.delta,
+          Date.now(),
+        )
+        .run();
+    }
+    const report = await api("POST", "/_dev/usage/reconcile");
+    expect(
+      mine(report.body.rows).map((r: any) => [r.period_start, r.meter, r.ledger, r.status]),
+    ).toEqual([
+      [iso(calendarStart), 5, 5, "ok"],
+      [iso(checkout), 5, 5, "ok"],
+    ]);
+    expect(mine(report.body.mismatches)).toEqual([]);
   });
 });

@@ -18,6 +18,28 @@ export interface BillableRow {
   windowStart: number;
 }
 
+/** Stripe refuses meter events whose timestamp is older than this. */
+const STRIPE_MAX_AGE_MS = 35 * 86_400_000;
+
+/**
+ * Why Stripe will never take this row's meter event, or null if a retry may succeed: a timestamp
+ * past Stripe's 35 days, or any other invalid request (a repeated identifier is a success and
+ * never gets here). Outages, rate limits and lost answers are retried.
+ */
+export function unreportable(
+  row: Pick<BillableRow, "windowStart">,
+  err: unknown,
+  now: number,
+): string | null {
+  if (row.windowStart < now - STRIPE_MAX_AGE_MS) {
+    return `timestamp ${new Date(row.windowStart).toISOString()} is older than the 35 days Stripe accepts`;
+  }
+  if (err instanceof Stripe.errors.StripeInvalidRequestError) {
+    return `Stripe refused the meter event: ${err.param ? `${err.param}: ` : ""}${err.message}`;
+  }
+  return null;
+}
+
 /**
  * Sends a meter event whose `identifier` and `Idempotency-Key` are both the ledger key. A retry
  * after a lost answer gets Stripe's stored answer (same idempotency key), or, once that has
@@ -54,24 +76,26 @@ export const reportMeterEvent: Reporter = async (env, row) => {
  * on the key, so a redelivery adds nothing); then each row with billable usage that Stripe has
  * not confirmed yet is sent as a meter event and marked reported. A message is acknowledged only
  * after both; a failure retries it with backoff, and after the last retry it goes to the
- * dead-letter queue.
+ * dead-letter queue. A row Stripe refuses for good is marked dead in the ledger with the reason
+ * and its message acknowledged: retrying it would only fail again.
  */
 export async function consumeUsageBatch(
   env: Env,
   batch: MessageBatch<UsageMessage>,
   deps: ConsumerDeps = { report: reportMeterEvent },
-): Promise<{ inserted: number; reported: number; failed: number }> {
+): Promise<{ inserted: number; reported: number; failed: number; dead: number }> {
   const messages = batch.messages;
   const now = Date.now();
   const inserts = messages.map((m) =>
     env.CONTROL_DB.prepare(
-      `INSERT INTO usage_ledger (key, tenant_id, metric, window_start, seq, delta, billable, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
+      `INSERT INTO usage_ledger (key, tenant_id, metric, window_start, period_start, seq, delta, billable, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
     ).bind(
       m.body.key,
       m.body.tenant_id,
       m.body.metric,
       m.body.window_start,
+      m.body.period_start ?? null,
       m.body.seq,
       m.body.delta,
       m.body.billable,
@@ -83,45 +107,74 @@ export async function consumeUsageBatch(
 
   const billable = messages.filter((m) => m.body.billable > 0 && isMeteredMetric(m.body.metric));
   const pending = await unreported(env, billable);
-  let reported = 0;
-  let failed = 0;
+  const tally = { reported: 0, failed: 0, dead: 0 };
   const retry = new Set<Message<UsageMessage>>();
   await Promise.all(
     billable.map(async (m) => {
       const row = pending.get(m.body.key);
-      if (!row) return; // Stripe already confirmed it on an earlier delivery.
-      try {
-        if (!row.customer) {
-          throw new Error(`tenant ${m.body.tenant_id} has no Stripe customer to bill`);
-        }
-        await deps.report(env, { ...row, customer: row.customer });
-        await env.CONTROL_DB.prepare(
-          "UPDATE usage_ledger SET reported_at = ? WHERE key = ? AND reported_at IS NULL",
-        )
-          .bind(Date.now(), m.body.key)
-          .run();
-        reported++;
-      } catch (err) {
-        failed++;
-        retry.add(m);
-        console.error(
-          JSON.stringify({
-            level: "warn",
-            msg: "meter event failed; retrying",
-            tenant_id: m.body.tenant_id,
-            key: m.body.key,
-            attempt: m.attempts,
-            error: err instanceof Error ? err.message : String(err),
-          }),
-        );
-      }
+      if (!row) return; // Stripe confirmed it on an earlier delivery, or it was given up on.
+      const outcome = await reportRow(
+        env,
+        deps,
+        { ...row, tenantId: m.body.tenant_id },
+        "retrying",
+      );
+      tally[outcome]++;
+      if (outcome === "failed") retry.add(m);
     }),
   );
   for (const m of messages) {
     if (retry.has(m)) m.retry({ delaySeconds: retryDelaySeconds(m.attempts) });
     else m.ack();
   }
-  return { inserted, reported, failed };
+  return { inserted, ...tally };
+}
+
+/**
+ * Reports one ledger row and records the outcome: `reported` (Stripe has it), `dead` (Stripe
+ * will never take it: the row is marked with the reason and no one reports it again), or
+ * `failed` (the caller tries again later). A tenant without a Stripe customer yet is a failure:
+ * the sweep reports the row once the customer exists.
+ */
+async function reportRow(
+  env: Env,
+  deps: ConsumerDeps,
+  row: Omit<BillableRow, "customer"> & { customer: string | null; tenantId: string },
+  retrying: string,
+): Promise<"reported" | "dead" | "failed"> {
+  let reason: string | null;
+  let error: string;
+  try {
+    if (!row.customer) throw new Error(`tenant ${row.tenantId} has no Stripe customer to bill`);
+    // Too old for Stripe already: not worth a request, nor a retry.
+    reason = unreportable(row, null, Date.now());
+    if (!reason) {
+      await deps.report(env, { ...row, customer: row.customer });
+      await env.CONTROL_DB.prepare(
+        "UPDATE usage_ledger SET reported_at = ? WHERE key = ? AND reported_at IS NULL",
+      )
+        .bind(Date.now(), row.key)
+        .run();
+      return "reported";
+    }
+    error = reason;
+  } catch (err) {
+    reason = unreportable(row, err, Date.now());
+    error = err instanceof Error ? err.message : String(err);
+  }
+  const log = (level: string, msg: string) =>
+    console.error(JSON.stringify({ level, msg, tenant_id: row.tenantId, key: row.key, error }));
+  if (!reason) {
+    log("warn", `meter event failed; ${retrying}`);
+    return "failed";
+  }
+  await env.CONTROL_DB.prepare(
+    "UPDATE usage_ledger SET dead_at = ?, report_error = ? WHERE key = ? AND reported_at IS NULL",
+  )
+    .bind(Date.now(), reason, row.key)
+    .run();
+  log("error", "Stripe refuses this usage for good: dead-lettered, see npm run usage:reconcile");
+  return "dead";
 }
 
 /** The batch's billable rows that Stripe has not confirmed, with their tenant's customer. */
@@ -136,7 +189,7 @@ async function unreported(
     const result = await env.CONTROL_DB.prepare(
       `SELECT l.key, l.metric, l.billable, l.window_start, t.stripe_customer_id AS customer
        FROM usage_ledger l LEFT JOIN tenants t ON t.id = l.tenant_id
-       WHERE l.reported_at IS NULL AND l.key IN (${chunk.map(() => "?").join(", ")})`,
+       WHERE l.reported_at IS NULL AND l.dead_at IS NULL AND l.key IN (${chunk.map(() => "?").join(", ")})`,
     )
       .bind(...chunk)
       .all<{
@@ -162,17 +215,18 @@ async function unreported(
 /**
  * The scheduled sweep: billable ledger rows that Stripe has not confirmed ten minutes after they
  * were written (their message died, or the tenant had no Stripe customer yet) are reported
- * again, with the same identifier, so Stripe still counts each once.
+ * again, with the same identifier, so Stripe still counts each once. Rows Stripe refuses for
+ * good are marked dead and never picked again, so they cannot crowd out the others.
  */
 export async function reportUnreported(
   env: Env,
   deps: ConsumerDeps = { report: reportMeterEvent },
   now = Date.now(),
-): Promise<{ reported: number; failed: number }> {
+): Promise<{ reported: number; failed: number; dead: number }> {
   const rows = await env.CONTROL_DB.prepare(
     `SELECT l.key, l.tenant_id, l.metric, l.billable, l.window_start, t.stripe_customer_id AS customer
      FROM usage_ledger l JOIN tenants t ON t.id = l.tenant_id
-     WHERE l.reported_at IS NULL AND l.billable > 0 AND l.created_at < ?
+     WHERE l.reported_at IS NULL AND l.dead_at IS NULL AND l.billable > 0 AND l.created_at < ?
        AND t.stripe_customer_id IS NOT NULL
      ORDER BY l.created_at LIMIT 500`,
   )
@@ -185,35 +239,19 @@ export async function reportUnreported(
       window_start: number;
       customer: string;
     }>();
-  let reported = 0;
-  let failed = 0;
+  const tally = { reported: 0, failed: 0, dead: 0 };
   for (const r of rows.results) {
-    try {
-      await deps.report(env, {
-        key: r.key,
-        metric: r.metric,
-        billable: r.billable,
-        windowStart: r.window_start,
-        customer: r.customer,
-      });
-      await env.CONTROL_DB.prepare("UPDATE usage_ledger SET reported_at = ? WHERE key = ?")
-        .bind(Date.now(), r.key)
-        .run();
-      reported++;
-    } catch (err) {
-      failed++;
-      console.error(
-        JSON.stringify({
-          level: "warn",
-          msg: "usage sweep: meter event failed; the next sweep retries",
-          tenant_id: r.tenant_id,
-          key: r.key,
-          error: err instanceof Error ? err.message : String(err),
-        }),
-      );
-    }
+    const row = {
+      key: r.key,
+      tenantId: r.tenant_id,
+      metric: r.metric,
+      billable: r.billable,
+      windowStart: r.window_start,
+      customer: r.customer,
+    };
+    tally[await reportRow(env, deps, row, "the next sweep retries")]++;
   }
-  return { reported, failed };
+  return tally;
 }
 
 /**

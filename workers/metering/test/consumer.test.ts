@@ -155,6 +155,95 @@ describe("the USAGE consumer", () => {
     expect(await stripeTotal(tenant.customer, hour, hour + HOUR)).toBe(4);
   });
 
+  it("dead-letters a row Stripe would refuse (older than 35 days), and the sweep goes on with the rest", async () => {
+    const tenant = await tenantWithCustomer();
+    const hour = Date.now() - (Date.now() % HOUR);
+    const written = Date.now() - 20 * 60_000;
+    // The stale row is the oldest: before the fix it headed every sweep, failing each time.
+    const rows = [
+      { seq: 1, window: hour - 36 * 24 * HOUR, created: written - 1000 },
+      { seq: 2, window: hour, created: written },
+    ];
+    for (const r of rows) {
+      await menv.CONTROL_DB.prepare(
+        `INSERT INTO usage_ledger (key, tenant_id, metric, window_start, seq, delta, billable, created_at)
+         VALUES (?, ?, 'events', ?, ?, 10, 4, ?)`,
+      )
+        .bind(`${tenant.id}:events:${r.seq}`, tenant.id, r.window, r.seq, r.created)
+        .run();
+    }
+    const stale = `${tenant.id}:events:1`;
+    const fresh = `${tenant.id}:events:2`;
+    let dead = 0;
+    for (let i = 0; i < 10; i++) {
+      const report = await reportUnreported(menv);
+      dead += report.dead;
+      if ((await stripeCount(fresh)).stored === 1) break;
+    }
+    expect(dead).toBe(1);
+    expect((await stripeCount(fresh)).stored).toBe(1);
+    expect((await stripeCount(stale)).received).toBe(0);
+    const row = await menv.CONTROL_DB.prepare(
+      "SELECT reported_at, dead_at, report_error FROM usage_ledger WHERE key = ?",
+    )
+      .bind(stale)
+      .first<{ reported_at: number | null; dead_at: number | null; report_error: string }>();
+    expect(row).toMatchObject({ reported_at: null, dead_at: expect.any(Number) });
+    expect(row?.report_error).toMatch(/older than the 35 days Stripe accepts/);
+    // Never picked again.
+    expect(await reportUnreported(menv)).toMatchObject({ reported: 0, dead: 0, failed: 0 });
+  });
+
+  it("dead-letters a row whose meter event Stripe refuses as invalid, and acknowledges its message", async () => {
+    const tenant = await tenantWithCustomer();
+    const hour = Date.now() - (Date.now() % HOUR);
+    const body: UsageMessage = {
+      key: `${tenant.id}:events:1`,
+      tenant_id: tenant.id,
+      metric: "events",
+      window_start: hour,
+      period_start: hour - 3 * 24 * HOUR,
+      seq: 1,
+      delta: 9,
+      billable: 3,
+    };
+    // Stripe's own refusal, on the wire: the event reaches it stamped 36 days back.
+    const deps: ConsumerDeps = {
+      report: (e, row) => reportMeterEvent(e, { ...row, windowStart: hour - 36 * 24 * HOUR }),
+    };
+    let outcome = { dead: 0, failed: 0 };
+    let acked = false;
+    // The emulator fails 30% of calls with a 500 (retried); run until Stripe has answered.
+    for (let i = 1; i <= 10 && outcome.dead === 0; i++) {
+      const batch = createMessageBatch<UsageMessage>("tenantry-usage", [
+        { id: `dead-${i}`, timestamp: new Date(), attempts: i, body },
+      ]);
+      const ctx = createExecutionContext();
+      outcome = await consumeUsageBatch(menv, batch, deps);
+      const result = await getQueueResult(batch, ctx);
+      acked = result.explicitAcks.includes(`dead-${i}`);
+      expect(acked).toBe(outcome.dead === 1);
+    }
+    expect(outcome).toMatchObject({ dead: 1, failed: 0 });
+    const row = await menv.CONTROL_DB.prepare(
+      "SELECT period_start, dead_at, report_error FROM usage_ledger WHERE key = ?",
+    )
+      .bind(body.key)
+      .first<{ period_start: number; dead_at: number | null; report_error: string }>();
+    expect(row).toMatchObject({ period_start: body.period_start, dead_at: expect.any(Number) });
+    expect(row?.report_error).toMatch(/^Stripe refused the meter event: timestamp: /);
+    // A redelivery sends nothing.
+    const again = createMessageBatch<UsageMessage>("tenantry-usage", [
+      { id: "dead-again", timestamp: new Date(), attempts: 1, body },
+    ]);
+    expect(await consumeUsageBatch(menv, again, deps)).toMatchObject({
+      inserted: 0,
+      reported: 0,
+      dead: 0,
+      failed: 0,
+    });
+  });
+
   it("consumes from the real queue", async () => {
     const tenant = await tenantWithCustomer();
     const body: UsageMessage = {

@@ -3,7 +3,7 @@
  * queue messages are sent again, and tenants whose billing can change on its own are re-synced.
  */
 import { describe, expect, it } from "vitest";
-import { sweepBilling } from "../src/sweep";
+import { type BackfillBudget, sweepBilling } from "../src/sweep";
 import {
   billingRow,
   checkout,
@@ -87,5 +87,73 @@ describe("billing sweep", () => {
     });
     await eventually(async () => (await ledgerRow("evt_lost_message"))?.state === "processed");
     expect(await billingRow(tenant.id)).toMatchObject({ status: "active" });
+  });
+
+  it("re-syncs a canceled tenant whose period ended once, not on every sweep", async () => {
+    // The customer's clock is in May 2026: the subscription's period ended long ago.
+    const tenant = await createTenant();
+    const subscription = await checkout(tenant);
+    await stripe().subscriptions.cancel(subscription.id);
+    await wenv.CONTROL_DB.prepare(
+      `INSERT INTO subscriptions (tenant_id, stripe_customer_id, status, plan, current_period_end, synced_at)
+       VALUES (?, ?, 'active', 'pro', ?, 1)`,
+    )
+      .bind(tenant.id, tenant.stripeCustomerId, Date.UTC(2026, 5, 1))
+      .run();
+    await sweepBilling(wenv);
+    const synced = await billingRow(tenant.id);
+    expect(synced).toMatchObject({ status: "canceled" });
+    expect(synced?.current_period_end).toBeLessThan(Date.now());
+    await sweepBilling(wenv);
+    expect((await billingRow(tenant.id))?.synced_at).toBe(synced?.synced_at);
+  });
+
+  it("a large backfill finishes across several runs, each within its page budget, from a saved cursor", async () => {
+    const budget: BackfillBudget = { pageSize: 5, maxPages: 2, maxMs: 60_000 };
+    const sweep = () => sweepBilling(wenv, Date.now(), budget);
+    // The previous run ended just now (the checkpoint less its 5-minute overlap): the next run
+    // lists what follows, here and in the test files running beside this one.
+    await wenv.CONTROL_DB.prepare(
+      `INSERT INTO job_checkpoints (name, value, cursor, updated_at)
+       VALUES ('stripe_events_backfill', ?1, NULL, ?2)
+       ON CONFLICT (name) DO UPDATE SET value = ?1, cursor = NULL, updated_at = ?2`,
+    )
+      .bind(now() - 1 + 300, Date.now())
+      .run();
+    const created = await Promise.all(
+      Array.from({ length: 23 }, () => stripe().customers.create({ name: "backfill" })),
+    );
+    const mine = (await stripe().events.list({ type: "customer.created", limit: 100 })).data.filter(
+      (e) => created.some((c) => c.id === (e.data.object as { id: string }).id),
+    );
+    expect(mine).toHaveLength(23);
+
+    const runs: { backfilled: number; cursor: string | null }[] = [];
+    for (let pending = true; pending; ) {
+      expect(runs.length, "the backfill finishes").toBeLessThan(100);
+      const report = await sweep();
+      const checkpoint = await wenv.CONTROL_DB.prepare(
+        "SELECT cursor FROM job_checkpoints WHERE name = 'stripe_events_backfill'",
+      ).first<{ cursor: string | null }>();
+      runs.push({ backfilled: report.backfilled, cursor: checkpoint?.cursor ?? null });
+      pending = report.backfillPending;
+    }
+    expect(runs.length).toBeGreaterThanOrEqual(3);
+    for (const run of runs) expect(run.backfilled).toBeLessThanOrEqual(10);
+    // Every run but the last left a cursor for the next; the last one cleared it.
+    expect(runs.slice(0, -1).every((r) => r.cursor !== null)).toBe(true);
+    expect(runs.at(-1)?.cursor).toBeNull();
+    expect(runs.reduce((sum, r) => sum + r.backfilled, 0)).toBeGreaterThanOrEqual(mine.length);
+    for (const event of mine) {
+      expect(await ledgerRow(event.id)).toMatchObject({ source: "backfill" });
+    }
+    // The checkpoint is at the top: the last run's upper bound, past every event listed.
+    const { value } = (await wenv.CONTROL_DB.prepare(
+      "SELECT value FROM job_checkpoints WHERE name = 'stripe_events_backfill'",
+    ).first<{ value: number }>()) as { value: number };
+    expect(value).toBeGreaterThanOrEqual(Math.max(...mine.map((e) => e.created)));
+    const last = runs.at(-2)?.cursor;
+    expect(value).toBe(JSON.parse(last as string).until);
+    expect((await sweep()).backfilled).toBe(0);
   });
 });

@@ -210,7 +210,14 @@ export class TenantMeter extends DurableObject<Env> {
       sql.exec(`CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT,
         metric TEXT NOT NULL, window_start INTEGER NOT NULL, delta INTEGER NOT NULL,
         billable INTEGER NOT NULL, key TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL,
-        sent_at INTEGER)`);
+        sent_at INTEGER, period_start INTEGER)`);
+      // Outboxes created before rows carried their period get the column (null on old rows).
+      const columns = sql.exec(
+        "SELECT 1 FROM pragma_table_info('outbox') WHERE name = 'period_start'",
+      );
+      if (columns.toArray().length === 0) {
+        sql.exec("ALTER TABLE outbox ADD COLUMN period_start INTEGER");
+      }
       this.tenantId =
         sql.exec<{ value: string }>("SELECT value FROM meta WHERE name = 'tenant_id'").toArray()[0]
           ?.value ?? null;
@@ -458,19 +465,29 @@ export class TenantMeter extends DurableObject<Env> {
     this.ctx.storage.transactionSync(() => {
       const sql = this.ctx.storage.sql;
       const rows = sql
-        .exec<{ metric: string; window_start: number; delta: number; billable: number }>(
-          `SELECT metric, window_start, used - flushed_used AS delta, billable - flushed_billable AS billable
+        .exec<{
+          metric: string;
+          window_start: number;
+          period_start: number;
+          delta: number;
+          billable: number;
+        }>(
+          `SELECT metric, window_start, period_start, used - flushed_used AS delta,
+             billable - flushed_billable AS billable
            FROM usage WHERE used != flushed_used OR billable != flushed_billable
            ORDER BY metric, window_start`,
         )
         .toArray();
       for (const row of rows) {
+        // The window's own period travels with it: the ledger and reconciliation must count the
+        // row where the meter did, also where a calendar month and an anchored period overlap.
         const { seq } = sql
           .exec<{ seq: number }>(
-            `INSERT INTO outbox (metric, window_start, delta, billable, key, created_at)
-             VALUES (?, ?, ?, ?, 'pending:' || hex(randomblob(8)), ?) RETURNING seq`,
+            `INSERT INTO outbox (metric, window_start, period_start, delta, billable, key, created_at)
+             VALUES (?, ?, ?, ?, ?, 'pending:' || hex(randomblob(8)), ?) RETURNING seq`,
             row.metric,
             row.window_start,
+            row.period_start,
             row.delta,
             row.billable,
             now,
@@ -502,11 +519,13 @@ export class TenantMeter extends DurableObject<Env> {
         seq: number;
         metric: LimitKey;
         window_start: number;
+        period_start: number | null;
         delta: number;
         billable: number;
         key: string;
       }>(
-        "SELECT seq, metric, window_start, delta, billable, key FROM outbox WHERE sent_at IS NULL ORDER BY seq",
+        `SELECT seq, metric, window_start, period_start, delta, billable, key FROM outbox
+         WHERE sent_at IS NULL ORDER BY seq`,
       )
       .toArray();
     for (let i = 0; i < unsent.length; i += 100) {
@@ -520,6 +539,7 @@ export class TenantMeter extends DurableObject<Env> {
             tenant_id: tenantId,
             metric: row.metric,
             window_start: row.window_start,
+            period_start: row.period_start,
             seq: row.seq,
             delta: row.delta,
             billable: row.billable,

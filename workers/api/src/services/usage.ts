@@ -3,11 +3,15 @@ import type { ServiceContext } from "../context";
 import { ValidationError } from "../errors";
 import { meterFor } from "../meter/client";
 
-/** Stripe accepts meter events up to 35 days old and 5 minutes ahead; so does the ingestion. */
-const MAX_AGE_MS = 35 * 86_400_000;
-const MAX_AHEAD_MS = 5 * 60_000;
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
+/**
+ * Stripe refuses meter events older than 35 days. An event reaches Stripe stamped with the start
+ * of its hour, up to METER_FLUSH_SECONDS (at most an hour) later, after queue retries and the
+ * sweep's re-reports: a day of margin keeps what is accepted here reportable.
+ */
+const MAX_AGE_MS = 34 * DAY;
+const MAX_AHEAD_MS = 5 * 60_000;
 
 export interface UsageEventInput {
   id: string;
@@ -49,7 +53,12 @@ function rejection(event: UsageEventInput, now: number): UsageEventOutcome | num
   if (!Number.isFinite(at)) {
     return reject("invalid_timestamp", "timestamp must be ISO 8601 or Unix seconds");
   }
-  if (at < now - MAX_AGE_MS) return reject("timestamp_too_old", "older than 35 days");
+  if (at < now - MAX_AGE_MS) {
+    return reject(
+      "timestamp_too_old",
+      "older than 34 days (Stripe refuses usage older than 35 days; a day is kept for delivery)",
+    );
+  }
   if (at > now + MAX_AHEAD_MS) return reject("timestamp_in_future", "more than 5 minutes ahead");
   return at;
 }
