@@ -162,6 +162,7 @@ describe("npm run deploy", () => {
     ]);
     expect(warnings).toEqual([
       "secret STRIPE_SECRET_KEY (tenantry-api) is not set: that feature stays off (see the README)",
+      "secret HEALTH_TOKEN (tenantry-api) is not set: that feature stays off (see the README)",
     ]);
     const message = formatMissing(missing);
     expect(message).toMatch(
