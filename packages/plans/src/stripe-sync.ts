@@ -5,6 +5,7 @@ import {
   INTERVALS,
   type Interval,
   METERED_METRICS,
+  type Meter,
   type MeteredMetric,
   meteredPriceLookupKey,
   meteredUnitAmountDecimal,
@@ -176,206 +177,295 @@ export async function syncCatalogToStripe(
   catalog: Catalog = CATALOG,
   options: SyncOptions = {},
 ): Promise<SyncReport> {
-  const dryRun = options.dryRun ?? false;
-  const items: SyncItem[] = [];
+  const run: SyncRun = { stripe, dryRun: options.dryRun ?? false };
+  // In this order: prices name their product and meter by id.
+  const meters = await syncMeters(run, catalog);
+  const products = await syncProducts(run, catalog);
+  const prices = await syncPrices(run, catalog, products.ids, meters.ids);
+  const items = [...meters.items, ...products.items, ...prices];
+  const counts: Record<SyncAction, number> = { created: 0, updated: 0, unchanged: 0 };
+  for (const item of items) counts[item.action]++;
+  return { dryRun: run.dryRun, items, counts };
+}
 
-  // Meters, found by event name. Stripe's list has no event_name filter, so list them all.
-  const meterIds = new Map<MeteredMetric, string | null>();
-  const meters = await stripe.billing.meters.list({ limit: 100 }).autoPagingToArray({
+interface SyncRun {
+  stripe: Stripe;
+  dryRun: boolean;
+}
+
+/** What a step did, and the Stripe id of each object by catalog key (null: a dry run's create). */
+interface SyncStep<Key> {
+  items: SyncItem[];
+  ids: Map<Key, string | null>;
+}
+
+/** Meters, found by event name. Stripe's list has no event_name filter, so list them all. */
+async function syncMeters(run: SyncRun, catalog: Catalog): Promise<SyncStep<MeteredMetric>> {
+  const step: SyncStep<MeteredMetric> = { items: [], ids: new Map() };
+  const meters = await run.stripe.billing.meters.list({ limit: 100 }).autoPagingToArray({
     limit: 10_000,
   });
   for (const metric of usedMetrics(catalog)) {
     const want = catalog.meters[metric];
     const candidates = meters.filter((m) => m.event_name === want.eventName);
     const existing = candidates.find((m) => m.status === "active") ?? candidates[0];
-    if (!existing) {
-      const created = dryRun
-        ? null
-        : await stripe.billing.meters.create({
-            display_name: want.displayName,
-            event_name: want.eventName,
-            default_aggregation: { formula: want.formula },
-            customer_mapping: { type: "by_id", event_payload_key: "stripe_customer_id" },
-            value_settings: { event_payload_key: want.valueKey },
-          });
-      meterIds.set(metric, created?.id ?? null);
-      items.push({
-        kind: "meter",
-        key: want.eventName,
-        id: created?.id ?? null,
-        action: "created",
-        changes: [],
-      });
-      continue;
-    }
-    // Aggregation and value key cannot be changed on a Stripe meter, and changing them would
-    // change what customers are billed: that needs a new event name, decided by a person.
-    if (existing.default_aggregation.formula !== want.formula) {
-      throw new StripeSyncError(
-        `Meter ${existing.id} (${want.eventName}) aggregates with "${existing.default_aggregation.formula}", the catalog says "${want.formula}". Meters cannot change their aggregation; give the metric a new event name.`,
-      );
-    }
-    if (existing.value_settings.event_payload_key !== want.valueKey) {
-      throw new StripeSyncError(
-        `Meter ${existing.id} (${want.eventName}) reads payload["${existing.value_settings.event_payload_key}"], the catalog says "${want.valueKey}". Give the metric a new event name.`,
-      );
-    }
-    const changes: string[] = [];
-    if (existing.status !== "active") {
-      changes.push("status");
-      if (!dryRun) await stripe.billing.meters.reactivate(existing.id);
-    }
-    if (existing.display_name !== want.displayName) {
-      changes.push("display_name");
-      if (!dryRun) {
-        await stripe.billing.meters.update(existing.id, { display_name: want.displayName });
-      }
-    }
-    meterIds.set(metric, existing.id);
-    items.push({
-      kind: "meter",
-      key: want.eventName,
-      id: existing.id,
-      action: changes.length ? "updated" : "unchanged",
-      changes,
-    });
+    const item = existing ? await updateMeter(run, existing, want) : await createMeter(run, want);
+    step.ids.set(metric, item.id);
+    step.items.push(item);
   }
+  return step;
+}
 
-  // Products, found by metadata (plan or metric).
-  const productIds = new Map<string, string | null>();
-  const products = await stripe.products.list({ limit: 100 }).autoPagingToArray({
+async function createMeter(run: SyncRun, want: Meter): Promise<SyncItem> {
+  const created = run.dryRun
+    ? null
+    : await run.stripe.billing.meters.create({
+        display_name: want.displayName,
+        event_name: want.eventName,
+        default_aggregation: { formula: want.formula },
+        customer_mapping: { type: "by_id", event_payload_key: "stripe_customer_id" },
+        value_settings: { event_payload_key: want.valueKey },
+      });
+  return {
+    kind: "meter",
+    key: want.eventName,
+    id: created?.id ?? null,
+    action: "created",
+    changes: [],
+  };
+}
+
+async function updateMeter(
+  run: SyncRun,
+  existing: Stripe.Billing.Meter,
+  want: Meter,
+): Promise<SyncItem> {
+  // Aggregation and value key cannot be changed on a Stripe meter, and changing them would
+  // change what customers are billed: that needs a new event name, decided by a person.
+  if (existing.default_aggregation.formula !== want.formula) {
+    throw new StripeSyncError(
+      `Meter ${existing.id} (${want.eventName}) aggregates with "${existing.default_aggregation.formula}", the catalog says "${want.formula}". Meters cannot change their aggregation; give the metric a new event name.`,
+    );
+  }
+  if (existing.value_settings.event_payload_key !== want.valueKey) {
+    throw new StripeSyncError(
+      `Meter ${existing.id} (${want.eventName}) reads payload["${existing.value_settings.event_payload_key}"], the catalog says "${want.valueKey}". Give the metric a new event name.`,
+    );
+  }
+  const changes: string[] = [];
+  if (existing.status !== "active") {
+    changes.push("status");
+    if (!run.dryRun) await run.stripe.billing.meters.reactivate(existing.id);
+  }
+  if (existing.display_name !== want.displayName) {
+    changes.push("display_name");
+    if (!run.dryRun) {
+      await run.stripe.billing.meters.update(existing.id, { display_name: want.displayName });
+    }
+  }
+  return {
+    kind: "meter",
+    key: want.eventName,
+    id: existing.id,
+    action: changes.length ? "updated" : "unchanged",
+    changes,
+  };
+}
+
+/** Products, found by metadata (plan or metric). */
+async function syncProducts(run: SyncRun, catalog: Catalog): Promise<SyncStep<string>> {
+  const step: SyncStep<string> = { items: [], ids: new Map() };
+  const products = await run.stripe.products.list({ limit: 100 }).autoPagingToArray({
     limit: 10_000,
   });
   for (const want of desiredProducts(catalog)) {
     const candidates = products.filter(want.matches);
     const existing = candidates.find((p) => p.active) ?? candidates[0];
-    if (!existing) {
-      const created = dryRun
-        ? null
-        : await stripe.products.create({
-            name: want.name,
-            description: want.description,
-            metadata: want.metadata,
-            ...(want.unitLabel ? { unit_label: want.unitLabel } : {}),
-          });
-      productIds.set(want.key, created?.id ?? null);
-      items.push({
-        kind: "product",
-        key: want.key,
-        id: created?.id ?? null,
-        action: "created",
-        changes: [],
-      });
-      continue;
-    }
-    const changes: string[] = [];
-    const update: Stripe.ProductUpdateParams = {};
-    if (existing.name !== want.name) {
-      changes.push("name");
-      update.name = want.name;
-    }
-    if ((existing.description ?? null) !== want.description) {
-      changes.push("description");
-      update.description = want.description;
-    }
-    if ((existing.unit_label ?? null) !== want.unitLabel) {
-      changes.push("unit_label");
-      update.unit_label = want.unitLabel ?? ""; // an empty string unsets it
-    }
-    if (!existing.active) {
-      changes.push("active");
-      update.active = true;
-    }
-    const metadata = metadataChanges(existing.metadata, want.metadata);
-    if (metadata.length) {
-      changes.push(...metadata);
-      update.metadata = want.metadata;
-    }
-    if (changes.length && !dryRun) await stripe.products.update(existing.id, update);
-    productIds.set(want.key, existing.id);
-    items.push({
-      kind: "product",
-      key: want.key,
-      id: existing.id,
-      action: changes.length ? "updated" : "unchanged",
-      changes,
-    });
+    const item = existing
+      ? await updateProduct(run, existing, want)
+      : await createProduct(run, want);
+    step.ids.set(want.key, item.id);
+    step.items.push(item);
   }
+  return step;
+}
 
-  // Prices, found by lookup key (the list takes at most 10 keys per call).
+async function createProduct(run: SyncRun, want: DesiredProduct): Promise<SyncItem> {
+  const created = run.dryRun
+    ? null
+    : await run.stripe.products.create({
+        name: want.name,
+        description: want.description,
+        metadata: want.metadata,
+        ...(want.unitLabel ? { unit_label: want.unitLabel } : {}),
+      });
+  return {
+    kind: "product",
+    key: want.key,
+    id: created?.id ?? null,
+    action: "created",
+    changes: [],
+  };
+}
+
+async function updateProduct(
+  run: SyncRun,
+  existing: Stripe.Product,
+  want: DesiredProduct,
+): Promise<SyncItem> {
+  const changes: string[] = [];
+  const update: Stripe.ProductUpdateParams = {};
+  if (existing.name !== want.name) {
+    changes.push("name");
+    update.name = want.name;
+  }
+  if ((existing.description ?? null) !== want.description) {
+    changes.push("description");
+    update.description = want.description;
+  }
+  if ((existing.unit_label ?? null) !== want.unitLabel) {
+    changes.push("unit_label");
+    update.unit_label = want.unitLabel ?? ""; // an empty string unsets it
+  }
+  if (!existing.active) {
+    changes.push("active");
+    update.active = true;
+  }
+  const metadata = metadataChanges(existing.metadata, want.metadata);
+  if (metadata.length) {
+    changes.push(...metadata);
+    update.metadata = want.metadata;
+  }
+  if (changes.length && !run.dryRun) await run.stripe.products.update(existing.id, update);
+  return {
+    kind: "product",
+    key: want.key,
+    id: existing.id,
+    action: changes.length ? "updated" : "unchanged",
+    changes,
+  };
+}
+
+/** The ids a price refers to; null when a dry run did not create the object. */
+interface PriceRefs {
+  productId: string | null;
+  meterId: string | null;
+}
+
+/** Prices, found by lookup key. */
+async function syncPrices(
+  run: SyncRun,
+  catalog: Catalog,
+  productIds: Map<string, string | null>,
+  meterIds: Map<MeteredMetric, string | null>,
+): Promise<SyncItem[]> {
   const wanted = desiredPrices(catalog);
+  const byLookupKey = await pricesByLookupKey(
+    run.stripe,
+    wanted.map((p) => p.lookupKey),
+  );
+  const items: SyncItem[] = [];
+  for (const want of wanted) {
+    const refs: PriceRefs = {
+      productId: productIds.get(want.productKey) ?? null,
+      meterId: want.meter ? (meterIds.get(want.meter) ?? null) : null,
+    };
+    const existing = byLookupKey.get(want.lookupKey);
+    const immutable = existing ? priceDifferences(run.stripe, existing, want, refs) : [];
+    items.push(
+      !existing || immutable.length
+        ? await createPrice(run, want, refs, existing, immutable)
+        : await updatePrice(run, existing, want),
+    );
+  }
+  return items;
+}
+
+/** The list takes at most 10 lookup keys per call. */
+async function pricesByLookupKey(
+  stripe: Stripe,
+  keys: string[],
+): Promise<Map<string, Stripe.Price>> {
   const byLookupKey = new Map<string, Stripe.Price>();
-  for (let i = 0; i < wanted.length; i += 10) {
-    const keys = wanted.slice(i, i + 10).map((p) => p.lookupKey);
-    const page = await stripe.prices.list({ lookup_keys: keys, limit: 100 });
+  for (let i = 0; i < keys.length; i += 10) {
+    const page = await stripe.prices.list({ lookup_keys: keys.slice(i, i + 10), limit: 100 });
     for (const price of page.data) if (price.lookup_key) byLookupKey.set(price.lookup_key, price);
   }
-  for (const want of wanted) {
-    const productId = productIds.get(want.productKey) ?? null;
-    const meterId = want.meter ? (meterIds.get(want.meter) ?? null) : null;
-    const existing = byLookupKey.get(want.lookupKey);
-    const immutable = existing ? priceDifferences(stripe, existing, want, productId, meterId) : [];
-    if (!existing || immutable.length) {
-      let id: string | null = null;
-      if (!dryRun) {
-        if (!productId) throw new Error(`product ${want.productKey} was not synced`);
-        const created = await stripe.prices.create({
-          product: productId,
-          currency: want.currency,
-          ...(Number.isInteger(Number(want.unitAmount))
-            ? { unit_amount: Number(want.unitAmount) }
-            : { unit_amount_decimal: stripe.Decimal.from(want.unitAmount) }),
-          recurring: {
-            interval: want.interval,
-            usage_type: want.usageType,
-            ...(meterId ? { meter: meterId } : {}),
-          },
-          lookup_key: want.lookupKey,
-          transfer_lookup_key: true,
-          nickname: want.nickname,
-          metadata: want.metadata,
-        });
-        id = created.id;
-        if (existing?.active) await stripe.prices.update(existing.id, { active: false });
-      }
-      items.push({
-        kind: "price",
-        key: want.lookupKey,
-        id,
-        action: "created",
-        changes: immutable,
-        ...(existing ? { replaced: existing.id } : {}),
-      });
-      continue;
-    }
-    const changes: string[] = [];
-    const update: Stripe.PriceUpdateParams = {};
-    if (!existing.active) {
-      changes.push("active");
-      update.active = true;
-    }
-    if (existing.nickname !== want.nickname) {
-      changes.push("nickname");
-      update.nickname = want.nickname;
-    }
-    const metadata = metadataChanges(existing.metadata, want.metadata);
-    if (metadata.length) {
-      changes.push(...metadata);
-      update.metadata = want.metadata;
-    }
-    if (changes.length && !dryRun) await stripe.prices.update(existing.id, update);
-    items.push({
-      kind: "price",
-      key: want.lookupKey,
-      id: existing.id,
-      action: changes.length ? "updated" : "unchanged",
-      changes,
-    });
-  }
+  return byLookupKey;
+}
 
-  const counts: Record<SyncAction, number> = { created: 0, updated: 0, unchanged: 0 };
-  for (const item of items) counts[item.action]++;
-  return { dryRun, items, counts };
+/**
+ * A new price for the lookup key. When it replaces one (`changes` says why), it takes the key
+ * over and the old price is deactivated.
+ */
+async function createPrice(
+  run: SyncRun,
+  want: DesiredPrice,
+  refs: PriceRefs,
+  replaced: Stripe.Price | undefined,
+  changes: string[],
+): Promise<SyncItem> {
+  let id: string | null = null;
+  if (!run.dryRun) {
+    if (!refs.productId) throw new Error(`product ${want.productKey} was not synced`);
+    const created = await run.stripe.prices.create({
+      product: refs.productId,
+      currency: want.currency,
+      ...(Number.isInteger(Number(want.unitAmount))
+        ? { unit_amount: Number(want.unitAmount) }
+        : { unit_amount_decimal: run.stripe.Decimal.from(want.unitAmount) }),
+      recurring: {
+        interval: want.interval,
+        usage_type: want.usageType,
+        ...(refs.meterId ? { meter: refs.meterId } : {}),
+      },
+      lookup_key: want.lookupKey,
+      transfer_lookup_key: true,
+      nickname: want.nickname,
+      metadata: want.metadata,
+    });
+    id = created.id;
+    if (replaced?.active) await run.stripe.prices.update(replaced.id, { active: false });
+  }
+  return {
+    kind: "price",
+    key: want.lookupKey,
+    id,
+    action: "created",
+    changes,
+    ...(replaced ? { replaced: replaced.id } : {}),
+  };
+}
+
+/** What Stripe lets us change on a price in place. */
+async function updatePrice(
+  run: SyncRun,
+  existing: Stripe.Price,
+  want: DesiredPrice,
+): Promise<SyncItem> {
+  const changes: string[] = [];
+  const update: Stripe.PriceUpdateParams = {};
+  if (!existing.active) {
+    changes.push("active");
+    update.active = true;
+  }
+  if (existing.nickname !== want.nickname) {
+    changes.push("nickname");
+    update.nickname = want.nickname;
+  }
+  const metadata = metadataChanges(existing.metadata, want.metadata);
+  if (metadata.length) {
+    changes.push(...metadata);
+    update.metadata = want.metadata;
+  }
+  if (changes.length && !run.dryRun) await run.stripe.prices.update(existing.id, update);
+  return {
+    kind: "price",
+    key: want.lookupKey,
+    id: existing.id,
+    action: changes.length ? "updated" : "unchanged",
+    changes,
+  };
 }
 
 /** Differences in what Stripe does not let us change on a price. */
@@ -383,11 +473,10 @@ function priceDifferences(
   stripe: Stripe,
   price: Stripe.Price,
   want: DesiredPrice,
-  productId: string | null,
-  meterId: string | null,
+  refs: PriceRefs,
 ): string[] {
   const changes: string[] = [];
-  if (idOf(price.product) !== productId) changes.push("product");
+  if (idOf(price.product) !== refs.productId) changes.push("product");
   if (price.currency !== want.currency) changes.push("currency");
   const amount = price.unit_amount_decimal ?? price.unit_amount;
   if (
@@ -404,7 +493,7 @@ function priceDifferences(
     changes.push("recurring.interval");
   }
   if (recurring?.usage_type !== want.usageType) changes.push("recurring.usage_type");
-  if ((recurring?.meter ?? null) !== meterId) changes.push("recurring.meter");
+  if ((recurring?.meter ?? null) !== refs.meterId) changes.push("recurring.meter");
   return changes;
 }
 

@@ -1,4 +1,4 @@
-import { processDue } from "./billing.js";
+import { processDue } from "./billing/due.js";
 import { errorResponseBody, invalidRequest, StripeApiError } from "./errors.js";
 import { expandObject } from "./expand.js";
 import { canonicalJson, type FormObject, parseForm } from "./form.js";

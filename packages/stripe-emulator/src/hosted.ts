@@ -1,4 +1,5 @@
-import { cancelSubscription, formatMoney, isMetered, unitAmount } from "./billing.js";
+import { formatMoney, isMetered, unitAmount } from "./billing/prices.js";
+import { cancelSubscription } from "./billing/subscription-status.js";
 import { StripeApiError } from "./errors.js";
 import { parseForm } from "./form.js";
 import { Params } from "./params.js";

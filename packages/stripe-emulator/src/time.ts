@@ -1,6 +1,6 @@
 export type Interval = "day" | "week" | "month" | "year";
 
-const DAY = 86_400;
+export const DAY = 86_400;
 
 function daysInMonth(year: number, month: number): number {
   return new Date(Date.UTC(year, month + 1, 0)).getUTCDate();

@@ -1,4 +1,6 @@
-import { createSubscription, isMetered, paymentOutcome, unitAmount } from "../billing.js";
+import { paymentOutcome } from "../billing/payments.js";
+import { isMetered, unitAmount } from "../billing/prices.js";
+import { createSubscription } from "../billing/subscriptions.js";
 import { cardDeclined, invalidParam, invalidRequest, missingParam, noSuch } from "../errors.js";
 import { matchesRange, paginate } from "../list.js";
 import type { Params } from "../params.js";

@@ -1,4 +1,5 @@
-import { cancelSubscription, invoicePrefix } from "../billing.js";
+import { invoicePrefix } from "../billing/invoices.js";
+import { cancelSubscription } from "../billing/subscription-status.js";
 import { invalidParam, noSuch } from "../errors.js";
 import { matchesRange, paginate } from "../list.js";
 import type { Params } from "../params.js";

@@ -1,4 +1,4 @@
-import { appendInvoiceLines } from "../billing.js";
+import { appendInvoiceLines } from "../billing/invoices.js";
 import { invalidParam, invalidRequest, missingParam, noSuch } from "../errors.js";
 import { matchesRange, paginate } from "../list.js";
 import type { Params } from "../params.js";

@@ -1,10 +1,6 @@
-import {
-  attemptInvoicePayment,
-  createInvoice,
-  finalizeInvoice,
-  payInvoice,
-  takePendingItems,
-} from "../billing.js";
+import { createInvoice, finalizeInvoice } from "../billing/invoices.js";
+import { takePendingItems } from "../billing/lines.js";
+import { attemptInvoicePayment, payInvoice } from "../billing/payments.js";
 import { invalidRequest, noSuch } from "../errors.js";
 import { matchesRange, paginate } from "../list.js";
 import type { Route } from "../router.js";

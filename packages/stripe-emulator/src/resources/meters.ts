@@ -1,4 +1,4 @@
-import { aggregateUsage } from "../billing.js";
+import { aggregateUsage } from "../billing/usage.js";
 import { invalidParam, invalidRequest, missingParam, noSuch } from "../errors.js";
 import { paginate } from "../list.js";
 import { ID_PREFIX, newId, randomString } from "../random.js";

@@ -1,13 +1,7 @@
-import {
-  cancelSubscription,
-  changeItems,
-  createSubscription,
-  type ItemChange,
-  isMetered,
-  type PaymentBehavior,
-  priceInterval,
-  updateSubscription,
-} from "../billing.js";
+import { isMetered, priceInterval } from "../billing/prices.js";
+import { changeItems, type ItemChange } from "../billing/prorations.js";
+import { cancelSubscription, updateSubscription } from "../billing/subscription-status.js";
+import { createSubscription, type PaymentBehavior } from "../billing/subscriptions.js";
 import { invalidParam, invalidRequest, missingParam, noSuch } from "../errors.js";
 import { matchesRange, paginate } from "../list.js";
 import type { Params } from "../params.js";

@@ -1,4 +1,4 @@
-import { processDue } from "../billing.js";
+import { processDue } from "../billing/due.js";
 import { invalidParam, invalidRequest, noSuch } from "../errors.js";
 import { paginate } from "../list.js";
 import { ID_PREFIX, newId } from "../random.js";
