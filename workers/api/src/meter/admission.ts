@@ -24,10 +24,10 @@ interface Lease {
 }
 
 interface Slot {
-  lease: Lease | null;
+  /** Live leases; several when concurrent requests renewed at once. */
+  leases: Lease[];
   refusal: Extract<LeaseResult, { allowed: false }> | null;
   refusedUntil: number;
-  renewal: Promise<void> | null;
   /** How many admissions to ask for next: doubles while leases run out, shrinks when they don't. */
   want: number;
 }
@@ -85,13 +85,71 @@ export async function admit(env: Env, req: AdmitRequest): Promise<Admission> {
   let slot = slots.get(key);
   if (!slot) {
     if (slots.size >= SLOT_LIMIT) await flushAdmissions(env);
-    slot = { lease: null, refusal: null, refusedUntil: 0, renewal: null, want: 1 };
+    slot = { leases: [], refusal: null, refusedUntil: 0, want: 1 };
     slots.set(key, slot);
   }
-  for (;;) {
-    const now = Date.now();
-    const lease = slot.lease;
-    if (lease && lease.until > now && lease.left > 0) {
+  const now = Date.now();
+  endLapsed(req.tenantId, slot, now);
+  const held = takeFrom(slot, now);
+  if (held) return held;
+  const refusal = slot.refusal;
+  if (refusal && slot.refusedUntil > now) {
+    return {
+      allowed: false,
+      headers: headersOf(refusal.quota, 0, now),
+      retryAfter: refusal.retryAfter,
+      reason: refusal.reason,
+      apiAccess: refusal.apiAccess,
+    };
+  }
+  // Every request that finds no admission asks the meter itself: a request never waits on
+  // another request's call (workerd forbids sharing I/O between requests), and concurrent
+  // renewals simply leave several leases to take from.
+  const result = await meterFor(env, req.tenantId).lease(req.tenantId, {
+    cls: req.cls,
+    apiKeyId: req.apiKeyId,
+    want: slot.want,
+    reports: takeReports(req.tenantId),
+  });
+  const at = Date.now();
+  if (!result.allowed) {
+    // A concurrent renewal may have taken what was left into a lease of this isolate.
+    const granted = takeFrom(slot, at);
+    if (granted) return granted;
+    slot.refusal = result;
+    slot.refusedUntil = at + Math.min(REFUSAL_CACHE_MS, result.retryAfter * 1000);
+    return {
+      allowed: false,
+      headers: headersOf(result.quota, 0, at),
+      retryAfter: result.retryAfter,
+      reason: result.reason,
+      apiAccess: result.apiAccess,
+    };
+  }
+  slot.refusal = null;
+  const lease: Lease = {
+    id: result.id,
+    left: result.tokens - 1,
+    used: 1,
+    tokens: result.tokens,
+    until: result.until,
+    quota: result.quota,
+    apiAccess: result.apiAccess,
+    counted: req.cls !== "refused",
+  };
+  slot.leases.push(lease);
+  scheduleReport(env, req, result.until - at);
+  return {
+    allowed: true,
+    headers: headersOf(lease.quota, lease.left, at),
+    apiAccess: lease.apiAccess,
+  };
+}
+
+/** One admission from a live lease of the slot, if any is left. */
+function takeFrom(slot: Slot, now: number): Admission | null {
+  for (const lease of slot.leases) {
+    if (lease.until > now && lease.left > 0) {
       lease.left--;
       lease.used++;
       return {
@@ -100,58 +158,29 @@ export async function admit(env: Env, req: AdmitRequest): Promise<Admission> {
         apiAccess: lease.apiAccess,
       };
     }
-    const refusal = slot.refusal;
-    if (refusal && slot.refusedUntil > now) {
-      return {
-        allowed: false,
-        headers: headersOf(refusal.quota, 0, now),
-        retryAfter: refusal.retryAfter,
-        reason: refusal.reason,
-        apiAccess: refusal.apiAccess,
-      };
-    }
-    // One renewal at a time per slot; concurrent requests wait for it and take from it.
-    slot.renewal ??= renew(env, req, slot).finally(() => {
-      (slot as Slot).renewal = null;
-    });
-    await slot.renewal;
   }
+  return null;
 }
 
-async function renew(env: Env, req: AdmitRequest, slot: Slot): Promise<void> {
-  const previous = slot.lease;
-  if (previous) {
-    slot.lease = null;
-    endLease(req.tenantId, previous);
+/**
+ * Ends the slot's lapsed or used-up leases (reported with the next meter call) and adapts how
+ * much to ask for next.
+ */
+function endLapsed(tenantId: string, slot: Slot, now: number) {
+  if (slot.leases.length === 0) return;
+  const live: Lease[] = [];
+  for (const lease of slot.leases) {
+    if (lease.until > now && lease.left > 0) {
+      live.push(lease);
+      continue;
+    }
+    endLease(tenantId, lease);
     slot.want =
-      previous.left === 0
-        ? Math.min(MAX_WANT, previous.tokens * 2)
-        : Math.max(1, Math.min(slot.want, previous.used + 1));
+      lease.left === 0
+        ? Math.min(MAX_WANT, Math.max(slot.want, lease.tokens * 2))
+        : Math.max(1, Math.min(slot.want, lease.used + 1));
   }
-  const result = await meterFor(env, req.tenantId).lease(req.tenantId, {
-    cls: req.cls,
-    apiKeyId: req.apiKeyId,
-    want: slot.want,
-    reports: takeReports(req.tenantId),
-  });
-  const now = Date.now();
-  if (!result.allowed) {
-    slot.refusal = result;
-    slot.refusedUntil = now + Math.min(REFUSAL_CACHE_MS, result.retryAfter * 1000);
-    return;
-  }
-  slot.refusal = null;
-  slot.lease = {
-    id: result.id,
-    left: result.tokens,
-    used: 0,
-    tokens: result.tokens,
-    until: result.until,
-    quota: result.quota,
-    apiAccess: result.apiAccess,
-    counted: req.cls !== "refused",
-  };
-  scheduleReport(env, req, result.until - now);
+  slot.leases = live;
 }
 
 /**
@@ -182,11 +211,13 @@ function scheduleReport(env: Env, req: AdmitRequest, delayMs: number) {
 /** Ends this isolate's leases of a tenant that have lapsed (all of them with `now = Infinity`). */
 async function reportTenant(env: Env, tenantId: string, now: number) {
   for (const [key, slot] of slots) {
-    if (!key.startsWith(`${tenantId}|`) || !slot.lease || slot.renewal) continue;
-    if (slot.lease.until <= now) {
-      endLease(tenantId, slot.lease);
-      slot.lease = null;
+    if (!key.startsWith(`${tenantId}|`)) continue;
+    const live: Lease[] = [];
+    for (const lease of slot.leases) {
+      if (lease.until <= now) endLease(tenantId, lease);
+      else live.push(lease);
     }
+    slot.leases = live;
   }
   const reports = takeReports(tenantId);
   if (reports.length > 0) await meterFor(env, tenantId).report(tenantId, reports);
@@ -200,5 +231,5 @@ export async function flushAdmissions(env: Env): Promise<void> {
   const tenants = new Set([...slots.keys()].map((k) => k.split("|")[0] as string));
   for (const tenantId of ended.keys()) tenants.add(tenantId);
   for (const tenantId of tenants) await reportTenant(env, tenantId, Number.POSITIVE_INFINITY);
-  for (const [key, slot] of slots) if (!slot.lease && !slot.renewal) slots.delete(key);
+  for (const [key, slot] of slots) if (slot.leases.length === 0) slots.delete(key);
 }

@@ -304,7 +304,8 @@ export class TenantMeter extends DurableObject<Env> {
             apiAccess,
           };
         }
-        tokens = Math.min(tokens, limit - count);
+        // At most half of what a second has left: concurrent renewals of isolates share it.
+        tokens = Math.min(tokens, span === 1000 ? Math.ceil((limit - count) / 2) : limit - count);
         hits.push({ key, start, limit, span });
       }
     }
