@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { newRouter } from "../app";
 import { ValidationError } from "../errors";
 import { resolveTenant } from "../middleware/tenant";
+import { tenantRoute } from "../middleware/tenant-route";
 import { verifyEmail } from "../services/email-verification";
 import { login } from "../services/login";
 import { confirmPasswordReset, requestPasswordReset } from "../services/password-reset";
@@ -10,7 +11,6 @@ import { EmailSchema, PasswordSchema } from "../services/signup";
 import { findUser } from "../services/users";
 import { ApiKeySchema } from "./api-keys";
 import {
-  guard,
   jsonBody,
   jsonResponse,
   requestMeta,
@@ -80,7 +80,7 @@ export const authRoutes = newRouter()
       tags: ["auth"],
       summary: "Revoke the current session",
       security: sessionSecurity,
-      middleware: guard(undefined, { essential: true }),
+      middleware: tenantRoute(undefined, { essential: true }),
       responses: { 204: noContent, ...tenantErrors },
     }),
     async (c) => {
@@ -166,7 +166,7 @@ export const authRoutes = newRouter()
       tags: ["auth"],
       summary: "The caller, their role and permissions in this tenant",
       security,
-      middleware: guard(),
+      middleware: tenantRoute(),
       responses: {
         200: jsonResponse(
           z.object({

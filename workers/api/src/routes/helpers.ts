@@ -3,37 +3,6 @@ import { tenantDb } from "@tenantry/core";
 import type { Context } from "hono";
 import type { AppEnv, ServiceContext } from "../context";
 import { clientIp } from "../lib/request";
-import { requireActor, requirePermission } from "../middleware/auth";
-import { requireWritable } from "../middleware/entitlements";
-import { meterRequest } from "../middleware/metering";
-import { resolveTenant } from "../middleware/tenant";
-import type { Permission } from "../rbac/permissions";
-
-/**
- * Tenant host + credential + permission + the request budgets and quota (`meterRequest`), in
- * that order, before the handler runs; writes also need billing that allows them (see
- * `requireWritable`). Expensive routes (exports, reports, bulk ingestion) also draw from the
- * plan's smaller expensive budget. Essential routes (sign-out, billing, revocations) draw only
- * from a small budget of their own: a tenant that exhausted its budget or quota can still pay,
- * sign out and lock things down.
- */
-export function guard(
-  permission?: Permission,
-  opts: { expensive?: boolean; essential?: boolean } = {},
-) {
-  const meter = meterRequest(
-    opts.essential ? "essential" : opts.expensive ? "expensive" : "standard",
-  );
-  return permission
-    ? [
-        resolveTenant,
-        requireActor,
-        requirePermission(permission),
-        meter,
-        requireWritable(permission),
-      ]
-    : [resolveTenant, requireActor, meter];
-}
 
 /** Builds the service context from what the middleware set; services get nothing else. */
 export function serviceContext(c: Context<AppEnv>): ServiceContext {

@@ -10,7 +10,7 @@ import { findTenantById, type TenantRow, tenantUrl } from "./registry";
 import { takeAttempt } from "./throttle";
 
 /** What GET /v1/billing shows. Invoices come live from Stripe; null when it cannot be reached. */
-export async function billingOverview(ctx: ServiceContext) {
+export async function billingOverview({ ctx }: { ctx: ServiceContext; input?: undefined }) {
   const row = await readBilling(ctx.env, ctx.tenant.id);
   const { plan, access, graceEndsAt } = effectivePlan(ctx.env, row);
   const iso = (t: number | null | undefined) => (t ? new Date(t).toISOString() : null);
@@ -95,10 +95,13 @@ const LIVE_STATUSES = new Set(["active", "trialing", "past_due", "unpaid", "paus
  * A Stripe Checkout session for a self-serve paid plan; its success URL re-syncs before the
  * webhook comes. Contact-sales plans and a second live subscription are refused.
  */
-export async function createCheckout(
-  ctx: ServiceContext,
-  input: { plan: PlanId; interval: "month" | "year" },
-) {
+export async function createCheckout({
+  ctx,
+  input,
+}: {
+  ctx: ServiceContext;
+  input: { plan: PlanId; interval: "month" | "year" };
+}) {
   if (input.plan === "free")
     throw new ValidationError("The free plan needs no checkout.", [
       { path: "body.plan", message: "choose a paid plan" },
@@ -155,7 +158,7 @@ export async function createCheckout(
   return { url: session.url ?? "" };
 }
 
-export async function createPortal(ctx: ServiceContext) {
+export async function createPortal({ ctx }: { ctx: ServiceContext; input?: undefined }) {
   const { stripe, customer, tenant } = await customerOf(ctx);
   const session = await stripe.billingPortal.sessions.create({
     customer,

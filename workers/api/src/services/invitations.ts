@@ -63,7 +63,13 @@ export async function assertVerified(env: Env, userId: string) {
 }
 
 /** Invites an email with a role no higher than the inviter's; the link is mailed, never returned. */
-export async function createInvitation(ctx: ServiceContext, input: { email: string; role: Role }) {
+export async function createInvitation({
+  ctx,
+  input,
+}: {
+  ctx: ServiceContext;
+  input: { email: string; role: Role };
+}) {
   // Mail goes out in the tenant's name: whoever is behind the request (an API key's creator
   // too) must have proved their address first.
   await assertVerified(ctx.env, ctx.actor.type === "user" ? ctx.actor.id : ctx.actor.createdBy);
@@ -129,11 +135,17 @@ export async function createInvitation(ctx: ServiceContext, input: { email: stri
   return row;
 }
 
-export function listInvitations(ctx: ServiceContext, page: PageQuery) {
-  return listPage(ctx.db, invitations, page, invitationView);
+export function listInvitations({ ctx, input }: { ctx: ServiceContext; input: PageQuery }) {
+  return listPage(ctx.db, invitations, input, invitationView);
 }
 
-export async function revokeInvitation(ctx: ServiceContext, id: string) {
+export async function revokeInvitation({
+  ctx,
+  input: { id },
+}: {
+  ctx: ServiceContext;
+  input: { id: string };
+}) {
   const row = await ctx.db.orm.select().from(invitations).where(eq(invitations.id, id)).get();
   if (!row) throw new NotFoundError("invitation");
   if (row.acceptedAt !== null)

@@ -69,7 +69,13 @@ function rejection(event: UsageEventInput, now: number): UsageEventOutcome | num
  * first; the rest is counted by the tenant's meter in one call, so a retry of the same batch
  * changes nothing.
  */
-export async function ingestUsage(ctx: ServiceContext, events: UsageEventInput[]) {
+export async function ingestUsage({
+  ctx,
+  input: { events },
+}: {
+  ctx: ServiceContext;
+  input: { events: UsageEventInput[] };
+}) {
   const now = Date.now();
   const outcomes: UsageEventOutcome[] = new Array(events.length);
   const counted: { index: number; metric: LimitKey; value: number; at: number }[] = [];
@@ -134,7 +140,13 @@ export interface UsageQuery {
  * Usage per hour or day: the ledger (what the meter flushed) plus what the meter holds that the
  * ledger does not have yet, so the answer is current.
  */
-export async function usageSeries(ctx: ServiceContext, query: UsageQuery) {
+export async function usageSeries({
+  ctx,
+  input: query,
+}: {
+  ctx: ServiceContext;
+  input: UsageQuery;
+}) {
   const metric = LimitKeySchema.safeParse(query.metric);
   if (!metric.success || LIMIT_DEFINITIONS[metric.data].kind !== "counter") {
     throw new ValidationError(`${query.metric} is not a usage metric.`, [
