@@ -1,6 +1,6 @@
+import { meterFor } from "@tenantry/core";
 import type { Env } from "../env";
 import { ForbiddenError } from "../errors";
-import { meterFor } from "../meter/client";
 
 type Gauge = "seats" | "projects";
 
@@ -20,7 +20,7 @@ export interface Reservation {
  */
 export async function reserveUnit(env: Env, tenantId: string, gauge: Gauge): Promise<Reservation> {
   const key = `${gauge}:${crypto.randomUUID()}`;
-  const meter = meterFor(env, tenantId);
+  const meter = meterFor(env.TENANT_METER, tenantId);
   const result = await meter.consume(tenantId, { metric: gauge, amount: 1, key, reserve: true });
   if (!result.allowed) {
     const extra = {
@@ -63,7 +63,7 @@ export async function reserveUnit(env: Env, tenantId: string, gauge: Gauge): Pro
 
 /** Gives back the unit of something that existed (a project deleted, a member removed); once per key. */
 export async function releaseUnit(env: Env, tenantId: string, gauge: Gauge, key: string) {
-  await meterFor(env, tenantId).consume(tenantId, {
+  await meterFor(env.TENANT_METER, tenantId).consume(tenantId, {
     metric: gauge,
     amount: -1,
     key: `${key}:release`,

@@ -1,7 +1,7 @@
+import { meterFor } from "@tenantry/core";
 import { isUsageMetric, LIMIT_DEFINITIONS, type LimitKey, LimitKeySchema } from "@tenantry/plans";
 import type { ServiceContext } from "../context";
 import { ValidationError } from "../errors";
-import { meterFor } from "../meter/client";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -88,7 +88,7 @@ export async function ingestUsage({
     }
   });
   if (counted.length > 0) {
-    const results = await meterFor(ctx.env, ctx.tenant.id).consumeMany(
+    const results = await meterFor(ctx.env.TENANT_METER, ctx.tenant.id).consumeMany(
       ctx.tenant.id,
       counted.map((c) => ({
         metric: c.metric,
@@ -175,7 +175,7 @@ export async function usageSeries({
     )
       .bind(ctx.tenant.id, metric.data, start, to)
       .all<{ window_start: number; delta: number }>(),
-    meterFor(ctx.env, ctx.tenant.id).unflushedUsage(metric.data, start, to),
+    meterFor(ctx.env.TENANT_METER, ctx.tenant.id).unflushedUsage(metric.data, start, to),
   ]);
   const recentKeys = unflushed.flatMap((u) => (u.key ? [u.key] : []));
   const inLedger = new Set<string>();
