@@ -12,10 +12,10 @@ import {
 import {
   jsonBody,
   jsonResponse,
-  requestMeta,
   security,
   serviceContext,
   tenantErrors,
+  tenantRequestContext,
   unavailableError,
 } from "./helpers";
 
@@ -108,12 +108,7 @@ export const billingRoutes = newRouter()
     }),
     async (c) =>
       c.redirect(
-        await completeCheckout(
-          c.env,
-          c.get("tenant"),
-          c.req.valid("query").session_id,
-          requestMeta(c),
-        ),
+        await completeCheckout({ ctx: tenantRequestContext(c), input: c.req.valid("query") }),
         303,
       ),
   );

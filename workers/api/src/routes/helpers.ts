@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { tenantDb } from "@tenantry/core";
 import type { Context } from "hono";
-import type { AppEnv, ServiceContext } from "../context";
+import type { AppEnv, ServiceContext, TenantRequestContext } from "../context";
 import { clientIp } from "../lib/request";
 
 /** Builds the service context from what the middleware set; services get nothing else. */
@@ -19,6 +19,11 @@ export function serviceContext(c: Context<AppEnv>): ServiceContext {
 
 export function requestMeta(c: Context<AppEnv>) {
   return { requestId: c.get("requestId"), ip: clientIp(c.req.raw) };
+}
+
+/** The context of a public route on a tenant's host (the tenant middleware ran). */
+export function tenantRequestContext(c: Context<AppEnv>): TenantRequestContext {
+  return { env: c.env, tenant: c.get("tenant"), ...requestMeta(c) };
 }
 
 export const ProblemSchema = z

@@ -18,10 +18,10 @@ import {
   IdParamSchema,
   jsonBody,
   jsonResponse,
-  requestMeta,
   security,
   serviceContext,
   tenantErrors,
+  tenantRequestContext,
 } from "./helpers";
 
 const InvitationSchema = z
@@ -135,12 +135,10 @@ export const invitationRoutes = newRouter()
       },
     }),
     async (c) => {
-      const { member, tokens } = await acceptInvitation(
-        c.env,
-        c.get("tenant"),
-        c.req.valid("json"),
-        requestMeta(c),
-      );
+      const { member, tokens } = await acceptInvitation({
+        ctx: tenantRequestContext(c),
+        input: c.req.valid("json"),
+      });
       return c.json({ member: memberView(member), ...tokens }, 201);
     },
   );

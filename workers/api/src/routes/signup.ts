@@ -35,6 +35,7 @@ const ConfirmationSentSchema = z
 
 /** The Stripe link runs after the answer. */
 const signupContext = (c: Context<AppEnv>) => ({
+  env: c.env,
   ...requestMeta(c),
   waitUntil: (p: Promise<unknown>) => c.executionCtx.waitUntil(p),
 });
@@ -66,7 +67,7 @@ export const signupRoutes = newRouter()
       },
     }),
     async (c) => {
-      const result = await signUp(c.env, c.req.valid("json"), signupContext(c));
+      const result = await signUp({ ctx: signupContext(c), input: c.req.valid("json") });
       if (result.status !== "created") return c.json({ status: result.status }, 202);
       return c.json(createdBody(result), 201);
     },
@@ -91,7 +92,7 @@ export const signupRoutes = newRouter()
       },
     }),
     async (c) => {
-      const result = await confirmSignUp(c.env, c.req.valid("json").token, signupContext(c));
+      const result = await confirmSignUp({ ctx: signupContext(c), input: c.req.valid("json") });
       return c.json(createdBody(result), 201);
     },
   )

@@ -1,7 +1,7 @@
 import { effectivePlan, readBilling, stripeClient, syncTenantBilling } from "@tenantry/core";
 import { CATALOG, meteredPriceLookupKey, type PlanId, priceLookupKey } from "@tenantry/plans";
 import type Stripe from "stripe";
-import type { ServiceContext } from "../context";
+import type { ServiceContext, TenantRequestContext } from "../context";
 import { config, type Env } from "../env";
 import { ConflictError, ProblemError, ServiceUnavailableError, ValidationError } from "../errors";
 import { linkStripeCustomer } from "./billing-customer";
@@ -178,12 +178,14 @@ export const CHECKOUT_COMPLETE_LIMITS = {
  * tenant (anything else costs no Stripe call); then the billing state is re-synced at once, so
  * the plan is right before the webhook arrives.
  */
-export async function completeCheckout(
-  env: Env,
-  tenant: TenantRow,
-  sessionId: string,
-  ctx: { requestId: string; ip: string | null },
-) {
+export async function completeCheckout({
+  ctx,
+  input: { session_id: sessionId },
+}: {
+  ctx: TenantRequestContext;
+  input: { session_id: string };
+}) {
+  const { env, tenant } = ctx;
   await takeAttempt(env, [
     { key: `checkout:client:${ctx.ip ?? "unknown"}`, ...CHECKOUT_COMPLETE_LIMITS.client },
     { key: `checkout:tenant:${tenant.id}`, ...CHECKOUT_COMPLETE_LIMITS.tenant },

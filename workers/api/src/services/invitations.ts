@@ -3,7 +3,7 @@ import { newId } from "@tenantry/schema";
 import { users } from "@tenantry/schema/control";
 import { apiKeys, invitations, members } from "@tenantry/schema/tenant";
 import { and, eq, gt, isNull, sql } from "drizzle-orm";
-import type { ServiceContext } from "../context";
+import type { ServiceContext, TenantRequestContext } from "../context";
 import { controlDb } from "../db/control-db";
 import { config, type Env } from "../env";
 import {
@@ -204,12 +204,14 @@ async function inviterStillMay(db: TenantDb, inv: InvitationRow): Promise<boolea
  * Accepts an invitation. It binds to the invited email: an existing identity proves itself with
  * its password; a new one is created with the given password (the mailed link proves the address).
  */
-export async function acceptInvitation(
-  env: Env,
-  tenant: TenantRow,
-  input: { token: string; password?: string | undefined },
-  ctx: { requestId: string; ip: string | null },
-) {
+export async function acceptInvitation({
+  ctx,
+  input,
+}: {
+  ctx: TenantRequestContext;
+  input: { token: string; password?: string | undefined };
+}) {
+  const { env, tenant } = ctx;
   const db = tenantDb(env, tenant);
   const now = Date.now();
   const inv = await db.orm
@@ -348,6 +350,6 @@ async function join(
   )
     .bind(user.id, tenant.id, now)
     .run();
-  const tokens = await createSession({ env, tenant, ...ctx }, user.id);
+  const tokens = await createSession({ ctx: { env, tenant, ...ctx }, input: { userId: user.id } });
   return { member, tokens };
 }
