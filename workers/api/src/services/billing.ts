@@ -2,7 +2,7 @@ import { effectivePlan, readBilling, stripeClient, syncTenantBilling } from "@te
 import { CATALOG, meteredPriceLookupKey, type PlanId, priceLookupKey } from "@tenantry/plans";
 import type Stripe from "stripe";
 import type { ServiceContext, TenantRequestContext } from "../context";
-import { config, type Env } from "../env";
+import { config } from "../env";
 import { ConflictError, ProblemError, ServiceUnavailableError, ValidationError } from "../errors";
 import { linkStripeCustomer } from "./billing-customer";
 import { tenantEntitlements } from "./entitlements";

@@ -4,10 +4,8 @@ import { members } from "@tenantry/schema/tenant";
 import { eq } from "drizzle-orm";
 import type { TenantRequestContext } from "../context";
 import { controlDb } from "../db/control-db";
-import type { Env } from "../env";
 import { UnauthorizedError } from "../errors";
 import { burnPasswordCheck, hashPassword, needsRehash, verifyPassword } from "../lib/crypto";
-import type { TenantRow } from "./registry";
 import { createSession, type TokenPair } from "./sessions";
 import { refundAttempt, signInBudgets, takeAttempt } from "./throttle";
 

@@ -11,7 +11,7 @@ import { hashPassword } from "../lib/crypto";
 import { activeKeysCreatedBy } from "./api-keys";
 import { consumeAuthToken, createAuthToken } from "./auth-tokens";
 import { mailer } from "./mailer";
-import { findTenantById, type TenantRow, tenantUrl } from "./registry";
+import { findTenantById, tenantUrl } from "./registry";
 import { forgetSessions } from "./session-cache";
 import { type Budget, takeAttempt } from "./throttle";
 

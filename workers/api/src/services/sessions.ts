@@ -3,7 +3,7 @@ import { newId } from "@tenantry/schema";
 import { sessions } from "@tenantry/schema/tenant";
 import { and, eq, isNull } from "drizzle-orm";
 import type { TenantRequestContext } from "../context";
-import { config, type Env } from "../env";
+import { config } from "../env";
 import { UnauthorizedError } from "../errors";
 import { sha256Hex } from "../lib/crypto";
 import {
@@ -12,7 +12,6 @@ import {
   signAccessToken,
   wasRefreshSecretIssued,
 } from "../lib/jwt";
-import type { TenantRow } from "./registry";
 import { forgetSessions } from "./session-cache";
 
 export const REFRESH_TOKEN_TTL_MS = 30 * 24 * 3600_000;
