@@ -7,6 +7,7 @@ export {
   syncTenantBilling,
 } from "./billing-sync";
 export { insertWhere } from "./conditional";
+export { controlDb } from "./control-db";
 export { CoreConfigSchema, type CoreEnv, configReader, coreConfig } from "./env";
 export {
   ADMISSION_CLASSES,

@@ -1,10 +1,13 @@
 import {
   type BillingRow,
   type BillingTenant,
+  controlDb,
   recordBillingChange,
   retryDelaySeconds,
   syncTenantBilling,
 } from "@tenantry/core";
+import { subscriptions, tenants } from "@tenantry/schema/control";
+import { eq, inArray } from "drizzle-orm";
 import type { BillingMessage, Env } from "./env";
 
 export interface ConsumerDeps {
@@ -109,32 +112,32 @@ interface KnownCustomer {
   billing: BillingRow | null;
 }
 
-/** The tenants (and stored billing) of a batch's customers, in as few queries as D1 allows. */
+/** The tenants (and stored billing) of a batch's customers, a query per 90 customers. */
 async function tenantsOf(env: Env, customers: string[]): Promise<Map<string, KnownCustomer>> {
-  const statements: D1PreparedStatement[] = [];
+  const db = controlDb(env);
+  const queries = [];
   for (let i = 0; i < customers.length; i += 90) {
-    const chunk = customers.slice(i, i + 90);
-    statements.push(
-      env.CONTROL_DB.prepare(
-        `SELECT t.id AS t_id, t.plan AS t_plan, t.database_binding AS t_binding, t.stripe_customer_id AS t_customer, s.*
-         FROM tenants t LEFT JOIN subscriptions s ON s.tenant_id = t.id
-         WHERE t.stripe_customer_id IN (${chunk.map(() => "?").join(", ")})`,
-      ).bind(...chunk),
+    queries.push(
+      db
+        .select({
+          id: tenants.id,
+          plan: tenants.plan,
+          databaseBinding: tenants.databaseBinding,
+          stripeCustomerId: tenants.stripeCustomerId,
+          billing: subscriptions,
+        })
+        .from(tenants)
+        .leftJoin(subscriptions, eq(subscriptions.tenantId, tenants.id))
+        .where(inArray(tenants.stripeCustomerId, customers.slice(i, i + 90))),
     );
   }
   const known = new Map<string, KnownCustomer>();
-  if (statements.length === 0) return known;
-  for (const result of await env.CONTROL_DB.batch<Record<string, unknown>>(statements)) {
-    for (const { t_id, t_plan, t_binding, t_customer, ...billing } of result.results) {
-      known.set(t_customer as string, {
-        tenant: {
-          id: t_id as string,
-          plan: t_plan as string | null,
-          databaseBinding: t_binding as string | null,
-          stripeCustomerId: t_customer as string,
-        },
-        billing: billing.tenant_id ? (billing as unknown as BillingRow) : null,
-      });
+  // Not db.batch: D1's batch answers rows as objects, and the joined tables share column names
+  // (plan); drizzle reads single queries as arrays, by position.
+  for (const rows of await Promise.all(queries)) {
+    for (const { billing, ...tenant } of rows) {
+      const customer = tenant.stripeCustomerId as string;
+      known.set(customer, { tenant: { ...tenant, stripeCustomerId: customer }, billing });
     }
   }
   return known;
@@ -148,7 +151,7 @@ async function reconcile(
 ): Promise<CustomerOutcome> {
   const ctx = { requestId: messages[0]?.body.event_id ?? "", ip: null };
   const newest = Math.max(...messages.map((m) => m.body.received_at));
-  if (billing && billing.synced_at > newest + COALESCE_MARGIN_MS) {
+  if (billing && billing.syncedAt > newest + COALESCE_MARGIN_MS) {
     // A fetch that began after these events arrived is already applied; only make sure its
     // change was recorded (a crash may have come between the two).
     await recordBillingChange(env, tenant, billing, ctx);

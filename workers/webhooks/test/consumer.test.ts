@@ -168,7 +168,7 @@ describe("recording changes", () => {
     const audit = await billingAudit(t);
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({ id: entry.id, after: { plan: "pro", status: "active" } });
-    expect(await billingRow(t.id)).toMatchObject({ tenant_plan: "pro", pending_audit_id: null });
+    expect(await billingRow(t.id)).toMatchObject({ tenantPlan: "pro", pendingAuditId: null });
   });
 
   it("maps Stripe status to access, auditing every change of plan or access", async () => {
@@ -193,13 +193,13 @@ describe("recording changes", () => {
       )
         .bind(t.id, t.stripeCustomerId, status, pastDueSince, Date.now())
         .run();
-      const row = (await billingRow(t.id)) as any;
+      const row = (await billingRow(t.id))!;
       await recordBillingChange(wenv, t, row, { requestId: "test", ip: null });
       const after = await billingRow(t.id);
       expect({
         status,
-        plan: after?.tenant_plan,
-        access: JSON.parse(after?.recorded_state).access,
+        plan: after?.tenantPlan,
+        access: JSON.parse(after?.recordedState ?? "null").access,
       }).toEqual({ status, plan, access });
     }
     const audit = await billingAudit(t);

@@ -28,7 +28,7 @@ export async function billingOverview({ ctx }: { ctx: ServiceContext; input?: un
     | null = [];
   if (stripe && row) {
     try {
-      const list = await stripe.invoices.list({ customer: row.stripe_customer_id, limit: 5 });
+      const list = await stripe.invoices.list({ customer: row.stripeCustomerId, limit: 5 });
       invoices = list.data.map((i) => ({
         id: i.id ?? "",
         status: i.status,
@@ -57,9 +57,9 @@ export async function billingOverview({ ctx }: { ctx: ServiceContext; input?: un
     status: row?.status ?? null,
     access,
     interval: row?.interval ?? null,
-    current_period_end: iso(row?.current_period_end),
-    cancel_at_period_end: Boolean(row?.cancel_at_period_end),
-    trial_end: iso(row?.trial_end),
+    current_period_end: iso(row?.currentPeriodEnd),
+    cancel_at_period_end: Boolean(row?.cancelAtPeriodEnd),
+    trial_end: iso(row?.trialEnd),
     grace_ends_at: iso(graceEndsAt),
     entitlements: await tenantEntitlements(ctx.env, ctx.tenant.id),
     invoices,
