@@ -6,6 +6,7 @@ import type Stripe from "stripe";
 import { auditEntry } from "./audit";
 import { type BillingRow, effectivePlan, readBilling } from "./billing-state";
 import { type CoreEnv, coreConfig } from "./env";
+import { log } from "./log";
 import { stripeClient } from "./stripe";
 import { tenantDb } from "./tenant-db";
 
@@ -179,13 +180,8 @@ export async function refreshMeter(env: CoreEnv, tenantId: string): Promise<void
   try {
     await meters.get(meters.idFromName(tenantId)).refresh(tenantId);
   } catch (err) {
-    console.error(
-      JSON.stringify({
-        level: "warn",
-        msg: "meter refresh failed; it re-reads within a minute",
-        tenant_id: tenantId,
-        error: String(err),
-      }),
-    );
+    log.forTenant(tenantId).warn("meter refresh failed; it re-reads within a minute", {
+      error: String(err),
+    });
   }
 }
