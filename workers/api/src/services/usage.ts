@@ -1,3 +1,4 @@
+import { inChunks } from "@tenantry/core";
 import { isUsageMetric, LIMIT_DEFINITIONS, type LimitKey, LimitKeySchema } from "@tenantry/plans";
 import type { ServiceContext } from "../context";
 import { ValidationError } from "../errors";
@@ -167,8 +168,7 @@ export async function usageSeries(ctx: ServiceContext, query: UsageQuery) {
   ]);
   const recentKeys = unflushed.flatMap((u) => (u.key ? [u.key] : []));
   const inLedger = new Set<string>();
-  for (let i = 0; i < recentKeys.length; i += 90) {
-    const chunk = recentKeys.slice(i, i + 90);
+  for (const chunk of inChunks(recentKeys)) {
     const rows = await ctx.env.CONTROL_DB.prepare(
       `SELECT key FROM usage_ledger WHERE key IN (${chunk.map(() => "?").join(", ")})`,
     )
