@@ -8,6 +8,7 @@ import { auditEntry } from "./audit";
 import { type BillingRow, effectivePlan, readBilling } from "./billing-state";
 import { controlDb } from "./control-db";
 import { type CoreEnv, coreConfig } from "./env";
+import { log } from "./log";
 import { meterFor } from "./meter-contract";
 import { stripeClient } from "./stripe";
 import { tenantDb } from "./tenant-db";
@@ -172,13 +173,8 @@ export async function refreshMeter(env: CoreEnv, tenantId: string): Promise<void
   try {
     await meterFor(env.TENANT_METER, tenantId).refresh(tenantId);
   } catch (err) {
-    console.error(
-      JSON.stringify({
-        level: "warn",
-        msg: "meter refresh failed; it re-reads within a minute",
-        tenant_id: tenantId,
-        error: String(err),
-      }),
-    );
+    log.forTenant(tenantId).warn("meter refresh failed; it re-reads within a minute", {
+      error: String(err),
+    });
   }
 }

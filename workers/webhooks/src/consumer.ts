@@ -2,13 +2,16 @@ import {
   type BillingRow,
   type BillingTenant,
   controlDb,
+  inChunks,
+  log,
+  parseMessages,
   recordBillingChange,
   retryDelaySeconds,
   syncTenantBilling,
 } from "@tenantry/core";
 import { subscriptions, tenants } from "@tenantry/schema/control";
 import { eq, inArray } from "drizzle-orm";
-import type { BillingMessage, Env } from "./env";
+import { type BillingMessage, BillingMessageSchema, type Env } from "./env";
 
 export interface ConsumerDeps {
   /** The re-sync; tests wrap it to crash at chosen points. */
@@ -20,7 +23,7 @@ export interface ConsumerDeps {
  * arrived: the intake and the consumer run on different machines, whose clocks may differ a
  * little. Within the margin the consumer re-fetches, which is always safe.
  */
-export const COALESCE_MARGIN_MS = 1000;
+const COALESCE_MARGIN_MS = 1000;
 
 export type CustomerOutcome = "synced" | "coalesced" | "unknown_customer" | "failed";
 
@@ -30,15 +33,17 @@ export type CustomerOutcome = "synced" | "coalesced" | "unknown_customer" | "fai
  * started well after the newest message arrived has already been applied. The ledger is written
  * for the whole batch at once, before any message is acknowledged. Failures are recorded in the
  * ledger and retried with backoff; after the last retry the queue moves the message to the
- * dead-letter queue (see `deadLetter`).
+ * dead-letter queue (see `deadLetter`). A message whose body does not parse is logged and
+ * acknowledged.
  */
 export async function consumeBillingBatch(
   env: Env,
-  batch: MessageBatch<BillingMessage>,
+  batch: MessageBatch<unknown>,
   deps: ConsumerDeps = { sync: syncTenantBilling },
 ): Promise<Map<string, CustomerOutcome>> {
+  const messages = parseMessages(batch, BillingMessageSchema, "billing");
   const byCustomer = new Map<string, Message<BillingMessage>[]>();
-  for (const message of batch.messages) {
+  for (const message of messages) {
     const group = byCustomer.get(message.body.customer_id) ?? [];
     group.push(message);
     byCustomer.set(message.body.customer_id, group);
@@ -77,16 +82,11 @@ export async function consumeBillingBatch(
       } catch (err) {
         outcomes.set(customer, "failed");
         const error = err instanceof Error ? err.message : String(err);
-        console.error(
-          JSON.stringify({
-            level: "warn",
-            msg: "billing re-sync failed; retrying",
-            customer_id: customer,
-            tenant_id: found.tenant.id,
-            event_ids: ids,
-            error,
-          }),
-        );
+        log.forTenant(found.tenant.id).warn("billing re-sync failed; retrying", {
+          customer_id: customer,
+          event_ids: ids,
+          error,
+        });
         ledger.push(
           ...markEvents(env, ids, "UPDATE stripe_events SET attempts = attempts + 1, error = ?", [
             error,
@@ -100,7 +100,7 @@ export async function consumeBillingBatch(
   // them applied and only writes the ledger.
   if (ledger.length > 0) await env.CONTROL_DB.batch(ledger);
   const retrying = new Set(retries);
-  for (const m of batch.messages) {
+  for (const m of messages) {
     if (retrying.has(m)) m.retry({ delaySeconds: retryDelaySeconds(m.attempts) });
     else m.ack();
   }
@@ -116,7 +116,7 @@ interface KnownCustomer {
 async function tenantsOf(env: Env, customers: string[]): Promise<Map<string, KnownCustomer>> {
   const db = controlDb(env);
   const queries = [];
-  for (let i = 0; i < customers.length; i += 90) {
+  for (const chunk of inChunks(customers)) {
     queries.push(
       db
         .select({
@@ -128,7 +128,7 @@ async function tenantsOf(env: Env, customers: string[]): Promise<Map<string, Kno
         })
         .from(tenants)
         .leftJoin(subscriptions, eq(subscriptions.tenantId, tenants.id))
-        .where(inArray(tenants.stripeCustomerId, customers.slice(i, i + 90))),
+        .where(inArray(tenants.stripeCustomerId, chunk)),
     );
   }
   const known = new Map<string, KnownCustomer>();
@@ -163,7 +163,7 @@ async function reconcile(
 
 /**
  * `UPDATE … SET …` for a set of event ids (`WHERE [extra AND] id IN (…)` is appended), in chunks
- * that stay under D1's 100 bound parameters per statement.
+ * that stay under D1's 100 bound parameters per statement (`params` are at most a few).
  */
 function markEvents(
   env: Env,
@@ -173,8 +173,7 @@ function markEvents(
   extra = "",
 ): D1PreparedStatement[] {
   const statements: D1PreparedStatement[] = [];
-  for (let i = 0; i < ids.length; i += 80) {
-    const chunk = ids.slice(i, i + 80);
+  for (const chunk of inChunks(ids)) {
     const placeholders = chunk.map(() => "?").join(", ");
     statements.push(
       env.CONTROL_DB.prepare(
@@ -189,8 +188,9 @@ function markEvents(
  * The dead-letter queue's consumer: the messages exhausted their retries. The ledger row keeps
  * the last error and becomes `failed`; the sweep re-syncs those customers' tenants later.
  */
-export async function deadLetter(env: Env, batch: MessageBatch<BillingMessage>): Promise<void> {
-  const ids = batch.messages.map((m) => m.body.event_id);
+export async function deadLetter(env: Env, batch: MessageBatch<unknown>): Promise<void> {
+  const messages = parseMessages(batch, BillingMessageSchema, "billing");
+  const ids = messages.map((m) => m.body.event_id);
   const statements = markEvents(
     env,
     ids,
@@ -199,16 +199,11 @@ export async function deadLetter(env: Env, batch: MessageBatch<BillingMessage>):
     "state = 'queued'",
   );
   if (statements.length > 0) await env.CONTROL_DB.batch(statements);
-  for (const m of batch.messages) {
-    console.error(
-      JSON.stringify({
-        level: "error",
-        msg: "billing event dead-lettered",
-        event_id: m.body.event_id,
-        customer_id: m.body.customer_id,
-        tenant_id: m.body.tenant_id,
-      }),
-    );
+  for (const m of messages) {
+    log.forTenant(m.body.tenant_id).error("billing event dead-lettered", {
+      event_id: m.body.event_id,
+      customer_id: m.body.customer_id,
+    });
     m.ack();
   }
 }

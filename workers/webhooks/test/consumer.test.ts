@@ -118,6 +118,40 @@ describe("failures", () => {
     expect([1, 2, 3, 4, 5, 6].map(retryDelaySeconds)).toEqual([5, 10, 20, 40, 80, 160]);
   });
 
+  it("logs and acknowledges a message whose body does not parse; the rest of the batch is synced", async () => {
+    const t = await createTenant();
+    const good = message(t);
+    await ledgerFor([good]);
+    const malformed = {
+      id: "msg-malformed",
+      timestamp: Date.now(),
+      attempts: 1,
+      body: { event_id: 7 },
+    };
+    const batch = createMessageBatch<unknown>("tenantry-billing", [malformed, good]);
+    const ctx = createExecutionContext();
+    const logged: string[] = [];
+    const original = console.error;
+    console.error = (line: string) => logged.push(line);
+    let outcomes: Map<string, string>;
+    try {
+      outcomes = await consumeBillingBatch(wenv, batch);
+    } finally {
+      console.error = original;
+    }
+    expect([...outcomes]).toEqual([[t.stripeCustomerId, "synced"]]);
+    expect((await getQueueResult(batch, ctx)).explicitAcks.sort()).toEqual(
+      [good.id, malformed.id].sort(),
+    );
+    expect(JSON.parse(logged[0]!)).toMatchObject({
+      level: "error",
+      msg: "malformed billing message dropped",
+      id: malformed.id,
+      reason: expect.stringContaining("customer_id"),
+    });
+    expect(await ledgerRow(good.body.event_id)).toMatchObject({ state: "processed" });
+  });
+
   it("after the last retry the dead-letter consumer marks the event failed, keeping the reason", async () => {
     const t = await createTenant();
     const m = message(t, {}, 6);

@@ -1,4 +1,4 @@
-import { effectivePlan, readBilling, stripeClient, syncTenantBilling } from "@tenantry/core";
+import { effectivePlan, log, readBilling, stripeClient, syncTenantBilling } from "@tenantry/core";
 import { CATALOG, meteredPriceLookupKey, type PlanId, priceLookupKey } from "@tenantry/plans";
 import type Stripe from "stripe";
 import type { ServiceContext, TenantRequestContext } from "../context";
@@ -40,14 +40,7 @@ export async function billingOverview({ ctx }: { ctx: ServiceContext; input?: un
       }));
     } catch (err) {
       // The rest of the page is stored state; say invoices are unavailable rather than fail.
-      console.error(
-        JSON.stringify({
-          level: "warn",
-          msg: "invoices unavailable",
-          tenant_id: ctx.tenant.id,
-          error: String(err),
-        }),
-      );
+      log.forTenant(ctx.tenant.id).warn("invoices unavailable", { error: String(err) });
       invoices = null;
     }
   }
