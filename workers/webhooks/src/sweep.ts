@@ -1,5 +1,6 @@
 import {
   type BillingTenant,
+  controlDb,
   coreConfig,
   inChunks,
   log,
@@ -7,6 +8,8 @@ import {
   stripeClient,
   syncTenantBilling,
 } from "@tenantry/core";
+import { jobCheckpoints, stripeEvents, subscriptions, tenants } from "@tenantry/schema/control";
+import { and, eq, exists, inArray, isNotNull, lt, notInArray, or, sql } from "drizzle-orm";
 import type Stripe from "stripe";
 import { z } from "zod";
 import type { BillingMessage, Env } from "./env";
@@ -76,27 +79,56 @@ export async function sweepBilling(
 
   // A canceled subscription keeps its last period end, in the past for good: only a live one
   // whose period ended (or that cancels at its end) can have changed without telling us.
-  const due = await env.CONTROL_DB.prepare(
-    `SELECT t.id, t.plan, t.database_binding AS databaseBinding, t.stripe_customer_id AS stripeCustomerId
-     FROM tenants t LEFT JOIN subscriptions s ON s.tenant_id = t.id
-     WHERE t.status = 'active' AND t.stripe_customer_id IS NOT NULL AND (
-       s.status IN (${NON_FINAL.map(() => "?").join(", ")})
-       OR (s.status NOT IN (${FINAL.map(() => "?").join(", ")})
-         AND (s.cancel_at_period_end = 1 OR s.current_period_end < ?))
-       OR EXISTS (SELECT 1 FROM stripe_events e WHERE e.customer_id = t.stripe_customer_id AND e.state = 'failed'))
-     ORDER BY COALESCE(s.synced_at, 0) LIMIT 50`,
-  )
-    .bind(...NON_FINAL, ...FINAL, now)
-    .all<BillingTenant>();
-  for (const tenant of due.results) {
+  const db = controlDb(env);
+  const s = subscriptions;
+  const due = await db
+    .select({
+      id: tenants.id,
+      plan: tenants.plan,
+      databaseBinding: tenants.databaseBinding,
+      stripeCustomerId: tenants.stripeCustomerId,
+    })
+    .from(tenants)
+    .leftJoin(s, eq(s.tenantId, tenants.id))
+    .where(
+      and(
+        eq(tenants.status, "active"),
+        isNotNull(tenants.stripeCustomerId),
+        or(
+          inArray(s.status, NON_FINAL),
+          and(
+            notInArray(s.status, FINAL),
+            or(eq(s.cancelAtPeriodEnd, true), lt(s.currentPeriodEnd, now)),
+          ),
+          exists(
+            db
+              .select({ id: stripeEvents.id })
+              .from(stripeEvents)
+              .where(
+                and(
+                  eq(stripeEvents.customerId, tenants.stripeCustomerId),
+                  eq(stripeEvents.state, "failed"),
+                ),
+              ),
+          ),
+        ),
+      ),
+    )
+    .orderBy(sql`COALESCE(${s.syncedAt}, 0)`)
+    .limit(50);
+  for (const tenant of due) {
     try {
       await syncTenantBilling(env, tenant, { requestId: "sweep", ip: null });
       // The customer is in sync now; its failed events keep their error for the record.
-      await env.CONTROL_DB.prepare(
-        "UPDATE stripe_events SET state = 'processed', processed_at = ? WHERE customer_id = ? AND state = 'failed'",
-      )
-        .bind(now, tenant.stripeCustomerId)
-        .run();
+      await db
+        .update(stripeEvents)
+        .set({ state: "processed", processedAt: now })
+        .where(
+          and(
+            eq(stripeEvents.customerId, tenant.stripeCustomerId as string),
+            eq(stripeEvents.state, "failed"),
+          ),
+        );
       report.resynced++;
     } catch (err) {
       report.failed++;
@@ -122,11 +154,12 @@ async function backfillEvents(
   now: number,
   budget: BackfillBudget,
 ): Promise<{ backfilled: number; pending: boolean }> {
-  const saved = await env.CONTROL_DB.prepare(
-    "SELECT value, cursor FROM job_checkpoints WHERE name = ?",
-  )
-    .bind(CHECKPOINT)
-    .first<{ value: number; cursor: string | null }>();
+  const db = controlDb(env);
+  const saved = await db
+    .select({ value: jobCheckpoints.value, cursor: jobCheckpoints.cursor })
+    .from(jobCheckpoints)
+    .where(eq(jobCheckpoints.name, CHECKPOINT))
+    .get();
   const run: BackfillRun = saved?.cursor
     ? BackfillRunSchema.parse(JSON.parse(saved.cursor))
     : {
@@ -136,13 +169,13 @@ async function backfillEvents(
         until: Math.floor(now / 1000),
         after: null,
       };
-  const save = (value: number, cursor: BackfillRun | null) =>
-    env.CONTROL_DB.prepare(
-      `INSERT INTO job_checkpoints (name, value, cursor, updated_at) VALUES (?1, ?2, ?3, ?4)
-       ON CONFLICT (name) DO UPDATE SET value = ?2, cursor = ?3, updated_at = ?4`,
-    )
-      .bind(CHECKPOINT, value, cursor ? JSON.stringify(cursor) : null, now)
-      .run();
+  const save = (value: number, cursor: BackfillRun | null) => {
+    const row = { value, cursor: cursor ? JSON.stringify(cursor) : null, updatedAt: now };
+    return db
+      .insert(jobCheckpoints)
+      .values({ name: CHECKPOINT, ...row })
+      .onConflictDoUpdate({ target: jobCheckpoints.name, set: row });
+  };
   let backfilled = 0;
   const started = Date.now();
   for (let page = 0; page < budget.maxPages && Date.now() - started < budget.maxMs; page++) {
@@ -168,22 +201,36 @@ async function backfillEvents(
 }
 
 async function requeueStale(env: Env, now: number): Promise<number> {
-  const stale = await env.CONTROL_DB.prepare(
-    `SELECT id, type, customer_id, tenant_id FROM stripe_events
-     WHERE state = 'queued' AND received_at < ? ORDER BY received_at LIMIT 500`,
-  )
-    .bind(now - STALE_QUEUED_MS)
-    .all<{ id: string; type: string; customer_id: string; tenant_id: string | null }>();
-  const messages = stale.results.map((e) => ({
-    body: {
-      event_id: e.id,
-      event_type: e.type,
-      customer_id: e.customer_id,
-      tenant_id: e.tenant_id,
-      received_at: now,
-    } satisfies BillingMessage,
-    contentType: "json" as const,
-  }));
+  const stale = await controlDb(env)
+    .select({
+      id: stripeEvents.id,
+      type: stripeEvents.type,
+      customer_id: stripeEvents.customerId,
+      tenant_id: stripeEvents.tenantId,
+    })
+    .from(stripeEvents)
+    .where(
+      and(eq(stripeEvents.state, "queued"), lt(stripeEvents.receivedAt, now - STALE_QUEUED_MS)),
+    )
+    .orderBy(stripeEvents.receivedAt)
+    .limit(500);
+  // Only events naming a customer are ever queued (the intake ignores the others).
+  const messages = stale.flatMap(({ customer_id, ...e }) =>
+    customer_id
+      ? [
+          {
+            body: {
+              event_id: e.id,
+              event_type: e.type,
+              customer_id,
+              tenant_id: e.tenant_id,
+              received_at: now,
+            } satisfies BillingMessage,
+            contentType: "json" as const,
+          },
+        ]
+      : [],
+  );
   for (const chunk of inChunks(messages, QUEUE_BATCH_LIMIT)) {
     await env.BILLING_QUEUE.sendBatch(chunk);
   }
