@@ -1,5 +1,4 @@
 import {
-  type BillingTenant,
   controlDb,
   coreConfig,
   inChunks,

@@ -1,7 +1,9 @@
 import { auditEntry, log, tenantDb } from "@tenantry/core";
 import { newId } from "@tenantry/schema";
+import { tenants, users, userTenants } from "@tenantry/schema/control";
 import { members } from "@tenantry/schema/tenant";
-import { eq } from "drizzle-orm";
+import { and, eq, lt } from "drizzle-orm";
+import { controlDb } from "../db/control-db";
 import { applyTenantMigrations, resetDatabase } from "../db/tenant-migrations";
 import type { Env } from "../env";
 import { ConflictError, ProblemError, ServiceUnavailableError } from "../errors";
@@ -40,57 +42,53 @@ export interface ProvisioningContext {
 }
 
 async function loadTenant(env: Env, tenantId: string): Promise<TenantRow | null> {
-  const row = await env.CONTROL_DB.prepare("SELECT * FROM tenants WHERE id = ?")
-    .bind(tenantId)
-    .first();
-  return row ? toTenantRow(row) : null;
-}
-
-function toTenantRow(r: Record<string, unknown>): TenantRow {
-  return {
-    id: r.id as string,
-    slug: r.slug as string,
-    name: r.name as string,
-    status: r.status as TenantRow["status"],
-    plan: r.plan as string | null,
-    databaseBinding: r.database_binding as string | null,
-    schemaVersion: r.schema_version as number,
-    provisioningStep: r.provisioning_step as string | null,
-    provisioningError: r.provisioning_error as string | null,
-    ownerUserId: r.owner_user_id as string,
-    region: r.region as string | null,
-    stripeCustomerId: r.stripe_customer_id as string | null,
-    reclaimWarnedAt: r.reclaim_warned_at as number | null,
-    createdAt: r.created_at as number,
-    updatedAt: r.updated_at as number,
-  };
-}
-
-/** The update that records a completed step; bind (step, now, ...extra, tenantId). */
-function markStep(env: Env, set = "") {
-  return env.CONTROL_DB.prepare(
-    `UPDATE tenants SET provisioning_step = ?, provisioning_error = NULL, updated_at = ?${set} WHERE id = ?`,
+  return (
+    (await controlDb(env).select().from(tenants).where(eq(tenants.id, tenantId)).get()) ?? null
   );
+}
+
+/** The update that records a completed step, with whatever else the step sets. */
+function markStep(
+  env: Env,
+  tenantId: string,
+  step: ProvisioningStep,
+  set: Partial<TenantRow> = {},
+) {
+  return controlDb(env)
+    .update(tenants)
+    .set({ ...set, provisioningStep: step, provisioningError: null, updatedAt: Date.now() })
+    .where(eq(tenants.id, tenantId));
 }
 
 async function registryStep(env: Env, input: RegistryInput): Promise<void> {
   if (await loadTenant(env, input.tenantId)) return;
-  const statements: D1PreparedStatement[] = [];
-  if (input.owner.isNew) {
-    statements.push(
-      env.CONTROL_DB.prepare(
-        "INSERT INTO users (id, email, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-      ).bind(input.owner.id, input.owner.email, input.owner.passwordHash, input.now, input.now),
-    );
-  }
-  statements.push(
-    env.CONTROL_DB.prepare(
-      `INSERT INTO tenants (id, slug, name, status, schema_version, provisioning_step, owner_user_id, created_at, updated_at)
-       VALUES (?, ?, ?, 'provisioning', 0, 'registry', ?, ?, ?)`,
-    ).bind(input.tenantId, input.slug, input.name, input.owner.id, input.now, input.now),
-  );
+  const db = controlDb(env);
+  const tenant = db.insert(tenants).values({
+    id: input.tenantId,
+    slug: input.slug,
+    name: input.name,
+    status: "provisioning",
+    schemaVersion: 0,
+    provisioningStep: "registry",
+    ownerUserId: input.owner.id,
+    createdAt: input.now,
+    updatedAt: input.now,
+  });
   try {
-    await env.CONTROL_DB.batch(statements);
+    if (input.owner.isNew) {
+      await db.batch([
+        db.insert(users).values({
+          id: input.owner.id,
+          email: input.owner.email,
+          passwordHash: input.owner.passwordHash,
+          createdAt: input.now,
+          updatedAt: input.now,
+        }),
+        tenant,
+      ]);
+    } else {
+      await tenant;
+    }
   } catch (err) {
     const message = `${err} ${err instanceof Error ? err.cause : ""}`;
     if (message.includes("tenants.slug")) {
@@ -113,16 +111,16 @@ async function databaseStep(env: Env, tenant: TenantRow): Promise<void> {
   // safe, and it also clears a half-finished earlier attempt or a released tenant's leftovers.
   await resetDatabase(db.d1);
   const { version } = await applyTenantMigrations(db.d1);
-  await markStep(env, ", database_binding = ?, schema_version = ?")
-    .bind("database", Date.now(), binding, version, tenant.id)
-    .run();
+  await markStep(env, tenant.id, "database", { databaseBinding: binding, schemaVersion: version });
 }
 
 async function ownerStep(env: Env, tenant: TenantRow, ctx: ProvisioningContext): Promise<void> {
   const db = tenantDb(env, tenant);
-  const owner = await env.CONTROL_DB.prepare("SELECT id, email FROM users WHERE id = ?")
-    .bind(tenant.ownerUserId)
-    .first<{ id: string; email: string }>();
+  const owner = await controlDb(env)
+    .select({ id: users.id, email: users.email })
+    .from(users)
+    .where(eq(users.id, tenant.ownerUserId))
+    .get();
   if (!owner) throw new Error(`owner ${tenant.ownerUserId} of ${tenant.id} is missing`);
   const existing = await db.orm
     .select({ id: members.id })
@@ -159,20 +157,21 @@ async function ownerStep(env: Env, tenant: TenantRow, ctx: ProvisioningContext):
       }),
     ]);
   }
-  await env.CONTROL_DB.batch([
-    env.CONTROL_DB.prepare(
-      "INSERT OR IGNORE INTO user_tenants (user_id, tenant_id, created_at) VALUES (?, ?, ?)",
-    ).bind(owner.id, tenant.id, Date.now()),
-    markStep(env).bind("owner", Date.now(), tenant.id),
+  await controlDb(env).batch([
+    controlDb(env)
+      .insert(userTenants)
+      .values({ userId: owner.id, tenantId: tenant.id, createdAt: Date.now() })
+      .onConflictDoNothing(),
+    markStep(env, tenant.id, "owner"),
   ]);
 }
 
 async function planStep(env: Env, tenant: TenantRow): Promise<void> {
-  await markStep(env, ", plan = 'free'").bind("plan", Date.now(), tenant.id).run();
+  await markStep(env, tenant.id, "plan", { plan: "free" });
 }
 
 async function activateStep(env: Env, tenant: TenantRow): Promise<void> {
-  await markStep(env, ", status = 'active'").bind("activate", Date.now(), tenant.id).run();
+  await markStep(env, tenant.id, "activate", { status: "active" });
 }
 
 /**
@@ -236,7 +235,8 @@ export async function runProvisioning(
 export async function rollbackProvisioning(env: Env, tenantId: string): Promise<void> {
   const db = env.CONTROL_DB;
   // Every statement is guarded: a tenant that became active meanwhile (a racing sweep or retry
-  // finished it) is never taken apart.
+  // finished it) is never taken apart. Raw SQL on purpose: each statement repeats the same
+  // guard, which reads more plainly as one SQL condition than as five query builders.
   const stillProvisioning =
     "EXISTS (SELECT 1 FROM tenants WHERE id = ?1 AND status = 'provisioning')";
   await db.batch([
@@ -268,15 +268,17 @@ export async function sweepStaleProvisioning(
   env: Env,
   now = Date.now(),
 ): Promise<{ resumed: number; rolledBack: number; failed: number }> {
-  const stale = await env.CONTROL_DB.prepare(
-    "SELECT id FROM tenants WHERE status = 'provisioning' AND updated_at < ? LIMIT 50",
-  )
-    .bind(now - STALE_PROVISIONING_MS)
-    .all<{ id: string }>();
+  const stale = await controlDb(env)
+    .select({ id: tenants.id })
+    .from(tenants)
+    .where(
+      and(eq(tenants.status, "provisioning"), lt(tenants.updatedAt, now - STALE_PROVISIONING_MS)),
+    )
+    .limit(50);
   let resumed = 0;
   let rolledBack = 0;
   let failed = 0;
-  for (const { id } of stale.results) {
+  for (const { id } of stale) {
     try {
       await runProvisioning(env, id, { requestId: `sweep_${now}`, ip: null });
       resumed++;
