@@ -11,8 +11,8 @@ export interface Reservation {
 }
 
 /**
- * Takes one unit of a gauge (seats, the product's gauges) from the tenant's meter, which checks
- * and counts in one step, so concurrent requests can never overshoot the limit. Each call is its own attempt
+ * Takes one unit of a gauge (seats, projects) from the tenant's meter, which checks and counts in
+ * one step, so concurrent requests can never overshoot the limit. Each call is its own attempt
  * with its own key (a retry of a failed attempt takes again, and a release gives back only its
  * own attempt's unit). Refusal is a 403 problem naming the limit, its value and the plan, or
  * `billing_read_only` when billing allows no additions.
@@ -60,7 +60,7 @@ export async function reserveUnit(env: Env, tenantId: string, gauge: Gauge): Pro
   };
 }
 
-/** Gives back the unit of something that existed (a member removed, a product row deleted). */
+/** Gives back the unit of something that existed (a project deleted, a member removed); once per key. */
 export async function releaseUnit(env: Env, tenantId: string, gauge: Gauge, key: string) {
   await meterFor(env, tenantId).consume(tenantId, {
     metric: gauge,
