@@ -1,15 +1,20 @@
 /** The example product: projects and tasks, each mutation with its audit entry; plan limits. */
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { meterFor } from "../src/meter/client";
 import {
   addMember,
   addOverride,
   api,
   auditRows,
+  count,
   createTenant,
   expectProblem,
   tenantD1,
 } from "./helpers";
+
+const meter = (tenantId: string) => meterFor(env, tenantId);
 
 describe("projects and tasks", () => {
   it("CRUD with an audit entry per mutation, carrying the request id", async () => {
@@ -247,5 +252,71 @@ describe("plan limits", () => {
       .bind(t.tenant.id)
       .run();
     expect((await api("POST", "/v1/projects", { ...as, body: { name: "y" } })).status).toBe(201);
+  });
+});
+
+describe("the projects gauge", () => {
+  it("concurrent creations never overshoot the plan's limit; a deletion gives the unit back", async () => {
+    const t = await createTenant();
+    const as = { slug: t.slug, token: t.owner.token };
+    const created = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        api("POST", "/v1/projects", { ...as, body: { name: `p${i}` } }),
+      ),
+    );
+    const ok = created.filter((r) => r.status === 201);
+    expect(ok).toHaveLength(3);
+    for (const r of created.filter((r) => r.status !== 201)) {
+      expectProblem(r, 403, "plan_limit_reached");
+    }
+    expect(await count(tenantD1(t), "projects")).toBe(3);
+    expect((await api("DELETE", `/v1/projects/${ok[0]?.body.id}`, as)).status).toBe(204);
+    expect((await api("POST", "/v1/projects", { ...as, body: { name: "again" } })).status).toBe(
+      201,
+    );
+  });
+
+  it("re-derives from the tenant's projects: drift is corrected and reported", async () => {
+    const t = await createTenant();
+    await addMember(t, "viewer");
+    const m = meter(t.tenant.id);
+    // A project through the API makes the meter derive its gauges once.
+    expect(
+      (
+        await api("POST", "/v1/projects", {
+          slug: t.slug,
+          token: t.owner.token,
+          body: { name: "p" },
+        })
+      ).status,
+    ).toBe(201);
+    await runInDurableObject(m, (_, state) => {
+      state.storage.sql.exec("UPDATE gauges SET value = 0");
+    });
+    // Seats had never been used: derived now (owner and viewer), which is not drift.
+    expect(await m.reconcileGauges(t.tenant.id)).toEqual([{ metric: "projects", from: 0, to: 1 }]);
+    await runInDurableObject(m, (_, state) => {
+      state.storage.sql.exec("UPDATE gauges SET value = 7 WHERE metric = 'seats'");
+    });
+    expect(await m.reconcileGauges(t.tenant.id)).toEqual([{ metric: "seats", from: 7, to: 2 }]);
+    expect(await m.reconcileGauges(t.tenant.id)).toEqual([]);
+  });
+
+  it("a pending project reservation is counted, an abandoned one lapses", async () => {
+    const t = await createTenant();
+    const m = meter(t.tenant.id);
+    const taken = await m.consume(t.tenant.id, {
+      metric: "projects",
+      amount: 1,
+      key: "projects:pending",
+      reserve: true,
+    });
+    expect(taken).toMatchObject({ allowed: true, used: 1 });
+    // The project is not written yet: re-derivation keeps its unit.
+    expect(await m.reconcileGauges(t.tenant.id)).toEqual([]);
+    await runInDurableObject(m, (_, state) => {
+      state.storage.sql.exec("UPDATE reservations SET created_at = created_at - 3600000");
+    });
+    expect(await m.reconcileGauges(t.tenant.id)).toEqual([{ metric: "projects", from: 1, to: 0 }]);
   });
 });
