@@ -45,7 +45,7 @@ const WARMUP_SECONDS = 3;
 // Scenarios are measured in interleaved rounds and the median is kept: on a small shared machine
 // a single 10 s run can be off by 20% or more.
 const ROUNDS = 3;
-const GOALS = { tenantVsBaseline: 0.5, tenantsScaling: 0.9 };
+const GOALS = { tenantVsBaseline: 0.5, apiKeyVsBaseline: 0.45, tenantsScaling: 0.9 };
 // USER_HZ: the unit of the CPU times in /proc on Linux.
 const CLOCK_TICKS = 100;
 
@@ -301,6 +301,7 @@ async function main() {
   };
   const goals = [
     goal("b/a: tenant request vs bare baseline", ratios.b_over_a, GOALS.tenantVsBaseline),
+    goal("c/a: the same with an API key vs bare baseline", ratios.c_over_a, GOALS.apiKeyVsBaseline),
     goal(
       `b at ${ALL_TENANTS} tenants vs b at ${FIRST_TENANTS} (at most 10% slower)`,
       ratios.b_at_scale_over_b,

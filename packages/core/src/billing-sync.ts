@@ -6,6 +6,7 @@ import type Stripe from "stripe";
 import { auditEntry } from "./audit";
 import { type BillingRow, effectivePlan, readBilling } from "./billing-state";
 import { type CoreEnv, coreConfig } from "./env";
+import { meterFor } from "./meter-contract";
 import { stripeClient } from "./stripe";
 import { tenantDb } from "./tenant-db";
 
@@ -164,20 +165,14 @@ export async function recordBillingChange(
   return true;
 }
 
-interface MeterNamespace {
-  idFromName(name: string): DurableObjectId;
-  get(id: DurableObjectId): { refresh(tenantId: string): Promise<void> };
-}
-
 /**
  * Tells the tenant's meter to re-read its limits now, so a plan change moves its quotas at once
  * (the meter also re-reads them every minute, which covers a failed call).
  */
 export async function refreshMeter(env: CoreEnv, tenantId: string): Promise<void> {
-  const meters = env.TENANT_METER as MeterNamespace | undefined;
-  if (!meters) return;
+  if (!env.TENANT_METER) return;
   try {
-    await meters.get(meters.idFromName(tenantId)).refresh(tenantId);
+    await meterFor(env.TENANT_METER, tenantId).refresh(tenantId);
   } catch (err) {
     console.error(
       JSON.stringify({

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { MeterNamespace } from "./meter-contract";
 
 /** Bindings every platform worker that touches tenants has. Pool bindings are generated. */
 export interface CoreEnv {
@@ -7,10 +8,10 @@ export interface CoreEnv {
   STRIPE_API_BASE?: string;
   BILLING_GRACE_DAYS?: string;
   /**
-   * The per-tenant meters (class TenantMeter of the API worker), told when limits change. Typed
-   * by the API worker; here only `refresh` is used (see `refreshMeter`).
+   * The per-tenant meters (class TenantMeter of the API worker), told when limits change (see
+   * `refreshMeter`); the API worker itself requires the binding.
    */
-  TENANT_METER?: unknown;
+  TENANT_METER?: MeterNamespace;
   [binding: `TENANT_DB_${string}`]: D1Database;
 }
 

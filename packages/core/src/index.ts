@@ -15,6 +15,23 @@ export {
 } from "./billing-sync";
 export { insertWhere } from "./conditional";
 export { CoreConfigSchema, type CoreEnv, configReader, coreConfig } from "./env";
+export {
+  ADMISSION_CLASSES,
+  type AdmissionClass,
+  type ConsumeInput,
+  type ConsumeResult,
+  type GaugeDrift,
+  type LeaseInput,
+  type LeaseReport,
+  type LeaseResult,
+  type MeterNamespace,
+  type MeterTotal,
+  meterFor,
+  type QuotaHeader,
+  type TenantMeterObject,
+  type TenantMeterRpc,
+  type UnflushedUsage,
+} from "./meter-contract";
 export { ProblemError, renderProblem } from "./problem";
 export { retryDelaySeconds } from "./retry";
 export { stripeClient } from "./stripe";

@@ -29,15 +29,24 @@ export interface AppEnv {
   };
 }
 
-/**
- * What every tenant-scoped service verb receives. Nothing else carries a tenant id; `env` is for
- * platform services that also touch the control plane (identities, the sign-in index, mail).
- */
-export interface ServiceContext {
+/** What every service verb receives at least (ADR 009): no tenant, nobody signed in. */
+export interface RequestContext {
   env: Env;
-  tenant: TenantRow;
-  actor: Actor;
-  db: TenantDb;
   requestId: string;
   ip: string | null;
+}
+
+/** A public route of a tenant's host: the tenant is resolved from Host, nobody is signed in. */
+export interface TenantRequestContext extends RequestContext {
+  tenant: TenantRow;
+}
+
+/**
+ * What every authenticated tenant-scoped verb receives. Nothing else carries a tenant id; `env`
+ * is for platform services that also touch the control plane (identities, the sign-in index,
+ * mail).
+ */
+export interface ServiceContext extends TenantRequestContext {
+  actor: Actor;
+  db: TenantDb;
 }

@@ -1,4 +1,4 @@
-import { CoreConfigSchema, type CoreEnv, configReader } from "@tenantry/core";
+import { CoreConfigSchema, type CoreEnv, configReader, type MeterNamespace } from "@tenantry/core";
 import { z } from "zod";
 import { SIGNUP_LIMITS } from "./services/signup-throttle";
 
@@ -18,7 +18,8 @@ export interface Env extends CoreEnv {
   MAIL_API_TOKEN?: string;
   MAIL_API_BASE?: string;
   MAIL_QUEUE: Queue<import("./services/mailer").MailMessage>;
-  TENANT_METER: DurableObjectNamespace<import("./meter/tenant-meter").TenantMeter>;
+  /** Typed by the meter's contract (`@tenantry/core`), so this module imports no meter code. */
+  TENANT_METER: MeterNamespace;
   USAGE_QUEUE: Queue<import("@tenantry/core").UsageMessage>;
   METERING?: string;
   METER_FLUSH_SECONDS?: string;

@@ -164,7 +164,10 @@ describe("tenant billing", () => {
     // Stripe unreachable: asking it would be a 503, not the 400 for an unknown session.
     const down = { ...env, STRIPE_API_BASE: "https://stripe-down.invalid" };
     await expect(
-      completeCheckout(down, t.tenant, "cs_test_made_up", { requestId: "test", ip: null }),
+      completeCheckout({
+        ctx: { env: down, tenant: t.tenant, requestId: "test", ip: null },
+        input: { session_id: "cs_test_made_up" },
+      }),
     ).rejects.toMatchObject({ status: 400, code: "invalid_request" });
     const headers = { "cf-connecting-ip": "203.0.113.77" };
     const responses = await Promise.all(

@@ -157,10 +157,10 @@ export async function addMember(
     )
     .bind(memberId, t.tenant.id, userId, email, role, now, now)
     .run();
-  const tokens = await createSession(
-    { env, tenant: t.tenant, requestId: "test", ip: null },
-    userId,
-  );
+  const tokens = await createSession({
+    ctx: { env, tenant: t.tenant, requestId: "test", ip: null },
+    input: { userId },
+  });
   return { userId, memberId, email, role, tokens };
 }
 

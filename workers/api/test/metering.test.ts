@@ -5,9 +5,9 @@
  */
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { meterFor } from "@tenantry/core";
 import { addMonths } from "@tenantry/plans";
 import { describe, expect, it } from "vitest";
-import { meterFor } from "../src/meter/client";
 import {
   addMember,
   addOverride,
@@ -21,7 +21,7 @@ import {
   tenantD1,
 } from "./helpers";
 
-const meter = (tenantId: string) => meterFor(env, tenantId);
+const meter = (tenantId: string) => meterFor(env.TENANT_METER, tenantId);
 
 describe("the tenant meter", () => {
   it("1,000 concurrent consume calls against a limit of 500: exactly 500 allowed", async () => {

@@ -1,8 +1,8 @@
 /** The example product: projects and tasks, each mutation with its audit entry; plan limits. */
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { meterFor } from "@tenantry/core";
 import { describe, expect, it } from "vitest";
-import { meterFor } from "../src/meter/client";
 import {
   addMember,
   addOverride,
@@ -16,7 +16,7 @@ import {
   tenantD1,
 } from "./helpers";
 
-const meter = (tenantId: string) => meterFor(env, tenantId);
+const meter = (tenantId: string) => meterFor(env.TENANT_METER, tenantId);
 
 describe("projects and tasks", () => {
   it("CRUD with an audit entry per mutation, carrying the request id", async () => {

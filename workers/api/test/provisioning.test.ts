@@ -12,7 +12,7 @@ import {
 import { signUp } from "../src/services/signup";
 import { api, count, expectProblem, PASSWORD, uniqueSlug } from "./helpers";
 
-const ctx = { requestId: "test", ip: null };
+const ctx = { env, requestId: "test", ip: null };
 const input = () => {
   const slug = uniqueSlug("p");
   return { organization_name: "Hooli", slug, email: `gavin@${slug}.example`, password: PASSWORD };
@@ -28,14 +28,17 @@ describe.each(PROVISIONING_STEPS)("a failure at step %s", (step) => {
   it("that passes completes on retry", async () => {
     const body = input();
     let failures = 0;
-    const result = await signUp(env, body, {
-      ...ctx,
-      hooks: {
-        beforeStep: (s) => {
-          if (s === step && failures < STEP_ATTEMPTS - 1) {
-            failures++;
-            throw new Error(`injected failure at ${s}`);
-          }
+    const result = await signUp({
+      input: body,
+      ctx: {
+        ...ctx,
+        hooks: {
+          beforeStep: (s) => {
+            if (s === step && failures < STEP_ATTEMPTS - 1) {
+              failures++;
+              throw new Error(`injected failure at ${s}`);
+            }
+          },
         },
       },
     });
@@ -51,11 +54,14 @@ describe.each(PROVISIONING_STEPS)("a failure at step %s", (step) => {
     const body = input();
     const freeBefore = await count(env.CONTROL_DB, "tenant_databases WHERE tenant_id IS NULL");
     const usersBefore = await count(env.CONTROL_DB, "users");
-    const err = await signUp(env, body, {
-      ...ctx,
-      hooks: {
-        beforeStep: (s) => {
-          if (s === step) throw new Error(`injected failure at ${s}`);
+    const err = await signUp({
+      input: body,
+      ctx: {
+        ...ctx,
+        hooks: {
+          beforeStep: (s) => {
+            if (s === step) throw new Error(`injected failure at ${s}`);
+          },
         },
       },
     }).catch((e: unknown) => e);
@@ -103,7 +109,7 @@ describe("the scheduled sweep", () => {
 
   it("resumes a sign-up interrupted after a step (the isolate died), from that step", async () => {
     const body = input();
-    await signUp(env, body, ctx);
+    await signUp({ ctx, input: body });
     // The state a crash right after the "owner" step leaves behind.
     await env.CONTROL_DB.prepare(
       "UPDATE tenants SET status = 'provisioning', provisioning_step = 'owner', plan = NULL, updated_at = ? WHERE slug = ?",
@@ -121,7 +127,7 @@ describe("the scheduled sweep", () => {
 
   it("rolls back an interrupted sign-up that cannot complete", async () => {
     const body = input();
-    await signUp(env, body, ctx);
+    await signUp({ ctx, input: body });
     const row = (await tenantRow(body.slug))!;
     // Interrupted before a database was assigned, and the pool is now full.
     await env.CONTROL_DB.batch([
@@ -141,7 +147,7 @@ describe("the scheduled sweep", () => {
 
   it("leaves recent sign-ups alone", async () => {
     const body = input();
-    await signUp(env, body, ctx);
+    await signUp({ ctx, input: body });
     await env.CONTROL_DB.prepare(
       "UPDATE tenants SET status = 'provisioning', provisioning_step = 'owner' WHERE slug = ?",
     )

@@ -4,8 +4,8 @@
  */
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { meterFor } from "@tenantry/core";
 import { describe, expect, it } from "vitest";
-import { meterFor } from "../src/meter/client";
 import { reclaimUnverifiedTenants } from "../src/services/reclaim";
 import {
   api,
@@ -85,7 +85,7 @@ describe("reclaiming unverified sign-ups", () => {
     // The meter holds state for the tenant. (Through an RPC, not a request: an isolate's lease
     // reported after the wipe would write again; in production the registry cache grace and the
     // cron interval keep removal far behind the last request.)
-    await meterFor(env, stale.tenant.id).refresh(stale.tenant.id);
+    await meterFor(env.TENANT_METER, stale.tenant.id).refresh(stale.tenant.id);
     const binding = stale.tenant.databaseBinding!;
     const auditBefore = await count(env.CONTROL_DB, "platform_audit_log");
 
@@ -129,7 +129,7 @@ describe("reclaiming unverified sign-ups", () => {
         "sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'",
       ),
     ).toBe(0);
-    await runInDurableObject(meterFor(env, stale.tenant.id), async (_, state) => {
+    await runInDurableObject(meterFor(env.TENANT_METER, stale.tenant.id), async (_, state) => {
       expect(
         state.storage.sql
           .exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '_cf_%'")

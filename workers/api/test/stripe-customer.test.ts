@@ -46,7 +46,7 @@ describe("the tenant's Stripe customer", () => {
 
   it("uses an idempotency key derived from the tenant id, so a retry finds the same customer", async () => {
     const body = input();
-    await signUp(env, body, { requestId: "test", ip: null });
+    await signUp({ ctx: { env, requestId: "test", ip: null }, input: body });
     const { id, stripe_customer_id } = await customerIdOf(body.slug);
     // What a retry after a lost response sends: the same request under the same key.
     const again = await stripeClient(config(env))!.customers.create(
@@ -65,7 +65,7 @@ describe("the tenant's Stripe customer", () => {
   it("when Stripe is down the tenant is still active on free, and the sweep links it later", async () => {
     const body = input();
     const down = { ...env, STRIPE_API_BASE: "https://stripe-down.invalid" };
-    const result = await signUp(down, body, { requestId: "test", ip: null });
+    const result = await signUp({ ctx: { env: down, requestId: "test", ip: null }, input: body });
     if (result.status !== "created") throw new Error("expected a new tenant");
     expect(result.tenant.slug).toBe(body.slug);
     const row = await env.CONTROL_DB.prepare(

@@ -5,9 +5,9 @@
  */
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { meterFor } from "@tenantry/core";
 import { addMonths } from "@tenantry/plans";
 import { describe, expect, it } from "vitest";
-import { meterFor } from "../src/meter/client";
 import { addOverride, api, createApiKey, createTenant, expectProblem } from "./helpers";
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -100,7 +100,7 @@ describe("POST /v1/usage/events", () => {
     expect(res.body.results[1]).toMatchObject({ reason: "over_limit" });
     // A refused event is checked again on a retry (it may fit later).
     await addOverride(t, { type: "limit", key: "events", value: 20, hard: true, reason: "raised" });
-    await meterFor(env, t.tenant.id).refresh(t.tenant.id);
+    await meterFor(env.TENANT_METER, t.tenant.id).refresh(t.tenant.id);
     const retry = await api("POST", "/v1/usage/events", {
       slug: t.slug,
       token: t.owner.token,
@@ -156,7 +156,7 @@ describe("GET /v1/usage", () => {
 
     // The alarm flushes to the outbox and the queue; then the metering worker writes the ledger
     // (played here by inserting what it would): the series must not count both.
-    const meter = meterFor(env, t.tenant.id);
+    const meter = meterFor(env.TENANT_METER, t.tenant.id);
     expect(await runDurableObjectAlarm(meter)).toBe(true);
     const sent = await api("GET", hourly, as);
     expect(sent.body.total).toBe(15);
@@ -213,7 +213,7 @@ describe("usage reconciliation", () => {
     expect(events).toMatchObject({ meter: 12, ledger: 0, ok: false });
 
     // What the metering worker would write, from the meter's outbox.
-    const outbox = await runInDurableObject(meterFor(env, t.tenant.id), (_, state) =>
+    const outbox = await runInDurableObject(meterFor(env.TENANT_METER, t.tenant.id), (_, state) =>
       state.storage.sql
         .exec<{
           key: string;
@@ -256,7 +256,7 @@ describe("usage reconciliation", () => {
 
   it("agrees with the meter across a first subscription, where the calendar month and the anchored period overlap", async () => {
     const t = await createTenant();
-    const m = meterFor(env, t.tenant.id);
+    const m = meterFor(env.TENANT_METER, t.tenant.id);
     const hour = Date.now() - (Date.now() % HOUR);
     // Checkout half an hour ago, mid-hour: the anchored period starts then and runs a month,
     // over the rest of the calendar month that counted the usage before it.

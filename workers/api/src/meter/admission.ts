@@ -1,6 +1,11 @@
+import {
+  type AdmissionClass,
+  type LeaseReport,
+  type LeaseResult,
+  meterFor,
+  type QuotaHeader,
+} from "@tenantry/core";
 import type { Env } from "../env";
-import { meterFor } from "./client";
-import type { AdmissionClass, LeaseReport, LeaseResult, QuotaHeader } from "./tenant-meter";
 
 /**
  * Admission of authenticated requests without a Durable Object round trip per request: each
@@ -105,7 +110,7 @@ export async function admit(env: Env, req: AdmitRequest): Promise<Admission> {
   // Every request that finds no admission asks the meter itself: a request never waits on
   // another request's call (workerd forbids sharing I/O between requests), and concurrent
   // renewals simply leave several leases to take from.
-  const result = await meterFor(env, req.tenantId).lease(req.tenantId, {
+  const result = await meterFor(env.TENANT_METER, req.tenantId).lease(req.tenantId, {
     cls: req.cls,
     apiKeyId: req.apiKeyId,
     want: slot.want,
@@ -220,7 +225,7 @@ async function reportTenant(env: Env, tenantId: string, now: number) {
     slot.leases = live;
   }
   const reports = takeReports(tenantId);
-  if (reports.length > 0) await meterFor(env, tenantId).report(tenantId, reports);
+  if (reports.length > 0) await meterFor(env.TENANT_METER, tenantId).report(tenantId, reports);
 }
 
 /**

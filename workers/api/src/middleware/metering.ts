@@ -1,10 +1,10 @@
+import type { AdmissionClass } from "@tenantry/core";
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../context";
 import { config } from "../env";
 import { ForbiddenError, TooManyRequestsError } from "../errors";
 import { type Admission, admit } from "../meter/admission";
-import type { AdmissionClass } from "../meter/tenant-meter";
 
 /** Admits the request from the tenant's meter (through this isolate's lease), or null when off. */
 export async function admitRequest(

@@ -1,10 +1,9 @@
 // EXAMPLE PRODUCT: replace with your own product's routes.
 import { createRoute, z } from "@hono/zod-openapi";
-import { TASK_STATUSES } from "@tenantry/schema/tenant";
 import { newRouter } from "../app";
 import { PageQuerySchema, pageSchema } from "../lib/pagination";
+import { tenantRoute } from "../middleware/tenant-route";
 import {
-  guard,
   IdParamSchema,
   jsonBody,
   jsonResponse,
@@ -20,7 +19,15 @@ import {
   projectView,
   updateProject,
 } from "./projects";
-import { createTask, deleteTask, getTask, listTasks, taskView, updateTask } from "./tasks";
+import {
+  createTask,
+  deleteTask,
+  getTask,
+  listTasks,
+  TASK_STATUSES,
+  taskView,
+  updateTask,
+} from "./tasks";
 
 const ProjectSchema = z
   .object({
@@ -62,7 +69,7 @@ export const productRoutes = newRouter()
       summary: "List projects",
       tags,
       security,
-      middleware: guard("projects:read"),
+      middleware: tenantRoute("projects:read"),
       request: { query: PageQuerySchema },
       responses: {
         200: jsonResponse(pageSchema(ProjectSchema), "Projects, newest first"),
@@ -80,7 +87,7 @@ export const productRoutes = newRouter()
       summary: "Create a project",
       tags,
       security,
-      middleware: guard("projects:write"),
+      middleware: tenantRoute("projects:write"),
       request: { body: jsonBody(ProjectInput) },
       responses: { 201: jsonResponse(ProjectSchema, "Created"), ...tenantErrors },
     }),
@@ -98,7 +105,7 @@ export const productRoutes = newRouter()
       summary: "Get a project",
       tags,
       security,
-      middleware: guard("projects:read"),
+      middleware: tenantRoute("projects:read"),
       request: { params: IdParamSchema },
       responses: { 200: jsonResponse(ProjectSchema, "The project"), ...tenantErrors },
     }),
@@ -116,7 +123,7 @@ export const productRoutes = newRouter()
       summary: "Update a project",
       tags,
       security,
-      middleware: guard("projects:write"),
+      middleware: tenantRoute("projects:write"),
       request: { params: IdParamSchema, body: jsonBody(ProjectInput.partial()) },
       responses: { 200: jsonResponse(ProjectSchema, "Updated"), ...tenantErrors },
     }),
@@ -140,7 +147,7 @@ export const productRoutes = newRouter()
       summary: "Delete a project and its tasks",
       tags,
       security,
-      middleware: guard("projects:write"),
+      middleware: tenantRoute("projects:write"),
       request: { params: IdParamSchema },
       responses: { 204: { description: "Deleted with its tasks" }, ...tenantErrors },
     }),
@@ -157,7 +164,7 @@ export const productRoutes = newRouter()
       summary: "List a project's tasks",
       tags,
       security,
-      middleware: guard("projects:read"),
+      middleware: tenantRoute("projects:read"),
       request: { params: IdParamSchema, query: PageQuerySchema },
       responses: {
         200: jsonResponse(pageSchema(TaskSchema), "Tasks, newest first"),
@@ -182,7 +189,7 @@ export const productRoutes = newRouter()
       summary: "Create a task in a project",
       tags,
       security,
-      middleware: guard("projects:write"),
+      middleware: tenantRoute("projects:write"),
       request: { params: IdParamSchema, body: jsonBody(TaskInput) },
       responses: { 201: jsonResponse(TaskSchema, "Created"), ...tenantErrors },
     }),
@@ -206,7 +213,7 @@ export const productRoutes = newRouter()
       summary: "Get a task",
       tags,
       security,
-      middleware: guard("projects:read"),
+      middleware: tenantRoute("projects:read"),
       request: { params: TaskParams },
       responses: { 200: jsonResponse(TaskSchema, "The task"), ...tenantErrors },
     }),
@@ -226,7 +233,7 @@ export const productRoutes = newRouter()
       summary: "Update a task",
       tags,
       security,
-      middleware: guard("projects:write"),
+      middleware: tenantRoute("projects:write"),
       request: { params: TaskParams, body: jsonBody(TaskInput.partial()) },
       responses: { 200: jsonResponse(TaskSchema, "Updated"), ...tenantErrors },
     }),
@@ -253,7 +260,7 @@ export const productRoutes = newRouter()
       summary: "Delete a task",
       tags,
       security,
-      middleware: guard("projects:write"),
+      middleware: tenantRoute("projects:write"),
       request: { params: TaskParams },
       responses: { 204: { description: "Deleted" }, ...tenantErrors },
     }),

@@ -2,7 +2,7 @@
 
 import { auditEntry } from "@tenantry/core";
 import { newId } from "@tenantry/schema";
-import { type TASK_STATUSES, tasks } from "@tenantry/schema/tenant";
+import { TASK_STATUSES, tasks } from "@tenantry/schema/tenant";
 import { and, eq } from "drizzle-orm";
 import type { ServiceContext } from "../context";
 import { NotFoundError } from "../errors";
@@ -11,6 +11,9 @@ import { getProject } from "./projects";
 
 export type Task = typeof tasks.$inferSelect;
 type TaskStatus = (typeof TASK_STATUSES)[number];
+
+/** The statuses a task can have (the routes validate against them). */
+export { TASK_STATUSES };
 
 export function taskView(t: Task) {
   return {

@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { newRouter } from "../app";
 import { PageQuerySchema, pageSchema } from "../lib/pagination";
+import { tenantRoute } from "../middleware/tenant-route";
 import { PERMISSIONS } from "../rbac/permissions";
 import {
   createApiKey,
@@ -10,7 +11,6 @@ import {
   revokeOwnApiKey,
 } from "../services/api-keys";
 import {
-  guard,
   IdParamSchema,
   jsonBody,
   jsonResponse,
@@ -43,7 +43,7 @@ export const apiKeyRoutes = newRouter()
       tags: ["api keys"],
       summary: "Create an API key (shown once; permissions ⊆ yours)",
       security: sessionSecurity,
-      middleware: guard("api_keys:manage"),
+      middleware: tenantRoute("api_keys:manage"),
       request: {
         body: jsonBody(
           z.strictObject({
@@ -61,7 +61,8 @@ export const apiKeyRoutes = newRouter()
         ...tenantErrors,
       },
     }),
-    async (c) => c.json(await createApiKey(serviceContext(c), c.req.valid("json")), 201),
+    async (c) =>
+      c.json(await createApiKey({ ctx: serviceContext(c), input: c.req.valid("json") }), 201),
   )
   .openapi(
     createRoute({
@@ -71,14 +72,15 @@ export const apiKeyRoutes = newRouter()
       summary: "List API keys (never their secrets)",
       tags: ["api keys"],
       security,
-      middleware: guard("api_keys:read"),
+      middleware: tenantRoute("api_keys:read"),
       request: { query: PageQuerySchema },
       responses: {
         200: jsonResponse(pageSchema(ApiKeySchema), "API keys, newest first"),
         ...tenantErrors,
       },
     }),
-    async (c) => c.json(await listApiKeys(serviceContext(c), c.req.valid("query")), 200),
+    async (c) =>
+      c.json(await listApiKeys({ ctx: serviceContext(c), input: c.req.valid("query") }), 200),
   )
   .openapi(
     createRoute({
@@ -88,12 +90,12 @@ export const apiKeyRoutes = newRouter()
       tags: ["api keys"],
       summary: "Revoke an API key (refused from the next request on)",
       security,
-      middleware: guard("api_keys:manage", { essential: true }),
+      middleware: tenantRoute("api_keys:manage", { essential: true }),
       request: { params: IdParamSchema },
       responses: { 204: { description: "Revoked" }, ...tenantErrors },
     }),
     async (c) => {
-      await revokeApiKey(serviceContext(c), c.req.valid("param").id);
+      await revokeApiKey({ ctx: serviceContext(c), input: c.req.valid("param") });
       return c.body(null, 204);
     },
   )
@@ -105,7 +107,7 @@ export const apiKeyRoutes = newRouter()
       tags: ["api keys"],
       summary: "The API keys you created that still work (whatever your role now)",
       security: sessionSecurity,
-      middleware: guard(undefined, { essential: true }),
+      middleware: tenantRoute(undefined, { essential: true }),
       responses: {
         200: jsonResponse(
           z.object({ data: z.array(ApiKeySchema) }),
@@ -114,7 +116,7 @@ export const apiKeyRoutes = newRouter()
         ...tenantErrors,
       },
     }),
-    async (c) => c.json(await listOwnApiKeys(serviceContext(c)), 200),
+    async (c) => c.json(await listOwnApiKeys({ ctx: serviceContext(c) }), 200),
   )
   .openapi(
     createRoute({
@@ -124,12 +126,12 @@ export const apiKeyRoutes = newRouter()
       tags: ["api keys"],
       summary: "Revoke an API key you created (no api_keys:manage needed)",
       security: sessionSecurity,
-      middleware: guard(undefined, { essential: true }),
+      middleware: tenantRoute(undefined, { essential: true }),
       request: { params: IdParamSchema },
       responses: { 204: { description: "Revoked" }, ...tenantErrors },
     }),
     async (c) => {
-      await revokeOwnApiKey(serviceContext(c), c.req.valid("param").id);
+      await revokeOwnApiKey({ ctx: serviceContext(c), input: c.req.valid("param") });
       return c.body(null, 204);
     },
   );

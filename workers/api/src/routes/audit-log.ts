@@ -1,8 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { newRouter } from "../app";
 import { PageQuerySchema, pageSchema } from "../lib/pagination";
+import { tenantRoute } from "../middleware/tenant-route";
 import { listAuditLog } from "../services/audit-log";
-import { guard, jsonResponse, security, serviceContext, tenantErrors } from "./helpers";
+import { jsonResponse, security, serviceContext, tenantErrors } from "./helpers";
 
 const AuditEntrySchema = z
   .object({
@@ -26,9 +27,10 @@ export const auditLogRoutes = newRouter().openapi(
     tags: ["audit"],
     summary: "The tenant's audit log, newest first",
     security,
-    middleware: guard("audit:read"),
+    middleware: tenantRoute("audit:read"),
     request: { query: PageQuerySchema },
     responses: { 200: jsonResponse(pageSchema(AuditEntrySchema), "Entries"), ...tenantErrors },
   }),
-  async (c) => c.json(await listAuditLog(serviceContext(c), c.req.valid("query")), 200),
+  async (c) =>
+    c.json(await listAuditLog({ ctx: serviceContext(c), input: c.req.valid("query") }), 200),
 );

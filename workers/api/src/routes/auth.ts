@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { newRouter } from "../app";
 import { ValidationError } from "../errors";
 import { resolveTenant } from "../middleware/tenant";
+import { tenantRoute } from "../middleware/tenant-route";
 import { verifyEmail } from "../services/email-verification";
 import { login } from "../services/login";
 import { confirmPasswordReset, requestPasswordReset } from "../services/password-reset";
@@ -10,13 +11,12 @@ import { EmailSchema, PasswordSchema } from "../services/signup";
 import { findUser } from "../services/users";
 import { ApiKeySchema } from "./api-keys";
 import {
-  guard,
   jsonBody,
   jsonResponse,
-  requestMeta,
   security,
   sessionSecurity,
   tenantErrors,
+  tenantRequestContext,
 } from "./helpers";
 
 const TokenPairSchema = z
@@ -49,7 +49,7 @@ export const authRoutes = newRouter()
       responses: { 200: jsonResponse(TokenPairSchema, "Signed in"), ...tenantErrors },
     }),
     async (c) =>
-      c.json(await login(c.env, c.get("tenant"), c.req.valid("json"), requestMeta(c)), 200),
+      c.json(await login({ ctx: tenantRequestContext(c), input: c.req.valid("json") }), 200),
   )
   .openapi(
     createRoute({
@@ -65,10 +65,10 @@ export const authRoutes = newRouter()
     }),
     async (c) =>
       c.json(
-        await refreshSession(
-          { env: c.env, tenant: c.get("tenant"), ...requestMeta(c) },
-          c.req.valid("json").refresh_token,
-        ),
+        await refreshSession({
+          ctx: tenantRequestContext(c),
+          input: { refreshToken: c.req.valid("json").refresh_token },
+        }),
         200,
       ),
   )
@@ -80,18 +80,17 @@ export const authRoutes = newRouter()
       tags: ["auth"],
       summary: "Revoke the current session",
       security: sessionSecurity,
-      middleware: guard(undefined, { essential: true }),
+      middleware: tenantRoute(undefined, { essential: true }),
       responses: { 204: noContent, ...tenantErrors },
     }),
     async (c) => {
       const actor = c.get("actor");
       if (actor.type !== "user")
         throw new ValidationError("API keys have no session; revoke the key instead.");
-      await revokeSession(
-        { env: c.env, tenant: c.get("tenant"), actor, ...requestMeta(c) },
-        actor.sessionId,
-        "logout",
-      );
+      await revokeSession({
+        ctx: { ...tenantRequestContext(c), actor },
+        input: { sessionId: actor.sessionId, reason: "logout" },
+      });
       return c.body(null, 204);
     },
   )
@@ -108,7 +107,7 @@ export const authRoutes = newRouter()
       responses: { 204: noContent, ...tenantErrors },
     }),
     async (c) => {
-      await verifyEmail(c.env, c.get("tenant"), c.req.valid("json").token, requestMeta(c));
+      await verifyEmail({ ctx: tenantRequestContext(c), input: c.req.valid("json") });
       return c.body(null, 204);
     },
   )
@@ -125,7 +124,7 @@ export const authRoutes = newRouter()
       responses: { 202: accepted, ...tenantErrors },
     }),
     async (c) => {
-      await requestPasswordReset(c.env, c.get("tenant"), c.req.valid("json").email, requestMeta(c));
+      await requestPasswordReset({ ctx: tenantRequestContext(c), input: c.req.valid("json") });
       return c.body(null, 202);
     },
   )
@@ -154,7 +153,7 @@ export const authRoutes = newRouter()
     }),
     async (c) =>
       c.json(
-        await confirmPasswordReset(c.env, c.get("tenant"), c.req.valid("json"), requestMeta(c)),
+        await confirmPasswordReset({ ctx: tenantRequestContext(c), input: c.req.valid("json") }),
         200,
       ),
   )
@@ -166,7 +165,7 @@ export const authRoutes = newRouter()
       tags: ["auth"],
       summary: "The caller, their role and permissions in this tenant",
       security,
-      middleware: guard(),
+      middleware: tenantRoute(),
       responses: {
         200: jsonResponse(
           z.object({

@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { INTERVALS, PLAN_IDS } from "@tenantry/plans";
 import { newRouter } from "../app";
 import { resolveTenant } from "../middleware/tenant";
+import { tenantRoute } from "../middleware/tenant-route";
 import {
   billingOverview,
   completeCheckout,
@@ -9,13 +10,12 @@ import {
   createPortal,
 } from "../services/billing";
 import {
-  guard,
   jsonBody,
   jsonResponse,
-  requestMeta,
   security,
   serviceContext,
   tenantErrors,
+  tenantRequestContext,
   unavailableError,
 } from "./helpers";
 
@@ -30,7 +30,7 @@ export const billingRoutes = newRouter()
       tags: ["billing"],
       summary: "Plan, subscription status, period, entitlements and recent invoices",
       security,
-      middleware: guard("billing:read", { essential: true }),
+      middleware: tenantRoute("billing:read", { essential: true }),
       responses: {
         200: jsonResponse(
           z.object({
@@ -51,7 +51,7 @@ export const billingRoutes = newRouter()
         ...tenantErrors,
       },
     }),
-    async (c) => c.json(await billingOverview(serviceContext(c)), 200),
+    async (c) => c.json(await billingOverview({ ctx: serviceContext(c) }), 200),
   )
   .openapi(
     createRoute({
@@ -61,7 +61,7 @@ export const billingRoutes = newRouter()
       tags: ["billing"],
       summary: "Start a Stripe Checkout for a paid plan",
       security,
-      middleware: guard("billing:manage", { essential: true }),
+      middleware: tenantRoute("billing:manage", { essential: true }),
       request: {
         body: jsonBody(
           z.strictObject({ plan: z.enum(PLAN_IDS).exclude(["free"]), interval: z.enum(INTERVALS) }),
@@ -73,7 +73,8 @@ export const billingRoutes = newRouter()
         ...tenantErrors,
       },
     }),
-    async (c) => c.json(await createCheckout(serviceContext(c), c.req.valid("json")), 200),
+    async (c) =>
+      c.json(await createCheckout({ ctx: serviceContext(c), input: c.req.valid("json") }), 200),
   )
   .openapi(
     createRoute({
@@ -83,14 +84,14 @@ export const billingRoutes = newRouter()
       tags: ["billing"],
       summary: "Open the Stripe billing portal (change plan, cancel, invoices)",
       security,
-      middleware: guard("billing:manage", { essential: true }),
+      middleware: tenantRoute("billing:manage", { essential: true }),
       responses: {
         200: jsonResponse(UrlSchema, "Redirect the browser here"),
         503: unavailableError,
         ...tenantErrors,
       },
     }),
-    async (c) => c.json(await createPortal(serviceContext(c)), 200),
+    async (c) => c.json(await createPortal({ ctx: serviceContext(c) }), 200),
   )
   .openapi(
     createRoute({
@@ -107,12 +108,7 @@ export const billingRoutes = newRouter()
     }),
     async (c) =>
       c.redirect(
-        await completeCheckout(
-          c.env,
-          c.get("tenant"),
-          c.req.valid("query").session_id,
-          requestMeta(c),
-        ),
+        await completeCheckout({ ctx: tenantRequestContext(c), input: c.req.valid("query") }),
         303,
       ),
   );

@@ -1,9 +1,7 @@
-import { mailOutbox } from "@tenantry/schema/control";
-import { desc, eq } from "drizzle-orm";
 import { newRouter } from "../app";
-import { controlDb } from "../db/control-db";
 import { config, type Env } from "../env";
 import { NotFoundError } from "../errors";
+import { listOutbox } from "../services/mailer";
 import { reconcileUsage } from "../services/usage-reconcile";
 import { OUTBOX_PAGE_CSP, outboxPage } from "./outbox-page";
 
@@ -21,12 +19,7 @@ export const devRoutes = newRouter()
     // Only where mail is fake: mailed links are secrets.
     devOnly(c.env);
     const to = c.req.query("to")?.toLowerCase();
-    const rows = await controlDb(c.env)
-      .select()
-      .from(mailOutbox)
-      .where(to ? eq(mailOutbox.to, to) : undefined)
-      .orderBy(desc(mailOutbox.id))
-      .limit(50);
+    const rows = await listOutbox(c.env, to);
     const accept = c.req.header("accept") ?? "";
     const html =
       c.req.query("format") !== "json" &&

@@ -1,7 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { newRouter } from "../app";
+import { tenantRoute } from "../middleware/tenant-route";
 import { tenantEntitlements } from "../services/entitlements";
-import { guard, jsonResponse, security, tenantErrors } from "./helpers";
+import { jsonResponse, security, tenantErrors } from "./helpers";
 
 export const entitlementRoutes = newRouter().openapi(
   createRoute({
@@ -11,7 +12,7 @@ export const entitlementRoutes = newRouter().openapi(
     tags: ["billing"],
     summary: "The evaluated entitlements: plan defaults ⊕ per-tenant overrides ⊕ rollout flags",
     security,
-    middleware: guard("settings:read"),
+    middleware: tenantRoute("settings:read"),
     responses: {
       200: jsonResponse(
         z.object({

@@ -1,39 +1,8 @@
 import { z } from "@hono/zod-openapi";
 import { tenantDb } from "@tenantry/core";
 import type { Context } from "hono";
-import type { AppEnv, ServiceContext } from "../context";
+import type { AppEnv, ServiceContext, TenantRequestContext } from "../context";
 import { clientIp } from "../lib/request";
-import { requireActor, requirePermission } from "../middleware/auth";
-import { requireWritable } from "../middleware/entitlements";
-import { meterRequest } from "../middleware/metering";
-import { resolveTenant } from "../middleware/tenant";
-import type { Permission } from "../rbac/permissions";
-
-/**
- * Tenant host + credential + permission + the request budgets and quota (`meterRequest`), in
- * that order, before the handler runs; writes also need billing that allows them (see
- * `requireWritable`). Expensive routes (exports, reports, bulk ingestion) also draw from the
- * plan's smaller expensive budget. Essential routes (sign-out, billing, revocations) draw only
- * from a small budget of their own: a tenant that exhausted its budget or quota can still pay,
- * sign out and lock things down.
- */
-export function guard(
-  permission?: Permission,
-  opts: { expensive?: boolean; essential?: boolean } = {},
-) {
-  const meter = meterRequest(
-    opts.essential ? "essential" : opts.expensive ? "expensive" : "standard",
-  );
-  return permission
-    ? [
-        resolveTenant,
-        requireActor,
-        requirePermission(permission),
-        meter,
-        requireWritable(permission),
-      ]
-    : [resolveTenant, requireActor, meter];
-}
 
 /** Builds the service context from what the middleware set; services get nothing else. */
 export function serviceContext(c: Context<AppEnv>): ServiceContext {
@@ -50,6 +19,11 @@ export function serviceContext(c: Context<AppEnv>): ServiceContext {
 
 export function requestMeta(c: Context<AppEnv>) {
   return { requestId: c.get("requestId"), ip: clientIp(c.req.raw) };
+}
+
+/** The context of a public route on a tenant's host (the tenant middleware ran). */
+export function tenantRequestContext(c: Context<AppEnv>): TenantRequestContext {
+  return { env: c.env, tenant: c.get("tenant"), ...requestMeta(c) };
 }
 
 export const ProblemSchema = z

@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { newRouter } from "../app";
 import { PageQuerySchema, pageSchema } from "../lib/pagination";
 import { resolveTenant } from "../middleware/tenant";
+import { tenantRoute } from "../middleware/tenant-route";
 import { ROLES } from "../rbac/permissions";
 import {
   acceptInvitation,
@@ -14,14 +15,13 @@ import { memberView } from "../services/members";
 import { EmailSchema } from "../services/signup";
 import {
   conflictError,
-  guard,
   IdParamSchema,
   jsonBody,
   jsonResponse,
-  requestMeta,
   security,
   serviceContext,
   tenantErrors,
+  tenantRequestContext,
 } from "./helpers";
 
 const InvitationSchema = z
@@ -45,7 +45,7 @@ export const invitationRoutes = newRouter()
       tags: ["invitations"],
       summary: "Invite someone by email (role no higher than yours; your email must be verified)",
       security,
-      middleware: guard("invitations:manage"),
+      middleware: tenantRoute("invitations:manage"),
       request: { body: jsonBody(z.strictObject({ email: EmailSchema, role: z.enum(ROLES) })) },
       responses: {
         201: jsonResponse(InvitationSchema, "Invited; the link is mailed"),
@@ -54,7 +54,12 @@ export const invitationRoutes = newRouter()
       },
     }),
     async (c) =>
-      c.json(invitationView(await createInvitation(serviceContext(c), c.req.valid("json"))), 201),
+      c.json(
+        invitationView(
+          await createInvitation({ ctx: serviceContext(c), input: c.req.valid("json") }),
+        ),
+        201,
+      ),
   )
   .openapi(
     createRoute({
@@ -64,14 +69,15 @@ export const invitationRoutes = newRouter()
       summary: "List pending and past invitations",
       tags: ["invitations"],
       security,
-      middleware: guard("invitations:read"),
+      middleware: tenantRoute("invitations:read"),
       request: { query: PageQuerySchema },
       responses: {
         200: jsonResponse(pageSchema(InvitationSchema), "Invitations, newest first"),
         ...tenantErrors,
       },
     }),
-    async (c) => c.json(await listInvitations(serviceContext(c), c.req.valid("query")), 200),
+    async (c) =>
+      c.json(await listInvitations({ ctx: serviceContext(c), input: c.req.valid("query") }), 200),
   )
   .openapi(
     createRoute({
@@ -81,12 +87,12 @@ export const invitationRoutes = newRouter()
       summary: "Revoke a pending invitation",
       tags: ["invitations"],
       security,
-      middleware: guard("invitations:manage", { essential: true }),
+      middleware: tenantRoute("invitations:manage", { essential: true }),
       request: { params: IdParamSchema },
       responses: { 204: { description: "Revoked" }, 409: conflictError, ...tenantErrors },
     }),
     async (c) => {
-      await revokeInvitation(serviceContext(c), c.req.valid("param").id);
+      await revokeInvitation({ ctx: serviceContext(c), input: c.req.valid("param") });
       return c.body(null, 204);
     },
   )
@@ -129,12 +135,10 @@ export const invitationRoutes = newRouter()
       },
     }),
     async (c) => {
-      const { member, tokens } = await acceptInvitation(
-        c.env,
-        c.get("tenant"),
-        c.req.valid("json"),
-        requestMeta(c),
-      );
+      const { member, tokens } = await acceptInvitation({
+        ctx: tenantRequestContext(c),
+        input: c.req.valid("json"),
+      });
       return c.json({ member: memberView(member), ...tokens }, 201);
     },
   );

@@ -1,11 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { newRouter } from "../app";
 import { PageQuerySchema, pageSchema } from "../lib/pagination";
+import { tenantRoute } from "../middleware/tenant-route";
 import { ROLES } from "../rbac/permissions";
 import { listMembers, memberView, removeMember, updateMemberRole } from "../services/members";
 import {
   conflictError,
-  guard,
   IdParamSchema,
   jsonBody,
   jsonResponse,
@@ -33,14 +33,15 @@ export const memberRoutes = newRouter()
       summary: "List the tenant's members",
       tags: ["members"],
       security,
-      middleware: guard("members:read"),
+      middleware: tenantRoute("members:read"),
       request: { query: PageQuerySchema },
       responses: {
         200: jsonResponse(pageSchema(MemberSchema), "Members, newest first"),
         ...tenantErrors,
       },
     }),
-    async (c) => c.json(await listMembers(serviceContext(c), c.req.valid("query")), 200),
+    async (c) =>
+      c.json(await listMembers({ ctx: serviceContext(c), input: c.req.valid("query") }), 200),
   )
   .openapi(
     createRoute({
@@ -50,7 +51,7 @@ export const memberRoutes = newRouter()
       tags: ["members"],
       summary: "Change a member's role",
       security,
-      middleware: guard("members:manage"),
+      middleware: tenantRoute("members:manage"),
       request: { params: IdParamSchema, body: jsonBody(z.strictObject({ role: z.enum(ROLES) })) },
       responses: {
         200: jsonResponse(MemberSchema, "Updated"),
@@ -59,11 +60,10 @@ export const memberRoutes = newRouter()
       },
     }),
     async (c) => {
-      const m = await updateMemberRole(
-        serviceContext(c),
-        c.req.valid("param").id,
-        c.req.valid("json").role,
-      );
+      const m = await updateMemberRole({
+        ctx: serviceContext(c),
+        input: { ...c.req.valid("param"), ...c.req.valid("json") },
+      });
       return c.json(memberView(m), 200);
     },
   )
@@ -75,12 +75,12 @@ export const memberRoutes = newRouter()
       summary: "Remove a member (never the last owner)",
       tags: ["members"],
       security,
-      middleware: guard("members:manage", { essential: true }),
+      middleware: tenantRoute("members:manage", { essential: true }),
       request: { params: IdParamSchema },
       responses: { 204: { description: "Removed" }, 409: conflictError, ...tenantErrors },
     }),
     async (c) => {
-      await removeMember(serviceContext(c), c.req.valid("param").id);
+      await removeMember({ ctx: serviceContext(c), input: c.req.valid("param") });
       return c.body(null, 204);
     },
   );

@@ -1,6 +1,4 @@
-import type { mailOutbox } from "@tenantry/schema/control";
-
-type OutboxRow = typeof mailOutbox.$inferSelect;
+import type { OutboxMail as OutboxRow } from "../services/mailer";
 
 /** No scripts, no outside resources: the page shows mailed links, which are secrets. */
 export const OUTBOX_PAGE_CSP =

@@ -1,7 +1,15 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { newRouter } from "../app";
+import type { AppEnv } from "../context";
 import { apexOnly } from "../middleware/tenant";
-import { checkSlug, confirmSignUp, SignupInputSchema, signUp } from "../services/signup";
+import {
+  checkSlug,
+  confirmSignUp,
+  SignupInputSchema,
+  type SignupResult,
+  signUp,
+} from "../services/signup";
 import {
   conflictError,
   jsonBody,
@@ -24,6 +32,15 @@ const SignupResponseSchema = z
 const ConfirmationSentSchema = z
   .object({ status: z.literal("confirmation_sent") })
   .openapi("SignupConfirmationSent");
+
+/** The Stripe link runs after the answer. */
+const signupContext = (c: Context<AppEnv>) => ({
+  env: c.env,
+  ...requestMeta(c),
+  waitUntil: (p: Promise<unknown>) => c.executionCtx.waitUntil(p),
+});
+
+const createdBody = (r: SignupResult) => ({ tenant: r.tenant, user: r.user, ...r.tokens });
 
 export const signupRoutes = newRouter()
   .openapi(
@@ -50,12 +67,9 @@ export const signupRoutes = newRouter()
       },
     }),
     async (c) => {
-      const result = await signUp(c.env, c.req.valid("json"), {
-        ...requestMeta(c),
-        waitUntil: (p) => c.executionCtx.waitUntil(p),
-      });
+      const result = await signUp({ ctx: signupContext(c), input: c.req.valid("json") });
       if (result.status !== "created") return c.json({ status: result.status }, 202);
-      return c.json({ tenant: result.tenant, user: result.user, ...result.tokens }, 201);
+      return c.json(createdBody(result), 201);
     },
   )
   .openapi(
@@ -78,11 +92,8 @@ export const signupRoutes = newRouter()
       },
     }),
     async (c) => {
-      const result = await confirmSignUp(c.env, c.req.valid("json").token, {
-        ...requestMeta(c),
-        waitUntil: (p) => c.executionCtx.waitUntil(p),
-      });
-      return c.json({ tenant: result.tenant, user: result.user, ...result.tokens }, 201);
+      const result = await confirmSignUp({ ctx: signupContext(c), input: c.req.valid("json") });
+      return c.json(createdBody(result), 201);
     },
   )
   .openapi(

@@ -1,7 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { newRouter } from "../app";
+import { tenantRoute } from "../middleware/tenant-route";
 import { ingestUsage, usageSeries } from "../services/usage";
-import { guard, jsonBody, jsonResponse, security, serviceContext, tenantErrors } from "./helpers";
+import { jsonBody, jsonResponse, security, serviceContext, tenantErrors } from "./helpers";
 
 /** At most this many events per request. */
 export const MAX_USAGE_BATCH = 1000;
@@ -32,7 +33,7 @@ export const usageRoutes = newRouter()
       summary: `Report up to ${MAX_USAGE_BATCH} usage events; each is accepted, a duplicate or rejected`,
       security,
       // Bulk ingestion: it also draws from the plan's smaller budget for expensive routes.
-      middleware: guard("usage:write", { expensive: true }),
+      middleware: tenantRoute("usage:write", { expensive: true }),
       request: {
         body: jsonBody(
           z.strictObject({ events: z.array(UsageEventSchema).min(1).max(MAX_USAGE_BATCH) }),
@@ -51,7 +52,8 @@ export const usageRoutes = newRouter()
         ...tenantErrors,
       },
     }),
-    async (c) => c.json(await ingestUsage(serviceContext(c), c.req.valid("json").events), 200),
+    async (c) =>
+      c.json(await ingestUsage({ ctx: serviceContext(c), input: c.req.valid("json") }), 200),
   )
   .openapi(
     createRoute({
@@ -61,7 +63,7 @@ export const usageRoutes = newRouter()
       tags: ["usage"],
       summary: "Usage of a metric per hour or day, including what is not flushed yet",
       security,
-      middleware: guard("usage:read"),
+      middleware: tenantRoute("usage:read"),
       request: {
         query: z.object({
           metric: z.string().max(64),
@@ -85,5 +87,6 @@ export const usageRoutes = newRouter()
         ...tenantErrors,
       },
     }),
-    async (c) => c.json(await usageSeries(serviceContext(c), c.req.valid("query")), 200),
+    async (c) =>
+      c.json(await usageSeries({ ctx: serviceContext(c), input: c.req.valid("query") }), 200),
   );

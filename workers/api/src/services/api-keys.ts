@@ -33,10 +33,13 @@ export function apiKeyView(k: ApiKeyRow) {
  * (they stop working when the member leaves and shrink with the member's role), so a key cannot
  * mint other keys. The key is returned once.
  */
-export async function createApiKey(
-  ctx: ServiceContext,
-  input: { name: string; permissions: Permission[]; expires_at?: string | undefined },
-) {
+export async function createApiKey({
+  ctx,
+  input,
+}: {
+  ctx: ServiceContext;
+  input: { name: string; permissions: Permission[]; expires_at?: string | undefined };
+}) {
   if (ctx.actor.type !== "user") {
     throw new ForbiddenError(
       "API keys are created by members, not by other API keys.",
@@ -86,15 +89,21 @@ export async function createApiKey(
   return { ...apiKeyView(row), key };
 }
 
-export function listApiKeys(ctx: ServiceContext, page: PageQuery) {
-  return listPage(ctx.db, apiKeys, page, apiKeyView);
+export function listApiKeys({ ctx, input }: { ctx: ServiceContext; input: PageQuery }) {
+  return listPage(ctx.db, apiKeys, input, apiKeyView);
 }
 
 /**
  * Revocation takes effect on the next request in this isolate and within API_KEY_CACHE_TTL_SECONDS
  * everywhere (see session-cache.ts).
  */
-export async function revokeApiKey(ctx: ServiceContext, id: string) {
+export async function revokeApiKey({
+  ctx,
+  input: { id },
+}: {
+  ctx: ServiceContext;
+  input: { id: string };
+}) {
   const row = await ctx.db.orm.select().from(apiKeys).where(eq(apiKeys.id, id)).get();
   if (!row) throw new NotFoundError("API key");
   if (row.revokedAt !== null) return;
@@ -139,15 +148,21 @@ function assertMember(ctx: ServiceContext): asserts ctx is ServiceContext & {
 }
 
 /** The caller's own keys that still work, whatever their role now. */
-export async function listOwnApiKeys(ctx: ServiceContext) {
+export async function listOwnApiKeys({ ctx }: { ctx: ServiceContext; input?: undefined }) {
   assertMember(ctx);
   return { data: await activeKeysCreatedBy(ctx.db, ctx.actor.id) };
 }
 
 /** A member may always revoke a key they created (after a password reset, say). */
-export async function revokeOwnApiKey(ctx: ServiceContext, id: string) {
+export async function revokeOwnApiKey({
+  ctx,
+  input: { id },
+}: {
+  ctx: ServiceContext;
+  input: { id: string };
+}) {
   assertMember(ctx);
   const row = await ctx.db.orm.select().from(apiKeys).where(eq(apiKeys.id, id)).get();
   if (!row || row.createdBy !== ctx.actor.id) throw new NotFoundError("API key");
-  await revokeApiKey(ctx, id);
+  await revokeApiKey({ ctx, input: { id } });
 }

@@ -20,6 +20,6 @@ export function auditView(a: AuditRow) {
 
 /** Newest first: ids are time-sortable. */
 /** Newest first: ids are time-sortable. */
-export function listAuditLog(ctx: ServiceContext, page: PageQuery) {
-  return listPage(ctx.db, auditLog, page, auditView);
+export function listAuditLog({ ctx, input }: { ctx: ServiceContext; input: PageQuery }) {
+  return listPage(ctx.db, auditLog, input, auditView);
 }

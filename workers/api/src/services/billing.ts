@@ -1,8 +1,8 @@
 import { effectivePlan, readBilling, stripeClient, syncTenantBilling } from "@tenantry/core";
 import { CATALOG, meteredPriceLookupKey, type PlanId, priceLookupKey } from "@tenantry/plans";
 import type Stripe from "stripe";
-import type { ServiceContext } from "../context";
-import { config, type Env } from "../env";
+import type { ServiceContext, TenantRequestContext } from "../context";
+import { config } from "../env";
 import { ConflictError, ProblemError, ServiceUnavailableError, ValidationError } from "../errors";
 import { linkStripeCustomer } from "./billing-customer";
 import { tenantEntitlements } from "./entitlements";
@@ -10,7 +10,7 @@ import { findTenantById, type TenantRow, tenantUrl } from "./registry";
 import { takeAttempt } from "./throttle";
 
 /** What GET /v1/billing shows. Invoices come live from Stripe; null when it cannot be reached. */
-export async function billingOverview(ctx: ServiceContext) {
+export async function billingOverview({ ctx }: { ctx: ServiceContext; input?: undefined }) {
   const row = await readBilling(ctx.env, ctx.tenant.id);
   const { plan, access, graceEndsAt } = effectivePlan(ctx.env, row);
   const iso = (t: number | null | undefined) => (t ? new Date(t).toISOString() : null);
@@ -95,10 +95,13 @@ const LIVE_STATUSES = new Set(["active", "trialing", "past_due", "unpaid", "paus
  * A Stripe Checkout session for a self-serve paid plan; its success URL re-syncs before the
  * webhook comes. Contact-sales plans and a second live subscription are refused.
  */
-export async function createCheckout(
-  ctx: ServiceContext,
-  input: { plan: PlanId; interval: "month" | "year" },
-) {
+export async function createCheckout({
+  ctx,
+  input,
+}: {
+  ctx: ServiceContext;
+  input: { plan: PlanId; interval: "month" | "year" };
+}) {
   if (input.plan === "free")
     throw new ValidationError("The free plan needs no checkout.", [
       { path: "body.plan", message: "choose a paid plan" },
@@ -155,7 +158,7 @@ export async function createCheckout(
   return { url: session.url ?? "" };
 }
 
-export async function createPortal(ctx: ServiceContext) {
+export async function createPortal({ ctx }: { ctx: ServiceContext; input?: undefined }) {
   const { stripe, customer, tenant } = await customerOf(ctx);
   const session = await stripe.billingPortal.sessions.create({
     customer,
@@ -175,12 +178,14 @@ export const CHECKOUT_COMPLETE_LIMITS = {
  * tenant (anything else costs no Stripe call); then the billing state is re-synced at once, so
  * the plan is right before the webhook arrives.
  */
-export async function completeCheckout(
-  env: Env,
-  tenant: TenantRow,
-  sessionId: string,
-  ctx: { requestId: string; ip: string | null },
-) {
+export async function completeCheckout({
+  ctx,
+  input: { session_id: sessionId },
+}: {
+  ctx: TenantRequestContext;
+  input: { session_id: string };
+}) {
+  const { env, tenant } = ctx;
   await takeAttempt(env, [
     { key: `checkout:client:${ctx.ip ?? "unknown"}`, ...CHECKOUT_COMPLETE_LIMITS.client },
     { key: `checkout:tenant:${tenant.id}`, ...CHECKOUT_COMPLETE_LIMITS.tenant },

@@ -1,4 +1,5 @@
 import { auditEntry, tenantDb } from "@tenantry/core";
+import type { TenantRequestContext } from "../context";
 import { config, type Env } from "../env";
 import { ValidationError } from "../errors";
 import { consumeAuthToken, createAuthToken } from "./auth-tokens";
@@ -37,12 +38,14 @@ export async function issueEmailVerification(
   });
 }
 
-export async function verifyEmail(
-  env: Env,
-  tenant: TenantRow,
-  token: string,
-  ctx: { requestId: string; ip: string | null },
-): Promise<void> {
+export async function verifyEmail({
+  ctx,
+  input: { token },
+}: {
+  ctx: TenantRequestContext;
+  input: { token: string };
+}): Promise<void> {
+  const { env, tenant } = ctx;
   const consumed = await consumeAuthToken(env, "email_verification", tenant.id, token);
   if (!consumed) throw new ValidationError("The verification link is invalid, used or expired.");
   await env.CONTROL_DB.prepare(

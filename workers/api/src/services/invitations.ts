@@ -3,7 +3,7 @@ import { newId } from "@tenantry/schema";
 import { users } from "@tenantry/schema/control";
 import { apiKeys, invitations, members } from "@tenantry/schema/tenant";
 import { and, eq, gt, isNull, sql } from "drizzle-orm";
-import type { ServiceContext } from "../context";
+import type { ServiceContext, TenantRequestContext } from "../context";
 import { controlDb } from "../db/control-db";
 import { config, type Env } from "../env";
 import {
@@ -63,7 +63,13 @@ export async function assertVerified(env: Env, userId: string) {
 }
 
 /** Invites an email with a role no higher than the inviter's; the link is mailed, never returned. */
-export async function createInvitation(ctx: ServiceContext, input: { email: string; role: Role }) {
+export async function createInvitation({
+  ctx,
+  input,
+}: {
+  ctx: ServiceContext;
+  input: { email: string; role: Role };
+}) {
   // Mail goes out in the tenant's name: whoever is behind the request (an API key's creator
   // too) must have proved their address first.
   await assertVerified(ctx.env, ctx.actor.type === "user" ? ctx.actor.id : ctx.actor.createdBy);
@@ -129,11 +135,17 @@ export async function createInvitation(ctx: ServiceContext, input: { email: stri
   return row;
 }
 
-export function listInvitations(ctx: ServiceContext, page: PageQuery) {
-  return listPage(ctx.db, invitations, page, invitationView);
+export function listInvitations({ ctx, input }: { ctx: ServiceContext; input: PageQuery }) {
+  return listPage(ctx.db, invitations, input, invitationView);
 }
 
-export async function revokeInvitation(ctx: ServiceContext, id: string) {
+export async function revokeInvitation({
+  ctx,
+  input: { id },
+}: {
+  ctx: ServiceContext;
+  input: { id: string };
+}) {
   const row = await ctx.db.orm.select().from(invitations).where(eq(invitations.id, id)).get();
   if (!row) throw new NotFoundError("invitation");
   if (row.acceptedAt !== null)
@@ -192,12 +204,14 @@ async function inviterStillMay(db: TenantDb, inv: InvitationRow): Promise<boolea
  * Accepts an invitation. It binds to the invited email: an existing identity proves itself with
  * its password; a new one is created with the given password (the mailed link proves the address).
  */
-export async function acceptInvitation(
-  env: Env,
-  tenant: TenantRow,
-  input: { token: string; password?: string | undefined },
-  ctx: { requestId: string; ip: string | null },
-) {
+export async function acceptInvitation({
+  ctx,
+  input,
+}: {
+  ctx: TenantRequestContext;
+  input: { token: string; password?: string | undefined };
+}) {
+  const { env, tenant } = ctx;
   const db = tenantDb(env, tenant);
   const now = Date.now();
   const inv = await db.orm
@@ -336,6 +350,6 @@ async function join(
   )
     .bind(user.id, tenant.id, now)
     .run();
-  const tokens = await createSession({ env, tenant, ...ctx }, user.id);
+  const tokens = await createSession({ ctx: { env, tenant, ...ctx }, input: { userId: user.id } });
   return { member, tokens };
 }

@@ -2,11 +2,10 @@ import { tenantDb } from "@tenantry/core";
 import { users } from "@tenantry/schema/control";
 import { members } from "@tenantry/schema/tenant";
 import { eq } from "drizzle-orm";
+import type { TenantRequestContext } from "../context";
 import { controlDb } from "../db/control-db";
-import type { Env } from "../env";
 import { UnauthorizedError } from "../errors";
 import { burnPasswordCheck, hashPassword, needsRehash, verifyPassword } from "../lib/crypto";
-import type { TenantRow } from "./registry";
 import { createSession, type TokenPair } from "./sessions";
 import { refundAttempt, signInBudgets, takeAttempt } from "./throttle";
 
@@ -16,12 +15,14 @@ const INVALID = "Invalid email or password.";
  * Password sign-in on a tenant host. Unknown email, wrong password and "not a member of this
  * tenant" all give the same 401 after the same work, so accounts cannot be enumerated.
  */
-export async function login(
-  env: Env,
-  tenant: TenantRow,
-  input: { email: string; password: string },
-  ctx: { requestId: string; ip: string | null },
-): Promise<TokenPair> {
+export async function login({
+  ctx,
+  input,
+}: {
+  ctx: TenantRequestContext;
+  input: { email: string; password: string };
+}): Promise<TokenPair> {
+  const { env, tenant } = ctx;
   // The attempt is taken before the password is checked: parallel guesses cannot all pass.
   const taken = await takeAttempt(
     env,
@@ -49,5 +50,5 @@ export async function login(
       .bind(await hashPassword(input.password), Date.now(), user.id)
       .run();
   }
-  return createSession({ env, tenant, ...ctx }, user.id);
+  return createSession({ ctx, input: { userId: user.id } });
 }

@@ -1,5 +1,6 @@
 import { newId } from "@tenantry/schema";
 import { mailOutbox } from "@tenantry/schema/control";
+import { desc, eq } from "drizzle-orm";
 import { z } from "zod";
 import { controlDb } from "../db/control-db";
 import type { Env } from "../env";
@@ -77,4 +78,16 @@ export function outboxTransport(env: Env): MailTransport {
       return { messageId: mail.id };
     },
   };
+}
+
+export type OutboxMail = typeof mailOutbox.$inferSelect;
+
+/** The development outbox, newest first (optionally for one recipient). */
+export function listOutbox(env: Env, to?: string): Promise<OutboxMail[]> {
+  return controlDb(env)
+    .select()
+    .from(mailOutbox)
+    .where(to ? eq(mailOutbox.to, to) : undefined)
+    .orderBy(desc(mailOutbox.id))
+    .limit(50);
 }

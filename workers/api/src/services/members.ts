@@ -20,8 +20,8 @@ export function memberView(m: Member) {
   };
 }
 
-export function listMembers(ctx: ServiceContext, page: PageQuery) {
-  return listPage(ctx.db, members, page, memberView);
+export function listMembers({ ctx, input }: { ctx: ServiceContext; input: PageQuery }) {
+  return listPage(ctx.db, members, input, memberView);
 }
 
 async function getMember(ctx: ServiceContext, id: string): Promise<Member> {
@@ -91,7 +91,13 @@ function revokeInvitationsOf(
     );
 }
 
-export async function updateMemberRole(ctx: ServiceContext, id: string, role: Role) {
+export async function updateMemberRole({
+  ctx,
+  input: { id, role },
+}: {
+  ctx: ServiceContext;
+  input: { id: string; role: Role };
+}) {
   const target = await getMember(ctx, id);
   assertCanManage(ctx, target, role);
   if (target.role === role) return target;
@@ -138,7 +144,13 @@ async function explainRefusal(ctx: ServiceContext, target: Member): Promise<neve
  * Removes the member, ends their sessions, revokes the API keys they created and the invitations
  * they sent, and drops them from the sign-in index.
  */
-export async function removeMember(ctx: ServiceContext, id: string) {
+export async function removeMember({
+  ctx,
+  input: { id },
+}: {
+  ctx: ServiceContext;
+  input: { id: string };
+}) {
   const target = await getMember(ctx, id);
   assertCanManage(ctx, target);
   const now = Date.now();

@@ -3,6 +3,7 @@ import { ID_PREFIXES } from "@tenantry/schema";
 import { users } from "@tenantry/schema/control";
 import { members, sessions } from "@tenantry/schema/tenant";
 import { and, eq, isNull } from "drizzle-orm";
+import type { TenantRequestContext } from "../context";
 import { controlDb } from "../db/control-db";
 import { config, type Env } from "../env";
 import { ValidationError } from "../errors";
@@ -10,7 +11,7 @@ import { hashPassword } from "../lib/crypto";
 import { activeKeysCreatedBy } from "./api-keys";
 import { consumeAuthToken, createAuthToken } from "./auth-tokens";
 import { mailer } from "./mailer";
-import { findTenantById, type TenantRow, tenantUrl } from "./registry";
+import { findTenantById, tenantUrl } from "./registry";
 import { forgetSessions } from "./session-cache";
 import { type Budget, takeAttempt } from "./throttle";
 
@@ -36,12 +37,14 @@ export function passwordResetBudgets(tenantId: string, email: string, ip: string
  * belongs to a member (`mailPasswordReset`). The request does the same work either way, so
  * neither its answer (always 202) nor its timing tells whether an account exists.
  */
-export async function requestPasswordReset(
-  env: Env,
-  tenant: TenantRow,
-  email: string,
-  ctx: { requestId: string; ip: string | null },
-): Promise<void> {
+export async function requestPasswordReset({
+  ctx,
+  input: { email },
+}: {
+  ctx: TenantRequestContext;
+  input: { email: string };
+}): Promise<void> {
+  const { env, tenant } = ctx;
   await takeAttempt(
     env,
     passwordResetBudgets(tenant.id, email, ctx.ip),
@@ -101,12 +104,14 @@ export async function mailPasswordReset(
  * user created here and that still work: whoever knew the old password could have minted them,
  * so the user should look (and can revoke them with DELETE /v1/me/api-keys/{id}).
  */
-export async function confirmPasswordReset(
-  env: Env,
-  tenant: TenantRow,
-  input: { token: string; password: string },
-  ctx: { requestId: string; ip: string | null },
-) {
+export async function confirmPasswordReset({
+  ctx,
+  input,
+}: {
+  ctx: TenantRequestContext;
+  input: { token: string; password: string };
+}) {
+  const { env, tenant } = ctx;
   const consumed = await consumeAuthToken(env, "password_reset", tenant.id, input.token);
   const member = consumed
     ? await tenantDb(env, tenant)

@@ -1,8 +1,7 @@
-import { tenantDb } from "@tenantry/core";
+import { meterFor, tenantDb } from "@tenantry/core";
 import { newId } from "@tenantry/schema";
 import { resetDatabase } from "../db/tenant-migrations";
 import { config, type Env } from "../env";
-import { meterFor } from "../meter/client";
 import { emailVerificationLink } from "./email-verification";
 import { mailer } from "./mailer";
 import { warnIfPoolLow } from "./pool";
@@ -184,7 +183,7 @@ async function removeTenant(
     .bind(tenant.id)
     .first<{ binding: string }>();
   if (held) await resetDatabase(tenantDb(env, { id: tenant.id, databaseBinding: held.binding }).d1);
-  await meterFor(env, tenant.id).destroy();
+  await meterFor(env.TENANT_METER, tenant.id).destroy();
 
   const reclaiming = "EXISTS (SELECT 1 FROM tenants WHERE id = ?1 AND status = 'reclaiming')";
   const before = {

@@ -2,7 +2,8 @@ import { auditEntry, type TenantDb, tenantDb } from "@tenantry/core";
 import { newId } from "@tenantry/schema";
 import { sessions } from "@tenantry/schema/tenant";
 import { and, eq, isNull } from "drizzle-orm";
-import { config, type Env } from "../env";
+import type { TenantRequestContext } from "../context";
+import { config } from "../env";
 import { UnauthorizedError } from "../errors";
 import { sha256Hex } from "../lib/crypto";
 import {
@@ -11,7 +12,6 @@ import {
   signAccessToken,
   wasRefreshSecretIssued,
 } from "../lib/jwt";
-import type { TenantRow } from "./registry";
 import { forgetSessions } from "./session-cache";
 
 export const REFRESH_TOKEN_TTL_MS = 30 * 24 * 3600_000;
@@ -23,12 +23,7 @@ export interface TokenPair {
   expires_in: number;
 }
 
-interface SessionCtx {
-  env: Env;
-  tenant: TenantRow;
-  requestId: string;
-  ip: string | null;
-}
+type SessionCtx = TenantRequestContext;
 
 /**
  * Refresh tokens are `<session id>.<nonce>.<mac>` (see `issueRefreshSecret`); only the hash of
@@ -57,7 +52,13 @@ async function issue(
 }
 
 /** Signs a user into the tenant: a session row and its audit entry, in one batch. */
-export async function createSession(ctx: SessionCtx, userId: string): Promise<TokenPair> {
+export async function createSession({
+  ctx,
+  input: { userId },
+}: {
+  ctx: SessionCtx;
+  input: { userId: string };
+}): Promise<TokenPair> {
   const db = tenantDb(ctx.env, ctx.tenant);
   const sid = newId("session");
   const secret = await issueRefreshSecret(config(ctx.env), sid);
@@ -93,7 +94,13 @@ function revokeQuery(db: TenantDb, sid: string, reason: string) {
  * no longer current (an old, already rotated one) is treated as theft: the session is revoked
  * and the caller gets 401. A made-up secret is a plain 401 and changes nothing.
  */
-export async function refreshSession(ctx: SessionCtx, refreshToken: string): Promise<TokenPair> {
+export async function refreshSession({
+  ctx,
+  input: { refreshToken },
+}: {
+  ctx: SessionCtx;
+  input: { refreshToken: string };
+}): Promise<TokenPair> {
   const parsed = parseRefreshToken(refreshToken);
   if (!parsed) throw new UnauthorizedError("Invalid refresh token.");
   const db = tenantDb(ctx.env, ctx.tenant);
@@ -138,11 +145,13 @@ export async function refreshSession(ctx: SessionCtx, refreshToken: string): Pro
   return issue(ctx, session.userId, session.id, secret);
 }
 
-export async function revokeSession(
-  ctx: SessionCtx & { actor: { type: string; id: string } },
-  sid: string,
-  reason: string,
-): Promise<void> {
+export async function revokeSession({
+  ctx,
+  input: { sessionId: sid, reason },
+}: {
+  ctx: SessionCtx & { actor: { type: string; id: string } };
+  input: { sessionId: string; reason: string };
+}): Promise<void> {
   const db = tenantDb(ctx.env, ctx.tenant);
   await db.orm.batch([
     revokeQuery(db, sid, reason),

@@ -2,6 +2,7 @@ import { newId } from "@tenantry/schema";
 import { tenants, users } from "@tenantry/schema/control";
 import { eq } from "drizzle-orm";
 import { z } from "zod";
+import type { RequestContext } from "../context";
 import { controlDb } from "../db/control-db";
 import { config, type Env } from "../env";
 import { ConflictError, ValidationError } from "../errors";
@@ -98,9 +99,7 @@ export const SIGNUP_CONFIRMATION_TTL_SECONDS = 3600;
 const SIGNUP_PURPOSE = "signup";
 const SignupClaimsSchema = z.object({ email: z.string(), slug: z.string(), name: z.string() });
 
-type SignupCtx = {
-  requestId: string;
-  ip: string | null;
+type SignupCtx = RequestContext & {
   hooks?: ProvisioningHooks;
   /** Runs work after the response (the Stripe link); awaited inline when absent. */
   waitUntil?: (p: Promise<unknown>) => void;
@@ -113,11 +112,14 @@ type SignupCtx = {
  * that a mail was sent. Throttled per client and per email domain before any work (see
  * `signUpBudgets`): each sign-up takes a database from the pool, and each confirmation a mail.
  */
-export async function signUp(
-  env: Env,
-  input: SignupInput,
-  ctx: SignupCtx,
-): Promise<SignupResult | { status: "confirmation_sent" }> {
+export async function signUp({
+  ctx,
+  input,
+}: {
+  ctx: SignupCtx;
+  input: SignupInput;
+}): Promise<SignupResult | { status: "confirmation_sent" }> {
+  const { env } = ctx;
   await takeAttempt(
     env,
     signUpBudgets(config(env), input.email, ctx.ip),
@@ -168,11 +170,14 @@ async function mailSignupConfirmation(env: Env, input: SignupInput) {
 }
 
 /** Follows the mailed link: the organisation is created, owned by the existing account. */
-export async function confirmSignUp(
-  env: Env,
-  token: string,
-  ctx: SignupCtx,
-): Promise<SignupResult> {
+export async function confirmSignUp({
+  ctx,
+  input: { token },
+}: {
+  ctx: SignupCtx;
+  input: { token: string };
+}): Promise<SignupResult> {
+  const { env } = ctx;
   const claims = await verifyPurposeToken(config(env), SIGNUP_PURPOSE, token, SignupClaimsSchema);
   if (!claims) throw new ValidationError("The confirmation link is invalid or expired.");
   // Single use: once the organisation exists its slug is taken.
@@ -208,7 +213,7 @@ async function createOrganisation(
   if (ctx.waitUntil) ctx.waitUntil(link);
   else await link;
   const sessionCtx = { env, tenant, requestId: ctx.requestId, ip: ctx.ip };
-  const tokens = await createSession(sessionCtx, owner.id);
+  const tokens = await createSession({ ctx: sessionCtx, input: { userId: owner.id } });
   if (!verified) await issueEmailVerification(env, tenant, owner);
   return {
     status: "created",

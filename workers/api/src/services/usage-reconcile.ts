@@ -1,8 +1,7 @@
-import { coreConfig, stripeClient } from "@tenantry/core";
+import { coreConfig, meterFor, stripeClient } from "@tenantry/core";
 import { CATALOG, isMeteredMetric } from "@tenantry/plans";
 import type { Env } from "../env";
 import { flushAdmissions } from "../meter/admission";
-import { meterFor } from "../meter/client";
 
 export interface ReconcileRow {
   tenant_id: string;
@@ -53,7 +52,7 @@ export async function reconcileUsage(
     : [];
   const rows: ReconcileRow[] = [];
   for (const tenant of tenants.results) {
-    const meter = meterFor(env, tenant.id);
+    const meter = meterFor(env.TENANT_METER, tenant.id);
     if (opts.flush) await meter.flush();
     for (const total of await meter.totals()) {
       const ledger = await env.CONTROL_DB.prepare(

@@ -1,7 +1,7 @@
+import { meterFor } from "@tenantry/core";
 import { isUsageMetric, LIMIT_DEFINITIONS, type LimitKey, LimitKeySchema } from "@tenantry/plans";
 import type { ServiceContext } from "../context";
 import { ValidationError } from "../errors";
-import { meterFor } from "../meter/client";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -69,7 +69,13 @@ function rejection(event: UsageEventInput, now: number): UsageEventOutcome | num
  * first; the rest is counted by the tenant's meter in one call, so a retry of the same batch
  * changes nothing.
  */
-export async function ingestUsage(ctx: ServiceContext, events: UsageEventInput[]) {
+export async function ingestUsage({
+  ctx,
+  input: { events },
+}: {
+  ctx: ServiceContext;
+  input: { events: UsageEventInput[] };
+}) {
   const now = Date.now();
   const outcomes: UsageEventOutcome[] = new Array(events.length);
   const counted: { index: number; metric: LimitKey; value: number; at: number }[] = [];
@@ -82,7 +88,7 @@ export async function ingestUsage(ctx: ServiceContext, events: UsageEventInput[]
     }
   });
   if (counted.length > 0) {
-    const results = await meterFor(ctx.env, ctx.tenant.id).consumeMany(
+    const results = await meterFor(ctx.env.TENANT_METER, ctx.tenant.id).consumeMany(
       ctx.tenant.id,
       counted.map((c) => ({
         metric: c.metric,
@@ -134,7 +140,13 @@ export interface UsageQuery {
  * Usage per hour or day: the ledger (what the meter flushed) plus what the meter holds that the
  * ledger does not have yet, so the answer is current.
  */
-export async function usageSeries(ctx: ServiceContext, query: UsageQuery) {
+export async function usageSeries({
+  ctx,
+  input: query,
+}: {
+  ctx: ServiceContext;
+  input: UsageQuery;
+}) {
   const metric = LimitKeySchema.safeParse(query.metric);
   if (!metric.success || LIMIT_DEFINITIONS[metric.data].kind !== "counter") {
     throw new ValidationError(`${query.metric} is not a usage metric.`, [
@@ -163,7 +175,7 @@ export async function usageSeries(ctx: ServiceContext, query: UsageQuery) {
     )
       .bind(ctx.tenant.id, metric.data, start, to)
       .all<{ window_start: number; delta: number }>(),
-    meterFor(ctx.env, ctx.tenant.id).unflushedUsage(metric.data, start, to),
+    meterFor(ctx.env.TENANT_METER, ctx.tenant.id).unflushedUsage(metric.data, start, to),
   ]);
   const recentKeys = unflushed.flatMap((u) => (u.key ? [u.key] : []));
   const inLedger = new Set<string>();

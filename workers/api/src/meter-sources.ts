@@ -1,0 +1,51 @@
+import { readBilling, tenantDb } from "@tenantry/core";
+import type { LimitKey } from "@tenantry/plans";
+import { members } from "@tenantry/schema/tenant";
+import { getTableName } from "drizzle-orm";
+import type { Env } from "./env";
+import type { MeterSources } from "./meter/sources";
+import { productGauges } from "./platform";
+import { tenantEntitlements } from "./services/entitlements";
+import { findTenantById } from "./services/registry";
+
+/**
+ * The tenant table each gauge counts, the only place the meter learns them: seats count members,
+ * and the product's gauges count the tables its registration names (`product/index.ts`).
+ */
+const GAUGE_TABLES: Partial<Record<LimitKey, string>> = Object.fromEntries(
+  Object.entries({ seats: members, ...productGauges }).map(([metric, table]) => [
+    metric,
+    getTableName(table),
+  ]),
+);
+
+/** What a tenant's meter reads from the control plane and the tenant's database. */
+export function meterSources(env: Env): MeterSources {
+  return {
+    entitlements: {
+      async read(tenantId, now) {
+        const [value, billing] = await Promise.all([
+          tenantEntitlements(env, tenantId, now),
+          readBilling(env, tenantId),
+        ]);
+        const live =
+          billing?.status && !["canceled", "incomplete_expired"].includes(billing.status);
+        return { value, anchor: live ? (billing?.current_period_end ?? null) : null };
+      },
+    },
+    gauges: {
+      async count(tenantId, metric) {
+        const table = GAUGE_TABLES[metric];
+        if (!table) throw new Error(`no table counts the gauge ${metric}`);
+        const tenant = await findTenantById(env, tenantId);
+        // A tenant still being provisioned has no database yet: nothing to count.
+        if (!tenant?.databaseBinding) return 0;
+        const row = await tenantDb(env, tenant)
+          .d1.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE tenant_id = ?`)
+          .bind(tenant.id)
+          .first<{ n: number }>();
+        return row?.n ?? 0;
+      },
+    },
+  };
+}

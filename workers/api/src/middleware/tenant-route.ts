@@ -1,0 +1,34 @@
+import type { Permission } from "../rbac/permissions";
+import { requireActor, requirePermission } from "./auth";
+import { requireWritable } from "./entitlements";
+import { meterRequest } from "./metering";
+import { resolveTenant } from "./tenant";
+
+/**
+ * The gate of every authenticated tenant route, as one middleware list: the one place that says
+ * in which order a request is checked before any service runs.
+ *
+ * Tenant host + credential + permission + the request budgets and quota (`meterRequest`), in
+ * that order, before the handler runs; writes also need billing that allows them (see
+ * `requireWritable`). Expensive routes (exports, reports, bulk ingestion) also draw from the
+ * plan's smaller expensive budget. Essential routes (sign-out, billing, revocations) draw only
+ * from a small budget of their own: a tenant that exhausted its budget or quota can still pay,
+ * sign out and lock things down.
+ */
+export function tenantRoute(
+  permission?: Permission,
+  opts: { expensive?: boolean; essential?: boolean } = {},
+) {
+  const meter = meterRequest(
+    opts.essential ? "essential" : opts.expensive ? "expensive" : "standard",
+  );
+  return permission
+    ? [
+        resolveTenant,
+        requireActor,
+        requirePermission(permission),
+        meter,
+        requireWritable(permission),
+      ]
+    : [resolveTenant, requireActor, meter];
+}
