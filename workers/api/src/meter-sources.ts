@@ -36,7 +36,9 @@ export function meterSources(env: Env): MeterSources {
     gauges: {
       async count(tenantId, metric) {
         const table = GAUGE_TABLES[metric];
-        if (!table) throw new Error(`no table counts the gauge ${metric}`);
+        // A catalog gauge the product registers no table for (e.g. `projects` without the
+        // example product) has nothing to derive from.
+        if (!table) return null;
         const tenant = await findTenantById(env, tenantId);
         // A tenant still being provisioned has no database yet: nothing to count.
         if (!tenant?.databaseBinding) return 0;

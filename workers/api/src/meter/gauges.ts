@@ -91,6 +91,7 @@ export class Gauges {
   private async derive(tenantId: string, metric: LimitKey): Promise<GaugeDrift | null> {
     const started = Date.now();
     const stored = await this.source.count(tenantId, metric);
+    if (stored === null) return null;
     // Synchronous from here: no other call runs until the gauge is written.
     const sql = this.storage.sql;
     const now = Date.now();
