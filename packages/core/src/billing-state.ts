@@ -1,22 +1,11 @@
 import { type AccessState, accessForSubscription, isPlanId, type PlanId } from "@tenantry/plans";
+import { subscriptions } from "@tenantry/schema/control";
+import { eq } from "drizzle-orm";
+import { controlDb } from "./control-db";
 import { type CoreEnv, coreConfig, gracePeriodMs } from "./env";
 
 /** A tenant's billing state as stored by the re-sync (see `syncTenantBilling`). */
-export interface BillingRow {
-  tenant_id: string;
-  stripe_customer_id: string;
-  stripe_subscription_id: string | null;
-  status: string | null;
-  plan: string;
-  interval: string | null;
-  current_period_end: number | null;
-  cancel_at_period_end: number;
-  trial_end: number | null;
-  past_due_since: number | null;
-  synced_at: number;
-  recorded_state: string | null;
-  pending_audit_id: string | null;
-}
+export type BillingRow = typeof subscriptions.$inferSelect;
 
 export interface EffectivePlan {
   plan: PlanId;
@@ -27,13 +16,13 @@ export interface EffectivePlan {
 /** The plan the tenant may use now: its subscription's, unless billing state takes it away. */
 export function effectivePlan(
   env: CoreEnv,
-  row: Pick<BillingRow, "status" | "plan" | "past_due_since"> | null,
+  row: Pick<BillingRow, "status" | "plan" | "pastDueSince"> | null,
   now = Date.now(),
 ): EffectivePlan {
   const status = row?.status ?? null;
   const { access, graceEndsAt } = accessForSubscription({
     status: status as Parameters<typeof accessForSubscription>[0]["status"],
-    pastDueSince: row?.past_due_since ?? null,
+    pastDueSince: row?.pastDueSince ?? null,
     now,
     gracePeriodMs: gracePeriodMs(coreConfig(env)),
   });
@@ -42,7 +31,11 @@ export function effectivePlan(
 }
 
 export async function readBilling(env: CoreEnv, tenantId: string): Promise<BillingRow | null> {
-  return env.CONTROL_DB.prepare("SELECT * FROM subscriptions WHERE tenant_id = ?")
-    .bind(tenantId)
-    .first<BillingRow>();
+  return (
+    (await controlDb(env)
+      .select()
+      .from(subscriptions)
+      .where(eq(subscriptions.tenantId, tenantId))
+      .get()) ?? null
+  );
 }

@@ -1,11 +1,14 @@
 import { type PlanId, parseLookupKey } from "@tenantry/plans";
 import { newId } from "@tenantry/schema";
-import type { tenants } from "@tenantry/schema/control";
+import { subscriptions, tenants } from "@tenantry/schema/control";
 import { auditLog } from "@tenantry/schema/tenant";
+import { eq, lt, sql } from "drizzle-orm";
 import type Stripe from "stripe";
 import { auditEntry } from "./audit";
 import { type BillingRow, effectivePlan, readBilling } from "./billing-state";
+import { controlDb } from "./control-db";
 import { type CoreEnv, coreConfig } from "./env";
+import { log } from "./log";
 import { meterFor } from "./meter-contract";
 import { stripeClient } from "./stripe";
 import { tenantDb } from "./tenant-db";
@@ -62,33 +65,31 @@ export async function syncTenantBilling(
   const pastDueSince =
     sub?.status === "past_due"
       ? before?.status === "past_due"
-        ? before.past_due_since
+        ? before.pastDueSince
         : fetchedAt
       : null;
-  const applied = await env.CONTROL_DB.prepare(
-    `INSERT INTO subscriptions (tenant_id, stripe_customer_id, stripe_subscription_id, status, plan, interval,
-       current_period_end, cancel_at_period_end, trial_end, past_due_since, synced_at)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-     ON CONFLICT (tenant_id) DO UPDATE SET stripe_customer_id = ?2, stripe_subscription_id = ?3, status = ?4,
-       plan = ?5, interval = ?6, current_period_end = ?7, cancel_at_period_end = ?8, trial_end = ?9,
-       past_due_since = ?10, synced_at = ?11
-     WHERE subscriptions.synced_at < ?11
-     RETURNING *`,
-  )
-    .bind(
-      tenant.id,
-      tenant.stripeCustomerId,
-      sub?.id ?? null,
-      sub?.status ?? null,
-      plan,
-      interval,
-      item?.current_period_end ? item.current_period_end * 1000 : null,
-      sub?.cancel_at_period_end ? 1 : 0,
-      sub?.trial_end ? sub.trial_end * 1000 : null,
-      pastDueSince,
-      fetchedAt,
-    )
-    .first<BillingRow>();
+  const state = {
+    stripeCustomerId: tenant.stripeCustomerId,
+    stripeSubscriptionId: sub?.id ?? null,
+    status: sub?.status ?? null,
+    plan,
+    interval,
+    currentPeriodEnd: item?.current_period_end ? item.current_period_end * 1000 : null,
+    cancelAtPeriodEnd: Boolean(sub?.cancel_at_period_end),
+    trialEnd: sub?.trial_end ? sub.trial_end * 1000 : null,
+    pastDueSince,
+    syncedAt: fetchedAt,
+  };
+  // Applied only if this fetch is newer than what is stored: concurrent syncs converge.
+  const [applied] = await controlDb(env)
+    .insert(subscriptions)
+    .values({ tenantId: tenant.id, ...state })
+    .onConflictDoUpdate({
+      target: subscriptions.tenantId,
+      set: state,
+      setWhere: lt(subscriptions.syncedAt, fetchedAt),
+    })
+    .returning();
   const row = applied ?? (await readBilling(env, tenant.id));
   if (row) await recordBillingChange(env, tenant, row, ctx);
   return row;
@@ -119,8 +120,8 @@ export async function recordBillingChange(
     status: row.status,
     access: effective.access,
   };
-  const last: RecordedState = row.recorded_state
-    ? (JSON.parse(row.recorded_state) as RecordedState)
+  const last: RecordedState = row.recordedState
+    ? (JSON.parse(row.recordedState) as RecordedState)
     : // Never recorded: what a tenant without a subscription has.
       {
         plan: (tenant.plan ?? "free") as PlanId,
@@ -130,13 +131,14 @@ export async function recordBillingChange(
   if (last.plan === next.plan && last.status === next.status && last.access === next.access) {
     return false;
   }
-  const reserved = await env.CONTROL_DB.prepare(
-    "UPDATE subscriptions SET pending_audit_id = COALESCE(pending_audit_id, ?) WHERE tenant_id = ? RETURNING pending_audit_id",
-  )
-    .bind(newId("audit", now), tenant.id)
-    .first<{ pending_audit_id: string }>();
+  const db = controlDb(env);
+  const [reserved] = await db
+    .update(subscriptions)
+    .set({ pendingAuditId: sql`COALESCE(${subscriptions.pendingAuditId}, ${newId("audit", now)})` })
+    .where(eq(subscriptions.tenantId, tenant.id))
+    .returning({ pendingAuditId: subscriptions.pendingAuditId });
   const entry = {
-    id: reserved?.pending_audit_id ?? newId("audit", now),
+    id: reserved?.pendingAuditId ?? newId("audit", now),
     action: "billing.update" as const,
     target: { type: "tenant", id: tenant.id },
     before: { ...last },
@@ -151,15 +153,12 @@ export async function recordBillingChange(
     },
     entry,
   ).onConflictDoUpdate({ target: auditLog.id, set: { after: JSON.stringify(next) } });
-  await env.CONTROL_DB.batch([
-    env.CONTROL_DB.prepare("UPDATE tenants SET plan = ?, updated_at = ? WHERE id = ?").bind(
-      next.plan,
-      now,
-      tenant.id,
-    ),
-    env.CONTROL_DB.prepare(
-      "UPDATE subscriptions SET recorded_state = ?, pending_audit_id = NULL WHERE tenant_id = ?",
-    ).bind(JSON.stringify(next), tenant.id),
+  await db.batch([
+    db.update(tenants).set({ plan: next.plan, updatedAt: now }).where(eq(tenants.id, tenant.id)),
+    db
+      .update(subscriptions)
+      .set({ recordedState: JSON.stringify(next), pendingAuditId: null })
+      .where(eq(subscriptions.tenantId, tenant.id)),
   ]);
   await refreshMeter(env, tenant.id);
   return true;
@@ -174,13 +173,8 @@ export async function refreshMeter(env: CoreEnv, tenantId: string): Promise<void
   try {
     await meterFor(env.TENANT_METER, tenantId).refresh(tenantId);
   } catch (err) {
-    console.error(
-      JSON.stringify({
-        level: "warn",
-        msg: "meter refresh failed; it re-reads within a minute",
-        tenant_id: tenantId,
-        error: String(err),
-      }),
-    );
+    log.forTenant(tenantId).warn("meter refresh failed; it re-reads within a minute", {
+      error: String(err),
+    });
   }
 }

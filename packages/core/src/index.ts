@@ -13,8 +13,11 @@ export {
   refreshMeter,
   syncTenantBilling,
 } from "./billing-sync";
+export { inChunks, QUEUE_BATCH_LIMIT } from "./chunks";
 export { insertWhere } from "./conditional";
+export { controlDb } from "./control-db";
 export { CoreConfigSchema, type CoreEnv, configReader, coreConfig } from "./env";
+export { type LogFields, type Logger, log } from "./log";
 export {
   ADMISSION_CLASSES,
   type AdmissionClass,
@@ -33,7 +36,9 @@ export {
   type UnflushedUsage,
 } from "./meter-contract";
 export { ProblemError, renderProblem } from "./problem";
+export { parseMessages } from "./queue-messages";
 export { retryDelaySeconds } from "./retry";
 export { stripeClient } from "./stripe";
 export { poolBindings, type TenantDb, tenantDb } from "./tenant-db";
-export type { UsageMessage } from "./usage";
+export { type UsageMessage, UsageMessageSchema } from "./usage";
+export { initWorkerApp, type WorkerVariables } from "./worker-app";

@@ -313,10 +313,6 @@ export function isPlanId(value: unknown): value is PlanId {
   return PlanIdSchema.safeParse(value).success;
 }
 
-export function getPlan(id: PlanId, catalog: Catalog = CATALOG): Plan {
-  return catalog.plans[id];
-}
-
 // Lookup keys. Licensed prices: `<plan>_<interval>` (`pro_month`, `pro_year`). Metered prices:
 // `<plan>_<metric>_<interval>` (`pro_events_month`, `pro_events_year`); a yearly plan carries a
 // yearly metered price because every item of a Stripe subscription shares one billing interval.

@@ -8,7 +8,6 @@ import { type PlanId, PlanIdSchema } from "./catalog.js";
 export const FlagKeySchema = z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, {
   message: "flag keys are lower-case letters, digits, '_', '.' and '-' (at most 64)",
 });
-export type FlagKey = z.infer<typeof FlagKeySchema>;
 
 export const FlagDefinitionSchema = z.object({
   key: FlagKeySchema,

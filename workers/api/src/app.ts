@@ -1,15 +1,8 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { newId } from "@tenantry/schema";
+import { initWorkerApp } from "@tenantry/core";
 import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "./context";
-import {
-  MethodNotAllowedError,
-  NotFoundError,
-  PayloadTooLargeError,
-  ProblemError,
-  ValidationError,
-} from "./errors";
-import { problemResponse, toProblem } from "./lib/problem";
+import { MethodNotAllowedError, PayloadTooLargeError, ValidationError } from "./errors";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 /** Routes that take larger bodies: usage ingestion carries up to 1,000 events. */
@@ -24,14 +17,10 @@ export function newRouter() {
   });
 }
 
-/** The worker's app: request ids, body limits and the one error mapper. */
+/** The worker's app: the shared worker shell (request ids, the one error mapper), body limits. */
 export function newApp() {
   const app = newRouter();
-  app.use("*", async (c, next) => {
-    c.set("requestId", newId("request"));
-    await next();
-    c.res.headers.set("x-request-id", c.get("requestId"));
-  });
+  initWorkerApp(app, { tenantOf: (c) => c.get("tenant")?.id });
   app.use("*", (c, next) => {
     const maxSize = LARGE_BODY_BYTES[c.req.path] ?? MAX_BODY_BYTES;
     return bodyLimit({
@@ -41,23 +30,6 @@ export function newApp() {
       },
     })(c, next);
   });
-  app.onError((err, c) => {
-    const problem = toProblem(err);
-    // Expected problems (4xx, planned 503s) are answers, not incidents; log only the unexpected.
-    if (problem.status >= 500 && !(err instanceof ProblemError)) {
-      console.error(
-        JSON.stringify({
-          level: "error",
-          request_id: c.get("requestId"),
-          tenant_id: c.get("tenant")?.id,
-          path: new URL(c.req.url).pathname,
-          error: err instanceof Error ? (err.stack ?? err.message) : String(err),
-        }),
-      );
-    }
-    return problemResponse(c, problem);
-  });
-  app.notFound((c) => problemResponse(c, new NotFoundError("route")));
   return app;
 }
 

@@ -30,7 +30,7 @@ export function meterSources(env: Env): MeterSources {
         ]);
         const live =
           billing?.status && !["canceled", "incomplete_expired"].includes(billing.status);
-        return { value, anchor: live ? (billing?.current_period_end ?? null) : null };
+        return { value, anchor: live ? (billing?.currentPeriodEnd ?? null) : null };
       },
     },
     gauges: {

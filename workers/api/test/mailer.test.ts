@@ -130,12 +130,24 @@ describe("the MAIL queue (development outbox)", () => {
     });
   });
 
-  it("drops a message whose body does not parse (acknowledged, logged)", async () => {
-    const result = await consume({ kind: "mail", id: "" } as unknown as MailMessage, 1, {
-      env: wenv,
-    });
+  it("drops a message whose body does not parse (acknowledged, logged with the reason)", async () => {
+    const logged: string[] = [];
+    const original = console.error;
+    console.error = (line: string) => logged.push(line);
+    let result: Awaited<ReturnType<typeof consume>>;
+    try {
+      result = await consume({ kind: "mail", id: "" } as unknown as MailMessage, 1, { env: wenv });
+    } finally {
+      console.error = original;
+    }
     expect(result.explicitAcks.length).toBe(1);
     expect(result.retryMessages).toEqual([]);
+    expect(JSON.parse(logged[0]!)).toMatchObject({
+      level: "error",
+      msg: "malformed mail message dropped",
+      id: result.explicitAcks[0],
+      reason: expect.stringContaining("subject"),
+    });
   });
 });
 

@@ -1,4 +1,13 @@
-import { coreConfig, retryDelaySeconds, stripeClient, type UsageMessage } from "@tenantry/core";
+import {
+  coreConfig,
+  inChunks,
+  log,
+  parseMessages,
+  retryDelaySeconds,
+  stripeClient,
+  type UsageMessage,
+  UsageMessageSchema,
+} from "@tenantry/core";
 import { CATALOG, isMeteredMetric, type MeteredMetric } from "@tenantry/plans";
 import Stripe from "stripe";
 import type { Env } from "./env";
@@ -26,7 +35,7 @@ const STRIPE_MAX_AGE_MS = 35 * 86_400_000;
  * past Stripe's 35 days, or any other invalid request (a repeated identifier is a success and
  * never gets here). Outages, rate limits and lost answers are retried.
  */
-export function unreportable(
+function unreportable(
   row: Pick<BillableRow, "windowStart">,
   err: unknown,
   now: number,
@@ -77,14 +86,15 @@ export const reportMeterEvent: Reporter = async (env, row) => {
  * not confirmed yet is sent as a meter event and marked reported. A message is acknowledged only
  * after both; a failure retries it with backoff, and after the last retry it goes to the
  * dead-letter queue. A row Stripe refuses for good is marked dead in the ledger with the reason
- * and its message acknowledged: retrying it would only fail again.
+ * and its message acknowledged: retrying it would only fail again. A message whose body does not
+ * parse is logged and acknowledged.
  */
 export async function consumeUsageBatch(
   env: Env,
-  batch: MessageBatch<UsageMessage>,
+  batch: MessageBatch<unknown>,
   deps: ConsumerDeps = { report: reportMeterEvent },
 ): Promise<{ inserted: number; reported: number; failed: number; dead: number }> {
-  const messages = batch.messages;
+  const messages = parseMessages(batch, UsageMessageSchema, "usage");
   const now = Date.now();
   const inserts = messages.map((m) =>
     env.CONTROL_DB.prepare(
@@ -162,10 +172,9 @@ async function reportRow(
     reason = unreportable(row, err, Date.now());
     error = err instanceof Error ? err.message : String(err);
   }
-  const log = (level: string, msg: string) =>
-    console.error(JSON.stringify({ level, msg, tenant_id: row.tenantId, key: row.key, error }));
+  const rowLog = log.forTenant(row.tenantId);
   if (!reason) {
-    log("warn", `meter event failed; ${retrying}`);
+    rowLog.warn(`meter event failed; ${retrying}`, { key: row.key, error });
     return "failed";
   }
   await env.CONTROL_DB.prepare(
@@ -173,7 +182,10 @@ async function reportRow(
   )
     .bind(Date.now(), reason, row.key)
     .run();
-  log("error", "Stripe refuses this usage for good: dead-lettered, see npm run usage:reconcile");
+  rowLog.error("Stripe refuses this usage for good: dead-lettered, see npm run usage:reconcile", {
+    key: row.key,
+    error,
+  });
   return "dead";
 }
 
@@ -184,8 +196,7 @@ async function unreported(
 ): Promise<Map<string, Omit<BillableRow, "customer"> & { customer: string | null }>> {
   const rows = new Map<string, Omit<BillableRow, "customer"> & { customer: string | null }>();
   const keys = messages.map((m) => m.body.key);
-  for (let i = 0; i < keys.length; i += 90) {
-    const chunk = keys.slice(i, i + 90);
+  for (const chunk of inChunks(keys)) {
     const result = await env.CONTROL_DB.prepare(
       `SELECT l.key, l.metric, l.billable, l.window_start, t.stripe_customer_id AS customer
        FROM usage_ledger l LEFT JOIN tenants t ON t.id = l.tenant_id
@@ -258,17 +269,14 @@ export async function reportUnreported(
  * The dead-letter queue's consumer: logs each message with its key. A row that reached the
  * ledger is reported later by the sweep; one that did not shows up in `npm run usage:reconcile`.
  */
-export async function deadLetter(batch: MessageBatch<UsageMessage>): Promise<void> {
-  for (const m of batch.messages) {
-    console.error(
-      JSON.stringify({
-        level: "error",
-        msg: "usage message dead-lettered: run npm run usage:reconcile",
-        tenant_id: m.body.tenant_id,
+export async function deadLetter(batch: MessageBatch<unknown>): Promise<void> {
+  for (const m of parseMessages(batch, UsageMessageSchema, "usage")) {
+    log
+      .forTenant(m.body.tenant_id)
+      .error("usage message dead-lettered: run npm run usage:reconcile", {
         key: m.body.key,
         billable: m.body.billable,
-      }),
-    );
+      });
     m.ack();
   }
 }

@@ -244,6 +244,43 @@ describe("the USAGE consumer", () => {
     });
   });
 
+  it("logs and acknowledges a message whose body does not parse, and consumes the rest", async () => {
+    const tenant = await tenantWithCustomer();
+    const body: UsageMessage = {
+      key: `${tenant.id}:events:1`,
+      tenant_id: tenant.id,
+      metric: "events",
+      window_start: Date.now() - (Date.now() % HOUR),
+      seq: 1,
+      delta: 2,
+      billable: 0,
+    };
+    const batch = createMessageBatch<unknown>("tenantry-usage", [
+      { id: "malformed", timestamp: new Date(), attempts: 1, body: { key: "k", delta: "2" } },
+      { id: "good", timestamp: new Date(), attempts: 1, body },
+    ]);
+    const ctx = createExecutionContext();
+    const logged: string[] = [];
+    const original = console.error;
+    console.error = (line: string) => logged.push(line);
+    try {
+      expect(await consumeUsageBatch(menv, batch)).toMatchObject({ inserted: 1 });
+    } finally {
+      console.error = original;
+    }
+    expect((await getQueueResult(batch, ctx)).explicitAcks.sort()).toEqual(["good", "malformed"]);
+    expect(JSON.parse(logged[0]!)).toMatchObject({
+      level: "error",
+      msg: "malformed usage message dropped",
+      id: "malformed",
+      reason: expect.stringContaining("tenant_id"),
+    });
+    const row = await menv.CONTROL_DB.prepare("SELECT delta FROM usage_ledger WHERE key = ?")
+      .bind(body.key)
+      .first<{ delta: number }>();
+    expect(row?.delta).toBe(2);
+  });
+
   it("consumes from the real queue", async () => {
     const tenant = await tenantWithCustomer();
     const body: UsageMessage = {

@@ -1,11 +1,17 @@
 import {
   type BillingRow,
   type BillingTenant,
+  controlDb,
+  inChunks,
+  log,
+  parseMessages,
   recordBillingChange,
   retryDelaySeconds,
   syncTenantBilling,
 } from "@tenantry/core";
-import type { BillingMessage, Env } from "./env";
+import { subscriptions, tenants } from "@tenantry/schema/control";
+import { eq, inArray } from "drizzle-orm";
+import { type BillingMessage, BillingMessageSchema, type Env } from "./env";
 
 export interface ConsumerDeps {
   /** The re-sync; tests wrap it to crash at chosen points. */
@@ -17,7 +23,7 @@ export interface ConsumerDeps {
  * arrived: the intake and the consumer run on different machines, whose clocks may differ a
  * little. Within the margin the consumer re-fetches, which is always safe.
  */
-export const COALESCE_MARGIN_MS = 1000;
+const COALESCE_MARGIN_MS = 1000;
 
 export type CustomerOutcome = "synced" | "coalesced" | "unknown_customer" | "failed";
 
@@ -27,15 +33,17 @@ export type CustomerOutcome = "synced" | "coalesced" | "unknown_customer" | "fai
  * started well after the newest message arrived has already been applied. The ledger is written
  * for the whole batch at once, before any message is acknowledged. Failures are recorded in the
  * ledger and retried with backoff; after the last retry the queue moves the message to the
- * dead-letter queue (see `deadLetter`).
+ * dead-letter queue (see `deadLetter`). A message whose body does not parse is logged and
+ * acknowledged.
  */
 export async function consumeBillingBatch(
   env: Env,
-  batch: MessageBatch<BillingMessage>,
+  batch: MessageBatch<unknown>,
   deps: ConsumerDeps = { sync: syncTenantBilling },
 ): Promise<Map<string, CustomerOutcome>> {
+  const messages = parseMessages(batch, BillingMessageSchema, "billing");
   const byCustomer = new Map<string, Message<BillingMessage>[]>();
-  for (const message of batch.messages) {
+  for (const message of messages) {
     const group = byCustomer.get(message.body.customer_id) ?? [];
     group.push(message);
     byCustomer.set(message.body.customer_id, group);
@@ -74,16 +82,11 @@ export async function consumeBillingBatch(
       } catch (err) {
         outcomes.set(customer, "failed");
         const error = err instanceof Error ? err.message : String(err);
-        console.error(
-          JSON.stringify({
-            level: "warn",
-            msg: "billing re-sync failed; retrying",
-            customer_id: customer,
-            tenant_id: found.tenant.id,
-            event_ids: ids,
-            error,
-          }),
-        );
+        log.forTenant(found.tenant.id).warn("billing re-sync failed; retrying", {
+          customer_id: customer,
+          event_ids: ids,
+          error,
+        });
         ledger.push(
           ...markEvents(env, ids, "UPDATE stripe_events SET attempts = attempts + 1, error = ?", [
             error,
@@ -97,7 +100,7 @@ export async function consumeBillingBatch(
   // them applied and only writes the ledger.
   if (ledger.length > 0) await env.CONTROL_DB.batch(ledger);
   const retrying = new Set(retries);
-  for (const m of batch.messages) {
+  for (const m of messages) {
     if (retrying.has(m)) m.retry({ delaySeconds: retryDelaySeconds(m.attempts) });
     else m.ack();
   }
@@ -109,32 +112,32 @@ interface KnownCustomer {
   billing: BillingRow | null;
 }
 
-/** The tenants (and stored billing) of a batch's customers, in as few queries as D1 allows. */
+/** The tenants (and stored billing) of a batch's customers, a query per 90 customers. */
 async function tenantsOf(env: Env, customers: string[]): Promise<Map<string, KnownCustomer>> {
-  const statements: D1PreparedStatement[] = [];
-  for (let i = 0; i < customers.length; i += 90) {
-    const chunk = customers.slice(i, i + 90);
-    statements.push(
-      env.CONTROL_DB.prepare(
-        `SELECT t.id AS t_id, t.plan AS t_plan, t.database_binding AS t_binding, t.stripe_customer_id AS t_customer, s.*
-         FROM tenants t LEFT JOIN subscriptions s ON s.tenant_id = t.id
-         WHERE t.stripe_customer_id IN (${chunk.map(() => "?").join(", ")})`,
-      ).bind(...chunk),
+  const db = controlDb(env);
+  const queries = [];
+  for (const chunk of inChunks(customers)) {
+    queries.push(
+      db
+        .select({
+          id: tenants.id,
+          plan: tenants.plan,
+          databaseBinding: tenants.databaseBinding,
+          stripeCustomerId: tenants.stripeCustomerId,
+          billing: subscriptions,
+        })
+        .from(tenants)
+        .leftJoin(subscriptions, eq(subscriptions.tenantId, tenants.id))
+        .where(inArray(tenants.stripeCustomerId, chunk)),
     );
   }
   const known = new Map<string, KnownCustomer>();
-  if (statements.length === 0) return known;
-  for (const result of await env.CONTROL_DB.batch<Record<string, unknown>>(statements)) {
-    for (const { t_id, t_plan, t_binding, t_customer, ...billing } of result.results) {
-      known.set(t_customer as string, {
-        tenant: {
-          id: t_id as string,
-          plan: t_plan as string | null,
-          databaseBinding: t_binding as string | null,
-          stripeCustomerId: t_customer as string,
-        },
-        billing: billing.tenant_id ? (billing as unknown as BillingRow) : null,
-      });
+  // Not db.batch: D1's batch answers rows as objects, and the joined tables share column names
+  // (plan); drizzle reads single queries as arrays, by position.
+  for (const rows of await Promise.all(queries)) {
+    for (const { billing, ...tenant } of rows) {
+      const customer = tenant.stripeCustomerId as string;
+      known.set(customer, { tenant: { ...tenant, stripeCustomerId: customer }, billing });
     }
   }
   return known;
@@ -148,7 +151,7 @@ async function reconcile(
 ): Promise<CustomerOutcome> {
   const ctx = { requestId: messages[0]?.body.event_id ?? "", ip: null };
   const newest = Math.max(...messages.map((m) => m.body.received_at));
-  if (billing && billing.synced_at > newest + COALESCE_MARGIN_MS) {
+  if (billing && billing.syncedAt > newest + COALESCE_MARGIN_MS) {
     // A fetch that began after these events arrived is already applied; only make sure its
     // change was recorded (a crash may have come between the two).
     await recordBillingChange(env, tenant, billing, ctx);
@@ -160,7 +163,7 @@ async function reconcile(
 
 /**
  * `UPDATE … SET …` for a set of event ids (`WHERE [extra AND] id IN (…)` is appended), in chunks
- * that stay under D1's 100 bound parameters per statement.
+ * that stay under D1's 100 bound parameters per statement (`params` are at most a few).
  */
 function markEvents(
   env: Env,
@@ -170,8 +173,7 @@ function markEvents(
   extra = "",
 ): D1PreparedStatement[] {
   const statements: D1PreparedStatement[] = [];
-  for (let i = 0; i < ids.length; i += 80) {
-    const chunk = ids.slice(i, i + 80);
+  for (const chunk of inChunks(ids)) {
     const placeholders = chunk.map(() => "?").join(", ");
     statements.push(
       env.CONTROL_DB.prepare(
@@ -186,8 +188,9 @@ function markEvents(
  * The dead-letter queue's consumer: the messages exhausted their retries. The ledger row keeps
  * the last error and becomes `failed`; the sweep re-syncs those customers' tenants later.
  */
-export async function deadLetter(env: Env, batch: MessageBatch<BillingMessage>): Promise<void> {
-  const ids = batch.messages.map((m) => m.body.event_id);
+export async function deadLetter(env: Env, batch: MessageBatch<unknown>): Promise<void> {
+  const messages = parseMessages(batch, BillingMessageSchema, "billing");
+  const ids = messages.map((m) => m.body.event_id);
   const statements = markEvents(
     env,
     ids,
@@ -196,16 +199,11 @@ export async function deadLetter(env: Env, batch: MessageBatch<BillingMessage>):
     "state = 'queued'",
   );
   if (statements.length > 0) await env.CONTROL_DB.batch(statements);
-  for (const m of batch.messages) {
-    console.error(
-      JSON.stringify({
-        level: "error",
-        msg: "billing event dead-lettered",
-        event_id: m.body.event_id,
-        customer_id: m.body.customer_id,
-        tenant_id: m.body.tenant_id,
-      }),
-    );
+  for (const m of messages) {
+    log.forTenant(m.body.tenant_id).error("billing event dead-lettered", {
+      event_id: m.body.event_id,
+      customer_id: m.body.customer_id,
+    });
     m.ack();
   }
 }

@@ -1,20 +1,18 @@
-import { ProblemError, renderProblem } from "@tenantry/core";
-import { newId } from "@tenantry/schema";
+import { initWorkerApp, log, ProblemError, type WorkerVariables } from "@tenantry/core";
 import { Hono } from "hono";
 import { consumeBillingBatch, deadLetter } from "./consumer";
-import { type BillingMessage, config, type Env } from "./env";
+import { config, type Env } from "./env";
 import { receiveWebhook } from "./intake";
 import { sweepBilling } from "./sweep";
 
 /** Stripe sends at most a few hundred KB; anything far larger is not a Stripe event. */
 const MAX_BODY_BYTES = 1024 * 1024;
 
-const app = new Hono<{ Bindings: Env; Variables: { requestId: string } }>();
-
-app.use("*", async (c, next) => {
-  c.set("requestId", newId("request"));
-  await next();
-  c.res.headers.set("x-request-id", c.get("requestId"));
+const app = new Hono<{ Bindings: Env; Variables: WorkerVariables }>();
+initWorkerApp(app, {
+  notFoundDetail: "No such route.",
+  // A 5xx makes Stripe retry the delivery later, which is what an unexpected failure needs.
+  internalErrorDetail: "Try again later.",
 });
 
 app.get("/healthz", (c) => c.json({ ok: true }));
@@ -22,7 +20,7 @@ app.get("/healthz", (c) => c.json({ ok: true }));
 /** Development only: the ledger by state, and the age of the oldest event still queued. */
 app.get("/_dev/ledger", async (c) => {
   if (!["development", "test"].includes(config(c.env).ENVIRONMENT)) {
-    throw new ProblemError(404, "not_found", "Not found", "No such route.");
+    return c.notFound();
   }
   const rows = await c.env.CONTROL_DB.prepare(
     "SELECT state, COUNT(*) AS n, MIN(received_at) AS oldest FROM stripe_events GROUP BY state",
@@ -56,32 +54,6 @@ app.all("/stripe/webhook", () => {
   );
 });
 
-app.notFound((c) =>
-  renderProblem(new ProblemError(404, "not_found", "Not found", "No such route."), {
-    requestId: c.get("requestId"),
-    url: c.req.url,
-  }),
-);
-
-app.onError((err, c) => {
-  const known = err instanceof ProblemError;
-  if (!known) {
-    console.error(
-      JSON.stringify({
-        level: "error",
-        request_id: c.get("requestId"),
-        path: new URL(c.req.url).pathname,
-        error: err instanceof Error ? (err.stack ?? err.message) : String(err),
-      }),
-    );
-  }
-  // A 5xx makes Stripe retry the delivery later, which is what an unexpected failure needs.
-  const problem = known
-    ? err
-    : new ProblemError(500, "internal_error", "Internal server error", "Try again later.");
-  return renderProblem(problem, { requestId: c.get("requestId"), url: c.req.url });
-});
-
 export default {
   fetch: app.fetch,
   async queue(batch, env) {
@@ -89,10 +61,6 @@ export default {
     else await consumeBillingBatch(env, batch);
   },
   async scheduled(_controller, env, ctx) {
-    ctx.waitUntil(
-      sweepBilling(env).then((report) =>
-        console.log(JSON.stringify({ level: "info", msg: "billing sweep", ...report })),
-      ),
-    );
+    ctx.waitUntil(sweepBilling(env).then((report) => log.info("billing sweep", { ...report })));
   },
-} satisfies ExportedHandler<Env, BillingMessage>;
+} satisfies ExportedHandler<Env, unknown>;

@@ -1,4 +1,12 @@
-import { type BillingTenant, coreConfig, stripeClient, syncTenantBilling } from "@tenantry/core";
+import {
+  type BillingTenant,
+  coreConfig,
+  inChunks,
+  log,
+  QUEUE_BATCH_LIMIT,
+  stripeClient,
+  syncTenantBilling,
+} from "@tenantry/core";
 import type Stripe from "stripe";
 import { z } from "zod";
 import type { BillingMessage, Env } from "./env";
@@ -92,14 +100,7 @@ export async function sweepBilling(
       report.resynced++;
     } catch (err) {
       report.failed++;
-      console.error(
-        JSON.stringify({
-          level: "warn",
-          msg: "sweep re-sync failed",
-          tenant_id: tenant.id,
-          error: String(err),
-        }),
-      );
+      log.forTenant(tenant.id).warn("sweep re-sync failed", { error: String(err) });
     }
   }
 
@@ -183,8 +184,8 @@ async function requeueStale(env: Env, now: number): Promise<number> {
     } satisfies BillingMessage,
     contentType: "json" as const,
   }));
-  for (let i = 0; i < messages.length; i += 100) {
-    await env.BILLING_QUEUE.sendBatch(messages.slice(i, i + 100));
+  for (const chunk of inChunks(messages, QUEUE_BATCH_LIMIT)) {
+    await env.BILLING_QUEUE.sendBatch(chunk);
   }
   return messages.length;
 }

@@ -118,6 +118,40 @@ describe("failures", () => {
     expect([1, 2, 3, 4, 5, 6].map(retryDelaySeconds)).toEqual([5, 10, 20, 40, 80, 160]);
   });
 
+  it("logs and acknowledges a message whose body does not parse; the rest of the batch is synced", async () => {
+    const t = await createTenant();
+    const good = message(t);
+    await ledgerFor([good]);
+    const malformed = {
+      id: "msg-malformed",
+      timestamp: Date.now(),
+      attempts: 1,
+      body: { event_id: 7 },
+    };
+    const batch = createMessageBatch<unknown>("tenantry-billing", [malformed, good]);
+    const ctx = createExecutionContext();
+    const logged: string[] = [];
+    const original = console.error;
+    console.error = (line: string) => logged.push(line);
+    let outcomes: Map<string, string>;
+    try {
+      outcomes = await consumeBillingBatch(wenv, batch);
+    } finally {
+      console.error = original;
+    }
+    expect([...outcomes]).toEqual([[t.stripeCustomerId, "synced"]]);
+    expect((await getQueueResult(batch, ctx)).explicitAcks.sort()).toEqual(
+      [good.id, malformed.id].sort(),
+    );
+    expect(JSON.parse(logged[0]!)).toMatchObject({
+      level: "error",
+      msg: "malformed billing message dropped",
+      id: malformed.id,
+      reason: expect.stringContaining("customer_id"),
+    });
+    expect(await ledgerRow(good.body.event_id)).toMatchObject({ state: "processed" });
+  });
+
   it("after the last retry the dead-letter consumer marks the event failed, keeping the reason", async () => {
     const t = await createTenant();
     const m = message(t, {}, 6);
@@ -168,7 +202,7 @@ describe("recording changes", () => {
     const audit = await billingAudit(t);
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({ id: entry.id, after: { plan: "pro", status: "active" } });
-    expect(await billingRow(t.id)).toMatchObject({ tenant_plan: "pro", pending_audit_id: null });
+    expect(await billingRow(t.id)).toMatchObject({ tenantPlan: "pro", pendingAuditId: null });
   });
 
   it("maps Stripe status to access, auditing every change of plan or access", async () => {
@@ -193,13 +227,13 @@ describe("recording changes", () => {
       )
         .bind(t.id, t.stripeCustomerId, status, pastDueSince, Date.now())
         .run();
-      const row = (await billingRow(t.id)) as any;
+      const row = (await billingRow(t.id))!;
       await recordBillingChange(wenv, t, row, { requestId: "test", ip: null });
       const after = await billingRow(t.id);
       expect({
         status,
-        plan: after?.tenant_plan,
-        access: JSON.parse(after?.recorded_state).access,
+        plan: after?.tenantPlan,
+        access: JSON.parse(after?.recordedState ?? "null").access,
       }).toEqual({ status, plan, access });
     }
     const audit = await billingAudit(t);

@@ -6,7 +6,7 @@
  * re-sync applied. Every time, the tenant's billing state ends equal to the emulator's truth.
  */
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
-import { type BillingRow, effectivePlan, syncTenantBilling } from "@tenantry/core";
+import { effectivePlan, syncTenantBilling } from "@tenantry/core";
 import { parseLookupKey } from "@tenantry/plans";
 import type Stripe from "stripe";
 import { describe, expect, it } from "vitest";
@@ -207,21 +207,21 @@ describe("convergence under any delivery order", () => {
       }
 
       const expected = await truth(tenant.stripeCustomerId);
-      const row = (await billingRow(tenant.id)) as BillingRow & { tenant_plan: string };
+      const row = (await billingRow(tenant.id))!;
       const context = `run ${run} (seed ${1000 + run}, ${steps} steps)`;
       expect(
         {
-          stripe_subscription_id: row.stripe_subscription_id,
+          stripe_subscription_id: row.stripeSubscriptionId,
           status: row.status,
           plan: row.plan,
-          current_period_end: row.current_period_end,
-          cancel_at_period_end: row.cancel_at_period_end,
+          current_period_end: row.currentPeriodEnd,
+          cancel_at_period_end: Number(row.cancelAtPeriodEnd),
         },
         context,
       ).toEqual(expected);
       const effective = effectivePlan(wenv, row);
-      expect(row.tenant_plan, context).toBe(effective.plan);
-      const recorded = JSON.parse(row.recorded_state ?? "null");
+      expect(row.tenantPlan, context).toBe(effective.plan);
+      const recorded = JSON.parse(row.recordedState ?? "null");
       expect(recorded, context).toEqual({
         plan: effective.plan,
         status: expected.status,

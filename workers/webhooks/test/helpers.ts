@@ -1,7 +1,9 @@
 import { applyD1Migrations } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
-import { type BillingTenant, coreConfig, stripeClient } from "@tenantry/core";
+import { type BillingTenant, controlDb, coreConfig, stripeClient } from "@tenantry/core";
 import { newId } from "@tenantry/schema";
+import { subscriptions, tenants } from "@tenantry/schema/control";
+import { eq } from "drizzle-orm";
 import type Stripe from "stripe";
 import { signPayload } from "../../../packages/stripe-emulator/src/webhooks";
 import type { Env } from "../src/env";
@@ -138,12 +140,15 @@ export async function ledgerRow(eventId: string) {
     .first<Record<string, any>>();
 }
 
+/** The stored billing state, and the plan the registry row says. */
 export async function billingRow(tenantId: string) {
-  return wenv.CONTROL_DB.prepare(
-    "SELECT s.*, t.plan AS tenant_plan FROM subscriptions s JOIN tenants t ON t.id = s.tenant_id WHERE s.tenant_id = ?",
-  )
-    .bind(tenantId)
-    .first<Record<string, any>>();
+  const found = await controlDb(wenv)
+    .select({ billing: subscriptions, tenantPlan: tenants.plan })
+    .from(subscriptions)
+    .innerJoin(tenants, eq(tenants.id, subscriptions.tenantId))
+    .where(eq(subscriptions.tenantId, tenantId))
+    .get();
+  return found ? { ...found.billing, tenantPlan: found.tenantPlan } : null;
 }
 
 /** The tenant's billing audit entries, oldest first. */

@@ -144,7 +144,7 @@ describe("from the intake through the real queue to the tenant", () => {
       const r = await billingRow(tenant.id);
       return r?.status === "active" ? r : null;
     });
-    expect(row).toMatchObject({ plan: "business", tenant_plan: "business", interval: "month" });
+    expect(row).toMatchObject({ plan: "business", tenantPlan: "business", interval: "month" });
     await eventually(async () => {
       const states = await wenv.CONTROL_DB.prepare(
         `SELECT COUNT(*) AS n FROM stripe_events WHERE customer_id = ? AND state = 'processed'`,

@@ -39,7 +39,7 @@ describe("billing sweep", () => {
       const r = await billingRow(tenant.id);
       return r?.status === "active" ? r : null;
     });
-    expect(row).toMatchObject({ plan: "pro", interval: "year", tenant_plan: "pro" });
+    expect(row).toMatchObject({ plan: "pro", interval: "year", tenantPlan: "pro" });
 
     // The checkpoint moved: the next run finds nothing new.
     const second = await sweepBilling(wenv);
@@ -103,9 +103,9 @@ describe("billing sweep", () => {
     await sweepBilling(wenv);
     const synced = await billingRow(tenant.id);
     expect(synced).toMatchObject({ status: "canceled" });
-    expect(synced?.current_period_end).toBeLessThan(Date.now());
+    expect(synced?.currentPeriodEnd).toBeLessThan(Date.now());
     await sweepBilling(wenv);
-    expect((await billingRow(tenant.id))?.synced_at).toBe(synced?.synced_at);
+    expect((await billingRow(tenant.id))?.syncedAt).toBe(synced?.syncedAt);
   });
 
   it("a large backfill finishes across several runs, each within its page budget, from a saved cursor", async () => {

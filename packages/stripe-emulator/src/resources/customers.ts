@@ -1,6 +1,6 @@
 import { invoicePrefix } from "../billing/invoices.js";
 import { cancelSubscription } from "../billing/subscription-status.js";
-import { invalidParam, noSuch } from "../errors.js";
+import { noSuch } from "../errors.js";
 import { matchesRange, paginate } from "../list.js";
 import type { Params } from "../params.js";
 import { ID_PREFIX, newId } from "../random.js";
@@ -175,9 +175,3 @@ export const customerRoutes: Route[] = [
     },
   },
 ];
-
-export function assertEmail(param: string, value: string | null | undefined): void {
-  if (value && !/^[^@\s]+@[^@\s]+$/.test(value)) {
-    throw invalidParam(param, `Invalid email address: ${value}`, "email_invalid");
-  }
-}

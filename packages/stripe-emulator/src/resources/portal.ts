@@ -1,15 +1,7 @@
-import { noSuch } from "../errors.js";
 import { ID_PREFIX, newId } from "../random.js";
 import type { Route } from "../router.js";
-import type { EmulatorState } from "../state.js";
 import type { WirePortalSession } from "../wire.js";
 import { getCustomer } from "./customers.js";
-
-export function getPortalSession(state: EmulatorState, id: string): WirePortalSession {
-  const session = state.portalSessions.get(id);
-  if (!session) throw noSuch("billing_portal.session", id);
-  return session;
-}
 
 export const portalRoutes: Route[] = [
   {

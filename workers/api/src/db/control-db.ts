@@ -2,8 +2,6 @@ import * as control from "@tenantry/schema/control";
 import { drizzle } from "drizzle-orm/d1";
 import type { Env } from "../env";
 
-export type ControlDb = ReturnType<typeof controlDb>;
-
 export function controlDb(env: Env) {
   return drizzle(env.CONTROL_DB, { schema: control });
 }

@@ -2,6 +2,7 @@ import {
   type AdmissionClass,
   type LeaseReport,
   type LeaseResult,
+  log,
   meterFor,
   type QuotaHeader,
 } from "@tenantry/core";
@@ -201,14 +202,9 @@ function scheduleReport(env: Env, req: AdmitRequest, delayMs: number) {
       reportScheduled.delete(req.tenantId);
       await reportTenant(env, req.tenantId, Date.now());
     })().catch((err: unknown) => {
-      console.error(
-        JSON.stringify({
-          level: "warn",
-          msg: "lease report failed; those API calls are not counted",
-          tenant_id: req.tenantId,
-          error: String(err),
-        }),
-      );
+      log.forTenant(req.tenantId).warn("lease report failed; those API calls are not counted", {
+        error: String(err),
+      });
     }),
   );
 }

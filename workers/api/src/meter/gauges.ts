@@ -1,4 +1,5 @@
 import type { GaugeDrift } from "@tenantry/core";
+import { log } from "@tenantry/core";
 import { LIMIT_DEFINITIONS, type LimitKey } from "@tenantry/plans";
 import type { GaugeSource } from "./sources";
 
@@ -120,16 +121,7 @@ export class Gauges {
         String(now),
       );
       if (before === undefined || before === value) return null;
-      console.warn(
-        JSON.stringify({
-          level: "warn",
-          msg: "gauge drift corrected",
-          tenant_id: tenantId,
-          metric,
-          from: before,
-          to: value,
-        }),
-      );
+      log.forTenant(tenantId).warn("gauge drift corrected", { metric, from: before, to: value });
       return { metric, from: before, to: value };
     });
   }

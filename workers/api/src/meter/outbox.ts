@@ -1,4 +1,5 @@
 import type { MeterTotal, UnflushedUsage, UsageMessage } from "@tenantry/core";
+import { inChunks, QUEUE_BATCH_LIMIT } from "@tenantry/core";
 import type { LimitKey } from "@tenantry/plans";
 import type { Counters } from "./counters";
 
@@ -149,8 +150,7 @@ export class Outbox {
          WHERE sent_at IS NULL ORDER BY seq`,
       )
       .toArray();
-    for (let i = 0; i < unsent.length; i += 100) {
-      const chunk = unsent.slice(i, i + 100);
+    for (const chunk of inChunks(unsent, QUEUE_BATCH_LIMIT)) {
       // If this throws, the alarm is retried by the runtime and the rows are sent again with
       // the same keys; the consumer ignores what it already has.
       await this.queue.sendBatch(

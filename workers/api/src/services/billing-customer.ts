@@ -1,4 +1,4 @@
-import { stripeClient } from "@tenantry/core";
+import { log, stripeClient } from "@tenantry/core";
 import { config, type Env } from "../env";
 import type { TenantRow } from "./registry";
 
@@ -31,14 +31,9 @@ export async function linkStripeCustomer(
       .run();
     return customer.id;
   } catch (err) {
-    console.error(
-      JSON.stringify({
-        level: "warn",
-        msg: "stripe customer link failed; the sweep retries",
-        tenant_id: tenant.id,
-        error: String(err),
-      }),
-    );
+    log.forTenant(tenant.id).warn("stripe customer link failed; the sweep retries", {
+      error: String(err),
+    });
     return null;
   }
 }

@@ -1,4 +1,4 @@
-import { effectivePlan, readBilling, stripeClient, syncTenantBilling } from "@tenantry/core";
+import { effectivePlan, log, readBilling, stripeClient, syncTenantBilling } from "@tenantry/core";
 import { CATALOG, meteredPriceLookupKey, type PlanId, priceLookupKey } from "@tenantry/plans";
 import type Stripe from "stripe";
 import type { ServiceContext, TenantRequestContext } from "../context";
@@ -28,7 +28,7 @@ export async function billingOverview({ ctx }: { ctx: ServiceContext; input?: un
     | null = [];
   if (stripe && row) {
     try {
-      const list = await stripe.invoices.list({ customer: row.stripe_customer_id, limit: 5 });
+      const list = await stripe.invoices.list({ customer: row.stripeCustomerId, limit: 5 });
       invoices = list.data.map((i) => ({
         id: i.id ?? "",
         status: i.status,
@@ -40,14 +40,7 @@ export async function billingOverview({ ctx }: { ctx: ServiceContext; input?: un
       }));
     } catch (err) {
       // The rest of the page is stored state; say invoices are unavailable rather than fail.
-      console.error(
-        JSON.stringify({
-          level: "warn",
-          msg: "invoices unavailable",
-          tenant_id: ctx.tenant.id,
-          error: String(err),
-        }),
-      );
+      log.forTenant(ctx.tenant.id).warn("invoices unavailable", { error: String(err) });
       invoices = null;
     }
   }
@@ -57,9 +50,9 @@ export async function billingOverview({ ctx }: { ctx: ServiceContext; input?: un
     status: row?.status ?? null,
     access,
     interval: row?.interval ?? null,
-    current_period_end: iso(row?.current_period_end),
-    cancel_at_period_end: Boolean(row?.cancel_at_period_end),
-    trial_end: iso(row?.trial_end),
+    current_period_end: iso(row?.currentPeriodEnd),
+    cancel_at_period_end: Boolean(row?.cancelAtPeriodEnd),
+    trial_end: iso(row?.trialEnd),
     grace_ends_at: iso(graceEndsAt),
     entitlements: await tenantEntitlements(ctx.env, ctx.tenant.id),
     invoices,

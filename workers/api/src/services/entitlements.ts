@@ -1,4 +1,4 @@
-import { effectivePlan, readBilling } from "@tenantry/core";
+import { effectivePlan, log, readBilling } from "@tenantry/core";
 import {
   type EntitlementOverride,
   EntitlementOverrideSchema,
@@ -53,15 +53,7 @@ function parseRows<T>(
   for (const text of rows) {
     const result = schema.safeParse(JSON.parse(text));
     if (result.success) parsed.push(result.data as T);
-    else
-      console.error(
-        JSON.stringify({
-          level: "warn",
-          msg: "skipped an unreadable entitlement row",
-          tenant_id: tenantId,
-          row: text,
-        }),
-      );
+    else log.forTenant(tenantId).warn("skipped an unreadable entitlement row", { row: text });
   }
   return parsed;
 }

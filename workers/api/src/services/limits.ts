@@ -1,4 +1,4 @@
-import { meterFor } from "@tenantry/core";
+import { log, meterFor } from "@tenantry/core";
 import type { Env } from "../env";
 import { ForbiddenError } from "../errors";
 import type { Gauge } from "../platform";
@@ -45,15 +45,7 @@ export async function reserveUnit(env: Env, tenantId: string, gauge: Gauge): Pro
     settle: async () => {
       // Not fatal: an unsettled reservation lapses, and re-derivation counts the written row.
       await meter.settle(tenantId, key).catch((err: unknown) => {
-        console.error(
-          JSON.stringify({
-            level: "warn",
-            msg: "settle failed",
-            tenant_id: tenantId,
-            key,
-            error: String(err),
-          }),
-        );
+        log.forTenant(tenantId).warn("settle failed", { key, error: String(err) });
       });
     },
     release: () => meter.cancel(tenantId, key),

@@ -1,4 +1,4 @@
-import { retryDelaySeconds } from "@tenantry/core";
+import { type LogFields, log, parseMessages, retryDelaySeconds } from "@tenantry/core";
 import { mailLog } from "@tenantry/schema/control";
 import { eq, sql } from "drizzle-orm";
 import { controlDb } from "../db/control-db";
@@ -80,12 +80,12 @@ async function deliver(env: Env, mail: QueuedMail, transport: MailTransport, att
   await record(env, mail, { state: "sent", attempts, messageId });
 }
 
-function log(level: "warn" | "error", msg: string, body: MailMessage, extra: object) {
+function logMail(level: "warn" | "error", msg: string, body: MailMessage, extra: LogFields) {
   const ids =
     body.kind === "mail"
       ? { mail_id: body.id }
       : { request_id: body.request_id, kind: "password_reset" };
-  console.error(JSON.stringify({ level, msg, tenant_id: body.tenant_id, ...ids, ...extra }));
+  log.forTenant(body.tenant_id)[level](msg, { ...ids, ...extra });
 }
 
 const reason = (err: unknown) => (err instanceof Error ? err.message : String(err));
@@ -94,7 +94,7 @@ const reason = (err: unknown) => (err instanceof Error ? err.message : String(er
  * The MAIL queue consumer. Each message is handled on its own: delivered and acknowledged, or
  * retried with backoff (5 s, 10 s, 20 s, …) and, after the last retry, dead-lettered. A refusal
  * no retry can change marks the mail failed at once. A body that does not parse is dropped
- * with a log line: redelivering it would not make it parse.
+ * with a log line (`parseMessages`).
  */
 export async function consumeMailBatch(
   env: Env,
@@ -102,16 +102,8 @@ export async function consumeMailBatch(
   transport: MailTransport = mailTransport(env),
 ): Promise<void> {
   await Promise.all(
-    batch.messages.map(async (m) => {
-      const parsed = MailMessageSchema.safeParse(m.body);
-      if (!parsed.success) {
-        console.error(
-          JSON.stringify({ level: "error", msg: "malformed mail message dropped", id: m.id }),
-        );
-        m.ack();
-        return;
-      }
-      const body = parsed.data;
+    parseMessages(batch, MailMessageSchema, "mail").map(async (m) => {
+      const body = m.body;
       try {
         if (body.kind === "password_reset") await mailPasswordReset(env, body);
         else await deliver(env, body, transport, m.attempts);
@@ -119,14 +111,14 @@ export async function consumeMailBatch(
       } catch (err) {
         if (body.kind === "mail" && err instanceof MailRefusedError) {
           await record(env, body, { state: "failed", attempts: m.attempts, error: reason(err) });
-          log("error", "mail refused", body, { error: reason(err) });
+          logMail("error", "mail refused", body, { error: reason(err) });
           m.ack();
           return;
         }
         if (body.kind === "mail") {
           await record(env, body, { state: "retrying", attempts: m.attempts, error: reason(err) });
         }
-        log("warn", "mail failed; retrying", body, { attempt: m.attempts, error: reason(err) });
+        logMail("warn", "mail failed; retrying", body, { attempt: m.attempts, error: reason(err) });
         m.retry({ delaySeconds: retryDelaySeconds(m.attempts) });
       }
     }),
@@ -135,15 +127,14 @@ export async function consumeMailBatch(
 
 /** The dead-letter queue: every attempt failed. The mail is marked failed with the last reason. */
 export async function deadLetterMail(env: Env, batch: MessageBatch<unknown>): Promise<void> {
-  for (const m of batch.messages) {
-    const parsed = MailMessageSchema.safeParse(m.body);
-    if (parsed.success && parsed.data.kind === "mail") {
-      const [row] = await record(env, parsed.data, { state: "failed" });
-      log("error", "mail dead-lettered", parsed.data, {
+  for (const m of parseMessages(batch, MailMessageSchema, "mail")) {
+    if (m.body.kind === "mail") {
+      const [row] = await record(env, m.body, { state: "failed" });
+      logMail("error", "mail dead-lettered", m.body, {
         error: row?.error ?? "no attempt recorded",
       });
-    } else if (parsed.success) {
-      log("error", "password reset dead-lettered", parsed.data, {});
+    } else {
+      logMail("error", "password reset dead-lettered", m.body, {});
     }
     m.ack();
   }

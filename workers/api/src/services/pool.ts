@@ -1,4 +1,4 @@
-import { poolBindings } from "@tenantry/core";
+import { inChunks, log, poolBindings } from "@tenantry/core";
 import { config, type Env } from "../env";
 import { ServiceUnavailableError } from "../errors";
 
@@ -10,8 +10,7 @@ async function mirrorPool(env: Env): Promise<void> {
   const bindings = poolBindings(env);
   if (bindings.length === mirroredCount) return;
   const statements: D1PreparedStatement[] = [];
-  for (let i = 0; i < bindings.length; i += 90) {
-    const chunk = bindings.slice(i, i + 90);
+  for (const chunk of inChunks(bindings)) {
     statements.push(
       env.CONTROL_DB.prepare(
         `INSERT OR IGNORE INTO tenant_databases (binding) VALUES ${chunk.map(() => "(?)").join(", ")}`,
@@ -89,13 +88,9 @@ export async function poolStatus(env: Env): Promise<PoolStatus> {
 export async function warnIfPoolLow(env: Env): Promise<PoolStatus> {
   const status = await poolStatus(env);
   if (status.low) {
-    console.warn(
-      JSON.stringify({
-        level: "warn",
-        msg: "tenant database pool is low: grow it (npm run pool:grow -- N) and deploy",
-        ...status,
-      }),
-    );
+    log.warn("tenant database pool is low: grow it (npm run pool:grow -- N) and deploy", {
+      ...status,
+    });
   }
   return status;
 }

@@ -1,4 +1,4 @@
-import { auditEntry, tenantDb } from "@tenantry/core";
+import { auditEntry, log, tenantDb } from "@tenantry/core";
 import { newId } from "@tenantry/schema";
 import { members } from "@tenantry/schema/tenant";
 import { eq } from "drizzle-orm";
@@ -208,16 +208,11 @@ export async function runProvisioning(
         // Typed problems (slug taken, pool exhausted) will not change on retry.
         const permanent = err instanceof ProblemError;
         const final = attempt >= STEP_ATTEMPTS || permanent;
-        console.error(
-          JSON.stringify({
-            level: final ? "error" : "warn",
-            msg: "provisioning step failed",
-            tenant_id: tenantId,
-            step,
-            attempt,
-            error: String(err),
-          }),
-        );
+        log.forTenant(tenantId)[final ? "error" : "warn"]("provisioning step failed", {
+          step,
+          attempt,
+          error: String(err),
+        });
         if (!final) continue;
         await rollbackProvisioning(env, tenantId);
         if (permanent) throw err;
@@ -291,14 +286,7 @@ export async function sweepStaleProvisioning(
       if (err instanceof ProblemError) rolledBack++;
       else {
         failed++;
-        console.error(
-          JSON.stringify({
-            level: "error",
-            msg: "provisioning sweep failed",
-            tenant_id: id,
-            error: String(err),
-          }),
-        );
+        log.forTenant(id).error("provisioning sweep failed", { error: String(err) });
       }
     }
   }

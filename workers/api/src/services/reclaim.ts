@@ -1,4 +1,4 @@
-import { meterFor, tenantDb } from "@tenantry/core";
+import { log, meterFor, tenantDb } from "@tenantry/core";
 import { newId } from "@tenantry/schema";
 import { resetDatabase } from "../db/tenant-migrations";
 import { config, type Env } from "../env";
@@ -88,14 +88,7 @@ export async function reclaimUnverifiedTenants(env: Env, now = Date.now()): Prom
       result.warned++;
     } catch (err) {
       result.failed++;
-      console.error(
-        JSON.stringify({
-          level: "error",
-          msg: "reclaim warning failed",
-          tenant_id: t.id,
-          error: String(err),
-        }),
-      );
+      log.forTenant(t.id).error("reclaim warning failed", { error: String(err) });
     }
   }
 
@@ -125,18 +118,13 @@ export async function reclaimUnverifiedTenants(env: Env, now = Date.now()): Prom
       if (await removeTenant(env, tenant, now, cfg.UNVERIFIED_TENANT_TTL_DAYS)) result.reclaimed++;
     } catch (err) {
       result.failed++;
-      console.error(
-        JSON.stringify({
-          level: "error",
-          msg: "reclaim failed; the next run resumes it",
-          tenant_id: tenant.id,
-          error: String(err),
-        }),
-      );
+      log.forTenant(tenant.id).error("reclaim failed; the next run resumes it", {
+        error: String(err),
+      });
     }
   }
   if (result.warned + result.marked + result.reclaimed + result.failed > 0) {
-    console.log(JSON.stringify({ level: "info", msg: "reclaimed unverified tenants", ...result }));
+    log.info("reclaimed unverified tenants", { ...result });
   }
   await warnIfPoolLow(env);
   return result;

@@ -1,4 +1,4 @@
-import { meterFor } from "@tenantry/core";
+import { inChunks, meterFor } from "@tenantry/core";
 import { isUsageMetric, LIMIT_DEFINITIONS, type LimitKey, LimitKeySchema } from "@tenantry/plans";
 import type { ServiceContext } from "../context";
 import { ValidationError } from "../errors";
@@ -179,8 +179,7 @@ export async function usageSeries({
   ]);
   const recentKeys = unflushed.flatMap((u) => (u.key ? [u.key] : []));
   const inLedger = new Set<string>();
-  for (let i = 0; i < recentKeys.length; i += 90) {
-    const chunk = recentKeys.slice(i, i + 90);
+  for (const chunk of inChunks(recentKeys)) {
     const rows = await ctx.env.CONTROL_DB.prepare(
       `SELECT key FROM usage_ledger WHERE key IN (${chunk.map(() => "?").join(", ")})`,
     )
