@@ -1,4 +1,5 @@
 import {
+  controlDb,
   coreConfig,
   inChunks,
   log,
@@ -9,6 +10,8 @@ import {
   UsageMessageSchema,
 } from "@tenantry/core";
 import { CATALOG, isMeteredMetric, type MeteredMetric } from "@tenantry/plans";
+import { tenants, usageLedger } from "@tenantry/schema/control";
+import { and, eq, gt, inArray, isNotNull, isNull, lt } from "drizzle-orm";
 import Stripe from "stripe";
 import type { Env } from "./env";
 
@@ -96,24 +99,27 @@ export async function consumeUsageBatch(
 ): Promise<{ inserted: number; reported: number; failed: number; dead: number }> {
   const messages = parseMessages(batch, UsageMessageSchema, "usage");
   const now = Date.now();
-  const inserts = messages.map((m) =>
-    env.CONTROL_DB.prepare(
-      `INSERT INTO usage_ledger (key, tenant_id, metric, window_start, period_start, seq, delta, billable, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
-    ).bind(
-      m.body.key,
-      m.body.tenant_id,
-      m.body.metric,
-      m.body.window_start,
-      m.body.period_start ?? null,
-      m.body.seq,
-      m.body.delta,
-      m.body.billable,
-      now,
-    ),
+  const db = controlDb(env);
+  // Insert-or-ignore on the key: a redelivered message adds nothing.
+  const [first, ...rest] = messages.map((m) =>
+    db
+      .insert(usageLedger)
+      .values({
+        key: m.body.key,
+        tenantId: m.body.tenant_id,
+        metric: m.body.metric,
+        windowStart: m.body.window_start,
+        periodStart: m.body.period_start ?? null,
+        seq: m.body.seq,
+        delta: m.body.delta,
+        billable: m.body.billable,
+        createdAt: now,
+      })
+      .onConflictDoNothing()
+      .returning({ key: usageLedger.key }),
   );
-  const written = inserts.length > 0 ? await env.CONTROL_DB.batch(inserts) : [];
-  const inserted = written.filter((r) => r.meta.changes > 0).length;
+  const written = first ? await db.batch([first, ...rest]) : [];
+  const inserted = written.filter((r) => r.length > 0).length;
 
   const billable = messages.filter((m) => m.body.billable > 0 && isMeteredMetric(m.body.metric));
   const pending = await unreported(env, billable);
@@ -160,11 +166,10 @@ async function reportRow(
     reason = unreportable(row, null, Date.now());
     if (!reason) {
       await deps.report(env, { ...row, customer: row.customer });
-      await env.CONTROL_DB.prepare(
-        "UPDATE usage_ledger SET reported_at = ? WHERE key = ? AND reported_at IS NULL",
-      )
-        .bind(Date.now(), row.key)
-        .run();
+      await controlDb(env)
+        .update(usageLedger)
+        .set({ reportedAt: Date.now() })
+        .where(and(eq(usageLedger.key, row.key), isNull(usageLedger.reportedAt)));
       return "reported";
     }
     error = reason;
@@ -177,11 +182,10 @@ async function reportRow(
     rowLog.warn(`meter event failed; ${retrying}`, { key: row.key, error });
     return "failed";
   }
-  await env.CONTROL_DB.prepare(
-    "UPDATE usage_ledger SET dead_at = ?, report_error = ? WHERE key = ? AND reported_at IS NULL",
-  )
-    .bind(Date.now(), reason, row.key)
-    .run();
+  await controlDb(env)
+    .update(usageLedger)
+    .set({ deadAt: Date.now(), reportError: reason })
+    .where(and(eq(usageLedger.key, row.key), isNull(usageLedger.reportedAt)));
   rowLog.error("Stripe refuses this usage for good: dead-lettered, see npm run usage:reconcile", {
     key: row.key,
     error,
@@ -197,28 +201,24 @@ async function unreported(
   const rows = new Map<string, Omit<BillableRow, "customer"> & { customer: string | null }>();
   const keys = messages.map((m) => m.body.key);
   for (const chunk of inChunks(keys)) {
-    const result = await env.CONTROL_DB.prepare(
-      `SELECT l.key, l.metric, l.billable, l.window_start, t.stripe_customer_id AS customer
-       FROM usage_ledger l LEFT JOIN tenants t ON t.id = l.tenant_id
-       WHERE l.reported_at IS NULL AND l.dead_at IS NULL AND l.key IN (${chunk.map(() => "?").join(", ")})`,
-    )
-      .bind(...chunk)
-      .all<{
-        key: string;
-        metric: MeteredMetric;
-        billable: number;
-        window_start: number;
-        customer: string | null;
-      }>();
-    for (const r of result.results) {
-      rows.set(r.key, {
-        key: r.key,
-        metric: r.metric,
-        billable: r.billable,
-        windowStart: r.window_start,
-        customer: r.customer,
-      });
-    }
+    const result = await controlDb(env)
+      .select({
+        key: usageLedger.key,
+        metric: usageLedger.metric,
+        billable: usageLedger.billable,
+        windowStart: usageLedger.windowStart,
+        customer: tenants.stripeCustomerId,
+      })
+      .from(usageLedger)
+      .leftJoin(tenants, eq(tenants.id, usageLedger.tenantId))
+      .where(
+        and(
+          isNull(usageLedger.reportedAt),
+          isNull(usageLedger.deadAt),
+          inArray(usageLedger.key, chunk),
+        ),
+      );
+    for (const r of result) rows.set(r.key, { ...r, metric: r.metric as MeteredMetric });
   }
   return rows;
 }
@@ -234,32 +234,31 @@ export async function reportUnreported(
   deps: ConsumerDeps = { report: reportMeterEvent },
   now = Date.now(),
 ): Promise<{ reported: number; failed: number; dead: number }> {
-  const rows = await env.CONTROL_DB.prepare(
-    `SELECT l.key, l.tenant_id, l.metric, l.billable, l.window_start, t.stripe_customer_id AS customer
-     FROM usage_ledger l JOIN tenants t ON t.id = l.tenant_id
-     WHERE l.reported_at IS NULL AND l.dead_at IS NULL AND l.billable > 0 AND l.created_at < ?
-       AND t.stripe_customer_id IS NOT NULL
-     ORDER BY l.created_at LIMIT 500`,
-  )
-    .bind(now - 10 * 60_000)
-    .all<{
-      key: string;
-      tenant_id: string;
-      metric: MeteredMetric;
-      billable: number;
-      window_start: number;
-      customer: string;
-    }>();
+  const rows = await controlDb(env)
+    .select({
+      key: usageLedger.key,
+      tenantId: usageLedger.tenantId,
+      metric: usageLedger.metric,
+      billable: usageLedger.billable,
+      windowStart: usageLedger.windowStart,
+      customer: tenants.stripeCustomerId,
+    })
+    .from(usageLedger)
+    .innerJoin(tenants, eq(tenants.id, usageLedger.tenantId))
+    .where(
+      and(
+        isNull(usageLedger.reportedAt),
+        isNull(usageLedger.deadAt),
+        gt(usageLedger.billable, 0),
+        lt(usageLedger.createdAt, now - 10 * 60_000),
+        isNotNull(tenants.stripeCustomerId),
+      ),
+    )
+    .orderBy(usageLedger.createdAt)
+    .limit(500);
   const tally = { reported: 0, failed: 0, dead: 0 };
-  for (const r of rows.results) {
-    const row = {
-      key: r.key,
-      tenantId: r.tenant_id,
-      metric: r.metric,
-      billable: r.billable,
-      windowStart: r.window_start,
-      customer: r.customer,
-    };
+  for (const r of rows) {
+    const row = { ...r, metric: r.metric as MeteredMetric, customer: r.customer as string };
     tally[await reportRow(env, deps, row, "the next sweep retries")]++;
   }
   return tally;

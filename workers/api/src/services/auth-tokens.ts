@@ -1,5 +1,7 @@
 import { newId } from "@tenantry/schema";
-import type { AuthTokenKind } from "@tenantry/schema/control";
+import { type AuthTokenKind, authTokens } from "@tenantry/schema/control";
+import { and, eq, gt, isNull } from "drizzle-orm";
+import { controlDb } from "../db/control-db";
 import type { Env } from "../env";
 import { randomSecret, sha256Hex } from "../lib/crypto";
 
@@ -10,20 +12,17 @@ export async function createAuthToken(
 ): Promise<string> {
   const token = randomSecret();
   const now = Date.now();
-  await env.CONTROL_DB.prepare(
-    `INSERT INTO auth_tokens (id, kind, user_id, tenant_id, token_hash, expires_at, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?)`,
-  )
-    .bind(
-      newId("token"),
-      input.kind,
-      input.userId,
-      input.tenantId,
-      await sha256Hex(token),
-      now + input.ttlMs,
-      now,
-    )
-    .run();
+  await controlDb(env)
+    .insert(authTokens)
+    .values({
+      id: newId("token"),
+      kind: input.kind,
+      userId: input.userId,
+      tenantId: input.tenantId,
+      tokenHash: await sha256Hex(token),
+      expiresAt: now + input.ttlMs,
+      createdAt: now,
+    });
   return token;
 }
 
@@ -34,12 +33,20 @@ export async function consumeAuthToken(
   tenantId: string,
   token: string,
 ): Promise<{ userId: string } | null> {
-  const row = await env.CONTROL_DB.prepare(
-    `UPDATE auth_tokens SET used_at = ?1
-     WHERE token_hash = ?2 AND kind = ?3 AND tenant_id = ?4 AND used_at IS NULL AND expires_at > ?1
-     RETURNING user_id`,
-  )
-    .bind(Date.now(), await sha256Hex(token), kind, tenantId)
-    .first<{ user_id: string }>();
-  return row ? { userId: row.user_id } : null;
+  const now = Date.now();
+  // One guarded statement: of two uses of the same token, one wins.
+  const [row] = await controlDb(env)
+    .update(authTokens)
+    .set({ usedAt: now })
+    .where(
+      and(
+        eq(authTokens.tokenHash, await sha256Hex(token)),
+        eq(authTokens.kind, kind),
+        eq(authTokens.tenantId, tenantId),
+        isNull(authTokens.usedAt),
+        gt(authTokens.expiresAt, now),
+      ),
+    )
+    .returning({ userId: authTokens.userId });
+  return row ?? null;
 }

@@ -42,6 +42,7 @@ async function authenticateAccessToken(
   if (!claims || claims.tid !== tenant.id) return null;
   let session = cachedSession(claims.sid);
   if (!session) {
+    // Raw on purpose: the hot path of every JWT request (one round trip, no ORM mapping).
     const row = await tenantDb(env, tenant)
       .d1.prepare(
         `SELECT m.id AS member_id, m.role, m.email, s.revoked_at, s.expires_at
@@ -90,6 +91,7 @@ async function authenticateApiKey(
   const hash = await sha256Hex(key);
   let row = cachedApiKey(hash);
   if (!row || row.tenantId !== tenant.id) {
+    // Raw on purpose: the hot path of API-key requests (measured in bench/README.md).
     const found = await db.d1
       .prepare(
         `SELECT k.id, k.permissions, k.created_by, k.expires_at, k.revoked_at, k.last_used_at,

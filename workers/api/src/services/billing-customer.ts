@@ -1,4 +1,7 @@
 import { log, stripeClient } from "@tenantry/core";
+import { tenants, users } from "@tenantry/schema/control";
+import { and, eq, isNull } from "drizzle-orm";
+import { controlDb } from "../db/control-db";
 import { config, type Env } from "../env";
 import type { TenantRow } from "./registry";
 
@@ -24,11 +27,10 @@ export async function linkStripeCustomer(
       },
       { idempotencyKey: `tenant-customer:${tenant.id}` },
     );
-    await env.CONTROL_DB.prepare(
-      "UPDATE tenants SET stripe_customer_id = ?, updated_at = ? WHERE id = ? AND stripe_customer_id IS NULL",
-    )
-      .bind(customer.id, Date.now(), tenant.id)
-      .run();
+    await controlDb(env)
+      .update(tenants)
+      .set({ stripeCustomerId: customer.id, updatedAt: Date.now() })
+      .where(and(eq(tenants.id, tenant.id), isNull(tenants.stripeCustomerId)));
     return customer.id;
   } catch (err) {
     log.forTenant(tenant.id).warn("stripe customer link failed; the sweep retries", {
@@ -43,19 +45,16 @@ export async function linkMissingStripeCustomers(
   env: Env,
 ): Promise<{ linked: number; failed: number }> {
   if (!stripeClient(config(env))) return { linked: 0, failed: 0 };
-  const pending = await env.CONTROL_DB.prepare(
-    `SELECT t.*, u.email AS owner_email FROM tenants t JOIN users u ON u.id = t.owner_user_id
-     WHERE t.status = 'active' AND t.stripe_customer_id IS NULL ORDER BY t.id LIMIT 50`,
-  ).all<Record<string, unknown>>();
+  const pending = await controlDb(env)
+    .select({ tenant: tenants, ownerEmail: users.email })
+    .from(tenants)
+    .innerJoin(users, eq(users.id, tenants.ownerUserId))
+    .where(and(eq(tenants.status, "active"), isNull(tenants.stripeCustomerId)))
+    .orderBy(tenants.id)
+    .limit(50);
   let linked = 0;
-  for (const row of pending.results) {
-    const tenant = {
-      id: row.id as string,
-      slug: row.slug as string,
-      name: row.name as string,
-      stripeCustomerId: null,
-    } as TenantRow;
-    if (await linkStripeCustomer(env, tenant, row.owner_email as string)) linked++;
+  for (const { tenant, ownerEmail } of pending) {
+    if (await linkStripeCustomer(env, tenant, ownerEmail)) linked++;
   }
-  return { linked, failed: pending.results.length - linked };
+  return { linked, failed: pending.length - linked };
 }

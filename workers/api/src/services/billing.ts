@@ -1,7 +1,10 @@
 import { effectivePlan, log, readBilling, stripeClient, syncTenantBilling } from "@tenantry/core";
 import { CATALOG, meteredPriceLookupKey, type PlanId, priceLookupKey } from "@tenantry/plans";
+import { checkoutSessions, users } from "@tenantry/schema/control";
+import { and, eq } from "drizzle-orm";
 import type Stripe from "stripe";
 import type { ServiceContext, TenantRequestContext } from "../context";
+import { controlDb } from "../db/control-db";
 import { config } from "../env";
 import { ConflictError, ProblemError, ServiceUnavailableError, ValidationError } from "../errors";
 import { linkStripeCustomer } from "./billing-customer";
@@ -65,9 +68,11 @@ async function customerOf(
   const stripe = stripeClient(config(ctx.env));
   // Fresh from the registry: the cached row may predate the customer link.
   const tenant = (await findTenantById(ctx.env, ctx.tenant.id)) ?? ctx.tenant;
-  const owner = await ctx.env.CONTROL_DB.prepare("SELECT email FROM users WHERE id = ?")
-    .bind(tenant.ownerUserId)
-    .first<{ email: string }>();
+  const owner = await controlDb(ctx.env)
+    .select({ email: users.email })
+    .from(users)
+    .where(eq(users.id, tenant.ownerUserId))
+    .get();
   const customer = stripe
     ? (tenant.stripeCustomerId ?? (await linkStripeCustomer(ctx.env, tenant, owner?.email ?? "")))
     : null;
@@ -143,11 +148,10 @@ export async function createCheckout({
     metadata: { tenant_id: tenant.id },
     subscription_data: { metadata: { tenant_id: tenant.id } },
   });
-  await ctx.env.CONTROL_DB.prepare(
-    "INSERT OR IGNORE INTO checkout_sessions (id, tenant_id, created_at) VALUES (?, ?, ?)",
-  )
-    .bind(session.id, tenant.id, Date.now())
-    .run();
+  await controlDb(ctx.env)
+    .insert(checkoutSessions)
+    .values({ id: session.id, tenantId: tenant.id, createdAt: Date.now() })
+    .onConflictDoNothing();
   return { url: session.url ?? "" };
 }
 
@@ -183,11 +187,11 @@ export async function completeCheckout({
     { key: `checkout:client:${ctx.ip ?? "unknown"}`, ...CHECKOUT_COMPLETE_LIMITS.client },
     { key: `checkout:tenant:${tenant.id}`, ...CHECKOUT_COMPLETE_LIMITS.tenant },
   ]);
-  const ours = await env.CONTROL_DB.prepare(
-    "SELECT 1 AS ok FROM checkout_sessions WHERE id = ? AND tenant_id = ?",
-  )
-    .bind(sessionId, tenant.id)
-    .first();
+  const ours = await controlDb(env)
+    .select({ id: checkoutSessions.id })
+    .from(checkoutSessions)
+    .where(and(eq(checkoutSessions.id, sessionId), eq(checkoutSessions.tenantId, tenant.id)))
+    .get();
   if (!ours) {
     throw new ValidationError("Unknown checkout session.", [
       { path: "query.session_id", message: "not a checkout of this tenant" },

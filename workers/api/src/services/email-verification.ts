@@ -1,5 +1,8 @@
 import { auditEntry, tenantDb } from "@tenantry/core";
+import { users } from "@tenantry/schema/control";
+import { eq, sql } from "drizzle-orm";
 import type { TenantRequestContext } from "../context";
+import { controlDb } from "../db/control-db";
 import { config, type Env } from "../env";
 import { ValidationError } from "../errors";
 import { consumeAuthToken, createAuthToken } from "./auth-tokens";
@@ -48,11 +51,11 @@ export async function verifyEmail({
   const { env, tenant } = ctx;
   const consumed = await consumeAuthToken(env, "email_verification", tenant.id, token);
   if (!consumed) throw new ValidationError("The verification link is invalid, used or expired.");
-  await env.CONTROL_DB.prepare(
-    "UPDATE users SET email_verified_at = coalesce(email_verified_at, ?1), updated_at = ?1 WHERE id = ?2",
-  )
-    .bind(Date.now(), consumed.userId)
-    .run();
+  const now = Date.now();
+  await controlDb(env)
+    .update(users)
+    .set({ emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, ${now})`, updatedAt: now })
+    .where(eq(users.id, consumed.userId));
   const db = tenantDb(env, tenant);
   await auditEntry(
     { db, requestId: ctx.requestId, ip: ctx.ip, actor: { type: "user", id: consumed.userId } },

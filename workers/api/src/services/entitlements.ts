@@ -7,6 +7,9 @@ import {
   FlagDefinitionSchema,
   isPlanId,
 } from "@tenantry/plans";
+import { entitlementOverrides, featureFlags } from "@tenantry/schema/control";
+import { and, eq, gt, isNull, or } from "drizzle-orm";
+import { controlDb } from "../db/control-db";
 import type { Env } from "../env";
 
 /**
@@ -16,14 +19,20 @@ import type { Env } from "../env";
 export async function tenantEntitlements(env: Env, tenantId: string, now = Date.now()) {
   const [billing, overrides, flags] = await Promise.all([
     readBilling(env, tenantId),
-    env.CONTROL_DB.prepare(
-      "SELECT override FROM entitlement_overrides WHERE tenant_id = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY created_at",
-    )
-      .bind(tenantId, now)
-      .all<{ override: string }>(),
-    env.CONTROL_DB.prepare("SELECT definition FROM feature_flags ORDER BY key").all<{
-      definition: string;
-    }>(),
+    controlDb(env)
+      .select({ override: entitlementOverrides.override })
+      .from(entitlementOverrides)
+      .where(
+        and(
+          eq(entitlementOverrides.tenantId, tenantId),
+          or(isNull(entitlementOverrides.expiresAt), gt(entitlementOverrides.expiresAt, now)),
+        ),
+      )
+      .orderBy(entitlementOverrides.createdAt),
+    controlDb(env)
+      .select({ definition: featureFlags.definition })
+      .from(featureFlags)
+      .orderBy(featureFlags.key),
   ]);
   const { plan, access } = effectivePlan(env, billing, now);
   return evaluateEntitlements({
@@ -32,12 +41,12 @@ export async function tenantEntitlements(env: Env, tenantId: string, now = Date.
     tenantId,
     now,
     overrides: parseRows(
-      overrides.results.map((r) => r.override),
+      overrides.map((r) => r.override),
       EntitlementOverrideSchema,
       tenantId,
     ) as EntitlementOverride[],
     flags: parseRows(
-      flags.results.map((r) => r.definition),
+      flags.map((r) => r.definition),
       FlagDefinitionSchema,
       tenantId,
     ) as FlagDefinition[],

@@ -1,5 +1,8 @@
 import { tenantDb } from "@tenantry/core";
+import { tenants } from "@tenantry/schema/control";
 import { TENANT_MIGRATIONS } from "@tenantry/schema/tenant-migrations";
+import { and, eq, gt, isNotNull, lt } from "drizzle-orm";
+import { controlDb } from "../db/control-db";
 import { applyTenantMigrations, type TenantMigration } from "../db/tenant-migrations";
 import type { Env } from "../env";
 
@@ -27,14 +30,25 @@ export async function migrateTenantDatabases(
   const results: TenantMigrationResult[] = [];
   let after = "";
   for (;;) {
-    const batch = await env.CONTROL_DB.prepare(
-      `SELECT id, slug, database_binding, schema_version FROM tenants
-       WHERE database_binding IS NOT NULL AND schema_version < ? AND id > ? ORDER BY id LIMIT 100`,
-    )
-      .bind(target, after)
-      .all<{ id: string; slug: string; database_binding: string; schema_version: number }>();
-    if (batch.results.length === 0) break;
-    for (const t of batch.results) {
+    const batch = await controlDb(env)
+      .select({
+        id: tenants.id,
+        slug: tenants.slug,
+        database_binding: tenants.databaseBinding,
+        schema_version: tenants.schemaVersion,
+      })
+      .from(tenants)
+      .where(
+        and(
+          isNotNull(tenants.databaseBinding),
+          lt(tenants.schemaVersion, target),
+          gt(tenants.id, after),
+        ),
+      )
+      .orderBy(tenants.id)
+      .limit(100);
+    if (batch.length === 0) break;
+    for (const t of batch) {
       after = t.id;
       const result: TenantMigrationResult = {
         tenant_id: t.id,
@@ -46,11 +60,10 @@ export async function migrateTenantDatabases(
       try {
         const db = tenantDb(env, { id: t.id, databaseBinding: t.database_binding });
         const { version, applied } = await applyTenantMigrations(db.d1, migrations);
-        await env.CONTROL_DB.prepare(
-          "UPDATE tenants SET schema_version = ?, updated_at = ? WHERE id = ?",
-        )
-          .bind(version, Date.now(), t.id)
-          .run();
+        await controlDb(env)
+          .update(tenants)
+          .set({ schemaVersion: version, updatedAt: Date.now() })
+          .where(eq(tenants.id, t.id));
         Object.assign(result, { to: version, applied });
       } catch (err) {
         result.error = err instanceof Error ? err.message : String(err);

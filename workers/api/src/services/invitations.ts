@@ -1,6 +1,6 @@
 import { auditEntry, auditEntryWhere, insertWhere, type TenantDb, tenantDb } from "@tenantry/core";
 import { newId } from "@tenantry/schema";
-import { users } from "@tenantry/schema/control";
+import { users, userTenants } from "@tenantry/schema/control";
 import { apiKeys, invitations, members } from "@tenantry/schema/tenant";
 import { and, eq, gt, isNull, sql } from "drizzle-orm";
 import type { ServiceContext, TenantRequestContext } from "../context";
@@ -345,11 +345,10 @@ async function join(
     ),
   ]);
   if (consumed.length !== 1) throw new ValidationError(INVALID_INVITATION);
-  await env.CONTROL_DB.prepare(
-    "INSERT OR IGNORE INTO user_tenants (user_id, tenant_id, created_at) VALUES (?, ?, ?)",
-  )
-    .bind(user.id, tenant.id, now)
-    .run();
+  await controlDb(env)
+    .insert(userTenants)
+    .values({ userId: user.id, tenantId: tenant.id, createdAt: now })
+    .onConflictDoNothing();
   const tokens = await createSession({ ctx: { env, tenant, ...ctx }, input: { userId: user.id } });
   return { member, tokens };
 }

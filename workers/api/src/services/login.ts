@@ -46,9 +46,10 @@ export async function login({
   await refundAttempt(env, taken, { clear: [0], refund: [1] });
   // Hashes made under weaker parameters are upgraded the first time the password is seen again.
   if (needsRehash(user.passwordHash)) {
-    await env.CONTROL_DB.prepare("UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?")
-      .bind(await hashPassword(input.password), Date.now(), user.id)
-      .run();
+    await controlDb(env)
+      .update(users)
+      .set({ passwordHash: await hashPassword(input.password), updatedAt: Date.now() })
+      .where(eq(users.id, user.id));
   }
   return createSession({ ctx, input: { userId: user.id } });
 }

@@ -1,7 +1,9 @@
 import { auditEntryWhere } from "@tenantry/core";
+import { userTenants } from "@tenantry/schema/control";
 import { apiKeys, invitations, members, sessions } from "@tenantry/schema/tenant";
 import { and, eq, inArray, isNull, notInArray, or, type SQL, sql } from "drizzle-orm";
 import type { ServiceContext } from "../context";
+import { controlDb } from "../db/control-db";
 import { ConflictError, ForbiddenError, NotFoundError } from "../errors";
 import { listPage, type PageQuery } from "../lib/pagination";
 import { isSubset, permissionsOf, ROLES, type Role } from "../rbac/permissions";
@@ -176,9 +178,9 @@ export async function removeMember({
     ),
   ]);
   if (deleted.length !== 1) await explainRefusal(ctx, target);
-  await ctx.env.CONTROL_DB.prepare("DELETE FROM user_tenants WHERE user_id = ? AND tenant_id = ?")
-    .bind(target.userId, ctx.tenant.id)
-    .run();
+  await controlDb(ctx.env)
+    .delete(userTenants)
+    .where(and(eq(userTenants.userId, target.userId), eq(userTenants.tenantId, ctx.tenant.id)));
   forgetSessions({ userId: target.userId, tenantId: ctx.tenant.id });
   forgetApiKeys({ tenantId: ctx.tenant.id, createdBy: target.userId });
   await releaseUnit(ctx.env, ctx.tenant.id, "seats", `member:${id}`);

@@ -1,6 +1,6 @@
 import { auditEntry, tenantDb } from "@tenantry/core";
 import { ID_PREFIXES } from "@tenantry/schema";
-import { users } from "@tenantry/schema/control";
+import { users, userTenants } from "@tenantry/schema/control";
 import { members, sessions } from "@tenantry/schema/tenant";
 import { and, eq, isNull } from "drizzle-orm";
 import type { TenantRequestContext } from "../context";
@@ -124,15 +124,15 @@ export async function confirmPasswordReset({
     throw new ValidationError("The reset link is invalid, used or expired.");
   }
   const now = Date.now();
-  await env.CONTROL_DB.prepare("UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?")
-    .bind(await hashPassword(input.password), now, consumed.userId)
-    .run();
-  const memberships = await env.CONTROL_DB.prepare(
-    "SELECT tenant_id FROM user_tenants WHERE user_id = ?",
-  )
-    .bind(consumed.userId)
-    .all<{ tenant_id: string }>();
-  for (const { tenant_id } of memberships.results) {
+  await controlDb(env)
+    .update(users)
+    .set({ passwordHash: await hashPassword(input.password), updatedAt: now })
+    .where(eq(users.id, consumed.userId));
+  const memberships = await controlDb(env)
+    .select({ tenant_id: userTenants.tenantId })
+    .from(userTenants)
+    .where(eq(userTenants.userId, consumed.userId));
+  for (const { tenant_id } of memberships) {
     const t = tenant_id === tenant.id ? tenant : await findTenantById(env, tenant_id);
     if (!t?.databaseBinding) continue;
     const db = tenantDb(env, t);

@@ -1,4 +1,7 @@
 import { inChunks, log, poolBindings } from "@tenantry/core";
+import { tenantDatabases } from "@tenantry/schema/control";
+import { eq } from "drizzle-orm";
+import { controlDb } from "../db/control-db";
 import { config, type Env } from "../env";
 import { ServiceUnavailableError } from "../errors";
 
@@ -9,15 +12,14 @@ let mirroredCount = -1;
 async function mirrorPool(env: Env): Promise<void> {
   const bindings = poolBindings(env);
   if (bindings.length === mirroredCount) return;
-  const statements: D1PreparedStatement[] = [];
-  for (const chunk of inChunks(bindings)) {
-    statements.push(
-      env.CONTROL_DB.prepare(
-        `INSERT OR IGNORE INTO tenant_databases (binding) VALUES ${chunk.map(() => "(?)").join(", ")}`,
-      ).bind(...chunk),
-    );
-  }
-  if (statements.length > 0) await env.CONTROL_DB.batch(statements);
+  const db = controlDb(env);
+  const [first, ...rest] = inChunks(bindings).map((chunk) =>
+    db
+      .insert(tenantDatabases)
+      .values(chunk.map((binding) => ({ binding })))
+      .onConflictDoNothing(),
+  );
+  if (first) await db.batch([first, ...rest]);
   mirroredCount = bindings.length;
 }
 
@@ -37,12 +39,15 @@ export class CapacityExhaustedError extends ServiceUnavailableError {
  */
 export async function claimDatabase(env: Env, tenantId: string): Promise<string> {
   await mirrorPool(env);
-  const held = await env.CONTROL_DB.prepare(
-    "SELECT binding FROM tenant_databases WHERE tenant_id = ?",
-  )
-    .bind(tenantId)
-    .first<{ binding: string }>();
+  const held = await controlDb(env)
+    .select({ binding: tenantDatabases.binding })
+    .from(tenantDatabases)
+    .where(eq(tenantDatabases.tenantId, tenantId))
+    .get();
   if (held) return held.binding;
+  // Raw SQL on purpose: the bound pool (up to ~5,000 bindings) travels as one JSON parameter
+  // (json_each), which D1's 100-parameter limit rules out for an IN list; the claim is one
+  // atomic statement.
   const claimed = await env.CONTROL_DB.prepare(
     `UPDATE tenant_databases SET tenant_id = ?1, assigned_at = ?2
      WHERE binding = (SELECT binding FROM tenant_databases
@@ -70,6 +75,7 @@ export interface PoolStatus {
 /** Counts of the bound pool; reads only, so a health probe never writes. */
 export async function poolStatus(env: Env): Promise<PoolStatus> {
   const bindings = poolBindings(env);
+  // Raw for the same reason as the claim: the pool travels as one JSON parameter.
   const row = await env.CONTROL_DB.prepare(
     `SELECT COUNT(*) AS assigned FROM tenant_databases
      WHERE tenant_id IS NOT NULL AND binding IN (SELECT value FROM json_each(?))`,

@@ -1,3 +1,6 @@
+import { authThrottle } from "@tenantry/schema/control";
+import { and, eq, sql } from "drizzle-orm";
+import { controlDb } from "../db/control-db";
 import type { Env } from "../env";
 import { TooManyRequestsError } from "../errors";
 
@@ -46,21 +49,29 @@ export async function takeAttempt(
   detail = "Too many attempts. Try again later.",
 ): Promise<Taken> {
   const now = Date.now();
-  const results = await env.CONTROL_DB.batch<{ failures: number; window_start: number }>(
-    budgets.map((b) =>
-      env.CONTROL_DB.prepare(
-        `INSERT INTO auth_throttle (key, window_start, failures) VALUES (?1, ?2, 1)
-         ON CONFLICT (key) DO UPDATE SET
-           failures = CASE WHEN window_start <= ?2 - ?3 THEN 1 ELSE failures + 1 END,
-           window_start = CASE WHEN window_start <= ?2 - ?3 THEN ?2 ELSE window_start END
-         RETURNING failures, window_start`,
-      ).bind(b.key, now, b.windowMs),
-    ),
-  );
+  const db = controlDb(env);
+  const t = authThrottle;
+  // One upsert per budget, each atomic: it starts a new window or counts one more attempt.
+  const [first, ...rest] = budgets.map((b) => {
+    const expired = sql`${t.windowStart} <= ${now - b.windowMs}`;
+    return db
+      .insert(t)
+      .values({ key: b.key, windowStart: now, failures: 1 })
+      .onConflictDoUpdate({
+        target: t.key,
+        set: {
+          failures: sql`CASE WHEN ${expired} THEN 1 ELSE ${t.failures} + 1 END`,
+          windowStart: sql`CASE WHEN ${expired} THEN ${now} ELSE ${t.windowStart} END`,
+        },
+      })
+      .returning({ failures: t.failures, window_start: t.windowStart });
+  });
+  if (!first) return { budgets, windows: [] };
+  const results = await db.batch([first, ...rest]);
   const windows: number[] = [];
   let retryAfterMs = 0;
   budgets.forEach((b, i) => {
-    const row = results[i]?.results[0];
+    const row = results[i]?.[0];
     if (!row) throw new Error(`throttle ${b.key} returned no row`);
     windows.push(row.window_start);
     if (row.failures > b.max) {
@@ -82,15 +93,17 @@ export async function refundAttempt(
   opts: { refund?: number[]; clear?: number[] } = {},
 ): Promise<void> {
   const refund = opts.refund ?? (opts.clear ? [] : taken.budgets.map((_, i) => i));
-  const statements = [
+  const db = controlDb(env);
+  const t = authThrottle;
+  const keyOf = (i: number) => taken.budgets[i]?.key ?? "";
+  const [first, ...rest] = [
     ...refund.map((i) =>
-      env.CONTROL_DB.prepare(
-        "UPDATE auth_throttle SET failures = MAX(failures - 1, 0) WHERE key = ? AND window_start = ?",
-      ).bind(taken.budgets[i]?.key, taken.windows[i]),
+      db
+        .update(t)
+        .set({ failures: sql`MAX(${t.failures} - 1, 0)` })
+        .where(and(eq(t.key, keyOf(i)), eq(t.windowStart, taken.windows[i] ?? 0))),
     ),
-    ...(opts.clear ?? []).map((i) =>
-      env.CONTROL_DB.prepare("DELETE FROM auth_throttle WHERE key = ?").bind(taken.budgets[i]?.key),
-    ),
+    ...(opts.clear ?? []).map((i) => db.delete(t).where(eq(t.key, keyOf(i)))),
   ];
-  if (statements.length > 0) await env.CONTROL_DB.batch(statements);
+  if (first) await db.batch([first, ...rest]);
 }

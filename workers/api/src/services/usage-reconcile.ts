@@ -1,5 +1,8 @@
 import { coreConfig, meterFor, stripeClient } from "@tenantry/core";
 import { CATALOG, isMeteredMetric } from "@tenantry/plans";
+import { tenants, usageLedger } from "@tenantry/schema/control";
+import { and, eq, gte, isNull, lt, or, sql } from "drizzle-orm";
+import { controlDb } from "../db/control-db";
 import type { Env } from "../env";
 import { flushAdmissions } from "../meter/admission";
 
@@ -43,35 +46,47 @@ export async function reconcileUsage(
 ): Promise<{ rows: ReconcileRow[]; mismatches: ReconcileRow[] }> {
   // This isolate's admissions reach the meters first, so their API calls are in the totals.
   if (opts.flush) await flushAdmissions(env);
-  const tenants = await env.CONTROL_DB.prepare(
-    "SELECT id, stripe_customer_id FROM tenants WHERE status = 'active' ORDER BY id",
-  ).all<{ id: string; stripe_customer_id: string | null }>();
+  const active = await controlDb(env)
+    .select({ id: tenants.id, stripe_customer_id: tenants.stripeCustomerId })
+    .from(tenants)
+    .where(eq(tenants.status, "active"))
+    .orderBy(tenants.id);
   const stripe = stripeClient(coreConfig(env));
   const meters = stripe
     ? (await stripe.billing.meters.list({ status: "active", limit: 100 })).data
     : [];
   const rows: ReconcileRow[] = [];
-  for (const tenant of tenants.results) {
+  for (const tenant of active) {
     const meter = meterFor(env.TENANT_METER, tenant.id);
     if (opts.flush) await meter.flush();
     for (const total of await meter.totals()) {
-      const ledger = await env.CONTROL_DB.prepare(
-        `SELECT COALESCE(SUM(delta), 0) AS delta, COALESCE(SUM(billable), 0) AS billable,
-           COUNT(dead_at) AS dead_rows,
-           COALESCE(SUM(CASE WHEN dead_at IS NOT NULL THEN billable END), 0) AS dead_billable,
-           MIN(window_start) AS first_window, MAX(window_start) AS last_window
-         FROM usage_ledger WHERE tenant_id = ?1 AND metric = ?2 AND (period_start = ?3
-           OR (period_start IS NULL AND window_start >= ?3 AND window_start < ?4))`,
-      )
-        .bind(tenant.id, total.metric, total.period_start, total.period_end)
-        .first<{
-          delta: number;
-          billable: number;
-          dead_rows: number;
-          dead_billable: number;
-          first_window: number | null;
-          last_window: number | null;
-        }>();
+      const l = usageLedger;
+      const ledger = await controlDb(env)
+        .select({
+          delta: sql<number>`COALESCE(SUM(${l.delta}), 0)`,
+          billable: sql<number>`COALESCE(SUM(${l.billable}), 0)`,
+          dead_rows: sql<number>`COUNT(${l.deadAt})`,
+          dead_billable: sql<number>`COALESCE(SUM(CASE WHEN ${l.deadAt} IS NOT NULL THEN ${l.billable} END), 0)`,
+          first_window: sql<number | null>`MIN(${l.windowStart})`,
+          last_window: sql<number | null>`MAX(${l.windowStart})`,
+        })
+        .from(l)
+        .where(
+          and(
+            eq(l.tenantId, tenant.id),
+            eq(l.metric, total.metric),
+            // Rows from before period_start was recorded fall back to the window range.
+            or(
+              eq(l.periodStart, total.period_start),
+              and(
+                isNull(l.periodStart),
+                gte(l.windowStart, total.period_start),
+                lt(l.windowStart, total.period_end),
+              ),
+            ),
+          ),
+        )
+        .get();
       const counted = {
         delta: ledger?.delta ?? 0,
         billable: ledger?.billable ?? 0,

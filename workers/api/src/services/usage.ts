@@ -1,6 +1,9 @@
 import { inChunks, meterFor } from "@tenantry/core";
 import { isUsageMetric, LIMIT_DEFINITIONS, type LimitKey, LimitKeySchema } from "@tenantry/plans";
+import { usageLedger } from "@tenantry/schema/control";
+import { and, eq, gte, inArray, lt, sum } from "drizzle-orm";
 import type { ServiceContext } from "../context";
+import { controlDb } from "../db/control-db";
 import { ValidationError } from "../errors";
 
 const HOUR = 3_600_000;
@@ -168,31 +171,38 @@ export async function usageSeries({
   }
   const start = from - (from % step);
   const [ledger, unflushed] = await Promise.all([
-    ctx.env.CONTROL_DB.prepare(
-      `SELECT window_start, SUM(delta) AS delta FROM usage_ledger
-       WHERE tenant_id = ? AND metric = ? AND window_start >= ? AND window_start < ?
-       GROUP BY window_start`,
-    )
-      .bind(ctx.tenant.id, metric.data, start, to)
-      .all<{ window_start: number; delta: number }>(),
+    controlDb(ctx.env)
+      .select({
+        window_start: usageLedger.windowStart,
+        delta: sum(usageLedger.delta).mapWith(Number),
+      })
+      .from(usageLedger)
+      .where(
+        and(
+          eq(usageLedger.tenantId, ctx.tenant.id),
+          eq(usageLedger.metric, metric.data),
+          gte(usageLedger.windowStart, start),
+          lt(usageLedger.windowStart, to),
+        ),
+      )
+      .groupBy(usageLedger.windowStart),
     meterFor(ctx.env.TENANT_METER, ctx.tenant.id).unflushedUsage(metric.data, start, to),
   ]);
   const recentKeys = unflushed.flatMap((u) => (u.key ? [u.key] : []));
   const inLedger = new Set<string>();
   for (const chunk of inChunks(recentKeys)) {
-    const rows = await ctx.env.CONTROL_DB.prepare(
-      `SELECT key FROM usage_ledger WHERE key IN (${chunk.map(() => "?").join(", ")})`,
-    )
-      .bind(...chunk)
-      .all<{ key: string }>();
-    for (const row of rows.results) inLedger.add(row.key);
+    const rows = await controlDb(ctx.env)
+      .select({ key: usageLedger.key })
+      .from(usageLedger)
+      .where(inArray(usageLedger.key, chunk));
+    for (const row of rows) inLedger.add(row.key);
   }
   const buckets = new Map<number, number>();
   const add = (windowStart: number, delta: number) => {
     const bucket = windowStart - (windowStart % step);
     buckets.set(bucket, (buckets.get(bucket) ?? 0) + delta);
   };
-  for (const row of ledger.results) add(row.window_start, row.delta);
+  for (const row of ledger) add(row.window_start, row.delta);
   for (const row of unflushed)
     if (!row.key || !inLedger.has(row.key)) add(row.window_start, row.delta);
   const data = [...buckets]
