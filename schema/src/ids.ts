@@ -1,8 +1,10 @@
+import { PRODUCT_ID_PREFIXES } from "./tenant/product/ids";
+
 /**
  * Prefixed, time-sortable ids from one prefix map: `<prefix>_<10 chars time><16 chars random>`,
  * Crockford base32. Sorting ids sorts by creation time, which cursor pagination relies on.
  */
-export const ID_PREFIXES = {
+const PLATFORM_ID_PREFIXES = {
   tenant: "ten",
   user: "usr",
   member: "mem",
@@ -10,13 +12,19 @@ export const ID_PREFIXES = {
   invitation: "inv",
   apiKey: "key",
   audit: "aud",
-  project: "prj",
-  task: "tsk",
   token: "tok",
   mail: "msg",
   request: "req",
   override: "ovr",
 } as const;
+
+/** The one prefix map: the platform's kinds and the product's (which may not redefine one). */
+export const ID_PREFIXES = {
+  ...PLATFORM_ID_PREFIXES,
+  ...(PRODUCT_ID_PREFIXES satisfies Record<string, string> & {
+    [K in keyof typeof PLATFORM_ID_PREFIXES]?: never;
+  }),
+};
 
 export type IdKind = keyof typeof ID_PREFIXES;
 

@@ -4,7 +4,7 @@ import type { SQL } from "drizzle-orm";
 import { insertWhere } from "./conditional";
 import type { TenantDb } from "./tenant-db";
 
-/** The closed list of audit actions (`entity.verb`). */
+/** The platform's closed list of audit actions (`entity.verb`). */
 export const AUDIT_ACTIONS = [
   "tenant.create",
   "member.join",
@@ -20,14 +20,19 @@ export const AUDIT_ACTIONS = [
   "user.verify_email",
   "user.reset_password",
   "billing.update",
-  "project.create",
-  "project.update",
-  "project.delete",
-  "task.create",
-  "task.update",
-  "task.delete",
 ] as const;
-export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+export type PlatformAuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/**
+ * The product's audit actions, one key each. Core never imports the product: the product's
+ * registration adds its keys by module augmentation (`declare module "@tenantry/core"`), so the
+ * list stays closed and checked, and deleting the product deletes its actions.
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by the product's declaration merging.
+export interface ProductAuditActions {}
+export type ProductAuditAction = keyof ProductAuditActions & string;
+
+export type AuditAction = PlatformAuditAction | ProductAuditAction;
 
 const SECRET_KEY = /hash|token|password|secret|^key$/i;
 

@@ -1,4 +1,11 @@
-export { auditEntry, auditEntryWhere } from "./audit";
+export {
+  type AuditAction,
+  auditEntry,
+  auditEntryWhere,
+  type PlatformAuditAction,
+  type ProductAuditAction,
+  type ProductAuditActions,
+} from "./audit";
 export { type BillingRow, effectivePlan, readBilling } from "./billing-state";
 export {
   type BillingTenant,

@@ -2,6 +2,5 @@ export * from "./api-keys";
 export * from "./audit-log";
 export * from "./invitations";
 export * from "./members";
-export * from "./projects";
+export * from "./product/index";
 export * from "./sessions";
-export * from "./tasks";

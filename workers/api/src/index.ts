@@ -1,6 +1,6 @@
 import { addMethodNotAllowed, newApp } from "./app";
 import { config, type Env } from "./env";
-import { productRoutes } from "./product/routes";
+import { productRoutes } from "./platform";
 import { apiKeyRoutes } from "./routes/api-keys";
 import { auditLogRoutes } from "./routes/audit-log";
 import { authRoutes } from "./routes/auth";

@@ -1,15 +1,23 @@
 import { readBilling, tenantDb } from "@tenantry/core";
 import type { LimitKey } from "@tenantry/plans";
+import { members } from "@tenantry/schema/tenant";
+import { getTableName } from "drizzle-orm";
 import type { Env } from "./env";
 import type { MeterSources } from "./meter/sources";
+import { productGauges } from "./platform";
 import { tenantEntitlements } from "./services/entitlements";
 import { findTenantById } from "./services/registry";
 
 /**
- * The tenant table each gauge counts, the only place the meter learns them: a product that
- * brings its own gauges registers its tables here.
+ * The tenant table each gauge counts, the only place the meter learns them: seats count members,
+ * and the product's gauges count the tables its registration names (`product/index.ts`).
  */
-const GAUGE_TABLES: Partial<Record<LimitKey, string>> = { seats: "members", projects: "projects" };
+const GAUGE_TABLES: Partial<Record<LimitKey, string>> = Object.fromEntries(
+  Object.entries({ seats: members, ...productGauges }).map(([metric, table]) => [
+    metric,
+    getTableName(table),
+  ]),
+);
 
 /** What a tenant's meter reads from the control plane and the tenant's database. */
 export function meterSources(env: Env): MeterSources {
@@ -28,7 +36,9 @@ export function meterSources(env: Env): MeterSources {
     gauges: {
       async count(tenantId, metric) {
         const table = GAUGE_TABLES[metric];
-        if (!table) throw new Error(`no table counts the gauge ${metric}`);
+        // A catalog gauge the product registers no table for (e.g. `projects` without the
+        // example product) has nothing to derive from.
+        if (!table) return null;
         const tenant = await findTenantById(env, tenantId);
         // A tenant still being provisioned has no database yet: nothing to count.
         if (!tenant?.databaseBinding) return 0;

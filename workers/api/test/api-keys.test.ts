@@ -15,13 +15,13 @@ describe("API keys", () => {
     const res = await api("POST", "/v1/api-keys", {
       slug: t.slug,
       token: t.owner.token,
-      body: { name: "ci", permissions: ["projects:read", "projects:write"] },
+      body: { name: "ci", permissions: ["api_keys:read", "api_keys:manage"] },
     });
     expect(res.status).toBe(201);
     expect(res.body.key).toMatch(/^tnry_[\w-]{43}$/);
     expect(res.body).toMatchObject({
       name: "ci",
-      permissions: ["projects:read", "projects:write"],
+      permissions: ["api_keys:read", "api_keys:manage"],
       last_used_at: null,
     });
     const row = await tenantD1(t)
@@ -34,26 +34,30 @@ describe("API keys", () => {
     expect(JSON.stringify(list.body)).not.toContain(res.body.key);
     expect(JSON.stringify(await auditRows(t, "api_key.create"))).not.toContain(res.body.key);
 
-    const created = await api("POST", "/v1/projects", {
+    // The key acts in its own name: it revokes another key, and the audit entry names it.
+    const other = await createApiKey(t, ["members:read"]);
+    const revoked = await api("DELETE", `/v1/api-keys/${other.id}`, {
       slug: t.slug,
       token: res.body.key,
-      body: { name: "via key" },
     });
-    expect(created.status).toBe(201);
-    expect(created.body.created_by).toBe(res.body.id);
+    expect(revoked.status).toBe(204);
+    expect((await auditRows(t, "api_key.revoke"))[0]).toMatchObject({
+      actor_type: "api_key",
+      actor_id: res.body.id,
+    });
     const me = await api("GET", "/v1/me", { slug: t.slug, token: res.body.key });
     expect(me.body).toMatchObject({
       api_key: { id: res.body.id },
       user: null,
-      permissions: ["projects:read", "projects:write"],
+      permissions: ["api_keys:manage", "api_keys:read"],
     });
     expectProblem(await api("GET", "/v1/members", { slug: t.slug, token: res.body.key }), 403);
   });
 
   it("record their last use", async () => {
     const t = await createTenant();
-    const key = await createApiKey(t, ["projects:read"]);
-    await api("GET", "/v1/projects", { slug: t.slug, token: key.key });
+    const key = await createApiKey(t, ["members:read"]);
+    await api("GET", "/v1/members", { slug: t.slug, token: key.key });
     // Recorded off the request path (waitUntil); poll briefly.
     let lastUsed: unknown = null;
     for (let i = 0; i < 50 && !lastUsed; i++) {
@@ -73,7 +77,7 @@ describe("API keys", () => {
     const res = await api("POST", "/v1/api-keys", {
       slug: t.slug,
       token: admin.tokens.access_token,
-      body: { name: "escalate", permissions: ["projects:read", "billing:manage"] },
+      body: { name: "escalate", permissions: ["members:read", "billing:manage"] },
     });
     expectProblem(res, 403, "permission_escalation");
     expect(res.body.missing).toEqual(["billing:manage"]);
@@ -82,11 +86,11 @@ describe("API keys", () => {
 
   it("cannot mint other keys, even with api_keys:manage", async () => {
     const t = await createTenant();
-    const key = await createApiKey(t, ["api_keys:manage", "api_keys:read", "projects:read"]);
+    const key = await createApiKey(t, ["api_keys:manage", "api_keys:read", "members:read"]);
     const res = await api("POST", "/v1/api-keys", {
       slug: t.slug,
       token: key.key,
-      body: { name: "child", permissions: ["projects:read"] },
+      body: { name: "child", permissions: ["members:read"] },
     });
     expectProblem(res, 403, "api_key_cannot_create_keys");
   });
@@ -96,7 +100,7 @@ describe("API keys", () => {
     const admin = await addMember(t, "admin");
     const key = await createApiKey(
       t,
-      ["projects:write", "projects:read", "audit:read"],
+      ["members:manage", "members:read", "audit:read"],
       admin.tokens.access_token,
     );
     expect((await api("GET", "/v1/audit-log", { slug: t.slug, token: key.key })).status).toBe(200);
@@ -107,21 +111,25 @@ describe("API keys", () => {
     });
     expectProblem(await api("GET", "/v1/audit-log", { slug: t.slug, token: key.key }), 403);
     expectProblem(
-      await api("POST", "/v1/projects", { slug: t.slug, token: key.key, body: { name: "x" } }),
+      await api("PATCH", `/v1/members/${admin.memberId}`, {
+        slug: t.slug,
+        token: key.key,
+        body: { role: "member" },
+      }),
       403,
     );
-    expect((await api("GET", "/v1/projects", { slug: t.slug, token: key.key })).status).toBe(200);
+    expect((await api("GET", "/v1/members", { slug: t.slug, token: key.key })).status).toBe(200);
   });
 
   it("a revoked key is refused at once; revoking is audited", async () => {
     const t = await createTenant();
-    const key = await createApiKey(t, ["projects:read"]);
-    expect((await api("GET", "/v1/projects", { slug: t.slug, token: key.key })).status).toBe(200);
+    const key = await createApiKey(t, ["members:read"]);
+    expect((await api("GET", "/v1/members", { slug: t.slug, token: key.key })).status).toBe(200);
     expect(
       (await api("DELETE", `/v1/api-keys/${key.id}`, { slug: t.slug, token: t.owner.token }))
         .status,
     ).toBe(204);
-    expectProblem(await api("GET", "/v1/projects", { slug: t.slug, token: key.key }), 401);
+    expectProblem(await api("GET", "/v1/members", { slug: t.slug, token: key.key }), 401);
     expect((await auditRows(t, "api_key.revoke"))[0]).toMatchObject({ target_id: key.id });
   });
 
@@ -132,20 +140,20 @@ describe("API keys", () => {
     const res = await api("POST", "/v1/api-keys", {
       slug: t.slug,
       token: t.owner.token,
-      body: { name: "short", permissions: ["projects:read"], expires_at: soon },
+      body: { name: "short", permissions: ["members:read"], expires_at: soon },
     });
     expect(res.status).toBe(201);
     expect(res.body.expires_at).toBe(soon);
-    expect((await api("GET", "/v1/projects", { slug: t.slug, token: res.body.key })).status).toBe(
+    expect((await api("GET", "/v1/members", { slug: t.slug, token: res.body.key })).status).toBe(
       200,
     );
     // The key record is cached in this isolate; its expiry still applies on time.
     await new Promise((r) => setTimeout(r, Date.parse(soon) - Date.now() + 50));
-    expectProblem(await api("GET", "/v1/projects", { slug: t.slug, token: res.body.key }), 401);
+    expectProblem(await api("GET", "/v1/members", { slug: t.slug, token: res.body.key }), 401);
     const past = await api("POST", "/v1/api-keys", {
       slug: t.slug,
       token: t.owner.token,
-      body: { name: "past", permissions: ["projects:read"], expires_at: "2020-01-01T00:00:00Z" },
+      body: { name: "past", permissions: ["members:read"], expires_at: "2020-01-01T00:00:00Z" },
     });
     expectProblem(past, 400, "invalid_request");
   });

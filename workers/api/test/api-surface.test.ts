@@ -18,13 +18,13 @@ describe("API surface", () => {
     const t = await createTenant();
     const missing = await api("GET", "/v1/nothing-here", { slug: t.slug, token: t.owner.token });
     expectProblem(missing, 404, "not_found");
-    const wrong = await api("PUT", "/v1/projects", {
+    const wrong = await api("PUT", "/v1/api-keys", {
       slug: t.slug,
       token: t.owner.token,
       body: {},
     });
     expectProblem(wrong, 405, "method_not_allowed");
-    expect(wrong.headers.get("allow")).toBe("GET, POST");
+    expect(wrong.headers.get("allow")).toBe("POST, GET");
   });
 
   it("every response has a distinct x-request-id that problems repeat", async () => {
@@ -38,10 +38,10 @@ describe("API surface", () => {
 
   it("bodies over the limit are 413 problems", async () => {
     const t = await createTenant();
-    const res = await api("POST", "/v1/projects", {
+    const res = await api("POST", "/v1/api-keys", {
       slug: t.slug,
       token: t.owner.token,
-      rawBody: JSON.stringify({ name: "x".repeat(MAX_BODY_BYTES) }),
+      rawBody: JSON.stringify({ name: "x".repeat(MAX_BODY_BYTES), permissions: [] }),
     });
     expectProblem(res, 413, "payload_too_large");
   });
@@ -50,8 +50,8 @@ describe("API surface", () => {
     const doc = await api("GET", "/openapi.json");
     expect(doc.body.openapi).toBe("3.1.0");
     expect(
-      doc.body.paths["/v1/projects"].post.requestBody.content["application/json"].schema.required,
-    ).toEqual(["name"]);
+      doc.body.paths["/v1/api-keys"].post.requestBody.content["application/json"].schema.required,
+    ).toEqual(["name", "permissions"]);
     expect(doc.body.components.securitySchemes).toMatchObject({
       bearerJwt: { type: "http", scheme: "bearer", bearerFormat: "JWT" },
       apiKey: { type: "http", scheme: "bearer" },

@@ -85,7 +85,7 @@ describe("login", () => {
     expect(res.body).toMatchObject({ token_type: "Bearer", expires_in: 900 });
     const me = await api("GET", "/v1/me", { slug: t.slug, token: res.body.access_token });
     expect(me.body).toMatchObject({ role: "owner", user: { email: t.owner.email } });
-    expect(me.body.permissions).toContain("projects:write");
+    expect(me.body.permissions).toContain("billing:manage");
     expect((await auditRows(t, "session.create")).length).toBe(2);
   });
 
@@ -349,7 +349,7 @@ describe("password reset", () => {
 
   it("after a reset the user sees the API keys they created and can revoke them", async () => {
     const t = await createTenant();
-    const key = await createApiKey(t, ["projects:read"]);
+    const key = await createApiKey(t, ["members:read"]);
     await api("POST", "/v1/auth/password-reset", { slug: t.slug, body: { email: t.owner.email } });
     const token = tokenFromMail((await lastMail(t.owner.email, "Reset"))!.text);
     const reset = await api("POST", "/v1/auth/password-reset/confirm", {
@@ -365,17 +365,17 @@ describe("password reset", () => {
     const as = { slug: t.slug, token: login.body.access_token };
     expect((await api("GET", "/v1/me/api-keys", as)).body.data).toHaveLength(1);
     expect((await api("DELETE", `/v1/me/api-keys/${key.id}`, as)).status).toBe(204);
-    expectProblem(await api("GET", "/v1/projects", { slug: t.slug, token: key.key }), 401);
+    expectProblem(await api("GET", "/v1/members", { slug: t.slug, token: key.key }), 401);
     expect((await api("GET", "/v1/me/api-keys", as)).body.data).toEqual([]);
   });
 
   it("a member may revoke only keys they created, even without api_keys:manage", async () => {
     const t = await createTenant();
-    const ownerKey = await createApiKey(t, ["projects:read"]);
+    const ownerKey = await createApiKey(t, ["members:read"]);
     const viewer = await addMember(t, "viewer");
     const as = { slug: t.slug, token: viewer.tokens.access_token };
     expectProblem(await api("DELETE", `/v1/me/api-keys/${ownerKey.id}`, as), 404, "not_found");
-    expect((await api("GET", "/v1/projects", { slug: t.slug, token: ownerKey.key })).status).toBe(
+    expect((await api("GET", "/v1/members", { slug: t.slug, token: ownerKey.key })).status).toBe(
       200,
     );
   });

@@ -10,7 +10,16 @@ import { describe, expect, it } from "vitest";
 import { config } from "../src/env";
 import { CHECKOUT_COMPLETE_LIMITS, completeCheckout } from "../src/services/billing";
 import { findTenantBySlug } from "../src/services/registry";
-import { api, auditRows, createTenant, expectProblem, subscribe } from "./helpers";
+import {
+  addMember,
+  api,
+  auditRows,
+  createTenant,
+  expectProblem,
+  setPaid,
+  setPastDue,
+  subscribe,
+} from "./helpers";
 
 const stripe = () => stripeClient(config(env))!;
 
@@ -25,7 +34,7 @@ describe("tenant billing", () => {
       cancel_at_period_end: false,
       invoices: [],
     });
-    expect(res.body.entitlements.limits.projects).toEqual({ value: 3, hard: true });
+    expect(res.body.entitlements.limits.seats).toEqual({ value: 3, hard: true });
   });
 
   it("checkout → hosted page → success redirect re-syncs the plan before any webhook", async () => {
@@ -44,7 +53,7 @@ describe("tenant billing", () => {
       access: "full",
       interval: "month",
     });
-    expect(billing.body.entitlements.limits.projects.value).toBe(25);
+    expect(billing.body.entitlements.limits.seats.value).toBe(10);
     expect(billing.body.invoices[0]).toMatchObject({ status: "paid" });
     expect((await findTenantBySlug(env, t.slug))!.plan).toBe("pro");
     const [change] = await auditRows(t, "billing.update");
@@ -80,13 +89,8 @@ describe("tenant billing", () => {
     const t = await createTenant();
     const success = await subscribe(t);
     await api("GET", `${success.pathname}${success.search}`, { slug: t.slug });
-    for (let i = 0; i < 4; i++) {
-      await api("POST", "/v1/projects", {
-        slug: t.slug,
-        token: t.owner.token,
-        body: { name: `p${i}` },
-      });
-    }
+    // Four seats: more than free allows.
+    for (let i = 0; i < 3; i++) await addMember(t, "viewer");
     const subId = (await env.CONTROL_DB.prepare(
       "SELECT stripe_subscription_id AS id FROM subscriptions WHERE tenant_id = ?",
     )
@@ -105,7 +109,7 @@ describe("tenant billing", () => {
       access: "free_limits",
     });
     expect(
-      (await api("GET", "/v1/projects", { slug: t.slug, token: t.owner.token })).body.data,
+      (await api("GET", "/v1/members", { slug: t.slug, token: t.owner.token })).body.data,
     ).toHaveLength(4);
   });
 
@@ -174,5 +178,41 @@ describe("tenant billing", () => {
     const statuses = responses.map((r) => r.status);
     expect(statuses.filter((s) => s === 400).length).toBe(CHECKOUT_COMPLETE_LIMITS.client.max);
     expect(statuses.filter((s) => s === 429).length).toBe(5);
+  });
+
+  it("a past_due tenant past its grace period is read-only: every write is refused naming the billing state, reads, billing and revocations work", async () => {
+    const t = await createTenant();
+    const as = { slug: t.slug, token: t.owner.token };
+    const member = await addMember(t, "member");
+    const key = await api("POST", "/v1/api-keys", {
+      ...as,
+      body: { name: "ci", permissions: ["members:read"] },
+    });
+    await setPastDue(t);
+    const writes: [string, string, unknown?][] = [
+      ["POST", "/v1/invitations", { email: "new@example.test", role: "member" }],
+      ["POST", "/v1/api-keys", { name: "another", permissions: ["members:read"] }],
+      ["PATCH", `/v1/members/${member.memberId}`, { role: "viewer" }],
+    ];
+    for (const [method, path, body] of writes) {
+      const refused = await api(method, path, { ...as, body });
+      expectProblem(refused, 403, "billing_read_only");
+      expect(refused.body, `${method} ${path}`).toMatchObject({
+        billing_status: "past_due",
+        access: "read_only",
+      });
+    }
+    expect((await api("GET", "/v1/members", as)).body.data).toHaveLength(2);
+    expect((await api("GET", "/v1/billing", as)).body).toMatchObject({ access: "read_only" });
+    // Locking things down never waits for a payment.
+    expect((await api("DELETE", `/v1/api-keys/${key.body.id}`, as)).status).toBe(204);
+    expect((await api("DELETE", `/v1/members/${member.memberId}`, as)).status).toBe(204);
+    // Paid again: writes work.
+    await setPaid(t);
+    const again = await api("POST", "/v1/api-keys", {
+      ...as,
+      body: { name: "again", permissions: ["members:read"] },
+    });
+    expect(again.status).toBe(201);
   });
 });

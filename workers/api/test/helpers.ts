@@ -225,6 +225,25 @@ export async function count(db: D1Database, table: string): Promise<number> {
 }
 
 /** A per-tenant entitlement override (as an operator would grant it). */
+/** A `past_due` subscription that ran out of grace `days` ago (read-only billing). */
+export async function setPastDue(t: TestTenant, days = 8) {
+  await env.CONTROL_DB.prepare(
+    `INSERT INTO subscriptions (tenant_id, stripe_customer_id, status, plan, past_due_since, synced_at)
+     VALUES (?, 'cus_test', 'past_due', 'pro', ?, ?)`,
+  )
+    .bind(t.tenant.id, Date.now() - days * 24 * 3600_000, Date.now())
+    .run();
+}
+
+/** Paid again: the `past_due` subscription is active. */
+export async function setPaid(t: TestTenant) {
+  await env.CONTROL_DB.prepare(
+    "UPDATE subscriptions SET status = 'active', past_due_since = NULL WHERE tenant_id = ?",
+  )
+    .bind(t.tenant.id)
+    .run();
+}
+
 export async function addOverride(
   t: TestTenant,
   override: Record<string, unknown>,

@@ -54,7 +54,7 @@ describe("OpenAPI document", () => {
   it("credentialed operations accept a member's JWT, and an API key unless they need a session", async () => {
     const doc = await api("GET", "/openapi.json");
     const security = (path: string, method: string) => doc.body.paths[path][method].security;
-    expect(security("/v1/projects", "get")).toEqual([{ bearerJwt: [] }, { apiKey: [] }]);
+    expect(security("/v1/members", "get")).toEqual([{ bearerJwt: [] }, { apiKey: [] }]);
     expect(security("/v1/auth/logout", "post")).toEqual([{ bearerJwt: [] }]);
     expect(security("/v1/api-keys", "post")).toEqual([{ bearerJwt: [] }]);
     expect(security("/v1/auth/login", "post")).toEqual([]);

@@ -11,8 +11,9 @@ import {
   markEmailVerified,
   type TestTenant,
 } from "./helpers";
+import { createProductResources, PRODUCT_ROUTES, type ProductResource } from "./product-routes";
 
-export type Resource = "member" | "invitation" | "apiKey" | "project" | "task";
+export type Resource = "member" | "invitation" | "apiKey" | ProductResource;
 
 export interface RouteCase {
   method: string;
@@ -45,7 +46,7 @@ export const ROUTES: RouteCase[] = [
     method: "POST",
     path: "/v1/api-keys",
     permission: "api_keys:manage",
-    body: () => ({ name: "k", permissions: ["projects:read"] }),
+    body: () => ({ name: "k", permissions: ["members:read"] }),
   },
   { method: "GET", path: "/v1/api-keys", permission: "api_keys:read" },
   { method: "DELETE", path: "/v1/api-keys/{apiKey}", permission: "api_keys:manage" },
@@ -61,36 +62,6 @@ export const ROUTES: RouteCase[] = [
     body: () => ({ plan: "pro", interval: "month" }),
   },
   { method: "POST", path: "/v1/billing/portal", permission: "billing:manage" },
-  { method: "GET", path: "/v1/projects", permission: "projects:read" },
-  {
-    method: "POST",
-    path: "/v1/projects",
-    permission: "projects:write",
-    body: () => ({ name: "p" }),
-  },
-  { method: "GET", path: "/v1/projects/{project}", permission: "projects:read" },
-  {
-    method: "PATCH",
-    path: "/v1/projects/{project}",
-    permission: "projects:write",
-    body: () => ({ name: "q" }),
-  },
-  { method: "DELETE", path: "/v1/projects/{project}", permission: "projects:write" },
-  { method: "GET", path: "/v1/projects/{project}/tasks", permission: "projects:read" },
-  {
-    method: "POST",
-    path: "/v1/projects/{project}/tasks",
-    permission: "projects:write",
-    body: () => ({ title: "t" }),
-  },
-  { method: "GET", path: "/v1/projects/{project}/tasks/{task}", permission: "projects:read" },
-  {
-    method: "PATCH",
-    path: "/v1/projects/{project}/tasks/{task}",
-    permission: "projects:write",
-    body: () => ({ title: "u" }),
-  },
-  { method: "DELETE", path: "/v1/projects/{project}/tasks/{task}", permission: "projects:write" },
   {
     method: "POST",
     path: "/v1/usage/events",
@@ -107,6 +78,7 @@ export const ROUTES: RouteCase[] = [
     }),
   },
   { method: "GET", path: "/v1/usage?metric=events", permission: "usage:read" },
+  ...PRODUCT_ROUTES,
 ];
 
 /** Tenant routes that take no credential (they prove identity otherwise); tenant checks only. */
@@ -157,25 +129,14 @@ export async function createFixture(): Promise<Fixture> {
     token: t.owner.token,
     body: { email: `invitee-${t.slug}@example.com`, role: "member" },
   });
-  const key = await createApiKey(t, ["projects:read"]);
-  const project = await api("POST", "/v1/projects", {
-    slug: t.slug,
-    token: t.owner.token,
-    body: { name: "P" },
-  });
-  const task = await api("POST", `/v1/projects/${project.body.id}/tasks`, {
-    slug: t.slug,
-    token: t.owner.token,
-    body: { title: "T" },
-  });
+  const key = await createApiKey(t, ["members:read"]);
   return {
     ...t,
     ids: {
       member: member.memberId,
       invitation: invitation.body.id,
       apiKey: key.id,
-      project: project.body.id,
-      task: task.body.id,
+      ...(await createProductResources(t)),
     },
   };
 }

@@ -90,11 +90,10 @@ describe.each(ROUTES)("$method $path", (route) => {
     it("another tenant's resource id → 404", async () => {
       expectProblem(await call(a, a.owner.token, b.ids), 404, "not_found");
       // B's resources are untouched.
-      const bProject = await api("GET", `/v1/projects/${b.ids.project}`, {
-        slug: b.slug,
-        token: b.owner.token,
-      });
-      expect(bProject.status).toBe(200);
+      const bMembers = await api("GET", "/v1/members", { slug: b.slug, token: b.owner.token });
+      expect(bMembers.body.data.map((m: { id: string }) => m.id)).toContain(b.ids.member);
+      const bKeys = await api("GET", "/v1/api-keys", { slug: b.slug, token: b.owner.token });
+      expect(bKeys.body.data.map((k: { id: string }) => k.id)).toContain(b.ids.apiKey);
     });
   }
 

@@ -185,7 +185,7 @@ describe("GET /v1/usage", () => {
   it("counts API calls too, and refuses metrics that are not counters", async () => {
     const t = await createTenant();
     const as = { slug: t.slug, token: t.owner.token };
-    await api("GET", "/v1/projects", as);
+    await api("GET", "/v1/me", as);
     const calls = await api("GET", "/v1/usage?metric=api_calls", as);
     // This request and the one before it.
     expect(calls.body.total).toBeGreaterThanOrEqual(1);

@@ -16,8 +16,8 @@ export function isGauge(metric: LimitKey): boolean {
 }
 
 /**
- * Current totals (seats, projects) kept in the meter, with units reserved for changes on their
- * way to the tenant's database, and re-derived from that database now and then.
+ * Current totals (seats, the product's gauges) kept in the meter, with units reserved for changes
+ * on their way to the tenant's database, and re-derived from that database now and then.
  */
 export class Gauges {
   constructor(
@@ -92,6 +92,7 @@ export class Gauges {
   private async derive(tenantId: string, metric: LimitKey): Promise<GaugeDrift | null> {
     const started = Date.now();
     const stored = await this.source.count(tenantId, metric);
+    if (stored === null) return null;
     // Synchronous from here: no other call runs until the gauge is written.
     const sql = this.storage.sql;
     const now = Date.now();

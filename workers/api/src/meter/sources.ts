@@ -17,8 +17,11 @@ export interface EntitlementsSource {
 }
 
 export interface GaugeSource {
-  /** How many units of a gauge (seats, projects) the tenant's database holds now. */
-  count(tenantId: string, metric: LimitKey): Promise<number>;
+  /**
+   * How many units of a gauge (seats, the product's) the tenant's database holds now; null when
+   * no table counts it (a catalog limit the product does not use), and the meter's total stands.
+   */
+  count(tenantId: string, metric: LimitKey): Promise<number | null>;
 }
 
 export interface MeterSources {

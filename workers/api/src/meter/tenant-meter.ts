@@ -24,7 +24,7 @@ import { RequestWindows } from "./windows";
  * The exact authority for one tenant's quotas and usage (one object per tenant, addressed by its
  * id, SQLite storage). Every check-and-count runs in one synchronous storage transaction, so
  * concurrent calls never both take the last unit. Counters reset monthly, aligned to the billing
- * anchor when there is one; gauges (seats, projects) are current totals. An alarm moves pending
+ * anchor when there is one; gauges (seats, the product's) are totals. An alarm moves pending
  * deltas into an outbox and sends them to the USAGE queue. This class binds the tenant and wires
  * the parts: `windows.ts` (budgets, leases), `counters.ts`, `gauges.ts`, `outbox.ts`.
  */

@@ -1,8 +1,7 @@
 import { log, meterFor } from "@tenantry/core";
 import type { Env } from "../env";
 import { ForbiddenError } from "../errors";
-
-type Gauge = "seats" | "projects";
+import type { Gauge } from "../platform";
 
 export interface Reservation {
   /** The change that needed the unit is written. */
@@ -12,11 +11,11 @@ export interface Reservation {
 }
 
 /**
- * Takes one unit of a gauge (seats, projects) from the tenant's meter, which checks and counts in
- * one step, so concurrent requests can never overshoot the limit. Each call is its own attempt
- * with its own key (a retry of a failed attempt takes again, and a release gives back only its
- * own attempt's unit). Refusal is a 403 problem naming the limit, its value and the plan, or
- * `billing_read_only` when billing allows no additions.
+ * Takes one unit of a gauge (seats, or one of the product's) from the tenant's meter, which checks
+ * and counts in one step, so concurrent requests can never overshoot the limit. Each call is its
+ * own attempt with its own key (a retry of a failed attempt takes again, and a release gives back
+ * only its own attempt's unit). Refusal is a 403 problem naming the limit, its value and the plan,
+ * or `billing_read_only` when billing allows no additions.
  */
 export async function reserveUnit(env: Env, tenantId: string, gauge: Gauge): Promise<Reservation> {
   const key = `${gauge}:${crypto.randomUUID()}`;
@@ -53,7 +52,7 @@ export async function reserveUnit(env: Env, tenantId: string, gauge: Gauge): Pro
   };
 }
 
-/** Gives back the unit of something that existed (a project deleted, a member removed); once per key. */
+/** Gives back the unit of something that existed (a member removed, a product row deleted). */
 export async function releaseUnit(env: Env, tenantId: string, gauge: Gauge, key: string) {
   await meterFor(env.TENANT_METER, tenantId).consume(tenantId, {
     metric: gauge,

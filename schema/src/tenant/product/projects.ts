@@ -1,6 +1,6 @@
 // EXAMPLE PRODUCT: projects and tasks are the part a team replaces with its own product.
 import { index, sqliteTable, text } from "drizzle-orm/sqlite-core";
-import { tenantId, timestamps } from "../columns";
+import { tenantId, timestamps } from "../../columns";
 
 export const projects = sqliteTable(
   "projects",
