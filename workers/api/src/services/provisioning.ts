@@ -1,8 +1,8 @@
 import { auditEntry, log, tenantDb } from "@tenantry/core";
 import { newId } from "@tenantry/schema";
-import { tenants, users, userTenants } from "@tenantry/schema/control";
+import { authTokens, tenantDatabases, tenants, users, userTenants } from "@tenantry/schema/control";
 import { members } from "@tenantry/schema/tenant";
-import { and, eq, lt } from "drizzle-orm";
+import { and, eq, exists, inArray, lt, notExists } from "drizzle-orm";
 import { controlDb } from "../db/control-db";
 import { applyTenantMigrations, resetDatabase } from "../db/tenant-migrations";
 import type { Env } from "../env";
@@ -233,33 +233,37 @@ export async function runProvisioning(
  * (the database is wiped when next claimed) and the owner identity if it was created by it.
  */
 export async function rollbackProvisioning(env: Env, tenantId: string): Promise<void> {
-  const db = env.CONTROL_DB;
+  const db = controlDb(env);
   // Every statement is guarded: a tenant that became active meanwhile (a racing sweep or retry
-  // finished it) is never taken apart. Raw SQL on purpose: each statement repeats the same
-  // guard, which reads more plainly as one SQL condition than as five query builders.
-  const stillProvisioning =
-    "EXISTS (SELECT 1 FROM tenants WHERE id = ?1 AND status = 'provisioning')";
+  // finished it) is never taken apart.
+  const provisioning = and(eq(tenants.id, tenantId), eq(tenants.status, "provisioning"));
+  const stillProvisioning = exists(db.select({ id: tenants.id }).from(tenants).where(provisioning));
   await db.batch([
     db
-      .prepare(
-        `UPDATE tenant_databases SET tenant_id = NULL, assigned_at = NULL WHERE tenant_id = ?1 AND ${stillProvisioning}`,
-      )
-      .bind(tenantId),
-    db
-      .prepare(`DELETE FROM user_tenants WHERE tenant_id = ?1 AND ${stillProvisioning}`)
-      .bind(tenantId),
-    db
-      .prepare(`DELETE FROM auth_tokens WHERE tenant_id = ?1 AND ${stillProvisioning}`)
-      .bind(tenantId),
+      .update(tenantDatabases)
+      .set({ tenantId: null, assignedAt: null })
+      .where(and(eq(tenantDatabases.tenantId, tenantId), stillProvisioning)),
+    db.delete(userTenants).where(and(eq(userTenants.tenantId, tenantId), stillProvisioning)),
+    db.delete(authTokens).where(and(eq(authTokens.tenantId, tenantId), stillProvisioning)),
     // The owner was created by this sign-up when both rows carry the same creation time.
-    db
-      .prepare(
-        `DELETE FROM users WHERE id IN (SELECT owner_user_id FROM tenants
-           WHERE id = ?1 AND status = 'provisioning' AND created_at = users.created_at)
-       AND NOT EXISTS (SELECT 1 FROM user_tenants WHERE user_id = users.id)`,
-      )
-      .bind(tenantId),
-    db.prepare("DELETE FROM tenants WHERE id = ? AND status = 'provisioning'").bind(tenantId),
+    db.delete(users).where(
+      and(
+        inArray(
+          users.id,
+          db
+            .select({ id: tenants.ownerUserId })
+            .from(tenants)
+            .where(and(provisioning, eq(tenants.createdAt, users.createdAt))),
+        ),
+        notExists(
+          db
+            .select({ id: userTenants.userId })
+            .from(userTenants)
+            .where(eq(userTenants.userId, users.id)),
+        ),
+      ),
+    ),
+    db.delete(tenants).where(provisioning),
   ]);
 }
 
