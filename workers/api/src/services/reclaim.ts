@@ -1,5 +1,29 @@
-import { log, meterFor, tenantDb } from "@tenantry/core";
+import { insertWhere, log, meterFor, tenantDb } from "@tenantry/core";
 import { newId } from "@tenantry/schema";
+import {
+  authTokens,
+  entitlementOverrides,
+  platformAuditLog,
+  subscriptions,
+  tenantDatabases,
+  tenants,
+  users,
+  userTenants,
+} from "@tenantry/schema/control";
+import {
+  and,
+  eq,
+  exists,
+  inArray,
+  isNotNull,
+  isNull,
+  lt,
+  lte,
+  ne,
+  notExists,
+  notInArray,
+} from "drizzle-orm";
+import { controlDb } from "../db/control-db";
 import { resetDatabase } from "../db/tenant-migrations";
 import { config, type Env } from "../env";
 import { emailVerificationLink } from "./email-verification";
@@ -13,9 +37,25 @@ const DAY_MS = 86_400_000;
 /** The owner is told this long before the tenant is reclaimed, never less. */
 export const RECLAIM_NOTICE_MS = DAY_MS;
 /** Active, owner unverified, and no subscription that still pays (`t`: tenants, `u`: its owner). */
-const UNVERIFIED_UNPAID = `t.status = 'active' AND u.email_verified_at IS NULL
-  AND NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.tenant_id = t.id
-                  AND s.status IS NOT NULL AND s.status NOT IN ('canceled', 'incomplete_expired'))`;
+/** Active, its owner unverified, and no subscription still in play. */
+function unverifiedUnpaid(db: ReturnType<typeof controlDb>) {
+  return and(
+    eq(tenants.status, "active"),
+    isNull(users.emailVerifiedAt),
+    notExists(
+      db
+        .select({ id: subscriptions.tenantId })
+        .from(subscriptions)
+        .where(
+          and(
+            eq(subscriptions.tenantId, tenants.id),
+            isNotNull(subscriptions.status),
+            notInArray(subscriptions.status, ["canceled", "incomplete_expired"]),
+          ),
+        ),
+    ),
+  );
+}
 
 interface Reclaimable {
   id: string;
@@ -74,15 +114,28 @@ export async function reclaimUnverifiedTenants(env: Env, now = Date.now()): Prom
   const cutoff = now - cfg.UNVERIFIED_TENANT_TTL_DAYS * DAY_MS;
   const result: ReclaimResult = { warned: 0, marked: 0, reclaimed: 0, failed: 0 };
 
-  const toWarn = await env.CONTROL_DB.prepare(
-    `SELECT t.id, t.slug, t.name, t.created_at, u.id AS user_id, u.email
-     FROM tenants t JOIN users u ON u.id = t.owner_user_id
-     WHERE ${UNVERIFIED_UNPAID} AND t.reclaim_warned_at IS NULL AND t.created_at < ?
-     ORDER BY t.created_at LIMIT ?`,
-  )
-    .bind(cutoff + RECLAIM_NOTICE_MS, RECLAIM_BATCH)
-    .all<ToWarn>();
-  for (const t of toWarn.results) {
+  const db = controlDb(env);
+  const toWarn: ToWarn[] = await db
+    .select({
+      id: tenants.id,
+      slug: tenants.slug,
+      name: tenants.name,
+      created_at: tenants.createdAt,
+      user_id: users.id,
+      email: users.email,
+    })
+    .from(tenants)
+    .innerJoin(users, eq(users.id, tenants.ownerUserId))
+    .where(
+      and(
+        unverifiedUnpaid(db),
+        isNull(tenants.reclaimWarnedAt),
+        lt(tenants.createdAt, cutoff + RECLAIM_NOTICE_MS),
+      ),
+    )
+    .orderBy(tenants.createdAt)
+    .limit(RECLAIM_BATCH);
+  for (const t of toWarn) {
     try {
       await warnOwner(env, t, now);
       result.warned++;
@@ -92,28 +145,55 @@ export async function reclaimUnverifiedTenants(env: Env, now = Date.now()): Prom
     }
   }
 
-  const marked = await env.CONTROL_DB.prepare(
-    `UPDATE tenants SET status = 'reclaiming', updated_at = ?1
-     WHERE id IN (
-       SELECT t.id FROM tenants t JOIN users u ON u.id = t.owner_user_id
-       WHERE ${UNVERIFIED_UNPAID} AND t.created_at < ?2 AND t.reclaim_warned_at <= ?3
-       ORDER BY t.created_at LIMIT ?4)
-     RETURNING id`,
-  )
-    .bind(now, cutoff, now - RECLAIM_NOTICE_MS, RECLAIM_BATCH)
-    .all<{ id: string }>();
-  result.marked = marked.results.length;
+  // One conditional update: the conditions hold at the instant of the write.
+  const marked = await db
+    .update(tenants)
+    .set({ status: "reclaiming", updatedAt: now })
+    .where(
+      inArray(
+        tenants.id,
+        db
+          .select({ id: tenants.id })
+          .from(tenants)
+          .innerJoin(users, eq(users.id, tenants.ownerUserId))
+          .where(
+            and(
+              unverifiedUnpaid(db),
+              lt(tenants.createdAt, cutoff),
+              lte(tenants.reclaimWarnedAt, now - RECLAIM_NOTICE_MS),
+            ),
+          )
+          .orderBy(tenants.createdAt)
+          .limit(RECLAIM_BATCH),
+      ),
+    )
+    .returning({ id: tenants.id });
+  result.marked = marked.length;
 
-  const due = await env.CONTROL_DB.prepare(
-    `SELECT t.id, t.slug, t.name, t.plan, t.database_binding, t.owner_user_id, t.created_at,
-            t.updated_at, u.email AS owner_email
-     FROM tenants t LEFT JOIN users u ON u.id = t.owner_user_id
-     WHERE t.status = 'reclaiming' AND t.updated_at <= ? ORDER BY t.updated_at LIMIT ?`,
-  )
-    .bind(now - cfg.REGISTRY_CACHE_TTL_SECONDS * 1000, RECLAIM_BATCH)
-    .all<Reclaimable>();
+  const due: Reclaimable[] = await db
+    .select({
+      id: tenants.id,
+      slug: tenants.slug,
+      name: tenants.name,
+      plan: tenants.plan,
+      database_binding: tenants.databaseBinding,
+      owner_user_id: tenants.ownerUserId,
+      created_at: tenants.createdAt,
+      updated_at: tenants.updatedAt,
+      owner_email: users.email,
+    })
+    .from(tenants)
+    .leftJoin(users, eq(users.id, tenants.ownerUserId))
+    .where(
+      and(
+        eq(tenants.status, "reclaiming"),
+        lte(tenants.updatedAt, now - cfg.REGISTRY_CACHE_TTL_SECONDS * 1000),
+      ),
+    )
+    .orderBy(tenants.updatedAt)
+    .limit(RECLAIM_BATCH);
 
-  for (const tenant of due.results) {
+  for (const tenant of due) {
     try {
       if (await removeTenant(env, tenant, now, cfg.UNVERIFIED_TENANT_TTL_DAYS)) result.reclaimed++;
     } catch (err) {
@@ -143,9 +223,7 @@ async function warnOwner(env: Env, t: ToWarn, now: number): Promise<void> {
     subject: `Verify your email to keep ${t.name} on Tenantry`,
     text: `Your email address is still not verified, and workspaces whose owner never verifies it are removed after ${cfg.UNVERIFIED_TENANT_TTL_DAYS} days to keep room for others.\n\n${tenantUrl(cfg, t.slug)} and everything in it will be deleted after ${removal.toISOString().replace("T", " ").slice(0, 16)} UTC unless you verify your address:\n${link}`,
   });
-  await env.CONTROL_DB.prepare("UPDATE tenants SET reclaim_warned_at = ? WHERE id = ?")
-    .bind(now, t.id)
-    .run();
+  await controlDb(env).update(tenants).set({ reclaimWarnedAt: now }).where(eq(tenants.id, t.id));
 }
 
 /** Removes one `reclaiming` tenant; false when another run holds it. */
@@ -155,27 +233,37 @@ async function removeTenant(
   now: number,
   ttlDays: number,
 ): Promise<boolean> {
-  const db = env.CONTROL_DB;
+  const db = controlDb(env);
   // A lease: only the run that moves updated_at on from the value it read goes on, so two
   // overlapping runs never work on the same tenant.
-  const lease = await db
-    .prepare(
-      "UPDATE tenants SET updated_at = ? WHERE id = ? AND status = 'reclaiming' AND updated_at = ? RETURNING id",
+  const [lease] = await db
+    .update(tenants)
+    .set({ updatedAt: now })
+    .where(
+      and(
+        eq(tenants.id, tenant.id),
+        eq(tenants.status, "reclaiming"),
+        eq(tenants.updatedAt, tenant.updated_at),
+      ),
     )
-    .bind(now, tenant.id, tenant.updated_at)
-    .first();
+    .returning({ id: tenants.id });
   if (!lease) return false;
   // The pool row, not the tenant row, says which database is the tenant's to wipe.
   const held = await db
-    .prepare("SELECT binding FROM tenant_databases WHERE tenant_id = ?")
-    .bind(tenant.id)
-    .first<{ binding: string }>();
+    .select({ binding: tenantDatabases.binding })
+    .from(tenantDatabases)
+    .where(eq(tenantDatabases.tenantId, tenant.id))
+    .get();
   if (held) await resetDatabase(tenantDb(env, { id: tenant.id, databaseBinding: held.binding }).d1);
   await meterFor(env.TENANT_METER, tenant.id).destroy();
 
-  // Raw SQL on purpose, as in the provisioning rollback: every statement of the batch repeats
-  // one guard, which reads more plainly as one SQL condition than as a dozen query builders.
-  const reclaiming = "EXISTS (SELECT 1 FROM tenants WHERE id = ?1 AND status = 'reclaiming')";
+  // Every statement is guarded: a run that lost the race (the tenant is gone) changes nothing.
+  const reclaiming = exists(
+    db
+      .select({ id: tenants.id })
+      .from(tenants)
+      .where(and(eq(tenants.id, tenant.id), eq(tenants.status, "reclaiming"))),
+  );
   const before = {
     slug: tenant.slug,
     name: tenant.name,
@@ -185,41 +273,57 @@ async function removeTenant(
     owner_email: tenant.owner_email,
     created_at: tenant.created_at,
   };
+  const owner = tenant.owner_user_id;
   await db.batch([
     // First, and guarded like the rest: a run that lost the race writes no second entry.
+    insertWhere(
+      db,
+      platformAuditLog,
+      {
+        id: newId("audit"),
+        actorType: "system",
+        actorId: "reclaim",
+        action: "tenant.reclaim",
+        tenantId: tenant.id,
+        targetType: "tenant",
+        targetId: tenant.id,
+        reason: `owner email not verified within ${ttlDays} days of sign-up`,
+        before: JSON.stringify(before),
+        after: JSON.stringify({ deleted: true, database_released: held?.binding ?? null }),
+        requestId: `reclaim_${now}`,
+        ip: null,
+        createdAt: now,
+      },
+      reclaiming,
+    ),
     db
-      .prepare(
-        `INSERT INTO platform_audit_log (id, actor_type, actor_id, action, tenant_id, target_type,
-           target_id, reason, before, after, request_id, ip, created_at)
-         SELECT ?2, 'system', 'reclaim', 'tenant.reclaim', ?1, 'tenant', ?1, ?3, ?4, ?5, ?6, NULL, ?7
-         WHERE ${reclaiming}`,
-      )
-      .bind(
-        tenant.id,
-        newId("audit"),
-        `owner email not verified within ${ttlDays} days of sign-up`,
-        JSON.stringify(before),
-        JSON.stringify({ deleted: true, database_released: held?.binding ?? null }),
-        `reclaim_${now}`,
-        now,
-      ),
-    db
-      .prepare(
-        `UPDATE tenant_databases SET tenant_id = NULL, assigned_at = NULL WHERE tenant_id = ?1 AND ${reclaiming}`,
-      )
-      .bind(tenant.id),
-    ...["user_tenants", "auth_tokens", "subscriptions", "entitlement_overrides"].map((table) =>
-      db.prepare(`DELETE FROM ${table} WHERE tenant_id = ?1 AND ${reclaiming}`).bind(tenant.id),
+      .update(tenantDatabases)
+      .set({ tenantId: null, assignedAt: null })
+      .where(and(eq(tenantDatabases.tenantId, tenant.id), reclaiming)),
+    ...[userTenants, authTokens, subscriptions, entitlementOverrides].map((table) =>
+      db.delete(table).where(and(eq(table.tenantId, tenant.id), reclaiming)),
     ),
     // The owner identity goes too when it is unverified and has no other tenant.
-    db
-      .prepare(
-        `DELETE FROM users WHERE id = ?2 AND email_verified_at IS NULL AND ${reclaiming}
-         AND NOT EXISTS (SELECT 1 FROM user_tenants WHERE user_id = ?2)
-         AND NOT EXISTS (SELECT 1 FROM tenants WHERE owner_user_id = ?2 AND id <> ?1)`,
-      )
-      .bind(tenant.id, tenant.owner_user_id),
-    db.prepare("DELETE FROM tenants WHERE id = ?1 AND status = 'reclaiming'").bind(tenant.id),
+    db.delete(users).where(
+      and(
+        eq(users.id, owner),
+        isNull(users.emailVerifiedAt),
+        reclaiming,
+        notExists(
+          db
+            .select({ id: userTenants.userId })
+            .from(userTenants)
+            .where(eq(userTenants.userId, owner)),
+        ),
+        notExists(
+          db
+            .select({ id: tenants.id })
+            .from(tenants)
+            .where(and(eq(tenants.ownerUserId, owner), ne(tenants.id, tenant.id))),
+        ),
+      ),
+    ),
+    db.delete(tenants).where(and(eq(tenants.id, tenant.id), eq(tenants.status, "reclaiming"))),
   ]);
   return true;
 }
