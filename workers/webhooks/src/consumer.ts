@@ -9,8 +9,9 @@ import {
   retryDelaySeconds,
   syncTenantBilling,
 } from "@tenantry/core";
-import { subscriptions, tenants } from "@tenantry/schema/control";
-import { eq, inArray } from "drizzle-orm";
+import { stripeEvents, subscriptions, tenants } from "@tenantry/schema/control";
+import { and, eq, inArray, type SQL, sql } from "drizzle-orm";
+import type { SQLiteUpdateSetSource } from "drizzle-orm/sqlite-core";
 import { type BillingMessage, BillingMessageSchema, type Env } from "./env";
 
 export interface ConsumerDeps {
@@ -51,7 +52,9 @@ export async function consumeBillingBatch(
   const known = await tenantsOf(env, [...byCustomer.keys()]);
   const now = Date.now();
   const outcomes = new Map<string, CustomerOutcome>();
-  const ledger: D1PreparedStatement[] = [];
+  const db = controlDb(env);
+  const ledger: EventUpdate[] = [];
+  const attempted = sql`${stripeEvents.attempts} + 1`;
   const retries: Message<BillingMessage>[] = [];
   await Promise.all(
     [...byCustomer].map(async ([customer, messages]) => {
@@ -60,24 +63,25 @@ export async function consumeBillingBatch(
       if (!found) {
         outcomes.set(customer, "unknown_customer");
         ledger.push(
-          ...markEvents(
-            env,
-            ids,
-            "UPDATE stripe_events SET state = 'ignored', attempts = attempts + 1, processed_at = ?, error = ?",
-            [now, `no tenant has Stripe customer ${customer}`],
-          ),
+          ...markEvents(db, ids, {
+            state: "ignored",
+            attempts: attempted,
+            processedAt: now,
+            error: `no tenant has Stripe customer ${customer}`,
+          }),
         );
         return;
       }
       try {
         outcomes.set(customer, await reconcile(env, found, messages, deps));
         ledger.push(
-          ...markEvents(
-            env,
-            ids,
-            "UPDATE stripe_events SET state = 'processed', tenant_id = ?, attempts = attempts + 1, processed_at = ?, error = NULL",
-            [found.tenant.id, now],
-          ),
+          ...markEvents(db, ids, {
+            state: "processed",
+            tenantId: found.tenant.id,
+            attempts: attempted,
+            processedAt: now,
+            error: null,
+          }),
         );
       } catch (err) {
         outcomes.set(customer, "failed");
@@ -87,18 +91,15 @@ export async function consumeBillingBatch(
           event_ids: ids,
           error,
         });
-        ledger.push(
-          ...markEvents(env, ids, "UPDATE stripe_events SET attempts = attempts + 1, error = ?", [
-            error,
-          ]),
-        );
+        ledger.push(...markEvents(db, ids, { attempts: attempted, error }));
         retries.push(...messages);
       }
     }),
   );
   // If this write fails the whole batch is retried: the re-syncs are done, so the retry finds
   // them applied and only writes the ledger.
-  if (ledger.length > 0) await env.CONTROL_DB.batch(ledger);
+  const [first, ...rest] = ledger;
+  if (first) await db.batch([first, ...rest]);
   const retrying = new Set(retries);
   for (const m of messages) {
     if (retrying.has(m)) m.retry({ delaySeconds: retryDelaySeconds(m.attempts) });
@@ -161,27 +162,21 @@ async function reconcile(
   return "synced";
 }
 
-/**
- * `UPDATE … SET …` for a set of event ids (`WHERE [extra AND] id IN (…)` is appended), in chunks
- * that stay under D1's 100 bound parameters per statement (`params` are at most a few).
- */
+type EventUpdate = ReturnType<typeof markEvents>[number];
+
+/** One update of many ledger rows, chunked under D1's bound-parameter limit. */
 function markEvents(
-  env: Env,
+  db: ReturnType<typeof controlDb>,
   ids: string[],
-  update: string,
-  params: unknown[],
-  extra = "",
-): D1PreparedStatement[] {
-  const statements: D1PreparedStatement[] = [];
-  for (const chunk of inChunks(ids)) {
-    const placeholders = chunk.map(() => "?").join(", ");
-    statements.push(
-      env.CONTROL_DB.prepare(
-        `${update} WHERE ${extra ? `${extra} AND ` : ""}id IN (${placeholders})`,
-      ).bind(...params, ...chunk),
-    );
-  }
-  return statements;
+  set: SQLiteUpdateSetSource<typeof stripeEvents>,
+  extra?: SQL,
+) {
+  return inChunks(ids).map((chunk) =>
+    db
+      .update(stripeEvents)
+      .set(set)
+      .where(and(extra, inArray(stripeEvents.id, chunk))),
+  );
 }
 
 /**
@@ -191,14 +186,14 @@ function markEvents(
 export async function deadLetter(env: Env, batch: MessageBatch<unknown>): Promise<void> {
   const messages = parseMessages(batch, BillingMessageSchema, "billing");
   const ids = messages.map((m) => m.body.event_id);
-  const statements = markEvents(
-    env,
+  const db = controlDb(env);
+  const [first, ...rest] = markEvents(
+    db,
     ids,
-    "UPDATE stripe_events SET state = 'failed', error = COALESCE(error, 'retries exhausted')",
-    [],
-    "state = 'queued'",
+    { state: "failed", error: sql`COALESCE(${stripeEvents.error}, 'retries exhausted')` },
+    eq(stripeEvents.state, "queued"),
   );
-  if (statements.length > 0) await env.CONTROL_DB.batch(statements);
+  if (first) await db.batch([first, ...rest]);
   for (const m of messages) {
     log.forTenant(m.body.tenant_id).error("billing event dead-lettered", {
       event_id: m.body.event_id,

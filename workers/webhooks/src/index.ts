@@ -1,4 +1,6 @@
-import { initWorkerApp, log, ProblemError, type WorkerVariables } from "@tenantry/core";
+import { controlDb, initWorkerApp, log, ProblemError, type WorkerVariables } from "@tenantry/core";
+import { stripeEvents } from "@tenantry/schema/control";
+import { count, min } from "drizzle-orm";
 import { Hono } from "hono";
 import { consumeBillingBatch, deadLetter } from "./consumer";
 import { config, type Env } from "./env";
@@ -22,12 +24,17 @@ app.get("/_dev/ledger", async (c) => {
   if (!["development", "test"].includes(config(c.env).ENVIRONMENT)) {
     return c.notFound();
   }
-  const rows = await c.env.CONTROL_DB.prepare(
-    "SELECT state, COUNT(*) AS n, MIN(received_at) AS oldest FROM stripe_events GROUP BY state",
-  ).all<{ state: string; n: number; oldest: number }>();
-  const queued = rows.results.find((r) => r.state === "queued");
+  const rows = await controlDb(c.env)
+    .select({
+      state: stripeEvents.state,
+      n: count(),
+      oldest: min(stripeEvents.receivedAt).mapWith(Number),
+    })
+    .from(stripeEvents)
+    .groupBy(stripeEvents.state);
+  const queued = rows.find((r) => r.state === "queued");
   return c.json({
-    states: Object.fromEntries(rows.results.map((r) => [r.state, r.n])),
+    states: Object.fromEntries(rows.map((r) => [r.state, r.n])),
     oldest_queued_ms: queued ? Date.now() - queued.oldest : null,
   });
 });
