@@ -42,6 +42,7 @@ export function meterSources(env: Env): MeterSources {
         const tenant = await findTenantById(env, tenantId);
         // A tenant still being provisioned has no database yet: nothing to count.
         if (!tenant?.databaseBinding) return 0;
+        // Raw on purpose: the table comes from the product registration (GAUGE_TABLES).
         const row = await tenantDb(env, tenant)
           .d1.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE tenant_id = ?`)
           .bind(tenant.id)

@@ -3,6 +3,8 @@ import { TENANT_MIGRATIONS, type TenantMigration } from "@tenantry/schema/tenant
 export type { TenantMigration };
 
 const TABLE = "_tenant_migrations";
+// Raw SQL throughout this module on purpose: it runs generated migration DDL and its own
+// bookkeeping table, neither of which is part of the drizzle schema.
 
 /**
  * Applies pending migrations to one tenant database. Each migration and its bookkeeping row are
