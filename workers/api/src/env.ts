@@ -1,6 +1,5 @@
 import { CoreConfigSchema, type CoreEnv, configReader, type MeterNamespace } from "@tenantry/core";
 import { z } from "zod";
-import { SIGNUP_LIMITS } from "./services/signup-throttle";
 
 /** Bindings of the API worker, as wrangler.toml declares them. Tenant pool bindings are dynamic. */
 export interface Env extends CoreEnv {
@@ -17,7 +16,7 @@ export interface Env extends CoreEnv {
   MAIL_FROM?: string;
   MAIL_API_TOKEN?: string;
   MAIL_API_BASE?: string;
-  MAIL_QUEUE: Queue<import("./services/mailer").MailMessage>;
+  MAIL_QUEUE: Queue<import("./services/mail-message").MailMessage>;
   /** Typed by the meter's contract (`@tenantry/core`), so this module imports no meter code. */
   TENANT_METER: MeterNamespace;
   USAGE_QUEUE: Queue<import("@tenantry/core").UsageMessage>;
@@ -29,6 +28,9 @@ export interface Env extends CoreEnv {
   POOL_LOW_WATER?: string;
   HEALTH_TOKEN?: string;
 }
+
+/** Production defaults of the sign-up throttle (per hour). */
+export const SIGNUP_LIMIT_DEFAULTS = { client: 5, domain: 20 } as const;
 
 export const ConfigSchema = CoreConfigSchema.extend({
   ENVIRONMENT: z.enum(["development", "test", "production"]),
@@ -42,7 +44,12 @@ export const ConfigSchema = CoreConfigSchema.extend({
   /** Per-isolate registry cache; at most 30 s so suspensions take effect quickly. */
   REGISTRY_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(30).default(30),
   /** Per-isolate cache of verified sessions; revocations reach other isolates within it. */
-  SESSION_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(10).default(5),
+  SESSION_CACHE_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(10)
+    .default(SIGNUP_LIMIT_DEFAULTS.client),
   /** Per-isolate cache of API key records; a revocation reaches other isolates within it. */
   API_KEY_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(10).default(5),
   /** Who delivers mail: `resend` (ADR 006), or the development `outbox` (never in production). */
@@ -58,9 +65,9 @@ export const ConfigSchema = CoreConfigSchema.extend({
   /** How often each tenant's meter flushes pending usage to the USAGE queue. */
   METER_FLUSH_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
   /** Sign-ups per client address per hour (raised only where all sign-ups come from one machine). */
-  SIGNUP_LIMIT_PER_CLIENT: z.coerce.number().int().min(1).default(SIGNUP_LIMITS.client),
+  SIGNUP_LIMIT_PER_CLIENT: z.coerce.number().int().min(1).default(5),
   /** Sign-ups per email domain (consumer mail: per address) per hour. */
-  SIGNUP_LIMIT_PER_DOMAIN: z.coerce.number().int().min(1).default(SIGNUP_LIMITS.domain),
+  SIGNUP_LIMIT_PER_DOMAIN: z.coerce.number().int().min(1).default(SIGNUP_LIMIT_DEFAULTS.domain),
   /** Tenants whose owner has not verified their email this many days after sign-up are reclaimed. */
   UNVERIFIED_TENANT_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(7),
   /** Free pool databases at or below which operators are warned; default 10% of the pool, min 2. */

@@ -9,6 +9,3 @@ export const productRoutes = product.routes;
  * re-derives the gauge (the platform's own gauge, `seats`, counts `members`).
  */
 export const productGauges = product.gauges;
-
-/** What a reservation in the meter can be for: a seat, or one of the product's gauges. */
-export type Gauge = "seats" | keyof typeof productGauges;

@@ -1,7 +1,7 @@
 import { log, meterFor } from "@tenantry/core";
+import type { LimitKey } from "@tenantry/plans";
 import type { Env } from "../env";
 import { ForbiddenError } from "../errors";
-import type { Gauge } from "../platform";
 
 export interface Reservation {
   /** The change that needed the unit is written. */
@@ -17,6 +17,9 @@ export interface Reservation {
  * only its own attempt's unit). Refusal is a 403 problem naming the limit, its value and the plan,
  * or `billing_read_only` when billing allows no additions.
  */
+/** A gauge limit of the catalog: seats, or one a product registers (see `platform.ts`). */
+type Gauge = LimitKey;
+
 export async function reserveUnit(env: Env, tenantId: string, gauge: Gauge): Promise<Reservation> {
   const key = `${gauge}:${crypto.randomUUID()}`;
   const meter = meterFor(env.TENANT_METER, tenantId);

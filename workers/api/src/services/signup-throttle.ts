@@ -1,4 +1,4 @@
-import type { Config } from "../env";
+import { type Config, SIGNUP_LIMIT_DEFAULTS } from "../env";
 import type { Budget } from "./throttle";
 
 /**
@@ -7,7 +7,8 @@ import type { Budget } from "./throttle";
  * attempt counts, successful or not: the budget bounds what a script can cost, not failures.
  */
 export const SIGNUP_WINDOW_MS = 60 * 60_000;
-export const SIGNUP_LIMITS = { client: 5, domain: 20 } as const;
+/** The production defaults (`SIGNUP_LIMIT_PER_CLIENT`, `SIGNUP_LIMIT_PER_DOMAIN`). */
+export const SIGNUP_LIMITS = SIGNUP_LIMIT_DEFAULTS;
 
 /**
  * Mail providers shared by millions of unrelated people. A budget per such domain would let one
