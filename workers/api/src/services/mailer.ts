@@ -1,7 +1,6 @@
 import { newId } from "@tenantry/schema";
 import { mailOutbox } from "@tenantry/schema/control";
 import { desc, eq } from "drizzle-orm";
-import { z } from "zod";
 import { controlDb } from "../db/control-db";
 import type { Env } from "../env";
 import { type MailMessage, MailMessageSchema } from "./mail-message";
