@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { INVITATION_TTL_MS } from "../src/services/invitations";
+import { SIGN_IN_LIMITS } from "../src/services/throttle";
 import {
   addMember,
   api,
@@ -242,6 +243,28 @@ describe("acceptance under failure and concurrency", () => {
     // Removed behind the API's back (the API also revokes the invitation; this is the re-check).
     await tenantD1(t).prepare("DELETE FROM members WHERE id = ?").bind(admin.memberId).run();
     expectProblem(await accept(t, { token, password: PASSWORD }), 400, "invalid_request");
+  });
+
+  it("guessing the password of an invited account is throttled like sign-in, in parallel too", async () => {
+    const t = await verifiedTenant();
+    const elsewhere = await createTenant();
+    const { token } = await invite(t, elsewhere.owner.email);
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        api("POST", "/v1/invitations/accept", {
+          slug: t.slug,
+          headers: { "cf-connecting-ip": `192.0.2.${100 + i}` },
+          body: { token, password: `wrong guess ${i}` },
+        }),
+      ),
+    );
+    const statuses = results.map((r) => r.status);
+    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(
+      SIGN_IN_LIMITS.account.max,
+    );
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(
+      12 - SIGN_IN_LIMITS.account.max,
+    );
   });
 
   it("an account that appears while accepting must still prove its password", async () => {

@@ -20,6 +20,7 @@ import { reserveUnit } from "./limits";
 import { mailer } from "./mailer";
 import { type TenantRow, tenantUrl } from "./registry";
 import { createSession } from "./sessions";
+import { refundAttempt, SIGN_IN_LIMITS, takeAttempt } from "./throttle";
 
 export const INVITATION_TTL_MS = 7 * 24 * 3600_000;
 
@@ -229,6 +230,16 @@ export async function acceptInvitation({
       { path: "body.password", message: "required" },
     ]);
   }
+  // Acceptance checks (or hashes) a password: it gets sign-in's budgets, per invitation and per
+  // client, taken atomically before any hashing.
+  const taken = await takeAttempt(
+    env,
+    [
+      { key: `accept:invitation:${inv.id}`, ...SIGN_IN_LIMITS.account },
+      { key: `accept:client:${ctx.ip ?? "unknown"}`, ...SIGN_IN_LIMITS.client },
+    ],
+    "Too many attempts to accept this invitation. Try again later.",
+  );
   // Before any identity is created: a full tenant leaves nothing behind. The seat is this
   // attempt's own (exact under concurrency), given back if the acceptance fails.
   const seat = await reserveUnit(env, tenant.id, "seats");
@@ -243,6 +254,8 @@ export async function acceptInvitation({
       now,
     );
     await seat.settle();
+    // A success gives the client its attempt back: one office accepting many invitations is fine.
+    await refundAttempt(env, taken, { refund: [1] });
     return joined;
   } catch (err) {
     await seat.release();
