@@ -153,15 +153,31 @@ export async function revokeInvitation({
     throw new ConflictError("invitation_accepted", "The invitation was already accepted.");
   if (row.revokedAt !== null) return;
   const now = Date.now();
-  await ctx.db.orm.batch([
-    ctx.db.orm.update(invitations).set({ revokedAt: now }).where(eq(invitations.id, id)),
-    auditEntry(ctx, {
-      action: "invitation.revoke",
-      target: { type: "invitation", id },
-      before: invitationView(row),
-      after: invitationView({ ...row, revokedAt: now }),
-    }),
+  // Guarded like the acceptance's claim: of a revocation and an acceptance at once, one wins,
+  // and the audit entry is written only if this revocation did.
+  const [revoked] = await ctx.db.orm.batch([
+    ctx.db.orm
+      .update(invitations)
+      .set({ revokedAt: now })
+      .where(
+        and(eq(invitations.id, id), isNull(invitations.acceptedAt), isNull(invitations.revokedAt)),
+      )
+      .returning({ id: invitations.id }),
+    auditEntryWhere(
+      ctx,
+      {
+        action: "invitation.revoke",
+        target: { type: "invitation", id },
+        before: invitationView(row),
+        after: invitationView({ ...row, revokedAt: now }),
+      },
+      sql`EXISTS (SELECT 1 FROM ${invitations} WHERE ${invitations.id} = ${id} AND ${invitations.revokedAt} = ${now})`,
+    ),
   ]);
+  if (revoked.length === 1) return;
+  const current = await ctx.db.orm.select().from(invitations).where(eq(invitations.id, id)).get();
+  if (current?.acceptedAt != null)
+    throw new ConflictError("invitation_accepted", "The invitation was already accepted.");
 }
 
 const INVALID_INVITATION = "The invitation is invalid, used, revoked or expired.";
