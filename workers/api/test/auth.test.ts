@@ -1,12 +1,12 @@
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
 import {
   base64url,
   hashPassword,
   needsRehash,
   PASSWORD_HASH,
   verifyPassword,
-} from "../src/lib/crypto";
+} from "@tenantry/core/crypto";
+import { describe, expect, it } from "vitest";
 import { SIGN_IN_LIMITS } from "../src/services/throttle";
 import {
   addMember,

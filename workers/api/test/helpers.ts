@@ -1,8 +1,8 @@
 import { env, exports } from "cloudflare:workers";
 import { refreshMeter } from "@tenantry/core";
+import { hashPassword } from "@tenantry/core/crypto";
 import { newId } from "@tenantry/schema";
 import { expect } from "vitest";
-import { hashPassword } from "../src/lib/crypto";
 import type { Role } from "../src/rbac/permissions";
 import { findTenantBySlug, type TenantRow } from "../src/services/registry";
 import { createSession, type TokenPair } from "../src/services/sessions";

@@ -1,7 +1,7 @@
+import { base64url, fromBase64url } from "@tenantry/core/crypto";
 import { type CryptoKey, importJWK, type JWK, jwtVerify, SignJWT } from "jose";
 import { z } from "zod";
 import type { Config } from "../env";
-import { base64url, fromBase64url } from "./crypto";
 
 /** Access tokens: ES256, ≤ 15 minutes, issuer and audience pinned. */
 export const ACCESS_TOKEN_TTL_SECONDS = 900;

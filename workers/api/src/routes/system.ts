@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { sha256Hex } from "@tenantry/core/crypto";
 import { createMiddleware } from "hono/factory";
 // The package exports no path to its browser build, hence the relative import; wrangler.toml's
 // `rules` load the file as text (the smallest self-contained build: ~4.9 MB, ~1.4 MB gzipped).
@@ -7,7 +8,6 @@ import { newRouter } from "../app";
 import type { AppEnv } from "../context";
 import { config } from "../env";
 import { UnauthorizedError } from "../errors";
-import { sha256Hex } from "../lib/crypto";
 import { poolStatus } from "../services/pool";
 import { jsonResponse, tenantErrors } from "./helpers";
 

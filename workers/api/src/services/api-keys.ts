@@ -1,10 +1,10 @@
 import { auditEntry, type TenantDb } from "@tenantry/core";
+import { randomSecret, sha256Hex } from "@tenantry/core/crypto";
 import { newId } from "@tenantry/schema";
 import { apiKeys } from "@tenantry/schema/tenant";
 import { and, desc, eq, gt, isNull, or } from "drizzle-orm";
 import type { ServiceContext } from "../context";
 import { ForbiddenError, NotFoundError, ValidationError } from "../errors";
-import { randomSecret, sha256Hex } from "../lib/crypto";
 import { listPage, type PageQuery } from "../lib/pagination";
 import { isSubset, type Permission } from "../rbac/permissions";
 import { API_KEY_PREFIX } from "./authenticate";

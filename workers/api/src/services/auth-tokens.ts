@@ -1,9 +1,9 @@
+import { randomSecret, sha256Hex } from "@tenantry/core/crypto";
 import { newId } from "@tenantry/schema";
 import { type AuthTokenKind, authTokens } from "@tenantry/schema/control";
 import { and, eq, gt, isNull } from "drizzle-orm";
 import { controlDb } from "../db/control-db";
 import type { Env } from "../env";
-import { randomSecret, sha256Hex } from "../lib/crypto";
 
 /** Creates a single-use token for a mailed link; returns the raw token (only its hash is kept). */
 export async function createAuthToken(

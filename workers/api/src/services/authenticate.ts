@@ -1,8 +1,8 @@
 import { tenantDb } from "@tenantry/core";
+import { sha256Hex } from "@tenantry/core/crypto";
 import { z } from "zod";
 import type { Actor } from "../context";
 import { config, type Env } from "../env";
-import { sha256Hex } from "../lib/crypto";
 import { verifyAccessToken } from "../lib/jwt";
 import { isRole, PERMISSIONS, type Permission, ROLE_PERMISSIONS } from "../rbac/permissions";
 import type { TenantRow } from "./registry";

@@ -1,4 +1,5 @@
 import { auditEntry, auditEntryWhere, insertWhere, type TenantDb, tenantDb } from "@tenantry/core";
+import { hashPassword, randomSecret, sha256Hex, verifyPassword } from "@tenantry/core/crypto";
 import { newId } from "@tenantry/schema";
 import { users, userTenants } from "@tenantry/schema/control";
 import { apiKeys, invitations, members } from "@tenantry/schema/tenant";
@@ -13,7 +14,6 @@ import {
   UnauthorizedError,
   ValidationError,
 } from "../errors";
-import { hashPassword, randomSecret, sha256Hex, verifyPassword } from "../lib/crypto";
 import { listPage, type PageQuery } from "../lib/pagination";
 import { isSubset, type Permission, permissionsOf, type Role } from "../rbac/permissions";
 import { reserveUnit } from "./limits";

@@ -1,11 +1,16 @@
 import { tenantDb } from "@tenantry/core";
+import {
+  burnPasswordCheck,
+  hashPassword,
+  needsRehash,
+  verifyPassword,
+} from "@tenantry/core/crypto";
 import { users } from "@tenantry/schema/control";
 import { members } from "@tenantry/schema/tenant";
 import { eq } from "drizzle-orm";
 import type { TenantRequestContext } from "../context";
 import { controlDb } from "../db/control-db";
 import { UnauthorizedError } from "../errors";
-import { burnPasswordCheck, hashPassword, needsRehash, verifyPassword } from "../lib/crypto";
 import { createSession, type TokenPair } from "./sessions";
 import { refundAttempt, signInBudgets, takeAttempt } from "./throttle";
 

@@ -1,4 +1,5 @@
 import { auditEntry, tenantDb } from "@tenantry/core";
+import { hashPassword } from "@tenantry/core/crypto";
 import { ID_PREFIXES } from "@tenantry/schema";
 import { users, userTenants } from "@tenantry/schema/control";
 import { members, sessions } from "@tenantry/schema/tenant";
@@ -7,7 +8,6 @@ import type { TenantRequestContext } from "../context";
 import { controlDb } from "../db/control-db";
 import { config, type Env } from "../env";
 import { ValidationError } from "../errors";
-import { hashPassword } from "../lib/crypto";
 import { activeKeysCreatedBy } from "./api-keys";
 import { consumeAuthToken, createAuthToken } from "./auth-tokens";
 import { mailer } from "./mailer";

@@ -1,11 +1,11 @@
 import { auditEntry, type TenantDb, tenantDb } from "@tenantry/core";
+import { sha256Hex } from "@tenantry/core/crypto";
 import { newId } from "@tenantry/schema";
 import { sessions } from "@tenantry/schema/tenant";
 import { and, eq, isNull } from "drizzle-orm";
 import type { TenantRequestContext } from "../context";
 import { config } from "../env";
 import { UnauthorizedError } from "../errors";
-import { sha256Hex } from "../lib/crypto";
 import {
   ACCESS_TOKEN_TTL_SECONDS,
   issueRefreshSecret,

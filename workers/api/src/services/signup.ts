@@ -1,3 +1,4 @@
+import { hashPassword } from "@tenantry/core/crypto";
 import { newId } from "@tenantry/schema";
 import { tenants, users } from "@tenantry/schema/control";
 import { eq } from "drizzle-orm";
@@ -6,7 +7,6 @@ import type { RequestContext } from "../context";
 import { controlDb } from "../db/control-db";
 import { config, type Env } from "../env";
 import { ConflictError, ValidationError } from "../errors";
-import { hashPassword } from "../lib/crypto";
 import { signPurposeToken, verifyPurposeToken } from "../lib/jwt";
 import { linkStripeCustomer } from "./billing-customer";
 import { issueEmailVerification } from "./email-verification";
