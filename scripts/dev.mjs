@@ -2,7 +2,9 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import {
+  ADMIN_BUILD_CONFIG,
   applyControlMigrations,
+  buildAdminApp,
   ensureDevVars,
   ensureTenant,
   readVars,
@@ -46,12 +48,19 @@ workerVars(
   "workers/webhooks/.dev.vars",
 );
 workerVars(["ENVIRONMENT", "STRIPE_SECRET_KEY", "STRIPE_API_BASE"], "workers/metering/.dev.vars");
+buildAdminApp();
 // One process for the workers, so they share one local copy of the databases (and the queues).
+// Its first worker, the development router, serves :8787 by host as production's routes do.
 const api = await startWorker({
-  config: ["wrangler.toml", "workers/webhooks/wrangler.toml", "workers/metering/wrangler.toml"],
+  config: [
+    "scripts/dev-router/wrangler.toml",
+    "wrangler.toml",
+    "workers/webhooks/wrangler.toml",
+    "workers/metering/wrangler.toml",
+    ADMIN_BUILD_CONFIG,
+  ],
   port: PORT,
   persistTo: STATE,
-  testScheduled: true,
 });
 const webhooks = await startWorker({
   config: "scripts/dev-port/wrangler.toml",

@@ -5,7 +5,11 @@ import { readFileSync, writeFileSync } from "node:fs";
 export const MANIFEST = "schema/tenant-pool.json";
 export const WRANGLER = "wrangler.toml";
 /** Every worker config that binds the tenant pool (each worker that reaches tenant databases). */
-export const POOL_CONFIGS = [WRANGLER, "workers/webhooks/wrangler.toml"];
+export const POOL_CONFIGS = [
+  WRANGLER,
+  "workers/webhooks/wrangler.toml",
+  "apps/admin/wrangler.toml",
+];
 const BEGIN =
   "# BEGIN tenant database pool (generated from schema/tenant-pool.json by `npm run pool:sync`; do not edit)";
 const END = "# END tenant database pool";

@@ -16,6 +16,9 @@ const PLATFORM_ID_PREFIXES = {
   mail: "msg",
   request: "req",
   override: "ovr",
+  operator: "opr",
+  operatorSession: "ops",
+  operatorToken: "opt",
 } as const;
 
 /** The one prefix map: the platform's kinds and the product's (which may not redefine one). */

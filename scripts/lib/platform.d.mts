@@ -8,6 +8,8 @@ export function ensureDevVars(path?: string): string | null;
 export function readVars(path: string): Record<string, string>;
 export function workerVars(names: string[], path: string): string;
 export function applyControlMigrations(opts?: { config?: string; persistTo?: string }): void;
+export const ADMIN_BUILD_CONFIG: string;
+export function buildAdminApp(): void;
 export function controlSql(sql: string, opts?: { config?: string; persistTo?: string }): void;
 export function startWorker(opts: {
   config?: string | string[];
@@ -15,7 +17,6 @@ export function startWorker(opts: {
   persistTo?: string;
   quiet?: boolean;
   envFile?: string;
-  testScheduled?: boolean;
 }): Promise<Started>;
 export function startStripeEmulator(opts?: {
   port?: number;

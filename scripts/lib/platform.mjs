@@ -97,7 +97,6 @@ export async function startWorker({
   persistTo,
   quiet = false,
   envFile,
-  testScheduled = false,
 } = {}) {
   const args = [
     "dev",
@@ -111,7 +110,6 @@ export async function startWorker({
   if (persistTo) args.push("--persist-to", persistTo);
   if (envFile) args.push("--env-file", envFile);
   if (quiet) args.push("--log-level", "warn");
-  if (testScheduled) args.push("--test-scheduled");
   const url = `http://localhost:${port}`;
   return {
     url,
@@ -120,6 +118,16 @@ export async function startWorker({
       quiet,
     })),
   };
+}
+
+/** The admin worker as React Router's build leaves it (bundle, assets and generated config). */
+export const ADMIN_BUILD_CONFIG = "apps/admin/build/server/wrangler.json";
+
+/** Builds the admin app (React Router on @cloudflare/vite-plugin) into apps/admin/build. */
+export function buildAdminApp() {
+  execFileSync("npm", ["run", "build", "--silent", "-w", "@tenantry/admin"], {
+    stdio: ["ignore", "ignore", "inherit"],
+  });
 }
 
 /** Runs SQL against the local control database (the state `npm run dev` uses). */

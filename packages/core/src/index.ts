@@ -5,6 +5,7 @@ export {
   type PlatformAuditAction,
   type ProductAuditAction,
   type ProductAuditActions,
+  redact,
 } from "./audit";
 export { type BillingRow, effectivePlan, readBilling } from "./billing-state";
 export {

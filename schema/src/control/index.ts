@@ -5,6 +5,7 @@ export * from "./entitlement-overrides";
 export * from "./job-checkpoints";
 export * from "./mail-log";
 export * from "./mail-outbox";
+export * from "./operators";
 export * from "./platform-audit-log";
 export * from "./stripe-events";
 export * from "./subscriptions";

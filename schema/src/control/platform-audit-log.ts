@@ -4,7 +4,25 @@ import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
  * The closed list of platform actions (`entity.verb`): what the system and operators do to
  * tenants from outside them. Tenant-side actions go to each tenant's own `audit_log`.
  */
-export const PLATFORM_AUDIT_ACTIONS = ["tenant.reclaim"] as const;
+export const PLATFORM_AUDIT_ACTIONS = [
+  "tenant.reclaim",
+  "tenant.suspend",
+  "tenant.reactivate",
+  "override.create",
+  "override.expire",
+  "subscription.update",
+  "billing.resync",
+  "billing.replay",
+  "fleet.migrate",
+  "operator.invite",
+  "operator.update",
+  "operator.reset_totp",
+  "operator_token.create",
+  "operator_token.revoke",
+  "support.start",
+  "support.approve",
+  "support.end",
+] as const;
 export type PlatformAuditAction = (typeof PLATFORM_AUDIT_ACTIONS)[number];
 
 /**

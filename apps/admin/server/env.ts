@@ -1,0 +1,31 @@
+import { CoreConfigSchema, type CoreEnv, configReader } from "@tenantry/core";
+import { z } from "zod";
+
+/** The admin worker's bindings (apps/admin/wrangler.toml) and secrets. */
+export interface AdminEnv extends CoreEnv {
+  ENVIRONMENT?: string;
+  BASE_DOMAIN?: string;
+  PUBLIC_SCHEME?: string;
+  OPERATOR_IDLE_MINUTES?: string;
+  /** Cloudflare Access: the team domain (`https://<team>.cloudflareaccess.com`) and the app's AUD. */
+  ACCESS_TEAM_DOMAIN?: string;
+  ACCESS_AUD?: string;
+  MAIL_QUEUE: Queue;
+}
+
+export const AdminConfigSchema = CoreConfigSchema.extend({
+  ENVIRONMENT: z.enum(["production", "development", "test"]).default("production"),
+  BASE_DOMAIN: z.string().min(1),
+  PUBLIC_SCHEME: z.enum(["http", "https"]).default("https"),
+  OPERATOR_IDLE_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(30),
+  ACCESS_TEAM_DOMAIN: z.url().optional(),
+  ACCESS_AUD: z.string().min(1).optional(),
+});
+export type AdminConfig = z.infer<typeof AdminConfigSchema>;
+
+export const adminConfig: (env: AdminEnv) => AdminConfig = configReader(AdminConfigSchema);

@@ -1,0 +1,26 @@
+import type { OperatorRole } from "@tenantry/schema/control";
+
+/**
+ * What each operator role may do. Least privilege: `read_only` sees, `support` also opens
+ * read-only support access, `billing` also changes plans, overrides and replays billing events,
+ * `platform_admin` does everything, including operators, fleet migrations and write access.
+ */
+export const OPERATOR_PERMISSIONS = {
+  "tenants:read": ["read_only", "support", "billing", "platform_admin"],
+  "billing:read": ["read_only", "support", "billing", "platform_admin"],
+  "audit:read": ["read_only", "support", "billing", "platform_admin"],
+  "fleet:read": ["read_only", "support", "billing", "platform_admin"],
+  "support:start": ["support", "platform_admin"],
+  "tenants:suspend": ["support", "platform_admin"],
+  "overrides:write": ["billing", "platform_admin"],
+  "billing:write": ["billing", "platform_admin"],
+  "fleet:migrate": ["platform_admin"],
+  "operators:manage": ["platform_admin"],
+  "support:write": ["platform_admin"],
+} as const satisfies Record<string, readonly OperatorRole[]>;
+
+export type OperatorPermission = keyof typeof OPERATOR_PERMISSIONS;
+
+export function can(role: OperatorRole, permission: OperatorPermission): boolean {
+  return (OPERATOR_PERMISSIONS[permission] as readonly OperatorRole[]).includes(role);
+}

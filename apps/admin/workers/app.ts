@@ -1,0 +1,25 @@
+import { createRequestHandler, RouterContextProvider } from "react-router";
+import { adminApi } from "../server/api";
+import type { AdminEnv } from "../server/env";
+import { adminRequest, newAdminRequest, pageSecurityHeaders } from "../server/request";
+
+const pages = createRequestHandler(
+  () => import("virtual:react-router/server-build"),
+  import.meta.env.MODE,
+);
+
+/** The admin host: `/api/*` is the JSON API, everything else the operator app. */
+export default {
+  async fetch(request, env, ctx) {
+    const { pathname } = new URL(request.url);
+    if (pathname === "/api" || pathname.startsWith("/api/"))
+      return adminApi.fetch(request, env, ctx);
+    const context = new RouterContextProvider();
+    const req = newAdminRequest(request, env, ctx);
+    context.set(adminRequest, req);
+    const response = await pages(request, context);
+    pageSecurityHeaders(response.headers, req.nonce);
+    response.headers.set("x-request-id", req.requestId);
+    return response;
+  },
+} satisfies ExportedHandler<AdminEnv>;
