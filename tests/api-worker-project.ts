@@ -1,0 +1,86 @@
+import { generateKeyPairSync } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { withMailRecorder } from "./mail-recorder.js";
+import { stripeOutboundWithCatalog, stripeWithoutSourceMaps } from "./stripe.js";
+
+/** Tests get a larger pool than development (each test file provisions its own tenants). */
+const TEST_POOL_SIZE = 400;
+
+/**
+ * A vitest project running inside workerd with the API worker as its main module (its Durable
+ * Objects, queues, D1 control database and a test-sized tenant pool), Stripe answered by the
+ * emulator and mail by a recorder. The API's own tests use it; the admin worker's tests use it
+ * too and call the admin app in the same isolate, over the same bindings.
+ */
+export async function apiWorkerProject({
+  name,
+  bindings = {},
+}: {
+  name: string;
+  /** Extra bindings (the admin worker's secrets). */
+  bindings?: Record<string, string>;
+}) {
+  const controlMigrations = await readD1Migrations(
+    fileURLToPath(new URL("../schema/migrations/control", import.meta.url)),
+  );
+  const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const jwk = { ...privateKey.export({ format: "jwk" }), kid: "test" };
+  const pool = Object.fromEntries(
+    Array.from({ length: TEST_POOL_SIZE }, (_, i) => {
+      const n = String(i + 1).padStart(4, "0");
+      return [`TENANT_DB_${n}`, `test-tenant-${n}`];
+    }),
+  );
+  // Stripe cannot be reached from here: the worker's outbound requests to Stripe are answered
+  // by the project's emulator, running in this Node process, with the plan catalog in place;
+  // requests to the mail provider reach a recorder that checks and keeps them.
+  const outboundService = withMailRecorder(await stripeOutboundWithCatalog());
+  return {
+    plugins: [
+      stripeWithoutSourceMaps,
+      cloudflareTest({
+        wrangler: { configPath: fileURLToPath(new URL("../wrangler.toml", import.meta.url)) },
+        miniflare: {
+          bindings: {
+            ENVIRONMENT: "test",
+            JWT_PRIVATE_KEY: JSON.stringify(jwk),
+            // Tests change tenant status directly; they must see it at once.
+            REGISTRY_CACHE_TTL_SECONDS: "0",
+            // Test files sign up many tenants with no client address; the sign-up throttle's own
+            // tests run the worker with the production limits (test/signup-throttle.test.ts).
+            SIGNUP_LIMIT_PER_CLIENT: "100000",
+            SIGNUP_LIMIT_PER_DOMAIN: "100000",
+            TEST_CONTROL_MIGRATIONS: controlMigrations,
+            // Set explicitly: a developer's .dev.vars must not leak into tests.
+            STRIPE_SECRET_KEY: "sk_test_tenantry",
+            STRIPE_API_BASE: "https://api.stripe.com",
+            MAILER: "outbox",
+            MAIL_API_BASE: "https://api.resend.com",
+            ...bindings,
+          },
+          outboundService,
+          d1Databases: { CONTROL_DB: "test-control", ...pool },
+          // As wrangler.toml, but a batch leaves at once: tests wait for their mail.
+          queueConsumers: {
+            "tenantry-mail": {
+              maxBatchSize: 50,
+              maxBatchTimeout: 0,
+              maxRetries: 5,
+              deadLetterQueue: "tenantry-mail-dlq",
+            },
+            "tenantry-mail-dlq": { maxBatchSize: 50, maxBatchTimeout: 0 },
+          },
+        },
+      }),
+    ],
+    test: {
+      name,
+      include: ["test/**/*.test.ts"],
+      setupFiles: [fileURLToPath(new URL("./control-migrations.setup.ts", import.meta.url))],
+      testTimeout: 30_000,
+      // Expected failures log by design (injected provisioning faults); show logs of failures only.
+      silent: "passed-only",
+    },
+  };
+}
