@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { adminApi } from "../server/api";
+import { adminFetch, operatorWithToken } from "./helpers";
 
 describe("admin API shell", () => {
   it("answers its bare health route and unknown routes with a problem", async () => {
@@ -12,5 +13,14 @@ describe("admin API shell", () => {
     expect((await missing.json()) as { request_id: string }).toMatchObject({
       request_id: expect.stringMatching(/^req_/),
     });
+  });
+
+  it("knows an operator by API token and refuses anything else", async () => {
+    const op = await operatorWithToken("read_only");
+    const me = await adminFetch("/api/v1/me", { token: op.token });
+    expect(me.status).toBe(200);
+    expect(await me.json()).toMatchObject({ operator: { id: op.id, role: "read_only" } });
+    expect((await adminFetch("/api/v1/me")).status).toBe(401);
+    expect((await adminFetch("/api/v1/me", { token: `${op.token}x` })).status).toBe(401);
   });
 });

@@ -19,12 +19,16 @@ export function base64url(bytes: ArrayBuffer | Uint8Array): string {
   return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-export function fromBase64url(s: string): Uint8Array {
+export function fromBase64url(s: string): Uint8Array<ArrayBuffer> {
   const bin = atob(s.replace(/-/g, "+").replace(/_/g, "/"));
   return Uint8Array.from(bin, (c) => c.charCodeAt(0));
 }
 
-async function pbkdf2(password: string, salt: Uint8Array, iterations: number): Promise<Uint8Array> {
+async function pbkdf2(
+  password: string,
+  salt: Uint8Array<ArrayBuffer>,
+  iterations: number,
+): Promise<Uint8Array> {
   const key = await crypto.subtle.importKey("raw", encoder.encode(password), "PBKDF2", false, [
     "deriveBits",
   ]);
@@ -65,7 +69,12 @@ export async function burnPasswordCheck(password: string): Promise<false> {
 
 function timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.byteLength !== b.byteLength) return false;
-  return crypto.subtle.timingSafeEqual(a, b);
+  // workerd's own constant-time compare; typed here because the admin app's pages also see the
+  // DOM's SubtleCrypto, which lacks it.
+  const subtle = crypto.subtle as unknown as {
+    timingSafeEqual(a: ArrayBufferView, b: ArrayBufferView): boolean;
+  };
+  return subtle.timingSafeEqual(a, b);
 }
 
 /** A random secret for tokens and keys, base64url. */
