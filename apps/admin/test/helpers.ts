@@ -1,3 +1,4 @@
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { controlDb } from "@tenantry/core";
 import { randomSecret, sha256Hex } from "@tenantry/core/crypto";
@@ -38,11 +39,18 @@ export async function operatorWithToken(role: OperatorRole) {
   return { id, email, token };
 }
 
-/** A request to the admin JSON API, in this isolate, over the test bindings. */
-export function adminFetch(path: string, init: RequestInit & { token?: string } = {}) {
+/** A request to the admin JSON API, in this isolate, over the test bindings; waits for its tail. */
+export async function adminFetch(path: string, init: RequestInit & { token?: string } = {}) {
   const { token, ...rest } = init;
   const headers = new Headers(rest.headers);
   if (token) headers.set("authorization", `Bearer ${token}`);
   if (rest.body && !headers.has("content-type")) headers.set("content-type", "application/json");
-  return adminApi.request(`${ADMIN}${path}`, { ...rest, headers }, env);
+  const ctx = createExecutionContext();
+  const response = await adminApi.fetch(
+    new Request(`${ADMIN}${path}`, { ...rest, headers }),
+    env,
+    ctx,
+  );
+  await waitOnExecutionContext(ctx);
+  return response;
 }
