@@ -24,3 +24,17 @@ describe("admin API shell", () => {
     expect((await adminFetch("/api/v1/me", { token: `${op.token}x` })).status).toBe(401);
   });
 });
+
+describe("admin OpenAPI document", () => {
+  it("documents every route with the operator token scheme", async () => {
+    const doc = (await (await adminFetch("/api/openapi.json")).json()) as {
+      paths: Record<string, Record<string, { security?: unknown }>>;
+    };
+    expect(Object.keys(doc.paths)).toContain("/api/v1/me");
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        expect(op.security, `${method} ${path}`).toEqual([{ operatorToken: [] }]);
+      }
+    }
+  });
+});

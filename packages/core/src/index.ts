@@ -36,7 +36,7 @@ export {
   type TenantMeterRpc,
   type UnflushedUsage,
 } from "./meter-contract";
-export { ProblemError, renderProblem } from "./problem";
+export { ProblemError, renderProblem, ValidationError } from "./problem";
 export { parseMessages } from "./queue-messages";
 export { retryDelaySeconds } from "./retry";
 export { stripeClient } from "./stripe";

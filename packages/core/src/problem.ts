@@ -1,3 +1,5 @@
+import type { z } from "zod";
+
 /** Base of every error a worker turns into an RFC 9457 problem. */
 export class ProblemError extends Error {
   constructor(
@@ -37,4 +39,28 @@ export function renderProblem(
       ...err.headers,
     },
   });
+}
+
+/** Hono's validation targets, as a client would name them. */
+const TARGET_NAMES: Record<string, string> = {
+  json: "body",
+  param: "path",
+  query: "query",
+  header: "header",
+};
+
+/** A 400 problem listing each invalid field (`body.email`, `query.limit`). */
+export class ValidationError extends ProblemError {
+  constructor(detail: string, errors: { path: string; message: string }[] = []) {
+    super(400, "invalid_request", "Invalid request", detail, { errors });
+  }
+
+  static fromZod(error: z.ZodError, target = "json"): ValidationError {
+    const where = TARGET_NAMES[target] ?? target;
+    const errors = error.issues.map((i) => ({
+      path: [where, ...i.path.map(String)].join("."),
+      message: i.message,
+    }));
+    return new ValidationError(`The request ${where} is invalid.`, errors);
+  }
 }

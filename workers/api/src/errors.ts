@@ -1,30 +1,6 @@
-import { ProblemError } from "@tenantry/core";
-import type { z } from "zod";
+import { ProblemError, ValidationError } from "@tenantry/core";
 
-export { ProblemError };
-
-/** Hono's validation targets, as a client would name them. */
-const TARGET_NAMES: Record<string, string> = {
-  json: "body",
-  param: "path",
-  query: "query",
-  header: "header",
-};
-
-export class ValidationError extends ProblemError {
-  constructor(detail: string, errors: { path: string; message: string }[] = []) {
-    super(400, "invalid_request", "Invalid request", detail, { errors });
-  }
-
-  static fromZod(error: z.ZodError, target = "json"): ValidationError {
-    const where = TARGET_NAMES[target] ?? target;
-    const errors = error.issues.map((i) => ({
-      path: [where, ...i.path.map(String)].join("."),
-      message: i.message,
-    }));
-    return new ValidationError(`The request ${where} is invalid.`, errors);
-  }
-}
+export { ProblemError, ValidationError };
 
 export class UnauthorizedError extends ProblemError {
   constructor(detail = "Missing or invalid credentials.") {
