@@ -38,5 +38,17 @@ export function fittedWorkerConfig(opts: {
   pool?: { binding: string; database_name: string; database_id: string }[];
   replacements?: [RegExp, string | ((...args: string[]) => string)][];
 }): string;
+export function fittedAdminConfig(opts: {
+  dir: string;
+  name: string;
+  apiName: string;
+  pool: { binding: string; database_name: string; database_id: string }[];
+  vars?: Record<string, string>;
+}): string;
+export function devRouterConfig(
+  dir: string,
+  name: string,
+  workers: { api: string; admin: string },
+): string;
 export function devPortConfig(dir: string, name: string, target: string): string;
 export function printTable(rows: (string | number)[][]): void;

@@ -290,6 +290,56 @@ export function fittedWorkerConfig({ source, dir, pool, replacements = [] }) {
 }
 
 /**
+ * A copy of the admin worker's built config (React Router's build writes it as JSON) in `dir`,
+ * renamed, with `pool` as its tenant database pool, its meters bound to `apiName`, and `vars`
+ * set. The bundle itself stays where the build left it. Returns the new config's path.
+ */
+export function fittedAdminConfig({ dir, name, apiName, pool, vars = {} }) {
+  const built = JSON.parse(readFileSync(ADMIN_BUILD_CONFIG, "utf8"));
+  const from = dirname(resolve(ADMIN_BUILD_CONFIG));
+  const config = {
+    ...built,
+    name,
+    main: resolve(from, built.main),
+    assets: { ...built.assets, directory: resolve(from, built.assets.directory) },
+    vars: { ...built.vars, ...vars },
+    durable_objects: {
+      bindings: built.durable_objects.bindings.map((b) => ({ ...b, script_name: apiName })),
+    },
+    d1_databases: [
+      ...built.d1_databases.filter((d) => d.binding === "CONTROL_DB"),
+      ...pool.map((d) => ({ ...d })),
+    ],
+  };
+  for (const key of ["configPath", "userConfigPath", "topLevelName"]) delete config[key];
+  mkdirSync(dir, { recursive: true });
+  const path = `${dir}/wrangler.json`;
+  writeFileSync(path, JSON.stringify(config, null, 2));
+  return path;
+}
+
+/**
+ * A config for the development router (`scripts/dev-router`) that serves the API worker `api`
+ * and the admin worker `admin` of a multi-worker `wrangler dev` process by host. Returns its path.
+ */
+export function devRouterConfig(dir, name, { api, admin }) {
+  mkdirSync(dir, { recursive: true });
+  const config = `${dir}/wrangler.toml`;
+  writeFileSync(
+    config,
+    `name = "${name}"
+main = "${resolve("scripts/dev-router/worker.js")}"
+compatibility_date = "2026-11-01"
+services = [
+  { binding = "API", service = "${api}" },
+  { binding = "ADMIN", service = "${admin}" },
+]
+`,
+  );
+  return config;
+}
+
+/**
  * A config for the development forwarder (`scripts/dev-port`) that serves `target`, a worker of
  * a multi-worker `wrangler dev` process, on a port of its own. Returns the config's path.
  */

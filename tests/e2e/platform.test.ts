@@ -1,39 +1,15 @@
 /**
- * End to end, across real worker boundaries: the platform as `npm run dev` runs it (the API,
- * webhooks and metering workers in one wrangler process, the webhooks worker on its own port,
- * the Stripe emulator delivering signed webhooks), on ports of its own.
+ * End to end, across real worker boundaries: the platform as `npm run dev` runs it (platform.ts).
  *
  * - usage: API → tenant meter (Durable Object) → alarm → USAGE queue → metering worker → ledger,
  *   checked by the reconciliation;
  * - billing: Stripe Checkout on the emulator → signed webhooks → webhooks worker → BILLING queue →
  *   re-sync → the API serves the new plan, without the success redirect's re-sync.
  */
-import { rmSync, writeFileSync } from "node:fs";
-import { resolve } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  applyControlMigrations,
-  call,
-  devPortConfig,
-  ensureDevVars,
-  ensureTenant,
-  fittedWorkerConfig,
-  startStripeEmulator,
-  startWorker,
-  syncStripeCatalog,
-} from "../../scripts/lib/platform.mjs";
-import { poolEntry, WRANGLER } from "../../scripts/pool-lib.mjs";
+import { describe, expect, inject, it } from "vitest";
+import { call } from "../../scripts/lib/platform.mjs";
+import { API_PORT, E2E_TENANT, eventually, WEBHOOKS_PORT } from "./platform";
 
-const API_PORT = 8827;
-const WEBHOOKS_PORT = 8828;
-const STRIPE_PORT = 12127;
-const TMP = resolve("tests/e2e/.tmp");
-const STATE = `${TMP}/state`;
-const STRIPE_KEY = "sk_test_tenantry_e2e";
-const WEBHOOK_SECRET = "whsec_tenantry_e2e";
-const stripeVars = `STRIPE_SECRET_KEY=${STRIPE_KEY}\nSTRIPE_API_BASE=http://localhost:${STRIPE_PORT}\n`;
-
-type Proc = { stop: () => void };
 interface ReconcileRow {
   metric: string;
   period_start: string;
@@ -42,101 +18,13 @@ interface ReconcileRow {
   status: "ok" | "dead_lettered" | "mismatch";
   ok: boolean;
 }
-const procs: Proc[] = [];
-let token = "";
-const slug = "e2e";
+const token = inject("e2eToken");
+const { slug } = E2E_TENANT;
 
 async function reconcile() {
   const r = await fetch(`http://localhost:${API_PORT}/_dev/usage/reconcile`, { method: "POST" });
   return (await r.json()) as { rows: ReconcileRow[]; mismatches: ReconcileRow[] };
 }
-
-async function eventually<T>(check: () => Promise<T | null | undefined | false>, ms = 60_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
-beforeAll(async () => {
-  rmSync(TMP, { recursive: true, force: true });
-  const pool = Array.from({ length: 4 }, (_, i) => poolEntry(i + 1));
-  const names = (worker: string): [RegExp, string] => [
-    /^name = "(.+)"$/m,
-    `name = "${worker}-e2e"`,
-  ];
-  const api = fittedWorkerConfig({
-    source: WRANGLER,
-    dir: `${TMP}/api`,
-    pool,
-    replacements: [
-      names("tenantry-api"),
-      [/\b8787\b/g, String(API_PORT)],
-      [/^METER_FLUSH_SECONDS = ".+"$/m, 'METER_FLUSH_SECONDS = "2"'],
-    ],
-  });
-  const webhooks = fittedWorkerConfig({
-    source: "workers/webhooks/wrangler.toml",
-    dir: `${TMP}/webhooks`,
-    pool,
-    replacements: [
-      names("tenantry-webhooks"),
-      [/script_name = "tenantry-api"/, 'script_name = "tenantry-api-e2e"'],
-      [/^BILLING_COALESCE_SECONDS = ".+"$/m, 'BILLING_COALESCE_SECONDS = "1"'],
-    ],
-  });
-  const metering = fittedWorkerConfig({
-    source: "workers/metering/wrangler.toml",
-    dir: `${TMP}/metering`,
-    replacements: [names("tenantry-metering")],
-  });
-  ensureDevVars(`${TMP}/api/.dev.vars`);
-  writeFileSync(`${TMP}/api/.dev.vars`, stripeVars, { flag: "a" });
-  writeFileSync(
-    `${TMP}/webhooks/.dev.vars`,
-    `ENVIRONMENT=development\n${stripeVars}STRIPE_WEBHOOK_SECRET=${WEBHOOK_SECRET}\n`,
-  );
-  writeFileSync(`${TMP}/metering/.dev.vars`, stripeVars);
-
-  applyControlMigrations({ config: api, persistTo: STATE });
-  procs.push(
-    await startWorker({
-      config: [api, webhooks, metering],
-      port: API_PORT,
-      persistTo: STATE,
-      quiet: true,
-    }),
-  );
-  procs.push(
-    await startWorker({
-      config: devPortConfig(`${TMP}/port`, "tenantry-dev-port-e2e", "tenantry-webhooks-e2e"),
-      port: WEBHOOKS_PORT,
-      quiet: true,
-    }),
-  );
-  const emulator = await startStripeEmulator({
-    port: STRIPE_PORT,
-    env: {
-      STRIPE_WEBHOOK_URL: `http://localhost:${WEBHOOKS_PORT}/stripe/webhook`,
-      STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
-    },
-  });
-  procs.push(emulator);
-  syncStripeCatalog(emulator.url, STRIPE_KEY);
-  token = await ensureTenant(API_PORT, {
-    slug,
-    name: "E2E",
-    email: "owner@e2e.example",
-    password: "e2e-password-1",
-  });
-});
-
-afterAll(() => {
-  for (const p of procs) p.stop();
-});
 
 describe("across the workers", () => {
   it("usage goes from the meter through the queue and the metering worker into the ledger", async () => {

@@ -1,0 +1,148 @@
+/**
+ * The platform as `npm run dev` runs it, on ports of its own, for the end-to-end and browser
+ * tests: the development router, API, webhooks, metering and admin workers in one `wrangler
+ * dev` process (the router serves :8827 by host, as production's routes do), the webhooks
+ * worker also on :8828 for the Stripe emulator (:12127), which delivers signed webhooks.
+ * Started once for the whole e2e project by global-setup.ts.
+ */
+import { rmSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import {
+  applyControlMigrations,
+  buildAdminApp,
+  devPortConfig,
+  devRouterConfig,
+  ensureDevVars,
+  ensureTenant,
+  fittedAdminConfig,
+  fittedWorkerConfig,
+  startStripeEmulator,
+  startWorker,
+  syncStripeCatalog,
+} from "../../scripts/lib/platform.mjs";
+import { poolEntry, WRANGLER } from "../../scripts/pool-lib.mjs";
+
+export const API_PORT = 8827;
+export const WEBHOOKS_PORT = 8828;
+export const STRIPE_PORT = 12127;
+export const ADMIN_URL = `http://admin.localhost:${API_PORT}`;
+const TMP = resolve("tests/e2e/.tmp");
+export const STATE = `${TMP}/state`;
+const STRIPE_KEY = "sk_test_tenantry_e2e";
+const WEBHOOK_SECRET = "whsec_tenantry_e2e";
+const stripeVars = `STRIPE_SECRET_KEY=${STRIPE_KEY}\nSTRIPE_API_BASE=http://localhost:${STRIPE_PORT}\n`;
+
+/** The tenant every e2e test file starts from, with its owner's access token. */
+export const E2E_TENANT = {
+  slug: "e2e",
+  name: "E2E",
+  email: "owner@e2e.example",
+  password: "e2e-password-1",
+};
+
+export async function startPlatform(): Promise<{ token: string; stop: () => void }> {
+  const procs: { stop: () => void }[] = [];
+  const stop = () => {
+    for (const p of procs) p.stop();
+  };
+  try {
+    return { token: await start(procs), stop };
+  } catch (err) {
+    stop();
+    throw err;
+  }
+}
+
+async function start(procs: { stop: () => void }[]): Promise<string> {
+  rmSync(TMP, { recursive: true, force: true });
+  const pool = Array.from({ length: 8 }, (_, i) => poolEntry(i + 1));
+  const names = (worker: string): [RegExp, string] => [
+    /^name = "(.+)"$/m,
+    `name = "${worker}-e2e"`,
+  ];
+  const api = fittedWorkerConfig({
+    source: WRANGLER,
+    dir: `${TMP}/api`,
+    pool,
+    replacements: [
+      names("tenantry-api"),
+      [/\b8787\b/g, String(API_PORT)],
+      [/^METER_FLUSH_SECONDS = ".+"$/m, 'METER_FLUSH_SECONDS = "2"'],
+    ],
+  });
+  const webhooks = fittedWorkerConfig({
+    source: "workers/webhooks/wrangler.toml",
+    dir: `${TMP}/webhooks`,
+    pool,
+    replacements: [
+      names("tenantry-webhooks"),
+      [/script_name = "tenantry-api"/, 'script_name = "tenantry-api-e2e"'],
+      [/^BILLING_COALESCE_SECONDS = ".+"$/m, 'BILLING_COALESCE_SECONDS = "1"'],
+    ],
+  });
+  const metering = fittedWorkerConfig({
+    source: "workers/metering/wrangler.toml",
+    dir: `${TMP}/metering`,
+    replacements: [names("tenantry-metering")],
+  });
+  buildAdminApp();
+  const admin = fittedAdminConfig({
+    dir: `${TMP}/admin`,
+    name: "tenantry-admin-e2e",
+    apiName: "tenantry-api-e2e",
+    pool,
+    vars: { BASE_DOMAIN: `localhost:${API_PORT}` },
+  });
+  const router = devRouterConfig(`${TMP}/router`, "tenantry-dev-router-e2e", {
+    api: "tenantry-api-e2e",
+    admin: "tenantry-admin-e2e",
+  });
+  ensureDevVars(`${TMP}/api/.dev.vars`);
+  writeFileSync(`${TMP}/api/.dev.vars`, stripeVars, { flag: "a" });
+  writeFileSync(
+    `${TMP}/webhooks/.dev.vars`,
+    `ENVIRONMENT=development\n${stripeVars}STRIPE_WEBHOOK_SECRET=${WEBHOOK_SECRET}\n`,
+  );
+  writeFileSync(`${TMP}/metering/.dev.vars`, stripeVars);
+  writeFileSync(`${TMP}/admin/.dev.vars`, `ENVIRONMENT=development\n${stripeVars}`);
+
+  applyControlMigrations({ config: api, persistTo: STATE });
+  procs.push(
+    await startWorker({
+      config: [router, api, webhooks, metering, admin],
+      port: API_PORT,
+      persistTo: STATE,
+      quiet: true,
+    }),
+  );
+  procs.push(
+    await startWorker({
+      config: devPortConfig(`${TMP}/port`, "tenantry-dev-port-e2e", "tenantry-webhooks-e2e"),
+      port: WEBHOOKS_PORT,
+      quiet: true,
+    }),
+  );
+  const emulator = await startStripeEmulator({
+    port: STRIPE_PORT,
+    env: {
+      STRIPE_WEBHOOK_URL: `http://localhost:${WEBHOOKS_PORT}/stripe/webhook`,
+      STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    },
+  });
+  procs.push(emulator);
+  syncStripeCatalog(emulator.url, STRIPE_KEY);
+  return ensureTenant(API_PORT, E2E_TENANT);
+}
+
+export async function eventually<T>(
+  check: () => Promise<T | null | undefined | false>,
+  ms = 60_000,
+) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
