@@ -16,6 +16,7 @@ const PLATFORM_ID_PREFIXES = {
   mail: "msg",
   request: "req",
   override: "ovr",
+  supportSession: "sup",
 } as const;
 
 /** The one prefix map: the platform's kinds and the product's (which may not redefine one). */
