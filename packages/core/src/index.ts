@@ -39,6 +39,26 @@ export { ProblemError, renderProblem } from "./problem";
 export { parseMessages } from "./queue-messages";
 export { retryDelaySeconds } from "./retry";
 export { stripeClient } from "./stripe";
+export {
+  approveSupportAccess,
+  endSupportAccess,
+  mintSupportToken,
+  OPERATOR_ROLES,
+  type OperatorRole,
+  SUPPORT_DEFAULT_MINUTES,
+  SUPPORT_MAX_MINUTES,
+  SUPPORT_TOKEN_AUDIENCE,
+  SUPPORT_TOKEN_TTL_SECONDS,
+  SUPPORT_TOKEN_TYPE,
+  type StartSupportAccessInput,
+  StartSupportAccessInputSchema,
+  type SupportAccessContext,
+  type SupportAccessEnv,
+  type SupportMailMessage,
+  SupportMailMessageSchema,
+  type SupportSessionView,
+  startSupportAccess,
+} from "./support-access";
 export { poolBindings, type TenantDb, tenantDb } from "./tenant-db";
 export { type UsageMessage, UsageMessageSchema } from "./usage";
 export { initWorkerApp, type WorkerVariables } from "./worker-app";

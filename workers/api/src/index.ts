@@ -43,7 +43,8 @@ app.openAPIRegistry.registerComponent("securitySchemes", "bearerJwt", {
   type: "http",
   scheme: "bearer",
   bearerFormat: "JWT",
-  description: "A member's access token (ES256 JWT from /v1/auth/login, 15 minutes).",
+  description:
+    "A member's access token (ES256 JWT from /v1/auth/login, 15 minutes), or an operator's support token (ES256 JWT, `typ` support+jwt, at most 15 minutes; see README, Support access).",
 });
 app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", {
   type: "http",
