@@ -1,5 +1,12 @@
 import { env, exports } from "cloudflare:workers";
-import { refreshMeter } from "@tenantry/core";
+import {
+  mintSupportToken,
+  type OperatorRole,
+  refreshMeter,
+  type SupportAccessContext,
+  type SupportAccessEnv,
+  startSupportAccess,
+} from "@tenantry/core";
 import { newId } from "@tenantry/schema";
 import { expect } from "vitest";
 import { hashPassword } from "../src/lib/crypto";
@@ -295,4 +302,27 @@ export async function subscribe(t: TestTenant, plan = "pro") {
   expect(success.host).toBe(`${t.slug}.localhost:8787`);
   expect(success.pathname).toBe("/v1/billing/checkout/complete");
   return success;
+}
+
+/** An operator's context for core's support-access verbs (the admin worker builds the same). */
+export function operatorCtx(
+  role: OperatorRole = "support",
+  id = `opr_${crypto.randomUUID().slice(0, 8)}`,
+): SupportAccessContext {
+  return {
+    env: env satisfies SupportAccessEnv,
+    requestId: newId("request"),
+    ip: null,
+    operator: { id, email: `${id}@ops.example`, role },
+  };
+}
+
+/** Read-only support access to `t` by a new support operator, and a token for it. */
+export async function readOnlySupport(t: TestTenant, ctx = operatorCtx()) {
+  const session = await startSupportAccess({
+    ctx,
+    input: { tenantId: t.tenant.id, reason: "customer asked why an import failed" },
+  });
+  const { token } = await mintSupportToken({ ctx, input: { sessionId: session.id } });
+  return { ctx, session, token };
 }
