@@ -40,7 +40,11 @@ export type Actor =
 
 /** The member a request acts for: the signed-in or impersonated user, or a key's creator. */
 export function actingUserId(actor: Actor): string {
-  return actor.type === "user" ? actor.id : actor.type === "support" ? actor.userId : actor.createdBy;
+  return actor.type === "user"
+    ? actor.id
+    : actor.type === "support"
+      ? actor.userId
+      : actor.createdBy;
 }
 
 export interface AppEnv {

@@ -8,14 +8,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { PERMISSIONS, type Permission, ROLE_PERMISSIONS, ROLES } from "../src/rbac/permissions";
-import {
-  addMember,
-  api,
-  createApiKey,
-  expectProblem,
-  readOnlySupport,
-  setStatus,
-} from "./helpers";
+import { addMember, api, createApiKey, expectProblem, readOnlySupport, setStatus } from "./helpers";
 import {
   APEX_ROUTES,
   createFixture,

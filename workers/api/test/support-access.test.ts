@@ -39,7 +39,12 @@ async function writeSupport(t: TestTenant) {
   const requester = operatorCtx("platform_admin");
   const session = await startSupportAccess({
     ctx: requester,
-    input: { tenantId: t.tenant.id, reason: "fix a broken project", mode: "write", ticketId: "T-9" },
+    input: {
+      tenantId: t.tenant.id,
+      reason: "fix a broken project",
+      mode: "write",
+      ticketId: "T-9",
+    },
   });
   await approveSupportAccess({
     ctx: operatorCtx("platform_admin"),
@@ -159,9 +164,9 @@ describe("ending and expiry", () => {
     expect(ended).toMatchObject({ status: "ended", endedBy: ctx.operator.id });
     lapseCache(session.id);
     expectProblem(await api("GET", "/v1/projects", as), 401, "unauthorized");
-    await expect(
-      mintSupportToken({ ctx, input: { sessionId: session.id } }),
-    ).rejects.toMatchObject({ status: 409, code: "support_session_inactive" });
+    await expect(mintSupportToken({ ctx, input: { sessionId: session.id } })).rejects.toMatchObject(
+      { status: 409, code: "support_session_inactive" },
+    );
 
     const [end] = await auditRows(t, "support.end");
     expect(JSON.parse(end!.after)).toMatchObject({
@@ -180,9 +185,9 @@ describe("ending and expiry", () => {
       .run();
     lapseCache(session.id);
     expectProblem(await api("GET", "/v1/projects", { slug: t.slug, token }), 401);
-    await expect(
-      mintSupportToken({ ctx, input: { sessionId: session.id } }),
-    ).rejects.toMatchObject({ status: 409 });
+    await expect(mintSupportToken({ ctx, input: { sessionId: session.id } })).rejects.toMatchObject(
+      { status: 409 },
+    );
   });
 
   it("a token expires with its session, and only its operator can mint one", async () => {
@@ -277,7 +282,10 @@ describe("write access", () => {
       input: { tenantId: t.tenant.id, reason: "fix", mode: "write" },
     });
     const [approval, end] = await Promise.allSettled([
-      approveSupportAccess({ ctx: operatorCtx("platform_admin"), input: { sessionId: pending.id } }),
+      approveSupportAccess({
+        ctx: operatorCtx("platform_admin"),
+        input: { sessionId: pending.id },
+      }),
       endSupportAccess({ ctx: requester, input: { sessionId: pending.id } }),
     ]);
     expect(end.status).toBe("fulfilled");
@@ -309,7 +317,10 @@ describe("write access", () => {
     const ownerMember = members.find((m) => m.role === "owner");
     const restricted = [
       await api("POST", "/v1/api-keys", { ...as, body: { name: "k", permissions: [] } }),
-      await api("POST", "/v1/billing/checkout", { ...as, body: { plan: "pro", interval: "month" } }),
+      await api("POST", "/v1/billing/checkout", {
+        ...as,
+        body: { plan: "pro", interval: "month" },
+      }),
       await api("POST", "/v1/billing/portal", as),
       await api("POST", "/v1/auth/logout", as),
       await patch(ownerMember.id, "admin"),

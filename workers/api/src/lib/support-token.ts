@@ -39,7 +39,10 @@ function verifyKey(jwkText: string): Promise<CryptoKey> {
  * JWT_ISSUER), the support audience and `typ`, expiry. Null on any failure, or when no key is
  * configured. Whether the session is still active is the caller's check (the control row).
  */
-export async function verifySupportToken(cfg: Config, token: string): Promise<SupportClaims | null> {
+export async function verifySupportToken(
+  cfg: Config,
+  token: string,
+): Promise<SupportClaims | null> {
   if (!cfg.SUPPORT_VERIFY_KEY) return null;
   try {
     const { payload, protectedHeader } = await jwtVerify(

@@ -4,9 +4,9 @@ import { members } from "@tenantry/schema/tenant";
 import { and, eq } from "drizzle-orm";
 import { z } from "zod";
 import type { Actor } from "../context";
+import { controlDb } from "../db/control-db";
 import { config, type Env } from "../env";
 import { sha256Hex } from "../lib/crypto";
-import { controlDb } from "../db/control-db";
 import { verifyAccessToken } from "../lib/jwt";
 import { looksLikeSupportToken, verifySupportToken } from "../lib/support-token";
 import { isRole, PERMISSIONS, type Permission, ROLE_PERMISSIONS } from "../rbac/permissions";
@@ -31,7 +31,8 @@ export async function authenticate(
   credential: string,
   opts: AuthOptions,
 ): Promise<Actor | null> {
-  if (credential.startsWith(API_KEY_PREFIX)) return authenticateApiKey(env, tenant, credential, opts);
+  if (credential.startsWith(API_KEY_PREFIX))
+    return authenticateApiKey(env, tenant, credential, opts);
   if (looksLikeSupportToken(credential)) return authenticateSupportToken(env, tenant, credential);
   return authenticateAccessToken(env, tenant, credential);
 }
@@ -57,8 +58,7 @@ async function authenticateSupportToken(
       .where(eq(supportSessions.id, claims.sid))
       .get();
     if (
-      !row ||
-      row.status !== "active" ||
+      row?.status !== "active" ||
       row.expiresAt === null ||
       row.expiresAt <= Date.now() ||
       row.tenantId !== tenant.id

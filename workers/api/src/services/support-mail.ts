@@ -1,8 +1,8 @@
 import type { SupportMailMessage } from "@tenantry/core";
+import { tenantDb } from "@tenantry/core";
 import { supportSessions } from "@tenantry/schema/control";
 import { members } from "@tenantry/schema/tenant";
 import { and, eq } from "drizzle-orm";
-import { tenantDb } from "@tenantry/core";
 import { controlDb } from "../db/control-db";
 import { config, type Env } from "../env";
 import { mailer } from "./mailer";
