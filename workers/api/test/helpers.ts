@@ -1,5 +1,6 @@
 import { env, exports } from "cloudflare:workers";
 import {
+  approveSupportAccess,
   mintSupportToken,
   type OperatorRole,
   refreshMeter,
@@ -325,4 +326,24 @@ export async function readOnlySupport(t: TestTenant, ctx = operatorCtx()) {
   });
   const { token } = await mintSupportToken({ ctx, input: { sessionId: session.id } });
   return { ctx, session, token };
+}
+
+/** Write access: requested by one platform admin, approved by another; returns its token. */
+export async function writeSupport(t: TestTenant) {
+  const requester = operatorCtx("platform_admin");
+  const session = await startSupportAccess({
+    ctx: requester,
+    input: {
+      tenantId: t.tenant.id,
+      reason: "fix a broken project",
+      mode: "write",
+      ticketId: "T-9",
+    },
+  });
+  await approveSupportAccess({
+    ctx: operatorCtx("platform_admin"),
+    input: { sessionId: session.id },
+  });
+  const { token } = await mintSupportToken({ ctx: requester, input: { sessionId: session.id } });
+  return { requester, session, token };
 }

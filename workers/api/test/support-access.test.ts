@@ -23,7 +23,7 @@ import {
   markEmailVerified,
   operatorCtx,
   readOnlySupport,
-  type TestTenant,
+  writeSupport,
 } from "./helpers";
 
 /** Lets this isolate's cached copy of a support session lapse, as SESSION_CACHE_TTL_SECONDS does. */
@@ -34,26 +34,6 @@ const supportRow = (id: string) =>
     .bind(id)
     .first<Record<string, any>>();
 
-/** Write access: requested by one platform admin, approved by another; returns its token. */
-async function writeSupport(t: TestTenant) {
-  const requester = operatorCtx("platform_admin");
-  const session = await startSupportAccess({
-    ctx: requester,
-    input: {
-      tenantId: t.tenant.id,
-      reason: "fix a broken project",
-      mode: "write",
-      ticketId: "T-9",
-    },
-  });
-  await approveSupportAccess({
-    ctx: operatorCtx("platform_admin"),
-    input: { sessionId: session.id },
-  });
-  const { token } = await mintSupportToken({ ctx: requester, input: { sessionId: session.id } });
-  return { requester, session, token };
-}
-
 describe("read-only support access", () => {
   it("reads as the owner, refuses writes, and the tenant sees it all", async () => {
     const t = await createTenant();
@@ -62,7 +42,7 @@ describe("read-only support access", () => {
     expect(session.expiresAt! - session.startedAt!).toBe(15 * 60_000);
     const as = { slug: t.slug, token };
 
-    expect((await api("GET", "/v1/projects", as)).status).toBe(200);
+    expect((await api("GET", "/v1/members", as)).status).toBe(200);
     const me = await api("GET", "/v1/me", as);
     expect(me.body).toMatchObject({
       user: { id: t.owner.id, email: t.owner.email },
@@ -74,7 +54,10 @@ describe("read-only support access", () => {
       },
     });
     expectProblem(
-      await api("POST", "/v1/projects", { ...as, body: { name: "p" } }),
+      await api("POST", "/v1/invitations", {
+        ...as,
+        body: { email: "x@example.com", role: "viewer" },
+      }),
       403,
       "support_read_only",
     );
@@ -98,9 +81,9 @@ describe("read-only support access", () => {
       .map((e) => [e.after.method, e.after.path, e.after.status]);
     expect(requests).toEqual(
       expect.arrayContaining([
-        ["GET", "/v1/projects", 200],
+        ["GET", "/v1/members", 200],
         ["GET", "/v1/me", 200],
-        ["POST", "/v1/projects", 403],
+        ["POST", "/v1/invitations", 403],
         ["DELETE", `/v1/members/${session.id}`, 403],
       ]),
     );
@@ -137,7 +120,7 @@ describe("read-only support access", () => {
   it("is refused on another tenant's host (401)", async () => {
     const [a, b] = [await createTenant(), await createTenant()];
     const { token } = await readOnlySupport(a);
-    expectProblem(await api("GET", "/v1/projects", { slug: b.slug, token }), 401, "unauthorized");
+    expectProblem(await api("GET", "/v1/members", { slug: b.slug, token }), 401, "unauthorized");
   });
 
   it("needs a reason, a support role and at most 60 minutes", async () => {
@@ -158,12 +141,12 @@ describe("ending and expiry", () => {
     const t = await createTenant();
     const { ctx, session, token } = await readOnlySupport(t);
     const as = { slug: t.slug, token };
-    expect((await api("GET", "/v1/projects", as)).status).toBe(200);
+    expect((await api("GET", "/v1/members", as)).status).toBe(200);
 
     const ended = await endSupportAccess({ ctx, input: { sessionId: session.id } });
     expect(ended).toMatchObject({ status: "ended", endedBy: ctx.operator.id });
     lapseCache(session.id);
-    expectProblem(await api("GET", "/v1/projects", as), 401, "unauthorized");
+    expectProblem(await api("GET", "/v1/members", as), 401, "unauthorized");
     await expect(mintSupportToken({ ctx, input: { sessionId: session.id } })).rejects.toMatchObject(
       { status: 409, code: "support_session_inactive" },
     );
@@ -184,7 +167,7 @@ describe("ending and expiry", () => {
       .bind(Date.now() - 1, session.id)
       .run();
     lapseCache(session.id);
-    expectProblem(await api("GET", "/v1/projects", { slug: t.slug, token }), 401);
+    expectProblem(await api("GET", "/v1/members", { slug: t.slug, token }), 401);
     await expect(mintSupportToken({ ctx, input: { sessionId: session.id } })).rejects.toMatchObject(
       { status: 409 },
     );
@@ -306,9 +289,12 @@ describe("write access", () => {
     const { session, token } = await writeSupport(t);
     const as = { slug: t.slug, token };
 
-    const project = await api("POST", "/v1/projects", { ...as, body: { name: "fixed" } });
-    expect(project.status, JSON.stringify(project.body)).toBe(201);
-    const [created] = await auditRows(t, "project.create");
+    const invited = await api("POST", "/v1/invitations", {
+      ...as,
+      body: { email: `new-${crypto.randomUUID()}@example.com`, role: "viewer" },
+    });
+    expect(invited.status, JSON.stringify(invited.body)).toBe(201);
+    const [created] = await auditRows(t, "invitation.create");
     expect(created).toMatchObject({ actor_type: "support", actor_id: session.id });
 
     const patch = (id: string, role: string) =>
