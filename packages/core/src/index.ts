@@ -41,6 +41,7 @@ export { retryDelaySeconds } from "./retry";
 export { stripeClient } from "./stripe";
 export {
   approveSupportAccess,
+  endExpiredSupportAccess,
   endSupportAccess,
   mintSupportToken,
   OPERATOR_ROLES,

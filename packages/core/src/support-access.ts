@@ -6,12 +6,13 @@ import {
   tenants,
 } from "@tenantry/schema/control";
 import { members } from "@tenantry/schema/tenant";
-import { and, asc, eq, gt, inArray, ne } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, lte, ne } from "drizzle-orm";
 import { importJWK, type JWK, SignJWT } from "jose";
 import { z } from "zod";
 import { auditEntry } from "./audit";
 import { controlDb } from "./control-db";
 import type { CoreEnv } from "./env";
+import { log } from "./log";
 import { ProblemError } from "./problem";
 import { tenantDb } from "./tenant-db";
 
@@ -115,7 +116,11 @@ function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
   return result.data;
 }
 
-async function loadTenant(env: SupportAccessEnv, tenantId: string) {
+/** What recording in the tenant needs: no signing key (the expiry sweep runs without one). */
+type RecordEnv = Pick<SupportAccessEnv, "CONTROL_DB" | "MAIL_QUEUE"> & CoreEnv;
+type RecordCtx = { env: RecordEnv; requestId: string; ip: string | null };
+
+async function loadTenant(env: RecordEnv, tenantId: string) {
   const tenant = await controlDb(env)
     .select({
       id: tenants.id,
@@ -147,9 +152,9 @@ async function loadSession(env: SupportAccessEnv, id: string): Promise<SupportSe
  * target are the support session: the entry names the operator, the reason and the ticket.
  */
 async function recordInTenant(
-  ctx: SupportAccessContext,
+  ctx: RecordCtx,
   session: SupportSession,
-  event: "started" | "ended",
+  event: { started: true } | { ended: true; by: string },
 ) {
   const tenant = await loadTenant(ctx.env, session.tenantId);
   const db = tenantDb(ctx.env, tenant);
@@ -157,7 +162,7 @@ async function recordInTenant(
   await auditEntry(
     { db, requestId: ctx.requestId, ip: ctx.ip, actor: { type: "support", id: session.id } },
     {
-      action: event === "started" ? "support.start" : "support.end",
+      action: "started" in event ? "support.start" : "support.end",
       target: ref,
       after: {
         operator: { id: session.operatorId, email: session.operatorEmail },
@@ -166,8 +171,8 @@ async function recordInTenant(
         ticket_id: session.ticketId,
         mode: session.mode,
         expires_at: session.expiresAt && new Date(session.expiresAt).toISOString(),
-        ...(event === "ended" && {
-          ended_by: ctx.operator.email,
+        ...("ended" in event && {
+          ended_by: event.by,
           ended_at: session.endedAt && new Date(session.endedAt).toISOString(),
         }),
       },
@@ -175,7 +180,7 @@ async function recordInTenant(
   );
   await ctx.env.MAIL_QUEUE.send({
     kind: "support_access",
-    event,
+    event: "started" in event ? "started" : "ended",
     tenant_id: session.tenantId,
     support_session_id: session.id,
   });
@@ -247,7 +252,7 @@ export async function startSupportAccess({
  */
 async function activated(ctx: SupportAccessContext, row: SupportSession) {
   try {
-    await recordInTenant(ctx, row, "started");
+    await recordInTenant(ctx, row, { started: true });
   } catch (err) {
     await controlDb(ctx.env)
       .update(supportSessions)
@@ -336,8 +341,47 @@ export async function endSupportAccess({
     )
     .returning();
   if (!row) throw problem.conflict("support_session_ended", "The support session already ended.");
-  if (row.startedAt !== null) await recordInTenant(ctx, row, "ended");
+  if (row.startedAt !== null) {
+    await recordInTenant(ctx, row, { ended: true, by: ctx.operator.email });
+  }
   return view(row);
+}
+
+const EXPIRY_BATCH = 25;
+
+/**
+ * The scheduled sweep: active sessions past their expiry are ended (`ended_by` "expiry"), so the
+ * tenant's log and its owners see the end of every session, not only of those an operator
+ * ended. Tokens already stopped working at the expiry; this only records it. The same guarded
+ * UPDATE as `endSupportAccess`, so a sweep racing an operator's end records one end.
+ */
+export async function endExpiredSupportAccess(env: RecordEnv, requestId: string): Promise<number> {
+  const now = Date.now();
+  const expired = await controlDb(env)
+    .select({ id: supportSessions.id })
+    .from(supportSessions)
+    .where(and(eq(supportSessions.status, "active"), lte(supportSessions.expiresAt, now)))
+    .limit(EXPIRY_BATCH);
+  let ended = 0;
+  for (const { id } of expired) {
+    const [row] = await controlDb(env)
+      .update(supportSessions)
+      .set({ status: "ended", endedAt: now, endedBy: "expiry" })
+      .where(and(eq(supportSessions.id, id), eq(supportSessions.status, "active")))
+      .returning();
+    if (!row) continue;
+    try {
+      await recordInTenant({ env, requestId, ip: null }, row, { ended: true, by: "expiry" });
+      ended++;
+    } catch (err) {
+      // One tenant's database failing must not stop the sweep for the others.
+      log.forTenant(row.tenantId).error("support access end not recorded", {
+        support_session_id: row.id,
+        error: err instanceof Error ? err.message : String(err),
+      });
+    }
+  }
+  return ended;
 }
 
 // Imported signing keys, per isolate, by their JWK text: an optimisation only.

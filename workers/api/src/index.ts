@@ -1,3 +1,5 @@
+import { endExpiredSupportAccess } from "@tenantry/core";
+import { newId } from "@tenantry/schema";
 import { addMethodNotAllowed, newApp } from "./app";
 import { config, type Env } from "./env";
 import { productRoutes } from "./platform";
@@ -78,5 +80,6 @@ export default {
     ctx.waitUntil(sweepStaleProvisioning(env));
     ctx.waitUntil(linkMissingStripeCustomers(env));
     ctx.waitUntil(reclaimUnverifiedTenants(env));
+    ctx.waitUntil(endExpiredSupportAccess(env, newId("request")));
   },
 } satisfies ExportedHandler<Env>;

@@ -6,10 +6,12 @@
 import { env } from "cloudflare:workers";
 import {
   approveSupportAccess,
+  endExpiredSupportAccess,
   endSupportAccess,
   mintSupportToken,
   startSupportAccess,
 } from "@tenantry/core";
+import { newId } from "@tenantry/schema";
 import { describe, expect, it } from "vitest";
 import { cachedSession } from "../src/services/session-cache";
 import {
@@ -171,6 +173,28 @@ describe("ending and expiry", () => {
     await expect(mintSupportToken({ ctx, input: { sessionId: session.id } })).rejects.toMatchObject(
       { status: 409 },
     );
+  });
+
+  it("the scheduled sweep ends expired sessions: the tenant sees the end, owners are mailed", async () => {
+    const t = await createTenant();
+    const { session } = await readOnlySupport(t);
+    await env.CONTROL_DB.prepare("UPDATE support_sessions SET expires_at = ? WHERE id = ?")
+      .bind(Date.now() - 1, session.id)
+      .run();
+    const requestId = newId("request");
+    expect(await endExpiredSupportAccess(env, requestId)).toBeGreaterThanOrEqual(1);
+    expect(await supportRow(session.id)).toMatchObject({ status: "ended", ended_by: "expiry" });
+    const [end] = await auditRows(t, "support.end");
+    expect(end).toMatchObject({
+      actor_type: "support",
+      actor_id: session.id,
+      request_id: requestId,
+    });
+    expect(JSON.parse(end!.after)).toMatchObject({ ended_by: "expiry" });
+    expect(await lastMail(t.owner.email, "ended")).not.toBeNull();
+    // Nothing left to sweep for this session.
+    await endExpiredSupportAccess(env, newId("request"));
+    expect(await auditRows(t, "support.end")).toHaveLength(1);
   });
 
   it("a token expires with its session, and only its operator can mint one", async () => {
