@@ -12,6 +12,7 @@ import {
   startSupportAccess,
 } from "@tenantry/core";
 import { newId } from "@tenantry/schema";
+import { importJWK, SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { cachedSession } from "../src/services/session-cache";
 import {
@@ -123,6 +124,18 @@ describe("read-only support access", () => {
     const [a, b] = [await createTenant(), await createTenant()];
     const { token } = await readOnlySupport(a);
     expectProblem(await api("GET", "/v1/members", { slug: b.slug, token }), 401, "unauthorized");
+  });
+
+  it("a support token signed with any other key (the access-token key, say) → 401", async () => {
+    const t = await createTenant();
+    const { token } = await readOnlySupport(t);
+    const claims = JSON.parse(atob(token.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/")));
+    const forged = await new SignJWT(claims)
+      .setProtectedHeader({ alg: "ES256", typ: "support+jwt" })
+      .sign(await importJWK(JSON.parse(env.JWT_PRIVATE_KEY), "ES256"));
+    expectProblem(await api("GET", "/v1/members", { slug: t.slug, token: forged }), 401);
+    // The same claims under the support key are accepted.
+    expect((await api("GET", "/v1/members", { slug: t.slug, token })).status).toBe(200);
   });
 
   it("needs a reason, a support role and at most 60 minutes", async () => {
