@@ -43,6 +43,7 @@ export {
   approveSupportAccess,
   endExpiredSupportAccess,
   endSupportAccess,
+  listSupportSessions,
   mintSupportToken,
   OPERATOR_ROLES,
   type OperatorRole,

@@ -1,12 +1,13 @@
 import { newId } from "@tenantry/schema";
 import {
+  SUPPORT_SESSION_STATUSES,
   type SupportMode,
   type SupportSessionStatus,
   supportSessions,
   tenants,
 } from "@tenantry/schema/control";
 import { members } from "@tenantry/schema/tenant";
-import { and, asc, eq, gt, inArray, lte, ne } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, lte, ne } from "drizzle-orm";
 import { importJWK, type JWK, SignJWT } from "jose";
 import { z } from "zod";
 import { auditEntry } from "./audit";
@@ -345,6 +346,38 @@ export async function endSupportAccess({
     await recordInTenant(ctx, row, { ended: true, by: ctx.operator.email });
   }
   return view(row);
+}
+
+const ListInputSchema = z.object({
+  tenantId: z.string().startsWith("ten_").optional(),
+  status: z.enum(SUPPORT_SESSION_STATUSES).optional(),
+  limit: z.number().int().min(1).max(100).default(50),
+});
+
+/**
+ * Support sessions, newest first (ids are time-sortable), optionally of one tenant and in one
+ * status: what waits for approval, what is active. Any operator may look.
+ */
+export async function listSupportSessions({
+  ctx,
+  input,
+}: {
+  ctx: SupportAccessContext;
+  input: z.input<typeof ListInputSchema>;
+}): Promise<SupportSessionView[]> {
+  const { tenantId, status, limit } = parse(ListInputSchema, input);
+  const rows = await controlDb(ctx.env)
+    .select()
+    .from(supportSessions)
+    .where(
+      and(
+        tenantId ? eq(supportSessions.tenantId, tenantId) : undefined,
+        status ? eq(supportSessions.status, status) : undefined,
+      ),
+    )
+    .orderBy(desc(supportSessions.id))
+    .limit(limit);
+  return rows.map(view);
 }
 
 const EXPIRY_BATCH = 25;

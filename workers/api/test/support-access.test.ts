@@ -8,6 +8,7 @@ import {
   approveSupportAccess,
   endExpiredSupportAccess,
   endSupportAccess,
+  listSupportSessions,
   mintSupportToken,
   startSupportAccess,
 } from "@tenantry/core";
@@ -292,6 +293,11 @@ describe("write access", () => {
     expect([one.operator.id, two.operator.id]).toContain(row!.approved_by);
     expect(row!.expires_at - row!.started_at).toBe(30 * 60_000);
     expect(await auditRows(t, "support.start")).toHaveLength(1);
+    const listed = await listSupportSessions({
+      ctx: operatorCtx("read_only"),
+      input: { tenantId: t.tenant.id, status: "active" },
+    });
+    expect(listed.map((s) => s.id)).toEqual([pending.id]);
   });
 
   it("an approval racing an end: one decides the request, and the tenant log stays consistent", async () => {
