@@ -26,6 +26,10 @@ export async function apiWorkerProject({
   );
   const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
   const jwk = { ...privateKey.export({ format: "jwk" }), kid: "test" };
+  // The admin worker's support-token key pair: tests mint with the private half (core's verbs).
+  const support = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const supportSigningKey = { ...support.privateKey.export({ format: "jwk" }), kid: "support" };
+  const supportVerifyKey = { ...support.publicKey.export({ format: "jwk" }), kid: "support" };
   const pool = Object.fromEntries(
     Array.from({ length: TEST_POOL_SIZE }, (_, i) => {
       const n = String(i + 1).padStart(4, "0");
@@ -45,6 +49,8 @@ export async function apiWorkerProject({
           bindings: {
             ENVIRONMENT: "test",
             JWT_PRIVATE_KEY: JSON.stringify(jwk),
+            SUPPORT_VERIFY_KEY: JSON.stringify(supportVerifyKey),
+            SUPPORT_SIGNING_KEY: JSON.stringify(supportSigningKey),
             // Tests change tenant status directly; they must see it at once.
             REGISTRY_CACHE_TTL_SECONDS: "0",
             // Test files sign up many tenants with no client address; the sign-up throttle's own

@@ -19,6 +19,7 @@ const PLATFORM_ID_PREFIXES = {
   operator: "opr",
   operatorSession: "ops",
   operatorToken: "opt",
+  supportSession: "sup",
 } as const;
 
 /** The one prefix map: the platform's kinds and the product's (which may not redefine one). */

@@ -3,7 +3,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { dirname, relative, resolve } from "node:path";
-import { newJwtKey } from "../jwt-key.mjs";
+import { newJwtKey, newSupportKeys } from "../jwt-key.mjs";
 import { withPoolBlock } from "../pool-lib.mjs";
 
 const VAR_LINE = /^([A-Z][A-Z0-9_]*)=(.*)$/gm;
@@ -16,23 +16,31 @@ export function readVars(path) {
 }
 
 /**
- * Creates .dev.vars from the example with a freshly generated signing key, once; later, adds
+ * Creates .dev.vars from the example with freshly generated keys (access tokens; the support-token
+ * pair), once; later, adds
  * any variable the example gained since (with its example value), so an old checkout keeps
  * working. Returns what it did, for the console.
  */
 export function ensureDevVars(path = ".dev.vars") {
   if (!existsSync(path)) {
-    const text = readFileSync(".dev.vars.example", "utf8").replace(
+    let text = readFileSync(".dev.vars.example", "utf8").replace(
       /^JWT_PRIVATE_KEY=.*$/m,
       `JWT_PRIVATE_KEY=${newJwtKey()}`,
     );
+    for (const [name, value] of Object.entries(newSupportKeys())) {
+      text = text.replace(new RegExp(`^${name}=.*$`, "m"), `${name}=${value}`);
+    }
     writeFileSync(path, text);
-    return "created .dev.vars with a fresh JWT signing key";
+    return "created .dev.vars with fresh JWT and support-token keys";
   }
   const have = readVars(path);
   const missing = Object.entries(readVars(".dev.vars.example")).filter(
     ([name, value]) => !(name in have) && value !== "",
   );
+  // A checkout from before support access gets its key pair (both halves, or neither).
+  if (!have.SUPPORT_SIGNING_KEY || !have.SUPPORT_VERIFY_KEY) {
+    missing.push(...Object.entries(newSupportKeys()));
+  }
   if (missing.length === 0) return null;
   appendFileSync(path, `\n${missing.map(([name, value]) => `${name}=${value}`).join("\n")}\n`);
   return `added ${missing.map(([name]) => name).join(", ")} to .dev.vars (see .dev.vars.example)`;

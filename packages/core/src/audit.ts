@@ -20,6 +20,9 @@ export const AUDIT_ACTIONS = [
   "user.verify_email",
   "user.reset_password",
   "billing.update",
+  "support.start",
+  "support.end",
+  "support.request",
 ] as const;
 export type PlatformAuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -40,6 +40,26 @@ export { ProblemError, renderProblem, ValidationError } from "./problem";
 export { parseMessages } from "./queue-messages";
 export { retryDelaySeconds } from "./retry";
 export { stripeClient } from "./stripe";
+export {
+  approveSupportAccess,
+  endExpiredSupportAccess,
+  endSupportAccess,
+  listSupportSessions,
+  mintSupportToken,
+  type StartSupportAccessInput,
+  StartSupportAccessInputSchema,
+  SUPPORT_DEFAULT_MINUTES,
+  SUPPORT_MAX_MINUTES,
+  SUPPORT_TOKEN_AUDIENCE,
+  SUPPORT_TOKEN_TTL_SECONDS,
+  SUPPORT_TOKEN_TYPE,
+  type SupportAccessContext,
+  type SupportAccessEnv,
+  type SupportMailMessage,
+  SupportMailMessageSchema,
+  type SupportSessionView,
+  startSupportAccess,
+} from "./support-access";
 export { poolBindings, type TenantDb, tenantDb } from "./tenant-db";
 export { type UsageMessage, UsageMessageSchema } from "./usage";
 export { initWorkerApp, type WorkerVariables } from "./worker-app";

@@ -9,6 +9,7 @@ export * from "./operators";
 export * from "./platform-audit-log";
 export * from "./stripe-events";
 export * from "./subscriptions";
+export * from "./support-sessions";
 export * from "./tenant-databases";
 export * from "./tenants";
 export * from "./usage-ledger";

@@ -1,4 +1,5 @@
 import type { TenantDb } from "@tenantry/core";
+import type { SupportMode } from "@tenantry/schema/control";
 import type { Env } from "./env";
 import type { Permission, Role } from "./rbac/permissions";
 import type { TenantRow } from "./services/registry";
@@ -18,7 +19,33 @@ export type Actor =
       id: string;
       createdBy: string;
       permissions: ReadonlySet<Permission>;
+    }
+  | {
+      /**
+       * An operator's support access (issue 10): acts with the impersonated user's role, but is
+       * named by the support session id, so audit entries name the operator's session, not the
+       * user. The session row says who the operator is and why.
+       */
+      type: "support";
+      id: string;
+      userId: string;
+      memberId: string;
+      email: string;
+      role: Role;
+      mode: SupportMode;
+      operator: { id: string; email: string };
+      expiresAt: number;
+      permissions: ReadonlySet<Permission>;
     };
+
+/** The member a request acts for: the signed-in or impersonated user, or a key's creator. */
+export function actingUserId(actor: Actor): string {
+  return actor.type === "user"
+    ? actor.id
+    : actor.type === "support"
+      ? actor.userId
+      : actor.createdBy;
+}
 
 export interface AppEnv {
   Bindings: Env;

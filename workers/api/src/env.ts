@@ -9,6 +9,7 @@ export interface Env extends CoreEnv {
   JWT_ISSUER: string;
   JWT_AUDIENCE: string;
   JWT_PRIVATE_KEY: string;
+  SUPPORT_VERIFY_KEY?: string;
   REGISTRY_CACHE_TTL_SECONDS: string;
   SESSION_CACHE_TTL_SECONDS?: string;
   API_KEY_CACHE_TTL_SECONDS?: string;
@@ -41,6 +42,11 @@ export const ConfigSchema = CoreConfigSchema.extend({
   JWT_AUDIENCE: z.string().min(1),
   /** ES256 private key as a JWK (JSON). The public key is derived from it. */
   JWT_PRIVATE_KEY: z.string().min(1, "JWT_PRIVATE_KEY is not set: see .dev.vars.example"),
+  /**
+   * ES256 public key (JWK JSON) of the admin worker's SUPPORT_SIGNING_KEY: support tokens verify
+   * against it. Without it no support token is accepted.
+   */
+  SUPPORT_VERIFY_KEY: z.string().min(1).optional(),
   /** Per-isolate registry cache; at most 30 s so suspensions take effect quickly. */
   REGISTRY_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(30).default(30),
   /** Per-isolate cache of verified sessions; revocations reach other isolates within it. */

@@ -1,3 +1,5 @@
+import { endExpiredSupportAccess } from "@tenantry/core";
+import { newId } from "@tenantry/schema";
 import { addMethodNotAllowed, newApp } from "./app";
 import { config, type Env } from "./env";
 import { productRoutes } from "./platform";
@@ -43,7 +45,8 @@ app.openAPIRegistry.registerComponent("securitySchemes", "bearerJwt", {
   type: "http",
   scheme: "bearer",
   bearerFormat: "JWT",
-  description: "A member's access token (ES256 JWT from /v1/auth/login, 15 minutes).",
+  description:
+    "A member's access token (ES256 JWT from /v1/auth/login, 15 minutes), or an operator's support token (ES256 JWT, `typ` support+jwt, at most 15 minutes; see README, Support access).",
 });
 app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", {
   type: "http",
@@ -77,5 +80,6 @@ export default {
     ctx.waitUntil(sweepStaleProvisioning(env));
     ctx.waitUntil(linkMissingStripeCustomers(env));
     ctx.waitUntil(reclaimUnverifiedTenants(env));
+    ctx.waitUntil(endExpiredSupportAccess(env, newId("request")));
   },
 } satisfies ExportedHandler<Env>;

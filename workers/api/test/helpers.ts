@@ -1,7 +1,15 @@
 import { env, exports } from "cloudflare:workers";
-import { refreshMeter } from "@tenantry/core";
+import {
+  approveSupportAccess,
+  mintSupportToken,
+  refreshMeter,
+  type SupportAccessContext,
+  type SupportAccessEnv,
+  startSupportAccess,
+} from "@tenantry/core";
 import { hashPassword } from "@tenantry/core/crypto";
 import { newId } from "@tenantry/schema";
+import type { OperatorRole } from "@tenantry/schema/control";
 import { expect } from "vitest";
 import type { Role } from "../src/rbac/permissions";
 import { findTenantBySlug, type TenantRow } from "../src/services/registry";
@@ -295,4 +303,47 @@ export async function subscribe(t: TestTenant, plan = "pro") {
   expect(success.host).toBe(`${t.slug}.localhost:8787`);
   expect(success.pathname).toBe("/v1/billing/checkout/complete");
   return success;
+}
+
+/** An operator's context for core's support-access verbs (the admin worker builds the same). */
+export function operatorCtx(
+  role: OperatorRole = "support",
+  id = `opr_${crypto.randomUUID().slice(0, 8)}`,
+): SupportAccessContext {
+  return {
+    env: env satisfies SupportAccessEnv,
+    requestId: newId("request"),
+    ip: null,
+    operator: { id, email: `${id}@ops.example`, role },
+  };
+}
+
+/** Read-only support access to `t` by a new support operator, and a token for it. */
+export async function readOnlySupport(t: TestTenant, ctx = operatorCtx()) {
+  const session = await startSupportAccess({
+    ctx,
+    input: { tenantId: t.tenant.id, reason: "customer asked why an import failed" },
+  });
+  const { token } = await mintSupportToken({ ctx, input: { sessionId: session.id } });
+  return { ctx, session, token };
+}
+
+/** Write access: requested by one platform admin, approved by another; returns its token. */
+export async function writeSupport(t: TestTenant) {
+  const requester = operatorCtx("platform_admin");
+  const session = await startSupportAccess({
+    ctx: requester,
+    input: {
+      tenantId: t.tenant.id,
+      reason: "fix a broken project",
+      mode: "write",
+      ticketId: "T-9",
+    },
+  });
+  await approveSupportAccess({
+    ctx: operatorCtx("platform_admin"),
+    input: { sessionId: session.id },
+  });
+  const { token } = await mintSupportToken({ ctx: requester, input: { sessionId: session.id } });
+  return { requester, session, token };
 }

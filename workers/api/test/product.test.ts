@@ -11,9 +11,11 @@ import {
   count,
   createTenant,
   expectProblem,
+  readOnlySupport,
   setPaid,
   setPastDue,
   tenantD1,
+  writeSupport,
 } from "./helpers";
 
 const meter = (tenantId: string) => meterFor(env.TENANT_METER, tenantId);
@@ -158,6 +160,30 @@ describe("projects and tasks", () => {
       }),
       403,
     );
+  });
+});
+
+describe("support access to projects", () => {
+  it("read-only support reads projects and cannot write them", async () => {
+    const t = await createTenant();
+    const { token } = await readOnlySupport(t);
+    const as = { slug: t.slug, token };
+    expect((await api("GET", "/v1/projects", as)).status).toBe(200);
+    expectProblem(
+      await api("POST", "/v1/projects", { ...as, body: { name: "p" } }),
+      403,
+      "support_read_only",
+    );
+    expect(await count(tenantD1(t), "projects")).toBe(0);
+  });
+
+  it("approved write access creates projects, audited under the support session", async () => {
+    const t = await createTenant();
+    const { session, token } = await writeSupport(t);
+    const res = await api("POST", "/v1/projects", { slug: t.slug, token, body: { name: "fix" } });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    const [created] = await auditRows(t, "project.create");
+    expect(created).toMatchObject({ actor_type: "support", actor_id: session.id });
   });
 });
 

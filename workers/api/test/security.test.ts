@@ -2,12 +2,13 @@
  * The shared security suite. Every authenticated tenant route is listed in ROUTES and gets the
  * same checks: no credential → 401, bad or tampered credential → 401, a credential lacking the
  * permission → 403, another tenant's credential → 401, another tenant's resource id → 404,
- * suspended tenant → 403. The last test fails when a route in the OpenAPI document is in no list
+ * suspended tenant → 403; an operator's read-only support token is refused on another tenant's
+ * host (401) and on every write (403 support_read_only). The last test fails when a route in the OpenAPI document is in no list
  * here, so a new route cannot skip the suite.
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { PERMISSIONS, type Permission, ROLE_PERMISSIONS, ROLES } from "../src/rbac/permissions";
-import { addMember, api, createApiKey, expectProblem, setStatus } from "./helpers";
+import { addMember, api, createApiKey, expectProblem, readOnlySupport, setStatus } from "./helpers";
 import {
   APEX_ROUTES,
   createFixture,
@@ -26,6 +27,9 @@ let suspended: Fixture;
 const keysLacking = new Map<Permission, string>();
 /** A signed-in member of A for every built-in role. */
 const roleTokens = new Map<string, string>();
+/** Read-only support tokens of A and B (15 minutes: longer than this file runs). */
+let supportA: string;
+let supportB: string;
 
 beforeAll(async () => {
   [a, b, suspended] = [await createFixture(), await createFixture(), await createFixture()];
@@ -42,6 +46,8 @@ beforeAll(async () => {
   }
   for (const role of ROLES) roleTokens.set(role, (await addMember(a, role)).tokens.access_token);
   await setStatus(suspended, "suspended");
+  supportA = (await readOnlySupport(a)).token;
+  supportB = (await readOnlySupport(b)).token;
 });
 
 describe.each(ROUTES)("$method $path", (route) => {
@@ -65,6 +71,7 @@ describe.each(ROUTES)("$method $path", (route) => {
       "garbage",
       tampered,
       `${a.owner.token.slice(0, -4)}AAAA`,
+      `${supportA.slice(0, -4)}AAAA`,
       "tnry_unknownkey",
     ]) {
       expectProblem(await call(a, token), 401, "unauthorized");
@@ -73,7 +80,14 @@ describe.each(ROUTES)("$method $path", (route) => {
 
   it("a credential of another tenant → 401", async () => {
     expectProblem(await call(a, b.owner.token), 401, "unauthorized");
+    expectProblem(await call(a, supportB), 401, "unauthorized");
   });
+
+  if (route.method !== "GET") {
+    it("read-only support access → 403 support_read_only", async () => {
+      expectProblem(await call(a, supportA), 403, "support_read_only");
+    });
+  }
 
   // Only routes gated by a permission, and routes that take an id, get these two checks.
   const permission = route.permission;

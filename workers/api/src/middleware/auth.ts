@@ -1,14 +1,17 @@
+import { tenantDb } from "@tenantry/core";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../context";
 import { ForbiddenError, UnauthorizedError } from "../errors";
 import { clientIp } from "../lib/request";
 import type { Permission } from "../rbac/permissions";
 import { authenticate } from "../services/authenticate";
+import { recordSupportRequest } from "../services/support-requests";
 import { admitRequest, refusal } from "./metering";
 
 /**
  * Turns the bearer credential (access token or API key) into an actor of the host's tenant.
- * Runs after `resolveTenant`; a credential of another tenant is a 401.
+ * Runs after `resolveTenant`; a credential of another tenant is a 401. Every request made with a
+ * support token, answered or refused, leaves a `support.request` entry in the tenant's audit log.
  */
 export const requireActor = createMiddleware<AppEnv>(async (c, next) => {
   const header = c.req.header("authorization");
@@ -21,6 +24,18 @@ export const requireActor = createMiddleware<AppEnv>(async (c, next) => {
   if (!actor) throw new UnauthorizedError();
   c.set("actor", actor);
   await next();
+  // Errors further down are already answers here (the app's onError ran), so refusals count too.
+  if (actor.type === "support") {
+    await recordSupportRequest({
+      ctx: {
+        db: tenantDb(c.env, c.get("tenant")),
+        requestId: c.get("requestId"),
+        ip: clientIp(c.req.raw),
+        actor,
+      },
+      input: { method: c.req.method, path: c.req.path, status: c.res.status },
+    });
+  }
 });
 
 /**

@@ -2,6 +2,7 @@ import type { Permission } from "../rbac/permissions";
 import { requireActor, requirePermission } from "./auth";
 import { requireWritable } from "./entitlements";
 import { meterRequest } from "./metering";
+import { limitSupportAccess } from "./support";
 import { resolveTenant } from "./tenant";
 
 /**
@@ -14,21 +15,28 @@ import { resolveTenant } from "./tenant";
  * plan's smaller expensive budget. Essential routes (sign-out, billing, revocations) draw only
  * from a small budget of their own: a tenant that exhausted its budget or quota can still pay,
  * sign out and lock things down.
+ *
+ * Support access (an operator's support token) is limited right after the credential: read mode
+ * refuses every write, and `refuseSupport` routes (a member's own credentials, API keys,
+ * checkout and the billing portal; password, email and MFA changes when they get routes) refuse
+ * it in every mode.
  */
 export function tenantRoute(
   permission?: Permission,
-  opts: { expensive?: boolean; essential?: boolean } = {},
+  opts: { expensive?: boolean; essential?: boolean; refuseSupport?: boolean } = {},
 ) {
   const meter = meterRequest(
     opts.essential ? "essential" : opts.expensive ? "expensive" : "standard",
   );
+  const support = limitSupportAccess(opts.refuseSupport ?? false);
   return permission
     ? [
         resolveTenant,
         requireActor,
+        support,
         requirePermission(permission),
         meter,
         requireWritable(permission),
       ]
-    : [resolveTenant, requireActor, meter];
+    : [resolveTenant, requireActor, support, meter];
 }

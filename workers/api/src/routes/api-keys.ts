@@ -43,7 +43,7 @@ export const apiKeyRoutes = newRouter()
       tags: ["api keys"],
       summary: "Create an API key (shown once; permissions ⊆ yours)",
       security: sessionSecurity,
-      middleware: tenantRoute("api_keys:manage"),
+      middleware: tenantRoute("api_keys:manage", { refuseSupport: true }),
       request: {
         body: jsonBody(
           z.strictObject({

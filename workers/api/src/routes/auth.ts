@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { newRouter } from "../app";
+import { actingUserId } from "../context";
 import { ValidationError } from "../errors";
 import { resolveTenant } from "../middleware/tenant";
 import { tenantRoute } from "../middleware/tenant-route";
@@ -80,7 +81,7 @@ export const authRoutes = newRouter()
       tags: ["auth"],
       summary: "Revoke the current session",
       security: sessionSecurity,
-      middleware: tenantRoute(undefined, { essential: true }),
+      middleware: tenantRoute(undefined, { essential: true, refuseSupport: true }),
       responses: { 204: noContent, ...tenantErrors },
     }),
     async (c) => {
@@ -181,6 +182,18 @@ export const authRoutes = newRouter()
             api_key: z.object({ id: z.string() }).nullable(),
             role: z.string().nullable(),
             permissions: z.array(z.string()),
+            support: z
+              .object({
+                session_id: z.string(),
+                mode: z.enum(["read", "write"]),
+                operator: z.object({ id: z.string(), email: z.string() }),
+                expires_at: z.string(),
+              })
+              .nullable()
+              .openapi({
+                description:
+                  "Set when an operator acts through support access: the caller is then the impersonated user, and the operator is named here",
+              }),
           }),
           "The caller",
         ),
@@ -190,7 +203,7 @@ export const authRoutes = newRouter()
     async (c) => {
       const tenant = c.get("tenant");
       const actor = c.get("actor");
-      const user = actor.type === "user" ? await findUser(c.env, actor.id) : null;
+      const user = actor.type === "api_key" ? null : await findUser(c.env, actingUserId(actor));
       return c.json(
         {
           tenant: { id: tenant.id, slug: tenant.slug, name: tenant.name, plan: tenant.plan },
@@ -198,8 +211,17 @@ export const authRoutes = newRouter()
             ? { id: user.id, email: user.email, email_verified: user.emailVerifiedAt !== null }
             : null,
           api_key: actor.type === "api_key" ? { id: actor.id } : null,
-          role: actor.type === "user" ? actor.role : null,
+          role: actor.type === "api_key" ? null : actor.role,
           permissions: [...actor.permissions].sort(),
+          support:
+            actor.type === "support"
+              ? {
+                  session_id: actor.id,
+                  mode: actor.mode,
+                  operator: actor.operator,
+                  expires_at: new Date(actor.expiresAt).toISOString(),
+                }
+              : null,
         },
         200,
       );

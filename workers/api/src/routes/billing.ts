@@ -61,7 +61,7 @@ export const billingRoutes = newRouter()
       tags: ["billing"],
       summary: "Start a Stripe Checkout for a paid plan",
       security,
-      middleware: tenantRoute("billing:manage", { essential: true }),
+      middleware: tenantRoute("billing:manage", { essential: true, refuseSupport: true }),
       request: {
         body: jsonBody(
           z.strictObject({ plan: z.enum(PLAN_IDS).exclude(["free"]), interval: z.enum(INTERVALS) }),
@@ -84,7 +84,7 @@ export const billingRoutes = newRouter()
       tags: ["billing"],
       summary: "Open the Stripe billing portal (change plan, cancel, invoices)",
       security,
-      middleware: tenantRoute("billing:manage", { essential: true }),
+      middleware: tenantRoute("billing:manage", { essential: true, refuseSupport: true }),
       responses: {
         200: jsonResponse(UrlSchema, "Redirect the browser here"),
         503: unavailableError,

@@ -143,7 +143,9 @@ function assertMember(ctx: ServiceContext): asserts ctx is ServiceContext & {
   actor: Extract<ServiceContext["actor"], { type: "user" }>;
 } {
   if (ctx.actor.type !== "user") {
-    throw new ForbiddenError("API keys have no keys of their own; sign in as the member.");
+    throw new ForbiddenError(
+      "Only a signed-in member has keys of their own; sign in as the member.",
+    );
   }
 }
 

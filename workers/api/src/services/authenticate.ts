@@ -1,9 +1,14 @@
 import { tenantDb } from "@tenantry/core";
 import { sha256Hex } from "@tenantry/core/crypto";
+import { supportSessions } from "@tenantry/schema/control";
+import { members } from "@tenantry/schema/tenant";
+import { and, eq } from "drizzle-orm";
 import { z } from "zod";
 import type { Actor } from "../context";
+import { controlDb } from "../db/control-db";
 import { config, type Env } from "../env";
 import { verifyAccessToken } from "../lib/jwt";
+import { looksLikeSupportToken, verifySupportToken } from "../lib/support-token";
 import { isRole, PERMISSIONS, type Permission, ROLE_PERMISSIONS } from "../rbac/permissions";
 import type { TenantRow } from "./registry";
 import { cacheApiKey, cachedApiKey, cachedSession, cacheSession } from "./session-cache";
@@ -26,9 +31,79 @@ export async function authenticate(
   credential: string,
   opts: AuthOptions,
 ): Promise<Actor | null> {
-  return credential.startsWith(API_KEY_PREFIX)
-    ? authenticateApiKey(env, tenant, credential, opts)
-    : authenticateAccessToken(env, tenant, credential);
+  if (credential.startsWith(API_KEY_PREFIX))
+    return authenticateApiKey(env, tenant, credential, opts);
+  if (looksLikeSupportToken(credential)) return authenticateSupportToken(env, tenant, credential);
+  return authenticateAccessToken(env, tenant, credential);
+}
+
+/**
+ * An operator's support token: accepted only on its tenant's host, while its support session is
+ * active and unexpired (the control row, cached at most SESSION_CACHE_TTL_SECONDS), acting with
+ * the impersonated member's current role.
+ */
+async function authenticateSupportToken(
+  env: Env,
+  tenant: TenantRow,
+  token: string,
+): Promise<Actor | null> {
+  const cfg = config(env);
+  const claims = await verifySupportToken(cfg, token);
+  if (!claims || claims.tid !== tenant.id) return null;
+  let session = cachedSession(claims.sid);
+  if (!session) {
+    const row = await controlDb(env)
+      .select()
+      .from(supportSessions)
+      .where(eq(supportSessions.id, claims.sid))
+      .get();
+    if (
+      row?.status !== "active" ||
+      row.expiresAt === null ||
+      row.expiresAt <= Date.now() ||
+      row.tenantId !== tenant.id
+    ) {
+      return null;
+    }
+    const member = await tenantDb(env, tenant)
+      .orm.select({ id: members.id, role: members.role, email: members.email })
+      .from(members)
+      .where(and(eq(members.userId, row.userId), eq(members.tenantId, tenant.id)))
+      .get();
+    if (!member) return null;
+    session = {
+      tenantId: tenant.id,
+      userId: row.userId,
+      memberId: member.id,
+      role: member.role,
+      email: member.email,
+      expiresAt: row.expiresAt,
+      support: { mode: row.mode, operatorId: row.operatorId, operatorEmail: row.operatorEmail },
+    };
+    cacheSession(claims.sid, session, cfg.SESSION_CACHE_TTL_SECONDS);
+  }
+  const { support } = session;
+  if (
+    !support ||
+    session.userId !== claims.sub ||
+    session.tenantId !== tenant.id ||
+    support.mode !== claims.mode ||
+    !isRole(session.role)
+  ) {
+    return null;
+  }
+  return {
+    type: "support",
+    id: claims.sid,
+    userId: session.userId,
+    memberId: session.memberId,
+    email: session.email,
+    role: session.role,
+    mode: support.mode,
+    operator: { id: support.operatorId, email: support.operatorEmail },
+    expiresAt: session.expiresAt,
+    permissions: ROLE_PERMISSIONS[session.role],
+  };
 }
 
 async function authenticateAccessToken(
@@ -68,7 +143,12 @@ async function authenticateAccessToken(
     };
     cacheSession(claims.sid, session, cfg.SESSION_CACHE_TTL_SECONDS);
   }
-  if (session.userId !== claims.sub || session.tenantId !== tenant.id || !isRole(session.role))
+  if (
+    session.support ||
+    session.userId !== claims.sub ||
+    session.tenantId !== tenant.id ||
+    !isRole(session.role)
+  )
     return null;
   return {
     type: "user",

@@ -4,7 +4,7 @@ import { newId } from "@tenantry/schema";
 import { users, userTenants } from "@tenantry/schema/control";
 import { apiKeys, invitations, members } from "@tenantry/schema/tenant";
 import { and, eq, gt, isNull, sql } from "drizzle-orm";
-import type { ServiceContext, TenantRequestContext } from "../context";
+import { actingUserId, type ServiceContext, type TenantRequestContext } from "../context";
 import { controlDb } from "../db/control-db";
 import { config, type Env } from "../env";
 import {
@@ -73,7 +73,13 @@ export async function createInvitation({
 }) {
   // Mail goes out in the tenant's name: whoever is behind the request (an API key's creator
   // too) must have proved their address first.
-  await assertVerified(ctx.env, ctx.actor.type === "user" ? ctx.actor.id : ctx.actor.createdBy);
+  if (ctx.actor.type === "support" && input.role === "owner") {
+    throw new ForbiddenError(
+      "Owners cannot be invited during support access.",
+      "support_access_restricted",
+    );
+  }
+  await assertVerified(ctx.env, actingUserId(ctx.actor));
   if (!isSubset(permissionsOf(input.role), ctx.actor.permissions)) {
     throw new ForbiddenError(
       `You cannot invite someone as ${input.role}: that role is higher than yours.`,

@@ -1,3 +1,4 @@
+import { SupportMailMessageSchema } from "@tenantry/core";
 import { z } from "zod";
 
 /**
@@ -21,5 +22,7 @@ export const MailMessageSchema = z.discriminatedUnion("kind", [
     email: z.string().min(3),
     request_id: z.string().min(1),
   }),
+  // Support access started or ended: the consumer mails the tenant's owners (support-mail.ts).
+  SupportMailMessageSchema,
 ]);
 export type MailMessage = z.infer<typeof MailMessageSchema>;

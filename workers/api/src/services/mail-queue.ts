@@ -13,6 +13,7 @@ import {
 } from "./mailer";
 import { mailPasswordReset } from "./password-reset";
 import { resendTransport } from "./resend";
+import { mailSupportAccess } from "./support-mail";
 
 /** The transport the configuration names (the config check guarantees what each one needs). */
 export function mailTransport(env: Env): MailTransport {
@@ -84,7 +85,9 @@ function logMail(level: "warn" | "error", msg: string, body: MailMessage, extra:
   const ids =
     body.kind === "mail"
       ? { mail_id: body.id }
-      : { request_id: body.request_id, kind: "password_reset" };
+      : body.kind === "password_reset"
+        ? { request_id: body.request_id, kind: body.kind }
+        : { support_session_id: body.support_session_id, kind: body.kind, event: body.event };
   log.forTenant(body.tenant_id)[level](msg, { ...ids, ...extra });
 }
 
@@ -106,6 +109,7 @@ export async function consumeMailBatch(
       const body = m.body;
       try {
         if (body.kind === "password_reset") await mailPasswordReset(env, body);
+        else if (body.kind === "support_access") await mailSupportAccess(env, body);
         else await deliver(env, body, transport, m.attempts);
         m.ack();
       } catch (err) {
@@ -134,7 +138,7 @@ export async function deadLetterMail(env: Env, batch: MessageBatch<unknown>): Pr
         error: row?.error ?? "no attempt recorded",
       });
     } else {
-      logMail("error", "password reset dead-lettered", m.body, {});
+      logMail("error", `${m.body.kind} dead-lettered`, m.body, {});
     }
     m.ack();
   }

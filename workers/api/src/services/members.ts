@@ -32,8 +32,17 @@ async function getMember(ctx: ServiceContext, id: string): Promise<Member> {
   return m;
 }
 
-/** One may only act on members whose role is no higher than one's own permissions. */
+/**
+ * One may only act on members whose role is no higher than one's own permissions; support access
+ * never changes who the owners are.
+ */
 function assertCanManage(ctx: ServiceContext, target: Member, newRole?: Role) {
+  if (ctx.actor.type === "support" && (target.role === "owner" || newRole === "owner")) {
+    throw new ForbiddenError(
+      "Owners cannot be added, changed or removed during support access.",
+      "support_access_restricted",
+    );
+  }
   if (!isSubset(permissionsOf(target.role), ctx.actor.permissions)) {
     throw new ForbiddenError("You cannot change a member whose role is higher than yours.");
   }

@@ -1,7 +1,11 @@
+import type { SupportMode } from "@tenantry/schema/control";
+
 /**
  * Per-isolate cache of verified sessions (session + membership), so an authenticated request
  * costs one database round trip instead of two. Entries live at most SESSION_CACHE_TTL_SECONDS
- * (default 5, at most 10; 0 disables). Every revocation and role change forgets the affected
+ * (default 5, at most 10; 0 disables). Support sessions (operators' support access) are cached
+ * the same way under their `sup_` ids: an ended support session is refused within the same
+ * bound. Every revocation and role change forgets the affected
  * entries in the isolate that made it; other isolates see it within the TTL. API keys are not
  * cached: a revoked key is refused on the next request everywhere.
  */
@@ -12,6 +16,8 @@ export interface CachedSession {
   role: string;
   email: string;
   expiresAt: number;
+  /** Set for a support session (keyed by its `sup_` id): only active rows are cached. */
+  support?: { mode: SupportMode; operatorId: string; operatorEmail: string };
 }
 
 const entries = new Map<string, { session: CachedSession; until: number }>();
