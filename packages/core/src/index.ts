@@ -6,6 +6,35 @@ export {
   type ProductAuditAction,
   type ProductAuditActions,
 } from "./audit";
+export {
+  type AuditFinding,
+  type AuditProblem,
+  type AuditVerification,
+  canonicalEntry,
+  chainHash,
+  entryColumns,
+  GENESIS_HASH,
+  type SealResult,
+} from "./audit-chain";
+export {
+  type AuditPublicKey,
+  auditPublicKeys,
+  type Checkpoint,
+  checkpointMessage,
+  checkpointSigned,
+} from "./audit-checkpoint";
+export {
+  type AuditChainCtx,
+  type AuditChainEnv,
+  platformAuditChain,
+  SEAL_TENANTS_PER_RUN,
+  sealAuditLogs,
+  sealPlatformAuditLog,
+  sealTenantAuditLog,
+  tenantAuditChain,
+  verifyPlatformAuditLog,
+  verifyTenantAuditLog,
+} from "./audit-integrity";
 export { type BillingRow, effectivePlan, readBilling } from "./billing-state";
 export {
   type BillingTenant,
