@@ -15,24 +15,27 @@ export function readVars(path) {
   );
 }
 
+/** Secrets .dev.vars gets freshly generated rather than copied from the example. */
+const GENERATED = { JWT_PRIVATE_KEY: newJwtKey, AUDIT_SIGNING_KEY: newJwtKey };
+
 /**
- * Creates .dev.vars from the example with a freshly generated signing key, once; later, adds
- * any variable the example gained since (with its example value), so an old checkout keeps
- * working. Returns what it did, for the console.
+ * Creates .dev.vars from the example with freshly generated signing keys, once; later, adds
+ * any variable the example gained since (with its example value, or a generated key), so an old
+ * checkout keeps working. Returns what it did, for the console.
  */
 export function ensureDevVars(path = ".dev.vars") {
   if (!existsSync(path)) {
-    const text = readFileSync(".dev.vars.example", "utf8").replace(
-      /^JWT_PRIVATE_KEY=.*$/m,
-      `JWT_PRIVATE_KEY=${newJwtKey()}`,
-    );
+    let text = readFileSync(".dev.vars.example", "utf8");
+    for (const [name, make] of Object.entries(GENERATED)) {
+      text = text.replace(new RegExp(`^${name}=.*$`, "m"), `${name}=${make()}`);
+    }
     writeFileSync(path, text);
-    return "created .dev.vars with a fresh JWT signing key";
+    return "created .dev.vars with fresh signing keys";
   }
   const have = readVars(path);
-  const missing = Object.entries(readVars(".dev.vars.example")).filter(
-    ([name, value]) => !(name in have) && value !== "",
-  );
+  const missing = Object.entries(readVars(".dev.vars.example"))
+    .filter(([name, value]) => !(name in have) && (value !== "" || name in GENERATED))
+    .map(([name, value]) => [name, GENERATED[name]?.() ?? value]);
   if (missing.length === 0) return null;
   appendFileSync(path, `\n${missing.map(([name, value]) => `${name}=${value}`).join("\n")}\n`);
   return `added ${missing.map(([name]) => name).join(", ")} to .dev.vars (see .dev.vars.example)`;

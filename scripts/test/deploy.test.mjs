@@ -95,7 +95,10 @@ describe("npm run deploy", () => {
   it("names each missing secret, queue and database with the command that fixes it", () => {
     const account = {
       // The API worker exists without its optional Stripe key; the others were never deployed.
-      secrets: { "tenantry-api": ["JWT_PRIVATE_KEY", "MAIL_API_TOKEN"], "tenantry-webhooks": null },
+      secrets: {
+        "tenantry-api": ["JWT_PRIVATE_KEY", "AUDIT_SIGNING_KEY", "MAIL_API_TOKEN"],
+        "tenantry-webhooks": null,
+      },
       queues: parseQueueList(QUEUES_TABLE),
       databases: parseJsonList(
         `[{"uuid":"7d3f0c1e-2b4a-4c5d-8e6f-7a8b9c0d1e2f","name":"unrelated","version":"production"}]`,

@@ -15,6 +15,7 @@ export default defineConfig(async () => {
   );
   const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
   const jwk = { ...privateKey.export({ format: "jwk" }), kid: "test" };
+  const auditKey = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey;
   const pool = Object.fromEntries(
     Array.from({ length: TEST_POOL_SIZE }, (_, i) => {
       const n = String(i + 1).padStart(4, "0");
@@ -34,6 +35,7 @@ export default defineConfig(async () => {
           bindings: {
             ENVIRONMENT: "test",
             JWT_PRIVATE_KEY: JSON.stringify(jwk),
+            AUDIT_SIGNING_KEY: JSON.stringify({ ...auditKey.export({ format: "jwk" }), kid: "audit-test" }),
             // Tests change tenant status directly; they must see it at once.
             REGISTRY_CACHE_TTL_SECONDS: "0",
             // Test files sign up many tenants with no client address; the sign-up throttle's own

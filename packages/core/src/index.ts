@@ -15,6 +15,8 @@ export {
   entryColumns,
   GENESIS_HASH,
   type SealResult,
+  sealChain,
+  verifyChain,
 } from "./audit-chain";
 export {
   type AuditPublicKey,

@@ -1,8 +1,13 @@
-import { CoreConfigSchema, type CoreEnv, configReader, type MeterNamespace } from "@tenantry/core";
+import {
+  type AuditChainEnv,
+  CoreConfigSchema,
+  configReader,
+  type MeterNamespace,
+} from "@tenantry/core";
 import { z } from "zod";
 
 /** Bindings of the API worker, as wrangler.toml declares them. Tenant pool bindings are dynamic. */
-export interface Env extends CoreEnv {
+export interface Env extends AuditChainEnv {
   ENVIRONMENT: string;
   BASE_DOMAIN: string;
   PUBLIC_SCHEME: string;
@@ -41,6 +46,11 @@ export const ConfigSchema = CoreConfigSchema.extend({
   JWT_AUDIENCE: z.string().min(1),
   /** ES256 private key as a JWK (JSON). The public key is derived from it. */
   JWT_PRIVATE_KEY: z.string().min(1, "JWT_PRIVATE_KEY is not set: see .dev.vars.example"),
+  /**
+   * EC P-256 private JWK (JSON, with a `kid`) that signs audit checkpoints (ADR 012); the public
+   * key is published at /.well-known/audit-keys.
+   */
+  AUDIT_SIGNING_KEY: z.string().min(1, "AUDIT_SIGNING_KEY is not set: see .dev.vars.example"),
   /** Per-isolate registry cache; at most 30 s so suspensions take effect quickly. */
   REGISTRY_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(30).default(30),
   /** Per-isolate cache of verified sessions; revocations reach other isolates within it. */

@@ -1,3 +1,4 @@
+import { sealAuditLogs } from "@tenantry/core";
 import { addMethodNotAllowed, newApp } from "./app";
 import { config, type Env } from "./env";
 import { productRoutes } from "./platform";
@@ -77,5 +78,7 @@ export default {
     ctx.waitUntil(sweepStaleProvisioning(env));
     ctx.waitUntil(linkMissingStripeCustomers(env));
     ctx.waitUntil(reclaimUnverifiedTenants(env));
+    // Seals the operator log and a round of tenants' logs, and signs their heads (ADR 012).
+    ctx.waitUntil(sealAuditLogs(env));
   },
 } satisfies ExportedHandler<Env>;
