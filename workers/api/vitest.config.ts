@@ -35,7 +35,10 @@ export default defineConfig(async () => {
           bindings: {
             ENVIRONMENT: "test",
             JWT_PRIVATE_KEY: JSON.stringify(jwk),
-            AUDIT_SIGNING_KEY: JSON.stringify({ ...auditKey.export({ format: "jwk" }), kid: "audit-test" }),
+            AUDIT_SIGNING_KEY: JSON.stringify({
+              ...auditKey.export({ format: "jwk" }),
+              kid: "audit-test",
+            }),
             // Tests change tenant status directly; they must see it at once.
             REGISTRY_CACHE_TTL_SECONDS: "0",
             // Test files sign up many tenants with no client address; the sign-up throttle's own

@@ -129,6 +129,7 @@ export const auditLogRoutes = newRouter()
       operationId: "auditKeys",
       tags: ["audit"],
       summary: "Public keys that sign audit checkpoints (a JWK Set)",
+      security: [],
       responses: { 200: jsonResponse(AuditKeysSchema, "The audit signing keys") },
     }),
     async (c) => {
