@@ -156,8 +156,10 @@ export async function sealChain(
     if (n < 0) lost++;
     else sealed += n;
   }
-  const head = await readHead(chain);
+  // The checkpoint before the head: a racing sealer may sign a later head between the reads,
+  // never one beyond what this run then reads.
   const current = await chain.readCheckpoint();
+  const head = await readHead(chain);
   const result: SealResult = { scope: chain.scope, sealed, head, checkpoint: current };
   if (head.seq === 0) return result;
   if (current) {
