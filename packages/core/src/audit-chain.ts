@@ -19,7 +19,7 @@ export const GENESIS_HASH = "0".repeat(64);
 const SEAL_BATCH = 100;
 const VERIFY_PAGE = 500;
 /** Seal order is creation order; a later seal of an entry older than this is `backdated`. */
-export const BACKDATE_TOLERANCE_MS = 10 * 60_000;
+const BACKDATE_TOLERANCE_MS = 10 * 60_000;
 
 type LogTable = typeof auditLog | typeof platformAuditLog;
 type SealTable = typeof auditSeals | typeof platformAuditSeals;
@@ -46,7 +46,7 @@ type EntryRow = Record<string, unknown>;
  * name, keys sorted, columns holding NULL left out (so adding a nullable column later leaves
  * earlier hashes valid), values as stored (text as strings, integers as numbers).
  */
-export function canonicalEntry(log: LogTable, row: EntryRow): string {
+function canonicalEntry(log: LogTable, row: EntryRow): string {
   const out: Record<string, unknown> = {};
   const columns = Object.entries(getTableColumns(log)).sort(([, a], [, b]) =>
     a.name < b.name ? -1 : 1,
@@ -65,7 +65,7 @@ export function entryColumns(log: LogTable, row: EntryRow): Record<string, unkno
   );
 }
 
-export async function chainHash(prev: string, seq: number, canonical: string): Promise<string> {
+async function chainHash(prev: string, seq: number, canonical: string): Promise<string> {
   const digest = await crypto.subtle.digest(
     "SHA-256",
     new TextEncoder().encode(`${prev}\n${seq}\n${canonical}`),

@@ -26,7 +26,7 @@ export interface AuditPublicKey {
 }
 
 /** The exact bytes a checkpoint's signature covers: UTF-8 of these five lines. */
-export function checkpointMessage(cp: Omit<Checkpoint, "key_id" | "signature">): string {
+function checkpointMessage(cp: Omit<Checkpoint, "key_id" | "signature">): string {
   return `tenantry-audit-checkpoint/v1\n${cp.scope}\n${cp.seq}\n${cp.head_hash}\n${cp.signed_at}`;
 }
 
@@ -44,7 +44,7 @@ interface SigningKey {
 const keys = new Map<string, Promise<SigningKey>>();
 
 /** `AUDIT_SIGNING_KEY`: an EC P-256 private JWK (one line of JSON) with a `kid`. */
-export function auditSigningKey(secret: string): Promise<SigningKey> {
+function auditSigningKey(secret: string): Promise<SigningKey> {
   let key = keys.get(secret);
   if (!key) {
     key = importSigningKey(secret);

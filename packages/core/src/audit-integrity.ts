@@ -84,7 +84,7 @@ export function tenantAuditChain(env: AuditChainEnv, tenant: TenantLocator): Aud
   };
 }
 
-export function platformAuditChain(env: AuditChainEnv): AuditChain {
+function platformAuditChain(env: AuditChainEnv): AuditChain {
   return {
     scope: PLATFORM_SCOPE,
     orm: controlDb(env),
@@ -160,7 +160,7 @@ export function verifyPlatformAuditLog({
 }
 
 /** Tenants one scheduled run seals: the ones checked longest ago (never checked first). */
-export const SEAL_TENANTS_PER_RUN = 500;
+const SEAL_TENANTS_PER_RUN = 500;
 const SEAL_CONCURRENCY = 10;
 
 /**

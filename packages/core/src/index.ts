@@ -10,26 +10,19 @@ export {
   type AuditFinding,
   type AuditProblem,
   type AuditVerification,
-  canonicalEntry,
-  chainHash,
   entryColumns,
   GENESIS_HASH,
   type SealResult,
   sealChain,
-  verifyChain,
 } from "./audit-chain";
 export {
   type AuditPublicKey,
   auditPublicKeys,
   type Checkpoint,
-  checkpointMessage,
-  checkpointSigned,
 } from "./audit-checkpoint";
 export {
   type AuditChainCtx,
   type AuditChainEnv,
-  platformAuditChain,
-  SEAL_TENANTS_PER_RUN,
   sealAuditLogs,
   sealPlatformAuditLog,
   sealTenantAuditLog,
