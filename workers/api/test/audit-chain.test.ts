@@ -210,6 +210,24 @@ describe("a tenant's audit chain", () => {
   });
 });
 
+describe("POST /_dev/audit/verify (npm run audit:verify)", () => {
+  it("seals and verifies every log, naming the tampered ones", async () => {
+    const fresh = await createTenant();
+    const { t, db, entries } = await sealedTenant();
+    await db.prepare("DELETE FROM audit_log WHERE id = ?").bind(entries[0]!.id).run();
+    const res = await api("POST", "/_dev/audit/verify?seal=1");
+    expect(res.status).toBe(200);
+    const byScope = new Map<string, AuditVerification>(
+      res.body.tenants.map((v: AuditVerification) => [v.scope, v]),
+    );
+    expect(res.body.platform.scope).toBe("platform");
+    expect(byScope.get(fresh.tenant.id)).toMatchObject({ ok: true, unsealed: { count: 0 } });
+    expect(problems(byScope.get(t.tenant.id)!)).toEqual([
+      { entryId: entries[0]!.id, seq: 1, problem: "deleted" },
+    ]);
+  });
+});
+
 describe("GET /v1/audit-log/export", () => {
   it("hands out the chain with a checkpoint that verifies with the published key", async () => {
     const t = await createTenant();
@@ -271,13 +289,11 @@ describe("the operator audit log", () => {
 
   /** An operator action, written as the admin services write it. */
   async function operatorEntry(n: number) {
-    const id = newId("audit");
     await env.CONTROL_DB.prepare(
       "INSERT INTO platform_audit_log (id, actor_type, actor_id, action, tenant_id, target_type, target_id, reason, before, after, request_id, ip, created_at) VALUES (?, 'operator', 'op_1', 'tenant.reclaim', NULL, 'tenant', ?, 'test', NULL, ?, NULL, NULL, ?)",
     )
-      .bind(id, `ten_${n}`, JSON.stringify({ n }), Date.now())
+      .bind(newId("audit"), `ten_${n}`, JSON.stringify({ n }), Date.now())
       .run();
-    return id;
   }
 
   beforeEach(async () => {
@@ -288,12 +304,15 @@ describe("the operator audit log", () => {
     await env.AUDIT_ANCHORS.delete(anchorKey);
   });
 
+  /** Five sealed operator entries, their ids in seal order. */
   async function sealedPlatform() {
-    const ids = [];
-    for (let n = 0; n < 5; n++) ids.push(await operatorEntry(n));
+    for (let n = 0; n < 5; n++) await operatorEntry(n);
     const sealed = await sealPlatformAuditLog({ ctx });
     expect(sealed).toMatchObject({ sealed: 5, checkpoint: { scope: "platform", seq: 5 } });
-    return ids;
+    const seals = await env.CONTROL_DB.prepare(
+      "SELECT entry_id FROM platform_audit_seals ORDER BY seq",
+    ).all<{ entry_id: string }>();
+    return seals.results.map((s) => s.entry_id);
   }
 
   it("seals, anchors its checkpoint outside the control database, and verifies", async () => {
