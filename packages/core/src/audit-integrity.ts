@@ -170,18 +170,23 @@ const SEAL_CONCURRENCY = 10;
  */
 export async function sealAuditLogs(env: AuditChainEnv, now = Date.now()) {
   const control = controlDb(env);
-  const results = { sealed: 0, tenants: 0, refused: 0, failed: 0 };
-  const tally = (r: SealResult) => {
-    results.sealed += r.sealed;
-    if (r.refused) {
-      results.refused++;
-      log.forTenant(r.scope === PLATFORM_SCOPE ? null : r.scope).error("audit chain not signed", {
-        scope: r.scope,
-        reason: r.refused,
-      });
+  const results = { sealed: 0, chains: 0, refused: 0, failed: 0 };
+  const seal = async (chain: AuditChain) => {
+    const line = log.forTenant(chain.scope === PLATFORM_SCOPE ? null : chain.scope);
+    try {
+      const r = await sealChain(chain, env.AUDIT_SIGNING_KEY, now);
+      results.chains++;
+      results.sealed += r.sealed;
+      if (r.refused) {
+        results.refused++;
+        line.error("audit chain not signed", { scope: chain.scope, reason: r.refused });
+      }
+    } catch (err) {
+      results.failed++;
+      line.error("audit seal failed", { scope: chain.scope, error: String(err) });
     }
   };
-  tally(await sealChain(platformAuditChain(env), env.AUDIT_SIGNING_KEY, now));
+  await seal(platformAuditChain(env));
   const t = tenantAuditCheckpoints;
   const due = await control
     .select({ id: tenants.id, databaseBinding: tenants.databaseBinding })
@@ -193,17 +198,7 @@ export async function sealAuditLogs(env: AuditChainEnv, now = Date.now()) {
     .orderBy(asc(t.checkedAt), asc(tenants.id))
     .limit(SEAL_TENANTS_PER_RUN);
   for (const chunk of inChunks(due, SEAL_CONCURRENCY)) {
-    await Promise.all(
-      chunk.map(async (tenant) => {
-        try {
-          tally(await sealChain(tenantAuditChain(env, tenant), env.AUDIT_SIGNING_KEY, now));
-          results.tenants++;
-        } catch (err) {
-          results.failed++;
-          log.forTenant(tenant.id).error("audit seal failed", { error: String(err) });
-        }
-      }),
-    );
+    await Promise.all(chunk.map((tenant) => seal(tenantAuditChain(env, tenant))));
     await control
       .update(t)
       .set({ checkedAt: now })
@@ -214,5 +209,6 @@ export async function sealAuditLogs(env: AuditChainEnv, now = Date.now()) {
         ),
       );
   }
+  log.info("audit seal round", results);
   return results;
 }
