@@ -1,4 +1,4 @@
-// Prints a fresh ES256 private key as a one-line JWK, for JWT_PRIVATE_KEY.
+// Prints a fresh ES256 private key as a one-line JWK, for JWT_PRIVATE_KEY or AUDIT_SIGNING_KEY.
 import { generateKeyPairSync, randomUUID } from "node:crypto";
 
 export function newJwtKey() {
