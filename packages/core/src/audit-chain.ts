@@ -59,7 +59,7 @@ function canonicalEntry(log: LogTable, row: EntryRow): string {
 }
 
 /** The entry as its SQL columns (every column, nulls included): what an export hands out. */
-export function entryColumns(log: LogTable, row: EntryRow): Record<string, unknown> {
+function entryColumns(log: LogTable, row: EntryRow): Record<string, unknown> {
   return Object.fromEntries(
     Object.entries(getTableColumns(log)).map(([key, column]) => [column.name, row[key] ?? null]),
   );
@@ -209,6 +209,69 @@ interface Link {
   problem: "deleted" | "altered" | "gap" | null;
 }
 
+/** Seals after `afterSeq` in order, each with its entry (null when the entry is gone). */
+function sealsAfter(chain: AuditChain, afterSeq: number, limit: number) {
+  const { seals, log } = chain;
+  return chain.orm
+    .select({ seal: seals, entry: log })
+    .from(seals)
+    .leftJoin(log, eq(log.id, seals.entryId))
+    .where(gt(seals.seq, afterSeq))
+    .orderBy(asc(seals.seq))
+    .limit(limit);
+}
+
+/** The stored chain hash at `seq` (GENESIS_HASH at 0), or null when there is no such seal. */
+async function storedHash(chain: AuditChain, seq: number): Promise<string | null> {
+  if (seq === 0) return GENESIS_HASH;
+  const [row] = await chain.orm
+    .select({ hash: chain.seals.chainHash })
+    .from(chain.seals)
+    .where(eq(chain.seals.seq, seq));
+  return row?.hash ?? null;
+}
+
+async function pendingEntries(chain: AuditChain) {
+  const [pending] = await chain.orm
+    .select({
+      count: sql<number>`count(*)`,
+      oldest: sql<number | null>`min(${chain.log.createdAt})`,
+    })
+    .from(chain.log)
+    .where(unsealed(chain));
+  return { count: pending?.count ?? 0, oldest_created_at: pending?.oldest ?? null };
+}
+
+export interface ChainPage {
+  /** The chain hash before the first entry (64 zeros at the start; null: no seal `afterSeq`). */
+  prev_hash: string | null;
+  /** Sealed entries in order; `entry` is every column by SQL name, null when it was removed. */
+  entries: { seq: number; chain_hash: string; entry: Record<string, unknown> | null }[];
+  next_after_seq: number | null;
+  /** Entries not sealed yet, so not in any page. */
+  unsealed: number;
+}
+
+/** Up to `limit` sealed entries after `afterSeq`, as a download hands them out. */
+export async function chainPage(
+  chain: AuditChain,
+  afterSeq: number,
+  limit: number,
+): Promise<ChainPage> {
+  const rows = await sealsAfter(chain, afterSeq, limit + 1);
+  const page = rows.slice(0, limit);
+  return {
+    prev_hash: await storedHash(chain, afterSeq),
+    entries: page.map(({ seal, entry }) => ({
+      seq: seal.seq,
+      chain_hash: seal.chainHash,
+      entry: entry ? entryColumns(chain.log, entry) : null,
+    })),
+    next_after_seq: rows.length > limit ? (page.at(-1)?.seal.seq ?? null) : null,
+    unsealed: (await pendingEntries(chain)).count,
+  };
+}
+
 /**
  * Walks the seals after `afterSeq` in order, each joined to its entry and checked against the
  * stored hash before it. `visit` returns false to stop.
@@ -218,24 +281,11 @@ async function walkChain(
   afterSeq: number,
   visit: (link: Link) => boolean | Promise<boolean>,
 ): Promise<void> {
-  const { seals, log } = chain;
-  let prevStored: string | null = GENESIS_HASH;
+  const { log } = chain;
+  let prevStored = await storedHash(chain, afterSeq);
   let expected = afterSeq + 1;
-  if (afterSeq > 0) {
-    const [before] = await chain.orm
-      .select({ hash: seals.chainHash })
-      .from(seals)
-      .where(eq(seals.seq, afterSeq));
-    prevStored = before?.hash ?? null;
-  }
-  for (let cursor = Math.max(afterSeq, 0); ; ) {
-    const page = await chain.orm
-      .select({ seal: seals, entry: log })
-      .from(seals)
-      .leftJoin(log, eq(log.id, seals.entryId))
-      .where(gt(seals.seq, cursor))
-      .orderBy(asc(seals.seq))
-      .limit(VERIFY_PAGE);
+  for (let cursor = afterSeq; ; ) {
+    const page = await sealsAfter(chain, cursor, VERIFY_PAGE);
     for (const { seal, entry } of page) {
       const gap = seal.seq !== expected;
       let problem: Link["problem"] = gap ? "gap" : null;
@@ -388,10 +438,7 @@ export async function verifyChain(
     });
   }
 
-  const [pending] = await chain.orm
-    .select({ count: sql<number>`count(*)`, oldest: sql<number | null>`min(${log.createdAt})` })
-    .from(log)
-    .where(unsealed(chain));
+  const unsealedEntries = await pendingEntries(chain);
   findings.sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
   return {
     scope: chain.scope,
@@ -399,7 +446,7 @@ export async function verifyChain(
     sealed,
     head,
     checkpoint: cp,
-    unsealed: { count: pending?.count ?? 0, oldest_created_at: pending?.oldest ?? null },
+    unsealed: unsealedEntries,
     findings,
   };
 }

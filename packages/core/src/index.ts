@@ -10,8 +10,8 @@ export {
   type AuditFinding,
   type AuditProblem,
   type AuditVerification,
-  entryColumns,
-  GENESIS_HASH,
+  type ChainPage,
+  chainPage,
   type SealResult,
   sealChain,
 } from "./audit-chain";
