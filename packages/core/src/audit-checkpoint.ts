@@ -1,3 +1,5 @@
+import { z } from "zod";
+
 /**
  * Signed checkpoints of an audit chain (ADR 012): `(scope, seq, head_hash, signed_at)` signed
  * with ES256 by `AUDIT_SIGNING_KEY`. Whoever rewrites a whole chain consistently cannot sign its
@@ -53,11 +55,29 @@ function auditSigningKey(secret: string): Promise<SigningKey> {
   return key;
 }
 
+const PrivateJwkSchema = z.object({
+  kty: z.literal("EC"),
+  crv: z.literal("P-256"),
+  x: z.string().min(1),
+  y: z.string().min(1),
+  d: z.string().min(1),
+  kid: z.string().min(1),
+});
+
+/** What a worker's config checks `AUDIT_SIGNING_KEY` against, so a bad key fails at startup. */
+export const AuditSigningKeySchema = z
+  .string()
+  .min(1, "AUDIT_SIGNING_KEY is not set: see .dev.vars.example")
+  .refine((secret) => {
+    try {
+      return PrivateJwkSchema.safeParse(JSON.parse(secret)).success;
+    } catch {
+      return false;
+    }
+  }, "AUDIT_SIGNING_KEY must be an EC P-256 private JWK with a kid: node scripts/jwt-key.mjs");
+
 async function importSigningKey(secret: string): Promise<SigningKey> {
-  const jwk = JSON.parse(secret) as JsonWebKey & { kid?: string };
-  if (jwk.kty !== "EC" || jwk.crv !== "P-256" || !jwk.d || !jwk.x || !jwk.y || !jwk.kid) {
-    throw new Error("AUDIT_SIGNING_KEY must be an EC P-256 private JWK with a kid");
-  }
+  const jwk = PrivateJwkSchema.parse(JSON.parse(secret));
   const pub: AuditPublicKey = {
     kty: "EC",
     crv: "P-256",

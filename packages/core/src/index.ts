@@ -17,6 +17,7 @@ export {
 } from "./audit-chain";
 export {
   type AuditPublicKey,
+  AuditSigningKeySchema,
   auditPublicKeys,
   type Checkpoint,
 } from "./audit-checkpoint";

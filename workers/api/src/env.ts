@@ -1,5 +1,6 @@
 import {
   type AuditChainEnv,
+  AuditSigningKeySchema,
   CoreConfigSchema,
   configReader,
   type MeterNamespace,
@@ -50,7 +51,7 @@ export const ConfigSchema = CoreConfigSchema.extend({
    * EC P-256 private JWK (JSON, with a `kid`) that signs audit checkpoints (ADR 012); the public
    * key is published at /.well-known/audit-keys.
    */
-  AUDIT_SIGNING_KEY: z.string().min(1, "AUDIT_SIGNING_KEY is not set: see .dev.vars.example"),
+  AUDIT_SIGNING_KEY: AuditSigningKeySchema,
   /** Per-isolate registry cache; at most 30 s so suspensions take effect quickly. */
   REGISTRY_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(30).default(30),
   /** Per-isolate cache of verified sessions; revocations reach other isolates within it. */
