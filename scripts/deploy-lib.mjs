@@ -64,6 +64,7 @@ export function workerNeeds(configPath, config) {
       name: d.database_name,
       id: d.database_id,
     })),
+    kvNamespaces: (config.kv_namespaces ?? []).map((k) => ({ binding: k.binding, id: k.id })),
     vars: config.vars ?? {},
     production: PRODUCTION[config.name] ?? NOTHING,
   };
@@ -193,6 +194,17 @@ export function findMissing(workers, account) {
       what: `${unplacedPool.length} tenant pool databases (${range}) have local placeholder ids`,
       fix: "npm run pool:create",
     });
+  }
+  // The configs carry an all-zero KV id for local development; wrangler deploy would refuse it.
+  for (const worker of workers) {
+    for (const { binding, id } of worker.kvNamespaces) {
+      if (/^0+$/.test(id ?? "")) {
+        missing.push({
+          what: `KV namespace ${binding} (${worker.name}) has a local placeholder id`,
+          fix: `wrangler kv namespace create ${binding}, then set its id in [[kv_namespaces]] of ${worker.config}`,
+        });
+      }
+    }
   }
   return { missing, warnings };
 }

@@ -43,13 +43,14 @@ function completeAccount(ws) {
 }
 
 /**
- * The workers as a production deploy config has them: real-looking database ids (the configs
- * carry local placeholders) and the production mailer.
+ * The workers as a production deploy config has them: real-looking database and KV ids (the
+ * configs carry local placeholders) and the production mailer.
  */
 function productionReady(ws) {
   return ws.map((w) => ({
     ...w,
     databases: w.databases.map((d) => ({ ...d, id: d.id.replace(/^00000000/, "1234abcd") })),
+    kvNamespaces: w.kvNamespaces.map((k) => ({ ...k, id: "8f2d4c6b1a3e5f7d9c0b2a4e6f8d1c3b" })),
     vars:
       w.name === "tenantry-api"
         ? {
@@ -162,6 +163,10 @@ describe("npm run deploy", () => {
         what: "32 tenant pool databases (tenantry-tenant-0001 … tenantry-tenant-0032) have local placeholder ids",
         fix: "npm run pool:create",
       },
+      {
+        what: "KV namespace AUDIT_ANCHORS (tenantry-api) has a local placeholder id",
+        fix: "wrangler kv namespace create AUDIT_ANCHORS, then set its id in [[kv_namespaces]] of wrangler.toml",
+      },
     ]);
     expect(warnings).toEqual([
       "secret STRIPE_SECRET_KEY (tenantry-api) is not set: that feature stays off (see the README)",
@@ -169,7 +174,7 @@ describe("npm run deploy", () => {
     ]);
     const message = formatMissing(missing);
     expect(message).toMatch(
-      /^npm run deploy: nothing was deployed; the account is missing 14 items:/,
+      /^npm run deploy: nothing was deployed; the account is missing 15 items:/,
     );
     for (const { what, fix } of missing)
       expect(`${message}\n`).toContain(`  - ${what}\n      fix: ${fix}\n`);
