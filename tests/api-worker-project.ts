@@ -26,6 +26,7 @@ export async function apiWorkerProject({
   );
   const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
   const jwk = { ...privateKey.export({ format: "jwk" }), kid: "test" };
+  const auditKey = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey;
   // The admin worker's support-token key pair: tests mint with the private half (core's verbs).
   const support = generateKeyPairSync("ec", { namedCurve: "P-256" });
   const supportSigningKey = { ...support.privateKey.export({ format: "jwk" }), kid: "support" };
@@ -49,6 +50,10 @@ export async function apiWorkerProject({
           bindings: {
             ENVIRONMENT: "test",
             JWT_PRIVATE_KEY: JSON.stringify(jwk),
+            AUDIT_SIGNING_KEY: JSON.stringify({
+              ...auditKey.export({ format: "jwk" }),
+              kid: "audit-test",
+            }),
             SUPPORT_VERIFY_KEY: JSON.stringify(supportVerifyKey),
             SUPPORT_SIGNING_KEY: JSON.stringify(supportSigningKey),
             // Tests change tenant status directly; they must see it at once.

@@ -7,6 +7,31 @@ export {
   type ProductAuditActions,
   redact,
 } from "./audit";
+export {
+  type AuditFinding,
+  type AuditProblem,
+  type AuditVerification,
+  type ChainPage,
+  chainPage,
+  type SealResult,
+  sealChain,
+} from "./audit-chain";
+export {
+  type AuditPublicKey,
+  AuditSigningKeySchema,
+  auditPublicKeys,
+  type Checkpoint,
+} from "./audit-checkpoint";
+export {
+  type AuditChainCtx,
+  type AuditChainEnv,
+  sealAuditLogs,
+  sealPlatformAuditLog,
+  sealTenantAuditLog,
+  tenantAuditChain,
+  verifyPlatformAuditLog,
+  verifyTenantAuditLog,
+} from "./audit-integrity";
 export { type BillingRow, effectivePlan, readBilling } from "./billing-state";
 export {
   type BillingTenant,

@@ -1,3 +1,4 @@
+export * from "./audit-seals";
 export * from "./auth-throttle";
 export * from "./auth-tokens";
 export * from "./checkout-sessions";
