@@ -49,7 +49,7 @@ export const PRODUCTION = {
   },
   "tenantry-metering": { secrets: ["STRIPE_SECRET_KEY"], optionalSecrets: [], vars: {} },
   "tenantry-admin": {
-    secrets: ["SUPPORT_SIGNING_KEY"],
+    secrets: ["SUPPORT_SIGNING_KEY", "AUDIT_SIGNING_KEY"],
     optionalSecrets: [],
     vars: {
       BASE_DOMAIN: { match: /^(?!localhost\b)[a-z0-9.-]+$/, example: '"example.com" (no port)' },

@@ -50,7 +50,13 @@ workerVars(
 workerVars(["ENVIRONMENT", "STRIPE_SECRET_KEY", "STRIPE_API_BASE"], "workers/metering/.dev.vars");
 buildAdminApp();
 workerVars(
-  ["ENVIRONMENT", "SUPPORT_SIGNING_KEY", "STRIPE_SECRET_KEY", "STRIPE_API_BASE"],
+  [
+    "ENVIRONMENT",
+    "SUPPORT_SIGNING_KEY",
+    "AUDIT_SIGNING_KEY",
+    "STRIPE_SECRET_KEY",
+    "STRIPE_API_BASE",
+  ],
   `${dirname(ADMIN_BUILD_CONFIG)}/.dev.vars`,
 );
 // One process for the workers, so they share one local copy of the databases (and the queues).

@@ -155,6 +155,10 @@ describe("npm run deploy", () => {
         fix: "wrangler secret put SUPPORT_SIGNING_KEY -c apps/admin/wrangler.toml",
       },
       {
+        what: "secret AUDIT_SIGNING_KEY (tenantry-admin)",
+        fix: "wrangler secret put AUDIT_SIGNING_KEY -c apps/admin/wrangler.toml",
+      },
+      {
         what: 'variable BASE_DOMAIN (tenantry-admin) is "localhost:8787"',
         fix: 'set BASE_DOMAIN = "example.com" (no port) in [vars] of apps/admin/wrangler.toml',
       },
@@ -202,6 +206,10 @@ describe("npm run deploy", () => {
         what: "KV namespace AUDIT_ANCHORS (tenantry-api) has a local placeholder id",
         fix: "wrangler kv namespace create AUDIT_ANCHORS, then set its id in [[kv_namespaces]] of wrangler.toml",
       },
+      {
+        what: "KV namespace AUDIT_ANCHORS (tenantry-admin) has a local placeholder id",
+        fix: "wrangler kv namespace create AUDIT_ANCHORS, then set its id in [[kv_namespaces]] of apps/admin/wrangler.toml",
+      },
     ]);
     expect(warnings).toEqual([
       "secret STRIPE_SECRET_KEY (tenantry-api) is not set: that feature stays off (see the README)",
@@ -209,7 +217,7 @@ describe("npm run deploy", () => {
     ]);
     const message = formatMissing(missing);
     expect(message).toMatch(
-      /^npm run deploy: nothing was deployed; the account is missing 21 items:/,
+      /^npm run deploy: nothing was deployed; the account is missing 23 items:/,
     );
     for (const { what, fix } of missing)
       expect(`${message}\n`).toContain(`  - ${what}\n      fix: ${fix}\n`);

@@ -7,6 +7,7 @@ import {
   operatorRoute,
   operatorSecurity,
 } from "./router";
+import { integrityRoutes } from "./routes/integrity";
 
 /** The admin JSON API under /api (automation and scripts); the app's pages call the same verbs. */
 export const adminApi = newAdminRouter().basePath("/api");
@@ -42,7 +43,8 @@ adminApi.openapi(
   (c) => c.json({ operator: c.get("operator") }, 200),
 );
 
-// Area routers (server/routes/*) are mounted here: adminApi.route("/", <area>Routes).
+// Area routers (server/routes/*), one line each.
+adminApi.route("/", integrityRoutes);
 
 adminApi.openAPIRegistry.registerComponent("securitySchemes", "operatorToken", {
   type: "http",

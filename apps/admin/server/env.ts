@@ -1,8 +1,13 @@
-import { CoreConfigSchema, type CoreEnv, configReader } from "@tenantry/core";
+import {
+  type AuditChainEnv,
+  AuditSigningKeySchema,
+  CoreConfigSchema,
+  configReader,
+} from "@tenantry/core";
 import { z } from "zod";
 
 /** The admin worker's bindings (apps/admin/wrangler.toml) and secrets. */
-export interface AdminEnv extends CoreEnv {
+export interface AdminEnv extends AuditChainEnv {
   ENVIRONMENT?: string;
   BASE_DOMAIN?: string;
   PUBLIC_SCHEME?: string;
@@ -25,6 +30,8 @@ export const AdminConfigSchema = CoreConfigSchema.extend({
     .default(30),
   ACCESS_TEAM_DOMAIN: z.url().optional(),
   ACCESS_AUD: z.string().min(1).optional(),
+  /** Checks the audit logs' signed checkpoints (the API worker's secret of the same name). */
+  AUDIT_SIGNING_KEY: AuditSigningKeySchema,
 });
 export type AdminConfig = z.infer<typeof AdminConfigSchema>;
 
