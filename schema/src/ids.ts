@@ -19,6 +19,9 @@ const PLATFORM_ID_PREFIXES = {
   operator: "opr",
   operatorSession: "ops",
   operatorToken: "opt",
+  fleetRun: "flr",
+  /** An operator's billing re-sync, recorded in the Stripe event ledger beside Stripe's events. */
+  billingResync: "rsy",
 } as const;
 
 /** The one prefix map: the platform's kinds and the product's (which may not redefine one). */

@@ -1,5 +1,11 @@
-import { CoreConfigSchema, type CoreEnv, configReader } from "@tenantry/core";
+import {
+  type BillingMessage,
+  CoreConfigSchema,
+  type CoreEnv,
+  configReader,
+} from "@tenantry/core";
 import { z } from "zod";
+import type { FleetMessage } from "./services/fleet";
 
 /** The admin worker's bindings (apps/admin/wrangler.toml) and secrets. */
 export interface AdminEnv extends CoreEnv {
@@ -11,6 +17,12 @@ export interface AdminEnv extends CoreEnv {
   ACCESS_TEAM_DOMAIN?: string;
   ACCESS_AUD?: string;
   MAIL_QUEUE: Queue;
+  /** Operators' billing re-syncs and replays, consumed by the webhooks worker. */
+  BILLING_QUEUE: Queue<BillingMessage>;
+  /** Fleet migration steps, consumed by this worker (server/fleet-queue.ts, ADR 014). */
+  FLEET_QUEUE: Queue<FleetMessage>;
+  /** Free pool databases at or below which the fleet page warns (as the API worker's). */
+  POOL_LOW_WATER?: string;
 }
 
 export const AdminConfigSchema = CoreConfigSchema.extend({
@@ -25,6 +37,7 @@ export const AdminConfigSchema = CoreConfigSchema.extend({
     .default(30),
   ACCESS_TEAM_DOMAIN: z.url().optional(),
   ACCESS_AUD: z.string().min(1).optional(),
+  POOL_LOW_WATER: z.coerce.number().int().min(0).optional(),
 });
 export type AdminConfig = z.infer<typeof AdminConfigSchema>;
 

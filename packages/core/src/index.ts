@@ -14,6 +14,7 @@ export {
   refreshMeter,
   syncTenantBilling,
 } from "./billing-sync";
+export { type BillingMessage, BillingMessageSchema } from "./billing-message";
 export { inChunks, QUEUE_BATCH_LIMIT } from "./chunks";
 export { insertWhere } from "./conditional";
 export { controlDb } from "./control-db";
@@ -36,10 +37,19 @@ export {
   type TenantMeterRpc,
   type UnflushedUsage,
 } from "./meter-contract";
+export { type PoolStatus, poolStatus } from "./pool";
 export { ProblemError, renderProblem, ValidationError } from "./problem";
 export { parseMessages } from "./queue-messages";
 export { retryDelaySeconds } from "./retry";
 export { stripeClient } from "./stripe";
 export { poolBindings, type TenantDb, tenantDb } from "./tenant-db";
+export {
+  applyTenantMigrations,
+  migrateTenantDatabase,
+  resetDatabase,
+  TENANT_MIGRATIONS,
+  type TenantMigration,
+} from "./tenant-migrations";
 export { type UsageMessage, UsageMessageSchema } from "./usage";
+export { type ReconcileRow, reconcileUsage, type UsageReconcile } from "./usage-reconcile";
 export { initWorkerApp, type WorkerVariables } from "./worker-app";
