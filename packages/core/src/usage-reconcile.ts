@@ -50,8 +50,8 @@ export async function reconcileUsage(
   env: CoreEnv,
   opts: { flush?: boolean; tenantId?: string } = {},
 ): Promise<UsageReconcile> {
-  const meters = env.TENANT_METER;
-  if (!meters) throw new Error("usage reconcile needs the TENANT_METER binding");
+  const namespace = env.TENANT_METER;
+  if (!namespace) throw new Error("usage reconcile needs the TENANT_METER binding");
   const active = await controlDb(env)
     .select({ id: tenants.id, stripe_customer_id: tenants.stripeCustomerId })
     .from(tenants)
@@ -65,7 +65,7 @@ export async function reconcileUsage(
     : [];
   const rows: ReconcileRow[] = [];
   for (const tenant of active) {
-    const meter = meterFor(meters, tenant.id);
+    const meter = meterFor(namespace, tenant.id);
     if (opts.flush) await meter.flush();
     for (const total of await meter.totals()) {
       const l = usageLedger;
