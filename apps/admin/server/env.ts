@@ -1,9 +1,4 @@
-import {
-  type BillingMessage,
-  CoreConfigSchema,
-  type CoreEnv,
-  configReader,
-} from "@tenantry/core";
+import { type BillingMessage, CoreConfigSchema, type CoreEnv, configReader } from "@tenantry/core";
 import { z } from "zod";
 import type { FleetMessage } from "./services/fleet";
 

@@ -21,7 +21,10 @@ async function setBehind(tenants: TestTenant[]) {
       .bind(LATEST - 1, t.tenant.id)
       .run();
     // Forget the migration and drop what it creates, so the run really applies it again.
-    await tenantD1(t).prepare("DELETE FROM _tenant_migrations WHERE name = ?").bind(last.name).run();
+    await tenantD1(t)
+      .prepare("DELETE FROM _tenant_migrations WHERE name = ?")
+      .bind(last.name)
+      .run();
     await wipe(tenantD1(t));
   }
 }
@@ -50,7 +53,10 @@ async function deliverWave(runId: string) {
   const pending = (await rows(runId)).filter((r) => r.state === "pending");
   const outcomes = await Promise.all(
     pending.map((r) =>
-      runFleetStep({ ctx: { env }, input: { run_id: runId, tenant_id: r.tenant_id, wave: r.wave } }),
+      runFleetStep({
+        ctx: { env },
+        input: { run_id: runId, tenant_id: r.tenant_id, wave: r.wave },
+      }),
     ),
   );
   return { waves: [...new Set(pending.map((r) => r.wave))], outcomes };
@@ -138,7 +144,11 @@ describe("fleet migration runs", () => {
       .run.id;
     expect(await deliverWave(runId)).toEqual({ waves: [0], outcomes: ["failed"] });
     const halted = await progress(runId, admin.token);
-    expect(halted.run).toMatchObject({ state: "halted", wave: 0, haltReason: "The canary failed." });
+    expect(halted.run).toMatchObject({
+      state: "halted",
+      wave: 0,
+      haltReason: "The canary failed.",
+    });
     expect(halted.failures).toEqual([
       { tenant_id: ids[0], wave: 0, error: expect.stringContaining("api_keys") },
     ]);

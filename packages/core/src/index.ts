@@ -7,6 +7,7 @@ export {
   type ProductAuditActions,
   redact,
 } from "./audit";
+export { type BillingMessage, BillingMessageSchema } from "./billing-message";
 export { type BillingRow, effectivePlan, readBilling } from "./billing-state";
 export {
   type BillingTenant,
@@ -14,7 +15,6 @@ export {
   refreshMeter,
   syncTenantBilling,
 } from "./billing-sync";
-export { type BillingMessage, BillingMessageSchema } from "./billing-message";
 export { inChunks, QUEUE_BATCH_LIMIT } from "./chunks";
 export { insertWhere } from "./conditional";
 export { controlDb } from "./control-db";

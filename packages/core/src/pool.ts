@@ -1,5 +1,5 @@
-import { poolBindings } from "./tenant-db";
 import type { CoreEnv } from "./env";
+import { poolBindings } from "./tenant-db";
 
 export interface PoolStatus {
   /** Databases bound to this worker. */

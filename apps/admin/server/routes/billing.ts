@@ -101,7 +101,10 @@ export const billingRoutes = newAdminRouter()
       security: operatorSecurity,
       middleware: operatorRoute("billing:write"),
       request: { params: z.object({ eventId: z.string() }), body: jsonBody(ReasonSchema) },
-      responses: { 202: jsonResponse(z.object({ event: EventSchema }), "Queued"), ...mutationErrors },
+      responses: {
+        202: jsonResponse(z.object({ event: EventSchema }), "Queued"),
+        ...mutationErrors,
+      },
     }),
     async (c) => {
       const event = await replayStripeEvent({
@@ -121,7 +124,10 @@ export const billingRoutes = newAdminRouter()
       security: operatorSecurity,
       middleware: operatorRoute("billing:write"),
       request: { params: z.object({ tenantId: z.string() }), body: jsonBody(ReasonSchema) },
-      responses: { 202: jsonResponse(z.object({ event: EventSchema }), "Queued"), ...mutationErrors },
+      responses: {
+        202: jsonResponse(z.object({ event: EventSchema }), "Queued"),
+        ...mutationErrors,
+      },
     }),
     async (c) => {
       const event = await resyncTenantBilling({

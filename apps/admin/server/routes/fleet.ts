@@ -56,7 +56,9 @@ const PoolSchema = z.object({
 });
 
 const RunParams = z.object({ runId: z.string() });
-const conflict = { 409: { ...operatorErrors[404], description: "Another run is open, or none is needed" } };
+const conflict = {
+  409: { ...operatorErrors[404], description: "Another run is open, or none is needed" },
+};
 
 export const fleetRoutes = newAdminRouter()
   .openapi(

@@ -168,7 +168,11 @@ export async function replayStripeEvent({
   input: { eventId: string; reason: string };
 }): Promise<LedgerEvent> {
   const db = controlDb(ctx.env);
-  const before = await db.select().from(stripeEvents).where(eq(stripeEvents.id, input.eventId)).get();
+  const before = await db
+    .select()
+    .from(stripeEvents)
+    .where(eq(stripeEvents.id, input.eventId))
+    .get();
   if (!before) throw notFound("event");
   const notFailed = new ProblemError(
     409,

@@ -2,8 +2,8 @@ import {
   controlDb,
   inChunks,
   migrateTenantDatabase,
-  ProblemError,
   type PoolStatus,
+  ProblemError,
   poolStatus,
   QUEUE_BATCH_LIMIT,
   TENANT_MIGRATIONS,
@@ -101,9 +101,7 @@ export async function listFleetTenants({
     .from(tenants)
     .where(
       and(
-        input.behindOnly
-          ? behind(TENANT_MIGRATIONS.length)
-          : isNotNull(tenants.databaseBinding),
+        input.behindOnly ? behind(TENANT_MIGRATIONS.length) : isNotNull(tenants.databaseBinding),
         input.cursor ? gt(tenants.id, input.cursor) : undefined,
       ),
     )
@@ -131,11 +129,7 @@ export async function startFleetRun({
 }): Promise<FleetRunProgress> {
   const db = controlDb(ctx.env);
   const target = TENANT_MIGRATIONS.length;
-  const pending = await db
-    .select({ n: count() })
-    .from(tenants)
-    .where(behind(target))
-    .get();
+  const pending = await db.select({ n: count() }).from(tenants).where(behind(target)).get();
   if (!pending?.n) {
     throw conflict("fleet_up_to_date", "Fleet up to date", `Every tenant is at version ${target}.`);
   }
@@ -208,7 +202,13 @@ export async function resumeFleetRun({
     db
       .update(fleetRuns)
       .set({ state: "running", haltReason: null, updatedAt: now })
-      .where(and(eq(fleetRuns.id, run.id), eq(fleetRuns.wave, run.wave), sql`${fleetRuns.lock} IS NOT NULL`)),
+      .where(
+        and(
+          eq(fleetRuns.id, run.id),
+          eq(fleetRuns.wave, run.wave),
+          sql`${fleetRuns.lock} IS NOT NULL`,
+        ),
+      ),
     db
       .update(fleetRunTenants)
       .set({ state: "pending", error: null, updatedAt: now })
@@ -249,7 +249,13 @@ export async function resumeFleetRun({
           eq(fleetRunTenants.state, "pending"),
         ),
       );
-    if (waiting.length > 0) await enqueue(ctx.env, run.id, run.wave, waiting.map((w) => w.tenantId));
+    if (waiting.length > 0)
+      await enqueue(
+        ctx.env,
+        run.id,
+        run.wave,
+        waiting.map((w) => w.tenantId),
+      );
     else await settleWave(ctx.env, run.id, run.wave);
   }
   return fleetRunProgress({ ctx, input: { runId: run.id } });
@@ -339,10 +345,7 @@ export async function runFleetStep({
       outcome = "done";
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);
-      await db
-        .update(fleetRunTenants)
-        .set({ state: "failed", error, updatedAt: now })
-        .where(mine);
+      await db.update(fleetRunTenants).set({ state: "failed", error, updatedAt: now }).where(mine);
       outcome = "failed";
     }
   }
@@ -376,7 +379,9 @@ async function settleWave(env: AdminEnv, runId: string, wave: number): Promise<v
     await db
       .update(fleetRuns)
       .set({ state: "halted", haltReason: reason, updatedAt: Date.now() })
-      .where(and(eq(fleetRuns.id, runId), eq(fleetRuns.wave, wave), eq(fleetRuns.state, "running")));
+      .where(
+        and(eq(fleetRuns.id, runId), eq(fleetRuns.wave, wave), eq(fleetRuns.state, "running")),
+      );
     return;
   }
   await advanceWave(env, run, wave);
@@ -401,7 +406,11 @@ async function advanceWave(env: AdminEnv, run: FleetRun, from: number): Promise<
     .where(and(behind(run.targetVersion), gt(tenants.id, run.cursor)))
     .orderBy(asc(tenants.id))
     .limit(waveSize(run, next));
-  const atWave = and(eq(fleetRuns.id, run.id), eq(fleetRuns.wave, from), eq(fleetRuns.state, "running"));
+  const atWave = and(
+    eq(fleetRuns.id, run.id),
+    eq(fleetRuns.wave, from),
+    eq(fleetRuns.state, "running"),
+  );
   const now = Date.now();
   const last = planned.at(-1);
   if (!last) {

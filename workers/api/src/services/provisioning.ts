@@ -1,10 +1,4 @@
-import {
-  applyTenantMigrations,
-  auditEntry,
-  log,
-  resetDatabase,
-  tenantDb,
-} from "@tenantry/core";
+import { applyTenantMigrations, auditEntry, log, resetDatabase, tenantDb } from "@tenantry/core";
 import { newId } from "@tenantry/schema";
 import { authTokens, tenantDatabases, tenants, users, userTenants } from "@tenantry/schema/control";
 import { members } from "@tenantry/schema/tenant";
