@@ -193,10 +193,18 @@ describe("usage reconcile", () => {
     });
     expect(created.status).toBe(201);
     const url = `/api/v1/billing/reconcile?tenant_id=${t.tenant.id}`;
-    const first = (await (await adminFetch(url, { token: reader.token })).json()) as {
+    type Report = {
       rows: { metric: string; period_start: string; status: string }[];
-      mismatches: unknown[];
+      mismatches: { metric: string; status: string; tenant_id: string }[];
     };
+    const reconcile = async () =>
+      (await (await adminFetch(url, { token: reader.token })).json()) as Report;
+    // The meter counts the request after answering it (in the request's tail).
+    let first = await reconcile();
+    for (let i = 0; i < 40 && first.rows.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      first = await reconcile();
+    }
     expect(first.rows.length).toBeGreaterThan(0);
     const row = first.rows[0]!;
     // Usage the meter never counted: the ledger disagrees with it.
@@ -214,10 +222,7 @@ describe("usage reconcile", () => {
         Date.now(),
       )
       .run();
-    const second = (await (await adminFetch(url, { token: reader.token })).json()) as {
-      rows: { metric: string; status: string }[];
-      mismatches: { metric: string; status: string; tenant_id: string }[];
-    };
+    const second = await reconcile();
     expect(second.mismatches).toContainEqual(
       expect.objectContaining({ tenant_id: t.tenant.id, metric: row.metric, status: "mismatch" }),
     );
