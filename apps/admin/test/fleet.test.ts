@@ -4,11 +4,13 @@
  * module, so the tests deliver each wave's messages by calling the step verb (`runFleetStep`),
  * as the consumer does.
  */
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { TENANT_MIGRATIONS } from "@tenantry/core";
 import { describe, expect, it } from "vitest";
 import { createTenant, type TestTenant, tenantD1 } from "../../../workers/api/test/helpers";
-import { type FleetRunProgress, runFleetStep } from "../server/services/fleet";
+import { consumeFleetBatch } from "../server/fleet-queue";
+import { type FleetMessage, type FleetRunProgress, runFleetStep } from "../server/services/fleet";
 import { adminFetch, operatorWithToken } from "./helpers";
 
 const LATEST = TENANT_MIGRATIONS.length;
@@ -204,7 +206,23 @@ describe("fleet migration runs", () => {
       .first<{ n: number }>();
     expect(audits?.n).toBe(1);
     const runId = open.results[0]!.id;
-    while ((await progress(runId, admin.token)).run.state === "running") await deliverWave(runId);
+    // This time through the queue consumer, as the FLEET queue delivers batches.
+    while ((await progress(runId, admin.token)).run.state === "running") {
+      const pending = (await rows(runId)).filter((r) => r.state === "pending");
+      const batch = createMessageBatch<FleetMessage>(
+        "tenantry-fleet",
+        pending.map((r, i) => ({
+          id: `m-${r.tenant_id}-${i}`,
+          timestamp: new Date(),
+          attempts: 1,
+          body: { run_id: runId, tenant_id: r.tenant_id, wave: r.wave },
+        })),
+      );
+      await consumeFleetBatch(env, batch);
+      const result = await getQueueResult(batch, createExecutionContext());
+      expect(result.explicitAcks).toHaveLength(pending.length);
+    }
+    expect((await progress(runId, admin.token)).run.state).toBe("completed");
   });
 
   it("shows versions and the pool, and keeps runs to platform admins", async () => {

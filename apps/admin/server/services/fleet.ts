@@ -166,7 +166,9 @@ export async function startFleetRun({
       }),
     ]);
   } catch (err) {
-    if (String(err).includes("UNIQUE constraint failed")) {
+    // D1 reports the lock's unique violation in the message (drizzle may wrap it as the cause).
+    const text = `${err} ${(err as { cause?: unknown }).cause ?? ""}`;
+    if (text.includes("UNIQUE constraint failed")) {
       throw conflict(
         "fleet_run_open",
         "A fleet run is open",
