@@ -1,6 +1,6 @@
 import { log, parseMessages, retryDelaySeconds } from "@tenantry/core";
 import type { AdminEnv } from "./env";
-import { FleetMessageSchema, runFleetStep } from "./services/fleet";
+import { FleetMessageSchema, runFleetStep } from "./services/fleet-steps";
 
 /**
  * The FLEET queue consumer (ADR 014): one `runFleetStep` per message. A step records a

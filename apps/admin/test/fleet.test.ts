@@ -10,7 +10,8 @@ import { TENANT_MIGRATIONS } from "@tenantry/core";
 import { describe, expect, it } from "vitest";
 import { createTenant, type TestTenant, tenantD1 } from "../../../workers/api/test/helpers";
 import { consumeFleetBatch } from "../server/fleet-queue";
-import { type FleetMessage, type FleetRunProgress, runFleetStep } from "../server/services/fleet";
+import type { FleetRunProgress } from "../server/services/fleet";
+import { type FleetMessage, runFleetStep } from "../server/services/fleet-steps";
 import { adminFetch, operatorWithToken } from "./helpers";
 
 const LATEST = TENANT_MIGRATIONS.length;
