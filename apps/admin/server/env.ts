@@ -14,7 +14,7 @@ export interface AdminEnv extends CoreEnv {
   MAIL_QUEUE: Queue;
   /** Operators' billing re-syncs and replays, consumed by the webhooks worker. */
   BILLING_QUEUE: Queue<BillingMessage>;
-  /** Fleet migration steps, consumed by this worker (server/fleet-queue.ts, ADR 014)./ */
+  /** Fleet migration steps, consumed by this worker (server/fleet-queue.ts, ADR 014). */
   FLEET_QUEUE: Queue<FleetMessage>;
   /** Free pool databases at or below which the fleet page warns (as the API worker's). */
   POOL_LOW_WATER?: string;
