@@ -16,10 +16,16 @@ const TEST_POOL_SIZE = 400;
 export async function apiWorkerProject({
   name,
   bindings = {},
+  queueProducers = {},
 }: {
   name: string;
   /** Extra bindings (the admin worker's secrets). */
   bindings?: Record<string, string>;
+  /**
+   * Extra queue producers (binding → queue), added to the API worker's. Their queues have no
+   * consumer here: tests run the consumers' verbs themselves.
+   */
+  queueProducers?: Record<string, string>;
 }) {
   const controlMigrations = await readD1Migrations(
     fileURLToPath(new URL("../schema/migrations/control", import.meta.url)),
@@ -71,6 +77,9 @@ export async function apiWorkerProject({
             ...bindings,
           },
           outboundService,
+          queueProducers: Object.fromEntries(
+            Object.entries(queueProducers).map(([binding, queueName]) => [binding, { queueName }]),
+          ),
           d1Databases: { CONTROL_DB: "test-control", ...pool },
           // As wrangler.toml, but a batch leaves at once: tests wait for their mail.
           queueConsumers: {

@@ -1,3 +1,9 @@
-import { index, type RouteConfig } from "@react-router/dev/routes";
+import { index, type RouteConfig, route } from "@react-router/dev/routes";
 
-export default [index("routes/home.tsx")] satisfies RouteConfig;
+export default [
+  index("routes/home.tsx"),
+  route("billing", "routes/billing.tsx"),
+  route("billing/reconcile", "routes/billing.reconcile.tsx"),
+  route("billing/:tenantId", "routes/billing.$tenantId.tsx"),
+  route("fleet", "routes/fleet.tsx"),
+] satisfies RouteConfig;

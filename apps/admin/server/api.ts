@@ -7,6 +7,8 @@ import {
   operatorRoute,
   operatorSecurity,
 } from "./router";
+import { billingRoutes } from "./routes/billing";
+import { fleetRoutes } from "./routes/fleet";
 import { integrityRoutes } from "./routes/integrity";
 
 /** The admin JSON API under /api (automation and scripts); the app's pages call the same verbs. */
@@ -45,6 +47,8 @@ adminApi.openapi(
 
 // Area routers (server/routes/*), one line each.
 adminApi.route("/", integrityRoutes);
+adminApi.route("/", billingRoutes);
+adminApi.route("/", fleetRoutes);
 
 adminApi.openAPIRegistry.registerComponent("securitySchemes", "operatorToken", {
   type: "http",

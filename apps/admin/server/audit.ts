@@ -1,10 +1,13 @@
-import { redact } from "@tenantry/core";
+import { insertWhere, redact } from "@tenantry/core";
 import { newId } from "@tenantry/schema";
 import { type PlatformAuditAction, platformAuditLog } from "@tenantry/schema/control";
+import type { SQL } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import type { OperatorContext } from "./context";
 
 export interface OperatorAuditInput {
+  /** Given when the batch must name the entry (a guarded change marks its row with it). */
+  id?: string;
   action: PlatformAuditAction;
   tenantId?: string | null;
   target: { type: string; id: string };
@@ -23,8 +26,25 @@ export function operatorAuditEntry(
   db: DrizzleD1Database<Record<string, unknown>>,
   input: OperatorAuditInput,
 ) {
-  return db.insert(platformAuditLog).values({
-    id: newId("audit"),
+  return db.insert(platformAuditLog).values(auditValues(ctx, input));
+}
+
+/**
+ * The entry of a guarded change (a status transition that may match nothing): written only if
+ * `condition` holds after the batch's earlier statements (see `insertWhere`).
+ */
+export function operatorAuditEntryWhere(
+  ctx: OperatorContext,
+  db: DrizzleD1Database<Record<string, unknown>>,
+  input: OperatorAuditInput,
+  condition: SQL,
+) {
+  return insertWhere(db, platformAuditLog, auditValues(ctx, input), condition);
+}
+
+function auditValues(ctx: OperatorContext, input: OperatorAuditInput) {
+  return {
+    id: input.id ?? newId("audit"),
     actorType: "operator",
     actorId: ctx.operator.id,
     action: input.action,
@@ -37,5 +57,5 @@ export function operatorAuditEntry(
     requestId: ctx.requestId,
     ip: ctx.ip,
     createdAt: Date.now(),
-  });
+  } satisfies typeof platformAuditLog.$inferInsert;
 }

@@ -32,6 +32,7 @@ export {
   verifyPlatformAuditLog,
   verifyTenantAuditLog,
 } from "./audit-integrity";
+export { type BillingMessage, BillingMessageSchema } from "./billing-message";
 export { type BillingRow, effectivePlan, readBilling } from "./billing-state";
 export {
   type BillingTenant,
@@ -61,6 +62,7 @@ export {
   type TenantMeterRpc,
   type UnflushedUsage,
 } from "./meter-contract";
+export { type PoolStatus, poolStatus } from "./pool";
 export { ProblemError, renderProblem, ValidationError } from "./problem";
 export { parseMessages } from "./queue-messages";
 export { retryDelaySeconds } from "./retry";
@@ -86,5 +88,13 @@ export {
   startSupportAccess,
 } from "./support-access";
 export { poolBindings, type TenantDb, tenantDb } from "./tenant-db";
+export {
+  applyTenantMigrations,
+  migrateTenantDatabase,
+  resetDatabase,
+  TENANT_MIGRATIONS,
+  type TenantMigration,
+} from "./tenant-migrations";
 export { type UsageMessage, UsageMessageSchema } from "./usage";
+export { type ReconcileRow, reconcileUsage, type UsageReconcile } from "./usage-reconcile";
 export { initWorkerApp, type WorkerVariables } from "./worker-app";

@@ -3,6 +3,7 @@ export * from "./auth-throttle";
 export * from "./auth-tokens";
 export * from "./checkout-sessions";
 export * from "./entitlement-overrides";
+export * from "./fleet-runs";
 export * from "./job-checkpoints";
 export * from "./mail-log";
 export * from "./mail-outbox";
