@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { initWorkerApp } from "@tenantry/core";
+import { accessGate } from "./access";
 import {
   jsonResponse,
   newAdminRouter,
@@ -7,10 +8,12 @@ import {
   operatorRoute,
   operatorSecurity,
 } from "./router";
+import { operatorRoutes } from "./routes/operators";
 
 /** The admin JSON API under /api (automation and scripts); the app's pages call the same verbs. */
 export const adminApi = newAdminRouter().basePath("/api");
 initWorkerApp(adminApi, { notFoundDetail: "The admin API has no such route." });
+adminApi.use("*", accessGate);
 
 /** The bare route benchmarks compare against: no database, no operator. */
 adminApi.get("/health", (c) => c.json({ ok: true }));
@@ -43,6 +46,7 @@ adminApi.openapi(
 );
 
 // Area routers (server/routes/*) are mounted here: adminApi.route("/", <area>Routes).
+adminApi.route("/", operatorRoutes);
 
 adminApi.openAPIRegistry.registerComponent("securitySchemes", "operatorToken", {
   type: "http",

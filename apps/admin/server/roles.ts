@@ -6,6 +6,8 @@ import type { OperatorRole } from "@tenantry/schema/control";
  * `platform_admin` does everything, including operators, fleet migrations and write access.
  */
 export const OPERATOR_PERMISSIONS = {
+  /** Their own API tokens, at most their own role. */
+  "tokens:own": ["read_only", "support", "billing", "platform_admin"],
   "tenants:read": ["read_only", "support", "billing", "platform_admin"],
   "billing:read": ["read_only", "support", "billing", "platform_admin"],
   "audit:read": ["read_only", "support", "billing", "platform_admin"],

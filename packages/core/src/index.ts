@@ -36,10 +36,11 @@ export {
   type TenantMeterRpc,
   type UnflushedUsage,
 } from "./meter-contract";
-export { ProblemError, renderProblem, ValidationError } from "./problem";
+export { ProblemError, renderProblem, TooManyRequestsError, ValidationError } from "./problem";
 export { parseMessages } from "./queue-messages";
 export { retryDelaySeconds } from "./retry";
 export { stripeClient } from "./stripe";
 export { poolBindings, type TenantDb, tenantDb } from "./tenant-db";
+export { type Budget, refundAttempt, type Taken, takeAttempt } from "./throttle";
 export { type UsageMessage, UsageMessageSchema } from "./usage";
 export { initWorkerApp, type WorkerVariables } from "./worker-app";
