@@ -15,7 +15,12 @@ const json = (body: unknown, status = 200) =>
 export async function createAccessTeam() {
   const team = await generateKeyPair("RS256", { extractable: true });
   const other = await generateKeyPair("RS256", { extractable: true });
-  const publicJwk = { ...(await exportJWK(team.publicKey)), kid: "team-1", alg: "RS256", use: "sig" };
+  const publicJwk = {
+    ...(await exportJWK(team.publicKey)),
+    kid: "team-1",
+    alg: "RS256",
+    use: "sig",
+  };
   return {
     async fetch(request: Request): Promise<Response> {
       const url = new URL(request.url);
