@@ -1,18 +1,58 @@
 import {
+  Form,
   isRouteErrorResponse,
   Links,
   Meta,
+  NavLink,
   Outlet,
   Scripts,
   ScrollRestoration,
   useRouteLoaderData,
 } from "react-router";
+import { currentOperator } from "../server/page-auth";
 import { adminRequest } from "../server/request";
 import type { Route } from "./+types/root";
 import "./app.css";
 
-export function loader({ context }: Route.LoaderArgs) {
-  return { nonce: context.get(adminRequest).nonce };
+export async function loader(args: Route.LoaderArgs) {
+  const signedIn = await currentOperator(args);
+  return {
+    nonce: args.context.get(adminRequest).nonce,
+    operator: signedIn && { name: signedIn.operator.name, role: signedIn.operator.role },
+    csrf: signedIn?.csrfToken ?? null,
+  };
+}
+
+const SECTIONS = [
+  ["/tenants", "Tenants"],
+  ["/billing", "Billing"],
+  ["/fleet", "Fleet"],
+  ["/operators", "Operators"],
+  ["/audit", "Audit"],
+  ["/tokens", "API tokens"],
+] as const;
+
+/** The top navigation, for signed-in operators only. */
+function Nav() {
+  const root = useRouteLoaderData<typeof loader>("root");
+  if (!root?.operator || !root.csrf) return null;
+  return (
+    <nav className="top">
+      <strong>Tenantry operators</strong>
+      {SECTIONS.map(([to, label]) => (
+        <NavLink key={to} to={to}>
+          {label}
+        </NavLink>
+      ))}
+      <span className="muted">
+        {root.operator.name} · {root.operator.role}
+      </span>
+      <Form method="post" action="/sign-out">
+        <input type="hidden" name="csrf" value={root.csrf} />
+        <button type="submit">Sign out</button>
+      </Form>
+    </nav>
+  );
 }
 
 export function Layout({ children }: { children: React.ReactNode }) {
@@ -26,6 +66,7 @@ export function Layout({ children }: { children: React.ReactNode }) {
         <Links />
       </head>
       <body>
+        <Nav />
         {children}
         <ScrollRestoration nonce={nonce} />
         <Scripts nonce={nonce} />

@@ -1,3 +1,10 @@
-import { index, type RouteConfig } from "@react-router/dev/routes";
+import { index, type RouteConfig, route } from "@react-router/dev/routes";
 
-export default [index("routes/home.tsx")] satisfies RouteConfig;
+export default [
+  index("routes/home.tsx"),
+  route("sign-in", "routes/sign-in.tsx"),
+  route("sign-out", "routes/sign-out.tsx"),
+  route("setup/:token", "routes/setup.tsx"),
+  route("tokens", "routes/tokens.tsx"),
+  route("operators", "routes/operators.tsx"),
+] satisfies RouteConfig;

@@ -1,4 +1,4 @@
-import { redact } from "@tenantry/core";
+import { redact, ValidationError } from "@tenantry/core";
 import { newId } from "@tenantry/schema";
 import { type PlatformAuditAction, platformAuditLog } from "@tenantry/schema/control";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
@@ -23,6 +23,7 @@ export function operatorAuditEntry(
   db: DrizzleD1Database<Record<string, unknown>>,
   input: OperatorAuditInput,
 ) {
+  if (!input.reason.trim()) throw new ValidationError("Every operator change needs a reason.");
   return db.insert(platformAuditLog).values({
     id: newId("audit"),
     actorType: "operator",

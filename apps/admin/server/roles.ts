@@ -1,5 +1,7 @@
 import type { OperatorRole } from "@tenantry/schema/control";
 
+export { OPERATOR_ROLES, type OperatorRole } from "@tenantry/schema/control";
+
 /**
  * What each operator role may do. Least privilege: `read_only` sees, `support` also opens
  * read-only support access, `billing` also changes plans, overrides and replays billing events,

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { OPERATOR_ROLES } from "@tenantry/schema/control";
+import { OPERATOR_ROLES } from "../roles";
 import {
   jsonBody,
   jsonResponse,

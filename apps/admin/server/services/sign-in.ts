@@ -1,4 +1,4 @@
-import { controlDb, refundAttempt, takeAttempt } from "@tenantry/core";
+import { controlDb, refundAttempt, takeAttempt, ValidationError } from "@tenantry/core";
 import {
   burnPasswordCheck,
   hashPassword,
@@ -20,6 +20,9 @@ export const OPERATOR_SIGN_IN_LIMITS = {
   account: { max: 5, windowMs: 15 * MINUTE },
   client: { max: 20, windowMs: 15 * MINUTE },
 } as const;
+
+/** Operator passwords: long, since they guard the whole platform (outside Access). */
+export const MIN_PASSWORD_LENGTH = 12;
 
 const INVALID = "Invalid email, password or code.";
 
@@ -118,6 +121,9 @@ export async function completeSetup({
   ctx: AdminRequestContext;
   input: { token: string; password: string; code: string };
 }): Promise<void> {
+  if (input.password.length < MIN_PASSWORD_LENGTH) {
+    throw new ValidationError(`Use a password of at least ${MIN_PASSWORD_LENGTH} characters.`);
+  }
   const db = controlDb(ctx.env);
   const hash = await sha256Hex(input.token);
   const now = Date.now();
