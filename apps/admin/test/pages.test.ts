@@ -82,7 +82,7 @@ describe("operator pages", () => {
 
   it("refuses a sign-in form posted from another site, or without an Origin", async () => {
     const op = await operatorWithPassword();
-    for (const headers of [{ origin: "https://evil.example" }, {}]) {
+    for (const headers of [{ origin: "https://evil.example" }, {}] as HeadersInit[]) {
       const { args } = page("/sign-in", {
         headers,
         form: { email: op.email, password: OPERATOR_PASSWORD, code: totpCode(op.totpSecret) },
