@@ -1,6 +1,6 @@
-import type { OperatorRole } from "@tenantry/schema/control";
+import { OPERATOR_ROLES, type OperatorRole } from "@tenantry/schema/control";
 
-export { OPERATOR_ROLES, type OperatorRole } from "@tenantry/schema/control";
+export { OPERATOR_ROLES, type OperatorRole };
 
 /**
  * What each operator role may do. Least privilege: `read_only` sees, `support` also opens
@@ -27,4 +27,14 @@ export type OperatorPermission = keyof typeof OPERATOR_PERMISSIONS;
 
 export function can(role: OperatorRole, permission: OperatorPermission): boolean {
   return (OPERATOR_PERMISSIONS[permission] as readonly OperatorRole[]).includes(role);
+}
+
+/** The README's roles × permissions table (`npm run docs:permissions` writes it). */
+export function operatorPermissionTable(): string {
+  const roles = [...OPERATOR_ROLES].reverse();
+  const head = `| permission | ${roles.join(" | ")} |\n| --- |${roles.map(() => " :-: |").join("")}`;
+  const rows = (Object.keys(OPERATOR_PERMISSIONS) as OperatorPermission[]).map(
+    (p) => `| \`${p}\` | ${roles.map((r) => (can(r, p) ? "✓" : "")).join(" | ")} |`,
+  );
+  return [head, ...rows].join("\n");
 }
