@@ -5,7 +5,8 @@ import { ACCESS_AUD, ACCESS_TEAM_DOMAIN } from "../../../tests/access-team";
 import { accessCsrfToken, operatorFromAccess } from "../server/access";
 import { adminApi } from "../server/api";
 import { adminConfig } from "../server/env";
-import { ADMIN, operatorWithToken } from "./helpers";
+import { signIn } from "../server/services/sign-in";
+import { ADMIN, operatorWithToken, requestContext } from "./helpers";
 
 /** The worker's bindings as production sets them: behind Cloudflare Access. */
 const accessEnv = { ...env, ENVIRONMENT: "production", ACCESS_TEAM_DOMAIN, ACCESS_AUD };
@@ -78,6 +79,15 @@ describe("Cloudflare Access in production", () => {
     await expect(operatorFromAccess(accessEnv, withJwt(jwt ?? ""))).rejects.toMatchObject({
       status: 403,
     });
+  });
+
+  it("turns password sign-in off", async () => {
+    await expect(
+      signIn({
+        ctx: { ...requestContext(), env: accessEnv },
+        input: { email: "ops@tenantry.dev", password: "x", code: "000000" },
+      }),
+    ).rejects.toMatchObject({ status: 403, code: "access_only" });
   });
 
   it("refuses a disabled operator", async () => {

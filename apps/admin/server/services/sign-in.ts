@@ -1,4 +1,10 @@
-import { controlDb, refundAttempt, takeAttempt, ValidationError } from "@tenantry/core";
+import {
+  controlDb,
+  ProblemError,
+  refundAttempt,
+  takeAttempt,
+  ValidationError,
+} from "@tenantry/core";
 import {
   burnPasswordCheck,
   hashPassword,
@@ -9,6 +15,7 @@ import {
 import { newId } from "@tenantry/schema";
 import { operatorSessions, operators } from "@tenantry/schema/control";
 import { and, eq, gt, isNull, lt, or } from "drizzle-orm";
+import { accessEnabled } from "../access";
 import { SESSION_MAX_AGE_MS, unauthorized } from "../auth";
 import type { AdminRequestContext, OperatorContext } from "../context";
 import { totpStep } from "../totp";
@@ -45,6 +52,9 @@ export async function signIn({
   ctx: AdminRequestContext;
   input: { email: string; password: string; code: string };
 }): Promise<NewOperatorSession> {
+  if (accessEnabled(ctx.env)) {
+    throw new ProblemError(403, "access_only", "Forbidden", "Sign in through Cloudflare Access.");
+  }
   const email = input.email.trim().toLowerCase();
   const taken = await takeAttempt(
     ctx.env,
