@@ -82,9 +82,7 @@ export default function App() {
 export function ErrorBoundary({ error }: Route.ErrorBoundaryProps) {
   const status = isRouteErrorResponse(error) ? error.status : 500;
   const detail = isRouteErrorResponse(error)
-    ? typeof error.data === "string"
-      ? error.data
-      : error.statusText
+    ? (problemDetail(error.data) ?? error.statusText)
     : "An unexpected error occurred.";
   return (
     <main className="page">
@@ -92,4 +90,15 @@ export function ErrorBoundary({ error }: Route.ErrorBoundaryProps) {
       <p>{detail}</p>
     </main>
   );
+}
+
+/** What a thrown answer says: plain text, or the `detail` of a problem+json body (CSRF, Access). */
+function problemDetail(data: unknown): string | null {
+  if (typeof data !== "string") return null;
+  try {
+    const problem = JSON.parse(data) as { detail?: unknown };
+    return typeof problem.detail === "string" ? problem.detail : data;
+  } catch {
+    return data;
+  }
 }
