@@ -72,11 +72,15 @@ export async function operatorFromAccess(env: AdminEnv, request: Request): Promi
 }
 
 /**
- * A page's CSRF token behind Access: derived from the Access JWT, which a cross-site page can
- * neither read nor choose, so it serves as the synchronizer token without a session row.
+ * A page request's Access identity: the operator, and a CSRF token derived from the Access JWT,
+ * which a cross-site page can neither read nor choose, so it serves as the synchronizer token
+ * without a session row. Throws the 403 problem when the JWT is not valid.
  */
-export async function accessCsrfToken(request: Request): Promise<string> {
-  return sha256Hex(`csrf:${request.headers.get(ACCESS_JWT_HEADER) ?? ""}`);
+export async function pageAccess(env: AdminEnv, request: Request) {
+  return {
+    operator: await operatorFromAccess(env, request),
+    csrfToken: await sha256Hex(`csrf:${request.headers.get(ACCESS_JWT_HEADER) ?? ""}`),
+  };
 }
 
 /**

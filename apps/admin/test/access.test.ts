@@ -1,10 +1,13 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { RouterContextProvider } from "react-router";
 import { describe, expect, it } from "vitest";
 import { ACCESS_AUD, ACCESS_TEAM_DOMAIN } from "../../../tests/access-team";
-import { accessCsrfToken, operatorFromAccess } from "../server/access";
+import { operatorFromAccess, pageAccess } from "../server/access";
 import { adminApi } from "../server/api";
 import { adminConfig } from "../server/env";
+import { requireOperator } from "../server/page-auth";
+import { adminRequest, newAdminRequest } from "../server/request";
 import { signIn } from "../server/services/sign-in";
 import { ADMIN, operatorWithToken, requestContext } from "./helpers";
 
@@ -48,9 +51,25 @@ describe("Cloudflare Access in production", () => {
     });
     const res = await me(jwt, op.token);
     expect(res.status).toBe(200);
-    // The page CSRF token comes from the JWT: stable for it, unguessable without it.
-    expect(await accessCsrfToken(withJwt(jwt))).toBe(await accessCsrfToken(withJwt(jwt)));
-    expect(await accessCsrfToken(withJwt(jwt))).not.toBe(await accessCsrfToken(withJwt(`${jwt}x`)));
+    // Pages: Access is the sign-in; the CSRF token comes from the JWT (stable for it only).
+    const first = await pageAccess(accessEnv, withJwt(jwt));
+    expect(first.operator.id).toBe(op.id);
+    expect((await pageAccess(accessEnv, withJwt(jwt))).csrfToken).toBe(first.csrfToken);
+    const other = await pageAccess(
+      accessEnv,
+      withJwt(await accessJwt({ email: op.email, iat: 1 })),
+    );
+    expect(other.csrfToken).not.toBe(first.csrfToken);
+    const context = new RouterContextProvider();
+    context.set(adminRequest, {
+      ...newAdminRequest(withJwt(jwt), accessEnv, createExecutionContext()),
+      access: first,
+    });
+    const page = await requireOperator({ request: withJwt(jwt), context }, "billing:write");
+    expect(page).toMatchObject({
+      operator: { id: op.id, via: { type: "access" } },
+      csrfToken: first.csrfToken,
+    });
   });
 
   it.each([

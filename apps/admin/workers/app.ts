@@ -1,6 +1,6 @@
 import { ProblemError, renderProblem } from "@tenantry/core";
 import { createRequestHandler, RouterContextProvider } from "react-router";
-import { accessCsrfToken, accessEnabled, operatorFromAccess } from "../server/access";
+import { accessEnabled, pageAccess } from "../server/access";
 import { adminApi } from "../server/api";
 import type { AdminEnv } from "../server/env";
 import { adminRequest, newAdminRequest, pageSecurityHeaders } from "../server/request";
@@ -20,10 +20,7 @@ export default {
     const req = newAdminRequest(request, env, ctx);
     if (accessEnabled(env)) {
       try {
-        req.access = {
-          operator: await operatorFromAccess(env, request),
-          csrfToken: await accessCsrfToken(request),
-        };
+        req.access = await pageAccess(env, request);
       } catch (err) {
         if (err instanceof ProblemError) return renderProblem(err, { ...req, url: request.url });
         throw err;
