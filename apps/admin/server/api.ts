@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { initWorkerApp } from "@tenantry/core";
+import { accessGate } from "./access";
 import {
   jsonResponse,
   newAdminRouter,
@@ -10,10 +11,12 @@ import {
 import { billingRoutes } from "./routes/billing";
 import { fleetRoutes } from "./routes/fleet";
 import { integrityRoutes } from "./routes/integrity";
+import { operatorRoutes } from "./routes/operators";
 
 /** The admin JSON API under /api (automation and scripts); the app's pages call the same verbs. */
 export const adminApi = newAdminRouter().basePath("/api");
 initWorkerApp(adminApi, { notFoundDetail: "The admin API has no such route." });
+adminApi.use("*", accessGate);
 
 /** The bare route benchmarks compare against: no database, no operator. */
 adminApi.get("/health", (c) => c.json({ ok: true }));
@@ -49,6 +52,7 @@ adminApi.openapi(
 adminApi.route("/", integrityRoutes);
 adminApi.route("/", billingRoutes);
 adminApi.route("/", fleetRoutes);
+adminApi.route("/", operatorRoutes);
 
 adminApi.openAPIRegistry.registerComponent("securitySchemes", "operatorToken", {
   type: "http",

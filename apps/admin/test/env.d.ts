@@ -13,5 +13,8 @@ declare global {
     interface GlobalProps {
       mainModule: typeof import("../../../workers/api/src/index");
     }
+    interface GlobalProps {
+      mainModule: typeof import("../../../workers/api/src/index");
+    }
   }
 }
