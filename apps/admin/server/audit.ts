@@ -1,6 +1,7 @@
-import { redact } from "@tenantry/core";
+import { insertWhere, redact } from "@tenantry/core";
 import { newId } from "@tenantry/schema";
 import { type PlatformAuditAction, platformAuditLog } from "@tenantry/schema/control";
+import type { SQL } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import type { OperatorContext } from "./context";
 
@@ -14,16 +15,10 @@ export interface OperatorAuditInput {
   after?: Record<string, unknown> | null;
 }
 
-/**
- * The operator audit entry for a mutation; callers put it in the same batch as the change, so
- * a change without its entry (or the reverse) cannot be committed. Snapshots are redacted.
- */
-export function operatorAuditEntry(
-  ctx: OperatorContext,
-  db: DrizzleD1Database<Record<string, unknown>>,
-  input: OperatorAuditInput,
-) {
-  return db.insert(platformAuditLog).values({
+type ControlOrm = DrizzleD1Database<Record<string, unknown>>;
+
+function auditRow(ctx: OperatorContext, input: OperatorAuditInput) {
+  return {
     id: newId("audit"),
     actorType: "operator",
     actorId: ctx.operator.id,
@@ -37,5 +32,30 @@ export function operatorAuditEntry(
     requestId: ctx.requestId,
     ip: ctx.ip,
     createdAt: Date.now(),
-  });
+  };
+}
+
+/**
+ * The operator audit entry for a mutation; callers put it in the same batch as the change, so
+ * a change without its entry (or the reverse) cannot be committed. Snapshots are redacted.
+ */
+export function operatorAuditEntry(
+  ctx: OperatorContext,
+  db: ControlOrm,
+  input: OperatorAuditInput,
+) {
+  return db.insert(platformAuditLog).values(auditRow(ctx, input));
+}
+
+/**
+ * An operator audit entry written only if `condition` holds when its turn in the batch comes:
+ * put it before a guarded update with the same condition, and both happen or neither does.
+ */
+export function operatorAuditEntryWhere(
+  ctx: OperatorContext,
+  db: ControlOrm,
+  input: OperatorAuditInput,
+  condition: SQL,
+) {
+  return insertWhere(db, platformAuditLog, auditRow(ctx, input), condition);
 }
