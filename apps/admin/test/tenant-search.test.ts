@@ -106,16 +106,14 @@ describe("tenant list and search", () => {
     expect(ids(byEmail)).toEqual(both);
     expect(byEmail.data[0]!.owner_email).toBe(`zed-${tag}@a.example`);
 
-    const customer = (
-      await env.CONTROL_DB.prepare("SELECT stripe_customer_id AS c FROM tenants WHERE id = ?")
-        .bind(b.tenant.id)
-        .first<{ c: string | null }>()
-    )?.c;
-    if (customer) {
-      const byCustomer = await list(`q=${customer}`);
-      expect(byCustomer.searched_by).toBe("stripe_customer");
-      expect(ids(byCustomer)).toEqual([b.tenant.id]);
-    }
+    // A customer id of its own, whether or not sign-up has linked one yet.
+    const customer = `cus_zeta${tag}`;
+    await env.CONTROL_DB.prepare("UPDATE tenants SET stripe_customer_id = ? WHERE id = ?")
+      .bind(customer, b.tenant.id)
+      .run();
+    const byCustomer = await list(`q=${customer}`);
+    expect(byCustomer.searched_by).toBe("stripe_customer");
+    expect(ids(byCustomer)).toEqual([b.tenant.id]);
     expect((await list(`q=zeta-${tag}-c&by=slug`)).data).toEqual([]);
   });
 

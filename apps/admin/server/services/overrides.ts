@@ -22,6 +22,11 @@ export interface OverrideView {
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
+/** An override as audit snapshots carry it: `key` is renamed, since snapshots drop fields so named. */
+function snapshot({ key, ...rest }: EntitlementOverride) {
+  return { ...rest, name: key };
+}
+
 /** The tenant's overrides, newest first, with whether each is in force now. */
 export async function listOverrides({
   ctx,
@@ -89,7 +94,7 @@ export async function createOverride({
       target: { type: "override", id },
       reason: override.reason,
       before: null,
-      after: { ...override },
+      after: snapshot(override),
     }),
   ]);
   await refreshMeter(ctx.env, tenant.id);
@@ -140,7 +145,7 @@ export async function expireOverride({
         tenantId: tenant.id,
         target: { type: "override", id: row.id },
         reason,
-        before: { override: JSON.parse(row.override), expires_at: iso(row.expiresAt) },
+        before: { ...snapshot(JSON.parse(row.override)), expires_at: iso(row.expiresAt) },
         after: { expires_at: iso(now) },
       },
       sql`EXISTS (SELECT 1 FROM ${o} WHERE ${inForce})`,
