@@ -3,8 +3,9 @@
  * it stays fast at 100,000 tenants), and search, filters and cursors find what they should.
  */
 import { env } from "cloudflare:workers";
+import { readBilling, recordBillingChange } from "@tenantry/core";
 import { describe, expect, it } from "vitest";
-import { createTenant } from "../../../workers/api/test/helpers";
+import { createTenant, setPastDue } from "../../../workers/api/test/helpers";
 import {
   SEARCH_FIELDS,
   TenantListQuerySchema,
@@ -155,6 +156,33 @@ describe("tenant list and search", () => {
     const order = [...first.data, ...second.data].map((t) => t.id);
     expect(order).toEqual([...order].sort().reverse());
     expect(new Set(order).size).toBe(4);
+  });
+
+  it("the access filter follows billing: the sync records grace, then read-only", async () => {
+    const op = await operatorWithToken("read_only");
+    const t = await createTenant();
+    const access = async () => {
+      const res = await adminFetch(`/api/v1/tenants?q=${t.slug}&by=slug`, { token: op.token });
+      return ((await res.json()) as { data: { access: string }[] }).data[0]?.access;
+    };
+    expect(await access()).toBe("free_limits");
+    const record = async () =>
+      recordBillingChange(env, t.tenant, (await readBilling(env, t.tenant.id))!, {
+        requestId: "test",
+        ip: null,
+      });
+    await setPastDue(t, 1);
+    await record();
+    expect(await access()).toBe("grace");
+    await env.CONTROL_DB.prepare("UPDATE subscriptions SET past_due_since = ? WHERE tenant_id = ?")
+      .bind(Date.now() - 8 * 86_400_000, t.tenant.id)
+      .run();
+    await record();
+    expect(await access()).toBe("read_only");
+    const graceOnly = await adminFetch(`/api/v1/tenants?q=${t.slug}&by=slug&access=grace`, {
+      token: op.token,
+    });
+    expect(((await graceOnly.json()) as { data: unknown[] }).data).toEqual([]);
   });
 
   it("refuses a cursor it did not hand out", async () => {
