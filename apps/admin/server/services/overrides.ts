@@ -3,8 +3,10 @@ import { type EntitlementOverride, EntitlementOverrideSchema } from "@tenantry/p
 import { newId } from "@tenantry/schema";
 import { entitlementOverrides } from "@tenantry/schema/control";
 import { and, desc, eq, gt, isNull, or, type SQL, sql } from "drizzle-orm";
+import { z } from "zod";
 import { operatorAuditEntry, operatorAuditEntryWhere } from "../audit";
 import type { OperatorContext } from "../context";
+import { parseInput } from "./input";
 import { findTenant, REASON } from "./tenants";
 
 /** How many of a tenant's overrides (newest first, expired included) operators see. */
@@ -68,9 +70,8 @@ export async function createOverride({
   ctx: OperatorContext;
   input: { tenantId: string; override: unknown };
 }) {
-  const parsed = EntitlementOverrideSchema.safeParse(input.override);
-  if (!parsed.success) throw ValidationError.fromZod(parsed.error, "json");
-  const override = { ...parsed.data, reason: REASON.parse(parsed.data.reason) };
+  const parsed = parseInput(EntitlementOverrideSchema, input.override);
+  const override = { ...parsed, ...parseInput(z.object({ reason: REASON }), parsed) };
   const now = Date.now();
   if (override.expiresAt != null && override.expiresAt <= now) {
     throw new ValidationError("The override would expire before it starts.", [
@@ -118,7 +119,7 @@ export async function expireOverride({
   ctx: OperatorContext;
   input: { tenantId: string; overrideId: string; reason: string };
 }) {
-  const reason = REASON.parse(input.reason);
+  const { reason } = parseInput(z.object({ reason: REASON }), input);
   const tenant = await findTenant(ctx, input.tenantId);
   const db = controlDb(ctx.env);
   const o = entitlementOverrides;

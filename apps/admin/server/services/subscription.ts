@@ -11,6 +11,7 @@ import {
 import { z } from "zod";
 import { operatorAuditEntry } from "../audit";
 import type { OperatorContext } from "../context";
+import { parseInput } from "./input";
 import { findTenant, REASON } from "./tenants";
 
 export const PlanChangeSchema = z.object({
@@ -39,7 +40,7 @@ export async function changePlan({
   ctx: OperatorContext;
   input: PlanChangeInput & { tenantId: string };
 }) {
-  const change = PlanChangeSchema.parse(input);
+  const change = parseInput(PlanChangeSchema, input);
   const tenant = await findTenant(ctx, input.tenantId);
   const stripe = stripeClient(coreConfig(ctx.env));
   if (!stripe) throw new ProblemError(503, "billing_unavailable", "Billing unavailable");

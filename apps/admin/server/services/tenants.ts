@@ -6,6 +6,7 @@ import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import { z } from "zod";
 import { operatorAuditEntryWhere } from "../audit";
 import type { OperatorContext } from "../context";
+import { parseInput } from "./input";
 
 export const SEARCH_FIELDS = ["name", "slug", "email", "stripe_customer"] as const;
 export type SearchField = (typeof SEARCH_FIELDS)[number];
@@ -24,6 +25,7 @@ export const TenantListQuerySchema = z.object({
 export type TenantListQuery = z.input<typeof TenantListQuerySchema>;
 
 export const REASON = z.string().trim().min(3).max(500);
+const ReasonSchema = z.object({ reason: REASON });
 
 export function tenantNotFound(): ProblemError {
   return new ProblemError(404, "not_found", "Not found", "The tenant does not exist.");
@@ -86,7 +88,7 @@ export async function listTenants({
   ctx: OperatorContext;
   input: TenantListQuery;
 }) {
-  const query = TenantListQuerySchema.parse(input);
+  const query = parseInput(TenantListQuerySchema, input, "query");
   const { by, statement } = tenantListStatement(ctx.env, query);
   const rows = await statement;
   const page = rows.slice(0, query.limit);
@@ -185,7 +187,7 @@ async function changeStatus(
   input: { id: string; reason: string },
   change: StatusChange,
 ) {
-  const reason = REASON.parse(input.reason);
+  const { reason } = parseInput(ReasonSchema, input);
   const tenant = await findTenant(ctx, input.id);
   const db = controlDb(ctx.env);
   const now = Date.now();
