@@ -1,0 +1,480 @@
+import { ProblemError } from "@tenantry/core";
+import { FEATURES, LIMITS } from "@tenantry/plans";
+import { data, Form, Link } from "react-router";
+import { requireOperator } from "../../server/page-auth";
+import { can, type OperatorPermission } from "../../server/roles";
+import { createOverride, expireOverride } from "../../server/services/overrides";
+import { changePlan } from "../../server/services/subscription";
+import { getTenantDetail } from "../../server/services/tenant-detail";
+import { reactivateTenant, suspendTenant } from "../../server/services/tenants";
+import type { Route } from "./+types/tenants.$id";
+
+export function meta({ loaderData }: Route.MetaArgs) {
+  return [{ title: `${loaderData?.detail.tenant.name ?? "Tenant"} · Tenantry operators` }];
+}
+
+export async function loader({ request, context, params }: Route.LoaderArgs) {
+  const ctx = await requireOperator({ request, context }, "tenants:read");
+  const role = ctx.operator.role;
+  return {
+    csrf: ctx.csrfToken,
+    may: {
+      suspend: can(role, "tenants:suspend"),
+      overrides: can(role, "overrides:write"),
+      plan: can(role, "billing:write"),
+    },
+    detail: await getTenantDetail({ ctx, input: { id: params.id } }),
+  };
+}
+
+const INTENTS = {
+  suspend: "tenants:suspend",
+  reactivate: "tenants:suspend",
+  override: "overrides:write",
+  expire: "overrides:write",
+  plan: "billing:write",
+} as const satisfies Record<string, OperatorPermission>;
+
+const field = (form: FormData, name: string) => String(form.get(name) ?? "").trim();
+
+/** The override form's fields as the stored shape; the verb validates the result. */
+function overrideFromForm(form: FormData) {
+  const type = field(form, "type");
+  const days = field(form, "expires_days");
+  const raw = field(form, "value");
+  const value =
+    type === "limit"
+      ? raw === "" || raw === "unlimited"
+        ? null
+        : Number(raw)
+      : type === "rate_limit"
+        ? {
+            perSecond: Number(field(form, "per_second")),
+            perMinute: Number(field(form, "per_minute")),
+          }
+        : raw === "true";
+  const hard = field(form, "hard");
+  return {
+    type,
+    key: field(form, "key"),
+    value,
+    ...(type === "limit" && hard ? { hard: hard === "hard" } : {}),
+    reason: field(form, "reason"),
+    expiresAt: days ? Date.now() + Number(days) * 86_400_000 : null,
+  };
+}
+
+export async function action({ request, context, params }: Route.ActionArgs) {
+  const form = await request.formData();
+  const intent = field(form, "intent") as keyof typeof INTENTS;
+  if (!(intent in INTENTS)) throw data("Unknown action.", { status: 400 });
+  const ctx = await requireOperator({ request, context }, INTENTS[intent]);
+  // CSRF: the form must carry this session's token.
+  if (form.get("csrf") !== ctx.csrfToken) throw data("Invalid form token.", { status: 403 });
+  const id = params.id;
+  const reason = field(form, "reason");
+  try {
+    switch (intent) {
+      case "suspend":
+        await suspendTenant({ ctx, input: { id, reason } });
+        return { ok: "Suspended. Its API refuses requests within 30 seconds." };
+      case "reactivate":
+        await reactivateTenant({ ctx, input: { id, reason } });
+        return { ok: "Reactivated; its API answers again at once." };
+      case "override":
+        await createOverride({ ctx, input: { tenantId: id, override: overrideFromForm(form) } });
+        return { ok: "Override created; the tenant's meter has its new limits." };
+      case "expire":
+        await expireOverride({
+          ctx,
+          input: { tenantId: id, overrideId: field(form, "override_id"), reason },
+        });
+        return { ok: "Override expired." };
+      case "plan": {
+        const interval = field(form, "interval");
+        const result = await changePlan({
+          ctx,
+          input: {
+            tenantId: id,
+            plan: field(form, "plan") as "pro",
+            ...(interval ? { interval: interval as "month" } : {}),
+            reason,
+          },
+        });
+        return {
+          ok: `Stripe moved the subscription to ${result.plan} (${result.interval}); the plan here follows when Stripe's webhook is processed.`,
+        };
+      }
+    }
+  } catch (err) {
+    if (!(err instanceof ProblemError)) throw err;
+    const errors = (err.extra.errors as { path: string; message: string }[] | undefined) ?? [];
+    return data(
+      { error: [err.message, ...errors.map((e) => `${e.path}: ${e.message}`)].join(" ") },
+      { status: err.status },
+    );
+  }
+}
+
+const text = (v: unknown) => (v === null || v === undefined || v === "" ? "—" : String(v));
+
+function Rows({ rows }: { rows: [string, unknown][] }) {
+  return (
+    <table>
+      <tbody>
+        {rows.map(([k, v]) => (
+          <tr key={k}>
+            <th>{k}</th>
+            <td>{text(v)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function ReasonField() {
+  return (
+    <>
+      <label>
+        Reason (required, audited)
+        <input name="reason" required minLength={3} maxLength={500} size={50} />
+      </label>{" "}
+    </>
+  );
+}
+
+export default function TenantDetail({ loaderData, actionData }: Route.ComponentProps) {
+  const { csrf, may, detail } = loaderData;
+  const { tenant, billing, entitlements, overrides, members, audit, usage } = detail;
+  const sub = billing.subscription;
+  const days = usage.ledger[0]?.days.map((d) => d.day) ?? [];
+  return (
+    <main className="page">
+      <p>
+        <Link to="/tenants">← Tenants</Link>
+      </p>
+      <h1>
+        {tenant.name} <span className="muted">({tenant.slug})</span>
+      </h1>
+      {actionData && "error" in actionData ? <p className="error">{actionData.error}</p> : null}
+      {actionData && "ok" in actionData ? <p>{actionData.ok}</p> : null}
+
+      <section className="card">
+        <h2>Registry</h2>
+        <Rows
+          rows={[
+            ["id", tenant.id],
+            ["status", tenant.status],
+            ["plan (registry)", tenant.plan],
+            ["owner", tenant.owner_email],
+            ["database binding", tenant.database_binding],
+            ["schema version", tenant.schema_version],
+            ["region", tenant.region],
+            ["Stripe customer", tenant.stripe_customer_id],
+            ["provisioning", tenant.provisioning_error ?? tenant.provisioning_step],
+            ["created", tenant.created_at],
+          ]}
+        />
+        {may.suspend ? (
+          <Form method="post">
+            <input type="hidden" name="csrf" value={csrf} />
+            <input
+              type="hidden"
+              name="intent"
+              value={tenant.status === "suspended" ? "reactivate" : "suspend"}
+            />
+            <ReasonField />
+            <button type="submit" className={tenant.status === "suspended" ? undefined : "danger"}>
+              {tenant.status === "suspended" ? "Reactivate" : "Suspend"}
+            </button>
+            <p className="muted">
+              A suspended tenant's API answers 403 <code>tenant_suspended</code> within 30 seconds
+              (the API worker caches registry rows for REGISTRY_CACHE_TTL_SECONDS, at most 30).
+              Reactivation takes effect at once.
+            </p>
+          </Form>
+        ) : null}
+      </section>
+
+      <section className="card">
+        <h2>Billing</h2>
+        <Rows
+          rows={[
+            ["access now", billing.access],
+            ["plan in effect", billing.effective_plan],
+            ["grace ends", billing.grace_ends_at],
+            ["subscription", sub?.id],
+            ["Stripe status", sub?.status],
+            ["subscribed plan", sub ? `${sub.plan} (${text(sub.interval)})` : null],
+            ["period ends", sub?.current_period_end],
+            ["cancels at period end", sub ? String(sub.cancel_at_period_end) : null],
+            ["past due since", sub?.past_due_since],
+            ["synced from Stripe", sub?.synced_at],
+          ]}
+        />
+        {may.plan ? (
+          <Form method="post">
+            <input type="hidden" name="csrf" value={csrf} />
+            <input type="hidden" name="intent" value="plan" />
+            <label>
+              Change plan in Stripe{" "}
+              <select name="plan" defaultValue="pro">
+                <option value="pro">pro</option>
+                <option value="business">business</option>
+                <option value="enterprise">enterprise</option>
+              </select>
+            </label>{" "}
+            <select name="interval" defaultValue="" aria-label="Interval">
+              <option value="">keep interval</option>
+              <option value="month">monthly</option>
+              <option value="year">yearly</option>
+            </select>{" "}
+            <ReasonField />
+            <button type="submit">Update subscription</button>
+            <p className="muted">
+              Stripe stays the authority: this updates the subscription, and the plan here follows
+              when its webhook arrives. To give more without billing, add an override with an expiry
+              (a comp).
+            </p>
+          </Form>
+        ) : null}
+      </section>
+
+      <section className="card">
+        <h2>Entitlements</h2>
+        <table>
+          <thead>
+            <tr>
+              <th>Limit</th>
+              <th>Value</th>
+              <th>Hard</th>
+            </tr>
+          </thead>
+          <tbody>
+            {Object.entries(entitlements.limits).map(([k, l]) => (
+              <tr key={k}>
+                <td>{k}</td>
+                <td>{l.value ?? "unlimited"}</td>
+                <td>{l.hard ? "yes" : "no"}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        <p>
+          Features:{" "}
+          {Object.entries(entitlements.features)
+            .map(([k, on]) => `${k} ${on ? "✓" : "✗"}`)
+            .join(" · ")}
+        </p>
+        <p>
+          Request budgets (per second / per minute):{" "}
+          {Object.entries(entitlements.rateLimits)
+            .map(([k, r]) => `${k} ${r.perSecond}/${r.perMinute}`)
+            .join(" · ")}
+        </p>
+        <p>
+          Flags:{" "}
+          {Object.entries(entitlements.flags)
+            .map(([k, on]) => `${k} ${on ? "on" : "off"}`)
+            .join(" · ") || "none defined"}
+        </p>
+
+        <h3>Overrides</h3>
+        <table>
+          <thead>
+            <tr>
+              <th>Override</th>
+              <th>Reason</th>
+              <th>Expires</th>
+              <th>State</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {overrides.map((o) => (
+              <tr key={o.id}>
+                <td>
+                  {o.override
+                    ? `${o.override.type} ${o.override.key} = ${JSON.stringify(o.override.value)}`
+                    : `unreadable: ${o.raw}`}
+                </td>
+                <td>{o.override?.reason ?? "—"}</td>
+                <td>{text(o.expires_at)}</td>
+                <td>{o.active ? "in force" : "expired"}</td>
+                <td>
+                  {o.active && may.overrides ? (
+                    <Form method="post">
+                      <input type="hidden" name="csrf" value={csrf} />
+                      <input type="hidden" name="intent" value="expire" />
+                      <input type="hidden" name="override_id" value={o.id} />
+                      <input name="reason" required minLength={3} placeholder="reason" />{" "}
+                      <button type="submit" className="danger">
+                        Expire
+                      </button>
+                    </Form>
+                  ) : null}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        {overrides.length === 0 ? <p className="muted">No overrides.</p> : null}
+        {may.overrides ? (
+          <Form method="post">
+            <input type="hidden" name="csrf" value={csrf} />
+            <input type="hidden" name="intent" value="override" />
+            <label>
+              Type{" "}
+              <select name="type" defaultValue="limit">
+                <option value="limit">limit</option>
+                <option value="feature">feature</option>
+                <option value="flag">rollout flag</option>
+                <option value="rate_limit">request budget</option>
+              </select>
+            </label>
+            <label>
+              Key <input name="key" required list="override-keys" placeholder="projects" />
+              <datalist id="override-keys">
+                {[...LIMITS, ...FEATURES, "tenant", "apiKey", "expensive"].map((k) => (
+                  <option key={k} value={k} />
+                ))}
+              </datalist>
+            </label>
+            <label>
+              Value{" "}
+              <input
+                name="value"
+                placeholder="limit: a number or unlimited; feature/flag: true or false"
+                size={50}
+              />
+            </label>
+            <label>
+              Limit kind{" "}
+              <select name="hard" defaultValue="">
+                <option value="">as the plan says</option>
+                <option value="hard">hard</option>
+                <option value="soft">soft</option>
+              </select>
+            </label>
+            <label>
+              Request budget{" "}
+              <input name="per_second" type="number" min={1} placeholder="per second" />{" "}
+              <input name="per_minute" type="number" min={1} placeholder="per minute" />
+            </label>
+            <label>
+              Expires in (days; empty = never — comps should always expire){" "}
+              <input name="expires_days" type="number" min={1} max={3650} />
+            </label>
+            <ReasonField />
+            <button type="submit">Add override</button>
+            <p className="muted">The tenant's meter re-reads its limits at once.</p>
+          </Form>
+        ) : null}
+      </section>
+
+      <section className="card">
+        <h2>Usage</h2>
+        <p className="muted">
+          Per UTC day from the usage ledger (last {usage.days} days; the meter flushes about once a
+          minute).
+        </p>
+        <table>
+          <thead>
+            <tr>
+              <th>Day</th>
+              {usage.ledger.map((s) => (
+                <th key={s.metric}>{s.metric}</th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {days.map((day, i) => (
+              <tr key={day}>
+                <td>{day}</td>
+                {usage.ledger.map((s) => (
+                  <td key={s.metric}>{s.days[i]?.used ?? 0}</td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        <h3>Current period (the meter)</h3>
+        {usage.meter_period ? (
+          <table>
+            <thead>
+              <tr>
+                <th>Metric</th>
+                <th>Used</th>
+                <th>Period</th>
+              </tr>
+            </thead>
+            <tbody>
+              {usage.meter_period.map((m) => (
+                <tr key={m.metric}>
+                  <td>{m.metric}</td>
+                  <td>{m.used}</td>
+                  <td>
+                    {text(m.period_start)} → {text(m.period_end)}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        ) : (
+          <p className="muted">The meter did not answer.</p>
+        )}
+      </section>
+
+      <section className="card">
+        <h2>Members ({members.length})</h2>
+        <table>
+          <thead>
+            <tr>
+              <th>Email</th>
+              <th>Role</th>
+              <th>Since</th>
+            </tr>
+          </thead>
+          <tbody>
+            {members.map((m) => (
+              <tr key={m.id}>
+                <td>{m.email}</td>
+                <td>{m.role}</td>
+                <td>{text(m.created_at)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </section>
+
+      <section className="card">
+        <h2>Recent tenant audit</h2>
+        <table>
+          <thead>
+            <tr>
+              <th>When</th>
+              <th>Action</th>
+              <th>Actor</th>
+              <th>Target</th>
+            </tr>
+          </thead>
+          <tbody>
+            {audit.map((a) => (
+              <tr key={a.id}>
+                <td>{text(a.created_at)}</td>
+                <td>{a.action}</td>
+                <td>
+                  {a.actor.type} {a.actor.id}
+                </td>
+                <td>
+                  {a.target.type} {a.target.id}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </section>
+    </main>
+  );
+}
