@@ -127,9 +127,13 @@ describe("overrides", () => {
     const { data } = (await listed.json()) as { data: { id: string; active: boolean }[] };
     expect(data.find((o) => o.id === override.id)).toMatchObject({ active: true });
 
+    // Parallel expiries: one takes effect and is audited, the others change nothing.
     const expirePath = `/api/v1/tenants/${t.tenant.id}/overrides/${override.id}/expire`;
-    const expired = await post(expirePath, op.token, { reason: "pilot ended" });
-    expect(expired.status).toBe(200);
+    const expiries = await Promise.all(
+      Array.from({ length: 4 }, () => post(expirePath, op.token, { reason: "pilot ended" })),
+    );
+    await Promise.all(expiries.map((r) => r.body?.cancel()));
+    expect(expiries.map((r) => r.status).sort()).toEqual([200, 409, 409, 409]);
     expectProblem(await newProject(t, "fifth"), 403, "plan_limit_reached");
     const again = await post(expirePath, op.token, { reason: "pilot ended" });
     expect(again.status).toBe(409);

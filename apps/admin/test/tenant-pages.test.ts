@@ -86,6 +86,14 @@ describe("tenant pages", () => {
     } as never);
     expect(detail.may).toEqual({ suspend: false, overrides: false, plan: false });
     expect(detail.detail.tenant.slug).toBe(t.slug);
+    expect(
+      await thrownStatus(() =>
+        detailPage.loader({
+          ...reader.get("/tenants/ten_nope"),
+          params: { id: "ten_nope" },
+        } as never),
+      ),
+    ).toBe(404);
 
     // The reader's role has no tenants:suspend.
     const path = `/tenants/${t.tenant.id}`;

@@ -23,7 +23,12 @@ export async function loader({ request, context, params }: Route.LoaderArgs) {
       overrides: can(role, "overrides:write"),
       plan: can(role, "billing:write"),
     },
-    detail: await getTenantDetail({ ctx, input: { id: params.id } }),
+    detail: await getTenantDetail({ ctx, input: { id: params.id } }).catch((err) => {
+      if (err instanceof ProblemError && err.status === 404) {
+        throw data("No tenant has this id.", { status: 404 });
+      }
+      throw err;
+    }),
   };
 }
 
