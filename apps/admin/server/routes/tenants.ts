@@ -34,6 +34,56 @@ const TenantSummarySchema = z
   })
   .openapi("TenantSummary");
 
+const Loose = z.record(z.string(), z.unknown());
+const Time = z.string().nullable();
+
+const TenantDetailSchema = z
+  .object({
+    tenant: TenantSummarySchema.omit({ created_at: true }).extend({
+      owner_user_id: z.string(),
+      owner_email: z.string().nullable(),
+      database_binding: z.string().nullable(),
+      region: z.string().nullable(),
+      provisioning_step: z.string().nullable(),
+      provisioning_error: z.string().nullable(),
+      created_at: Time,
+      updated_at: Time,
+    }),
+    billing: z.object({
+      access: z.string(),
+      effective_plan: z.string(),
+      grace_ends_at: Time,
+      subscription: Loose.nullable(),
+    }),
+    entitlements: Loose,
+    overrides: z.array(Loose),
+    members: z.array(
+      z.object({
+        id: z.string(),
+        user_id: z.string(),
+        email: z.string(),
+        role: z.string(),
+        created_at: Time,
+      }),
+    ),
+    audit: z.array(Loose),
+    usage: z.object({
+      days: z.number().int(),
+      ledger: z.array(
+        z.object({
+          metric: z.string(),
+          days: z.array(z.object({ day: z.string(), used: z.number() })),
+        }),
+      ),
+      meter_period: z
+        .array(
+          z.object({ metric: z.string(), period_start: Time, period_end: Time, used: z.number() }),
+        )
+        .nullable(),
+    }),
+  })
+  .openapi("TenantDetail");
+
 const IdParam = z.object({ id: z.string().min(1).max(64) });
 const ReasonBody = z.object({ reason: REASON });
 const conflict = {
@@ -91,7 +141,7 @@ export const tenantRoutes = newAdminRouter()
       middleware: operatorRoute("tenants:read"),
       request: { params: IdParam },
       responses: {
-        200: jsonResponse(z.record(z.string(), z.any()), "The tenant"),
+        200: jsonResponse(TenantDetailSchema, "The tenant"),
         ...operatorErrors,
       },
     }),
