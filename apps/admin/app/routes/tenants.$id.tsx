@@ -1,5 +1,4 @@
 import { ProblemError } from "@tenantry/core";
-import { FEATURES, LIMITS } from "@tenantry/plans";
 import { data, Form, Link } from "react-router";
 import { requireOperator } from "../../server/page-auth";
 import { can, type OperatorPermission } from "../../server/roles";
@@ -7,6 +6,11 @@ import { createOverride, expireOverride } from "../../server/services/overrides"
 import { changePlan } from "../../server/services/subscription";
 import { getTenantDetail } from "../../server/services/tenant-detail";
 import { reactivateTenant, suspendTenant } from "../../server/services/tenants";
+import { ReasonField, Rows } from "../components/fields";
+import { text } from "../components/format";
+import { EntitlementsSection } from "../components/tenant-entitlements";
+import { AuditSection, MembersSection } from "../components/tenant-plane";
+import { UsageSection } from "../components/tenant-usage";
 import type { Route } from "./+types/tenants.$id";
 
 export function meta({ loaderData }: Route.MetaArgs) {
@@ -121,39 +125,10 @@ export async function action({ request, context, params }: Route.ActionArgs) {
   }
 }
 
-const text = (v: unknown) => (v === null || v === undefined || v === "" ? "—" : String(v));
-
-function Rows({ rows }: { rows: [string, unknown][] }) {
-  return (
-    <table>
-      <tbody>
-        {rows.map(([k, v]) => (
-          <tr key={k}>
-            <th>{k}</th>
-            <td>{text(v)}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  );
-}
-
-function ReasonField() {
-  return (
-    <>
-      <label>
-        Reason (required, audited)
-        <input name="reason" required minLength={3} maxLength={500} size={50} />
-      </label>{" "}
-    </>
-  );
-}
-
 export default function TenantDetail({ loaderData, actionData }: Route.ComponentProps) {
   const { csrf, may, detail } = loaderData;
   const { tenant, billing, entitlements, overrides, members, audit, usage } = detail;
   const sub = billing.subscription;
-  const days = usage.ledger[0]?.days.map((d) => d.day) ?? [];
   return (
     <main className="page">
       <p>
@@ -246,240 +221,15 @@ export default function TenantDetail({ loaderData, actionData }: Route.Component
         ) : null}
       </section>
 
-      <section className="card">
-        <h2>Entitlements</h2>
-        <table>
-          <thead>
-            <tr>
-              <th>Limit</th>
-              <th>Value</th>
-              <th>Hard</th>
-            </tr>
-          </thead>
-          <tbody>
-            {Object.entries(entitlements.limits).map(([k, l]) => (
-              <tr key={k}>
-                <td>{k}</td>
-                <td>{l.value ?? "unlimited"}</td>
-                <td>{l.hard ? "yes" : "no"}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-        <p>
-          Features:{" "}
-          {Object.entries(entitlements.features)
-            .map(([k, on]) => `${k} ${on ? "✓" : "✗"}`)
-            .join(" · ")}
-        </p>
-        <p>
-          Request budgets (per second / per minute):{" "}
-          {Object.entries(entitlements.rateLimits)
-            .map(([k, r]) => `${k} ${r.perSecond}/${r.perMinute}`)
-            .join(" · ")}
-        </p>
-        <p>
-          Flags:{" "}
-          {Object.entries(entitlements.flags)
-            .map(([k, on]) => `${k} ${on ? "on" : "off"}`)
-            .join(" · ") || "none defined"}
-        </p>
-
-        <h3>Overrides</h3>
-        <table>
-          <thead>
-            <tr>
-              <th>Override</th>
-              <th>Reason</th>
-              <th>Expires</th>
-              <th>State</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {overrides.map((o) => (
-              <tr key={o.id}>
-                <td>
-                  {o.override
-                    ? `${o.override.type} ${o.override.key} = ${JSON.stringify(o.override.value)}`
-                    : `unreadable: ${o.raw}`}
-                </td>
-                <td>{o.override?.reason ?? "—"}</td>
-                <td>{text(o.expires_at)}</td>
-                <td>{o.active ? "in force" : "expired"}</td>
-                <td>
-                  {o.active && may.overrides ? (
-                    <Form method="post">
-                      <input type="hidden" name="csrf" value={csrf} />
-                      <input type="hidden" name="intent" value="expire" />
-                      <input type="hidden" name="override_id" value={o.id} />
-                      <input name="reason" required minLength={3} placeholder="reason" />{" "}
-                      <button type="submit" className="danger">
-                        Expire
-                      </button>
-                    </Form>
-                  ) : null}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-        {overrides.length === 0 ? <p className="muted">No overrides.</p> : null}
-        {may.overrides ? (
-          <Form method="post">
-            <input type="hidden" name="csrf" value={csrf} />
-            <input type="hidden" name="intent" value="override" />
-            <label>
-              Type{" "}
-              <select name="type" defaultValue="limit">
-                <option value="limit">limit</option>
-                <option value="feature">feature</option>
-                <option value="flag">rollout flag</option>
-                <option value="rate_limit">request budget</option>
-              </select>
-            </label>
-            <label>
-              Key <input name="key" required list="override-keys" placeholder="projects" />
-              <datalist id="override-keys">
-                {[...LIMITS, ...FEATURES, "tenant", "apiKey", "expensive"].map((k) => (
-                  <option key={k} value={k} />
-                ))}
-              </datalist>
-            </label>
-            <label>
-              Value{" "}
-              <input
-                name="value"
-                placeholder="limit: a number or unlimited; feature/flag: true or false"
-                size={50}
-              />
-            </label>
-            <label>
-              Limit kind{" "}
-              <select name="hard" defaultValue="">
-                <option value="">as the plan says</option>
-                <option value="hard">hard</option>
-                <option value="soft">soft</option>
-              </select>
-            </label>
-            <label>
-              Request budget{" "}
-              <input name="per_second" type="number" min={1} placeholder="per second" />{" "}
-              <input name="per_minute" type="number" min={1} placeholder="per minute" />
-            </label>
-            <label>
-              Expires in (days; empty = never — comps should always expire){" "}
-              <input name="expires_days" type="number" min={1} max={3650} />
-            </label>
-            <ReasonField />
-            <button type="submit">Add override</button>
-            <p className="muted">The tenant's meter re-reads its limits at once.</p>
-          </Form>
-        ) : null}
-      </section>
-
-      <section className="card">
-        <h2>Usage</h2>
-        <p className="muted">
-          Per UTC day from the usage ledger (last {usage.days} days; the meter flushes about once a
-          minute).
-        </p>
-        <table>
-          <thead>
-            <tr>
-              <th>Day</th>
-              {usage.ledger.map((s) => (
-                <th key={s.metric}>{s.metric}</th>
-              ))}
-            </tr>
-          </thead>
-          <tbody>
-            {days.map((day, i) => (
-              <tr key={day}>
-                <td>{day}</td>
-                {usage.ledger.map((s) => (
-                  <td key={s.metric}>{s.days[i]?.used ?? 0}</td>
-                ))}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-        <h3>Current period (the meter)</h3>
-        {usage.meter_period ? (
-          <table>
-            <thead>
-              <tr>
-                <th>Metric</th>
-                <th>Used</th>
-                <th>Period</th>
-              </tr>
-            </thead>
-            <tbody>
-              {usage.meter_period.map((m) => (
-                <tr key={m.metric}>
-                  <td>{m.metric}</td>
-                  <td>{m.used}</td>
-                  <td>
-                    {text(m.period_start)} → {text(m.period_end)}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        ) : (
-          <p className="muted">The meter did not answer.</p>
-        )}
-      </section>
-
-      <section className="card">
-        <h2>Members ({members.length})</h2>
-        <table>
-          <thead>
-            <tr>
-              <th>Email</th>
-              <th>Role</th>
-              <th>Since</th>
-            </tr>
-          </thead>
-          <tbody>
-            {members.map((m) => (
-              <tr key={m.id}>
-                <td>{m.email}</td>
-                <td>{m.role}</td>
-                <td>{text(m.created_at)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </section>
-
-      <section className="card">
-        <h2>Recent tenant audit</h2>
-        <table>
-          <thead>
-            <tr>
-              <th>When</th>
-              <th>Action</th>
-              <th>Actor</th>
-              <th>Target</th>
-            </tr>
-          </thead>
-          <tbody>
-            {audit.map((a) => (
-              <tr key={a.id}>
-                <td>{text(a.created_at)}</td>
-                <td>{a.action}</td>
-                <td>
-                  {a.actor.type} {a.actor.id}
-                </td>
-                <td>
-                  {a.target.type} {a.target.id}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </section>
+      <EntitlementsSection
+        entitlements={entitlements}
+        overrides={overrides}
+        csrf={csrf}
+        may={may.overrides}
+      />
+      <UsageSection usage={usage} />
+      <MembersSection members={members} />
+      <AuditSection audit={audit} />
     </main>
   );
 }
