@@ -7,7 +7,9 @@ import { controlDb } from "@tenantry/core";
 import { randomSecret, sha256Hex } from "@tenantry/core/crypto";
 import { newId } from "@tenantry/schema";
 import { type OperatorRole, operatorSessions } from "@tenantry/schema/control";
-import { RouterContextProvider } from "react-router";
+import { createElement } from "react";
+import { renderToString } from "react-dom/server";
+import { createRoutesStub, RouterContextProvider } from "react-router";
 import { describe, expect, it } from "vitest";
 import { api, createTenant } from "../../../workers/api/test/helpers";
 import * as listPage from "../app/routes/tenants";
@@ -61,6 +63,17 @@ async function signedIn(role: OperatorRole) {
   };
 }
 
+/** A page rendered with its loader's data, as the server renders it. */
+function render(path: string, id: string, Component: unknown, loaderData: unknown) {
+  const Stub = createRoutesStub([{ id: "page", path, Component: Component as never }]);
+  return renderToString(
+    createElement(Stub, {
+      initialEntries: [path.replace(":id", id)],
+      hydrationData: { loaderData: { page: loaderData } },
+    }),
+  );
+}
+
 /** What a loader or action threw as a response (`data(…, { status })`). */
 async function thrownStatus(run: () => Promise<unknown>) {
   try {
@@ -86,6 +99,12 @@ describe("tenant pages", () => {
     } as never);
     expect(detail.may).toEqual({ suspend: false, overrides: false, plan: false });
     expect(detail.detail.tenant.slug).toBe(t.slug);
+    // The pages render what their loaders return.
+    const listHtml = render("/tenants", t.tenant.id, listPage.default, list);
+    expect(listHtml).toContain(`/tenants/${t.tenant.id}`);
+    const detailHtml = render("/tenants/:id", t.tenant.id, detailPage.default, detail);
+    expect(detailHtml).toContain(t.owner.email);
+    expect(detailHtml).toContain("Recent tenant audit");
     expect(
       await thrownStatus(() =>
         detailPage.loader({
@@ -148,6 +167,15 @@ describe("tenant pages", () => {
     expect(res).toMatchObject({ ok: expect.any(String) });
     const ents = await api("GET", "/v1/entitlements", { slug: t.slug, token: t.owner.token });
     expect(ents.body.limits.seats).toEqual({ value: 12, hard: true });
+    const page = await detailPage.loader({
+      ...billing.get(`/tenants/${t.tenant.id}`),
+      params: { id: t.tenant.id },
+    } as never);
+    const html = render("/tenants/:id", t.tenant.id, detailPage.default, page);
+    for (const form of ["Add override", "Update subscription", "Expire", "comp for the outage"]) {
+      expect(html).toContain(form);
+    }
+    expect(html).not.toContain("Suspend");
     const seats = ents.body.overrides.find((o: { key: string }) => o.key === "seats");
     expect(seats.expiresAt).toBeGreaterThan(Date.now() + 29 * 86_400_000);
   });
