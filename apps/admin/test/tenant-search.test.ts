@@ -185,6 +185,30 @@ describe("tenant list and search", () => {
     expect(((await graceOnly.json()) as { data: unknown[] }).data).toEqual([]);
   });
 
+  it("pages through names beyond Latin-1 (the cursor carries the name)", async () => {
+    const op = await operatorWithToken("read_only");
+    const tag = Math.random().toString(36).slice(2, 8);
+    const made = [];
+    for (let i = 0; i < 3; i++) {
+      const t = await createTenant({ slug: `uni-${tag}-${i}` });
+      await env.CONTROL_DB.prepare("UPDATE tenants SET name = ? WHERE id = ?")
+        .bind(`Ωmega ${tag} 株式会社 ${i}`, t.tenant.id)
+        .run();
+      made.push(t.tenant.id);
+    }
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const qs: string = `q=${encodeURIComponent(`Ωmega ${tag}`)}&by=name&limit=1${cursor ? `&cursor=${cursor}` : ""}`;
+      const res = await adminFetch(`/api/v1/tenants?${qs}`, { token: op.token });
+      expect(res.status).toBe(200);
+      const page = (await res.json()) as { data: { id: string }[]; next_cursor: string | null };
+      seen.push(...page.data.map((t) => t.id));
+      cursor = page.next_cursor;
+    } while (cursor);
+    expect(seen).toEqual(made);
+  });
+
   it("refuses a cursor it did not hand out", async () => {
     const op = await operatorWithToken("read_only");
     const res = await adminFetch("/api/v1/tenants?cursor=nonsense", { token: op.token });

@@ -9,7 +9,7 @@ import type { OperatorContext } from "../context";
 import { parseInput } from "./input";
 
 export const SEARCH_FIELDS = ["name", "slug", "email", "stripe_customer"] as const;
-export type SearchField = (typeof SEARCH_FIELDS)[number];
+type SearchField = (typeof SEARCH_FIELDS)[number];
 
 export const TenantListQuerySchema = z.object({
   /** A prefix of the name (any case), slug or owner email; a Stripe customer id exactly. */
@@ -27,11 +27,11 @@ export type TenantListQuery = z.input<typeof TenantListQuerySchema>;
 export const REASON = z.string().trim().min(3).max(500);
 const ReasonSchema = z.object({ reason: REASON });
 
-export function tenantNotFound(): ProblemError {
+function tenantNotFound(): ProblemError {
   return new ProblemError(404, "not_found", "Not found", "The tenant does not exist.");
 }
 
-export function searchFieldOf(q: string): SearchField {
+function searchFieldOf(q: string): SearchField {
   if (q.startsWith("cus_")) return "stripe_customer";
   return q.includes("@") ? "email" : "name";
 }
@@ -53,15 +53,20 @@ interface Cursor {
   id: string;
 }
 
-const encodeCursor = (c: Cursor) =>
-  btoa(JSON.stringify([c.k, c.id]))
+// base64url of the UTF-8 JSON: sort keys are names, which need not be Latin-1 (btoa's range).
+function encodeCursor(c: Cursor): string {
+  const bytes = new TextEncoder().encode(JSON.stringify([c.k, c.id]));
+  return btoa(String.fromCharCode(...bytes))
     .replace(/\+/g, "-")
     .replace(/\//g, "_")
     .replace(/=+$/, "");
+}
 
 function decodeCursor(raw: string): Cursor {
   try {
-    const [k, id] = JSON.parse(atob(raw.replace(/-/g, "+").replace(/_/g, "/")));
+    const binary = atob(raw.replace(/-/g, "+").replace(/_/g, "/"));
+    const json = new TextDecoder().decode(Uint8Array.from(binary, (ch) => ch.charCodeAt(0)));
+    const [k, id] = JSON.parse(json);
     if ((k === null || typeof k === "string") && typeof id === "string") return { k, id };
   } catch {}
   throw new ValidationError("The cursor is not one this API returned.", [
