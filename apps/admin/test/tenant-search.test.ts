@@ -71,6 +71,8 @@ describe("tenant list query plans", () => {
           if (by) expect(text).toContain(`USING INDEX ${SEARCH_INDEX[by]}`);
           else if (Object.keys(filters).length > 0)
             expect(text).toMatch(/^SEARCH tenants USING INDEX tenants_(plan|status|access)_idx/m);
+          // The unfiltered first page walks the primary key newest first and stops after the page
+          // (LIMIT with no sort); a full table scan would be a bare `SCAN tenants`.
           else
             expect(text).toMatch(/^(SCAN|SEARCH) tenants USING INDEX sqlite_autoindex_tenants_1/m);
         });
