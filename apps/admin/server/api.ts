@@ -12,6 +12,8 @@ import { billingRoutes } from "./routes/billing";
 import { fleetRoutes } from "./routes/fleet";
 import { integrityRoutes } from "./routes/integrity";
 import { operatorRoutes } from "./routes/operators";
+import { overrideRoutes } from "./routes/overrides";
+import { tenantRoutes } from "./routes/tenants";
 
 /** The admin JSON API under /api (automation and scripts); the app's pages call the same verbs. */
 export const adminApi = newAdminRouter().basePath("/api");
@@ -53,6 +55,8 @@ adminApi.route("/", integrityRoutes);
 adminApi.route("/", billingRoutes);
 adminApi.route("/", fleetRoutes);
 adminApi.route("/", operatorRoutes);
+adminApi.route("/", tenantRoutes);
+adminApi.route("/", overrideRoutes);
 
 adminApi.openAPIRegistry.registerComponent("securitySchemes", "operatorToken", {
   type: "http",
