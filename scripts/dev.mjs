@@ -1,4 +1,5 @@
 // npm run dev: the whole platform on localhost with demo data.
+import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { DEMO_OPERATOR } from "./lib/demo-operator.mjs";
@@ -35,6 +36,9 @@ const note = ensureDevVars();
 if (note) console.log(note);
 const vars = readVars(".dev.vars");
 applyControlMigrations();
+// Tenants created by an earlier checkout get the tenant migrations added since (the fleet run of
+// a deployed platform, done here at once).
+execFileSync("npm", ["run", "--silent", "migrate:tenants"], { stdio: "inherit" });
 seedDemoOperator();
 // The emulator keeps its state in STRIPE_EMULATOR_STATE across runs, so tenants keep their
 // customers and plans. Without that file (first run, `npm run stripe:reset`) it starts empty and
