@@ -3,8 +3,9 @@ import type { getTenantDetail } from "../../server/services/tenant-detail";
 type Detail = Awaited<ReturnType<typeof getTenantDetail>>;
 
 import { text } from "./format";
+import { UsageChart } from "./usage-chart";
 
-/** Usage per metric per UTC day (a table until a chart library is chosen) and the meter's period. */
+/** Usage per metric per UTC day (a chart per metric, the numbers in a table) and the meter's period. */
 export function UsageSection({ usage }: { usage: Detail["usage"] }) {
   const days = usage.ledger[0]?.days.map((d) => d.day) ?? [];
   return (
@@ -14,26 +15,32 @@ export function UsageSection({ usage }: { usage: Detail["usage"] }) {
         Per UTC day from the usage ledger (last {usage.days} days; the meter flushes about once a
         minute).
       </p>
-      <table>
-        <thead>
-          <tr>
-            <th>Day</th>
-            {usage.ledger.map((s) => (
-              <th key={s.metric}>{s.metric}</th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {days.map((day, i) => (
-            <tr key={day}>
-              <td>{day}</td>
+      {usage.ledger.map((s) => (
+        <UsageChart key={s.metric} metric={s.metric} days={s.days} />
+      ))}
+      <details>
+        <summary>The numbers</summary>
+        <table>
+          <thead>
+            <tr>
+              <th>Day</th>
               {usage.ledger.map((s) => (
-                <td key={s.metric}>{s.days[i]?.used ?? 0}</td>
+                <th key={s.metric}>{s.metric}</th>
               ))}
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {days.map((day, i) => (
+              <tr key={day}>
+                <td>{day}</td>
+                {usage.ledger.map((s) => (
+                  <td key={s.metric}>{s.days[i]?.used ?? 0}</td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </details>
       <h3>Current period (the meter)</h3>
       {usage.meter_period ? (
         <table>
