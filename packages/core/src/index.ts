@@ -42,6 +42,7 @@ export { retryDelaySeconds } from "./retry";
 export { stripeClient } from "./stripe";
 export {
   approveSupportAccess,
+  type AlsoInBatch,
   endExpiredSupportAccess,
   endSupportAccess,
   listSupportSessions,
@@ -57,6 +58,7 @@ export {
   type SupportAccessEnv,
   type SupportMailMessage,
   SupportMailMessageSchema,
+  type SupportSessionChange,
   type SupportSessionView,
   startSupportAccess,
 } from "./support-access";
