@@ -7,6 +7,8 @@ import {
   operatorRoute,
   operatorSecurity,
 } from "./router";
+import { operatorAuditRoutes } from "./routes/operator-audit";
+import { supportRoutes } from "./routes/support";
 
 /** The admin JSON API under /api (automation and scripts); the app's pages call the same verbs. */
 export const adminApi = newAdminRouter().basePath("/api");
@@ -43,6 +45,8 @@ adminApi.openapi(
 );
 
 // Area routers (server/routes/*) are mounted here: adminApi.route("/", <area>Routes).
+adminApi.route("/", supportRoutes);
+adminApi.route("/", operatorAuditRoutes);
 
 adminApi.openAPIRegistry.registerComponent("securitySchemes", "operatorToken", {
   type: "http",

@@ -11,6 +11,10 @@ export interface AdminEnv extends CoreEnv {
   ACCESS_TEAM_DOMAIN?: string;
   ACCESS_AUD?: string;
   MAIL_QUEUE: Queue;
+  /** The API worker's JWT_ISSUER (a var): support tokens carry it, the API accepts no other. */
+  JWT_ISSUER: string;
+  /** Secret: ES256 private JWK signing support tokens; the API has the public half. */
+  SUPPORT_SIGNING_KEY?: string;
 }
 
 export const AdminConfigSchema = CoreConfigSchema.extend({
@@ -25,6 +29,8 @@ export const AdminConfigSchema = CoreConfigSchema.extend({
     .default(30),
   ACCESS_TEAM_DOMAIN: z.url().optional(),
   ACCESS_AUD: z.string().min(1).optional(),
+  JWT_ISSUER: z.string().min(1),
+  SUPPORT_SIGNING_KEY: z.string().min(1).optional(),
 });
 export type AdminConfig = z.infer<typeof AdminConfigSchema>;
 

@@ -41,8 +41,8 @@ export { parseMessages } from "./queue-messages";
 export { retryDelaySeconds } from "./retry";
 export { stripeClient } from "./stripe";
 export {
-  approveSupportAccess,
   type AlsoInBatch,
+  approveSupportAccess,
   endExpiredSupportAccess,
   endSupportAccess,
   listSupportSessions,

@@ -50,8 +50,11 @@ export const platformAuditLog = sqliteTable(
     ip: text("ip"),
     createdAt: integer("created_at").notNull(),
   },
+  // The operator audit page filters by tenant, actor or action, newest (highest id) first.
   (t) => [
-    index("platform_audit_log_tenant_idx").on(t.tenantId),
+    index("platform_audit_log_tenant_idx").on(t.tenantId, t.id),
+    index("platform_audit_log_actor_idx").on(t.actorId, t.id),
+    index("platform_audit_log_action_idx").on(t.action, t.id),
     index("platform_audit_log_created_idx").on(t.createdAt),
   ],
 );
