@@ -2,7 +2,6 @@ import { controlDb, ValidationError } from "@tenantry/core";
 import {
   operators,
   PLATFORM_AUDIT_ACTIONS,
-  type PlatformAuditAction,
   platformAuditLog,
   tenants,
 } from "@tenantry/schema/control";
