@@ -1,3 +1,9 @@
-import { index, type RouteConfig } from "@react-router/dev/routes";
+import { index, type RouteConfig, route } from "@react-router/dev/routes";
 
-export default [index("routes/home.tsx")] satisfies RouteConfig;
+export default [
+  index("routes/home.tsx"),
+  route("support", "routes/support.tsx"),
+  route("support/:sessionId", "routes/support.$sessionId.tsx"),
+  route("audit", "routes/audit.tsx"),
+  route("audit.csv", "routes/audit.csv.tsx"),
+] satisfies RouteConfig;

@@ -1,3 +1,4 @@
+import { ProblemError } from "@tenantry/core";
 import { parse } from "hono/utils/cookie";
 import { data, type RouterContextProvider, redirect } from "react-router";
 import { operatorFromSession, sessionCookieName } from "./auth";
@@ -32,4 +33,13 @@ export async function requireOperator(
   }
   const { csrfToken, ...operator } = session;
   return { env: req.env, requestId: req.requestId, ip: req.ip, operator, csrfToken };
+}
+
+/**
+ * A service's refusal as the action's answer (the form shows `error`); anything unexpected
+ * is rethrown to the error boundary.
+ */
+export function formError(err: unknown) {
+  if (!(err instanceof ProblemError)) throw err;
+  return data({ error: err.message }, { status: err.status, headers: err.headers });
 }

@@ -38,6 +38,16 @@ export const OperatorAuditQuerySchema = z.object({
 export type OperatorAuditQuery = z.input<typeof OperatorAuditQuerySchema>;
 type Filters = z.output<typeof OperatorAuditQuerySchema>;
 
+/** The filters of a page's query string (an empty field is no filter). */
+export function operatorAuditFilters(params: URLSearchParams): OperatorAuditQuery {
+  const filters: Record<string, string> = {};
+  for (const name of ["operator", "tenant", "action", "from", "to"]) {
+    const value = params.get(name)?.trim();
+    if (value) filters[name] = value;
+  }
+  return filters as OperatorAuditQuery;
+}
+
 function parseQuery(input: OperatorAuditQuery): Filters {
   const parsed = OperatorAuditQuerySchema.safeParse(input);
   if (!parsed.success) throw ValidationError.fromZod(parsed.error, "query");

@@ -5,7 +5,6 @@ import {
   endSupportAccess,
   listSupportSessions,
   mintSupportToken,
-  ProblemError,
   type StartSupportAccessInput,
   type SupportAccessContext,
   type SupportSessionChange,
@@ -78,22 +77,21 @@ export interface SupportTenant {
   status: string;
 }
 
-/** The tenant a support page is about, by slug or id. */
+/** The tenant a support page is about, by slug or id; null when none is. */
 export async function findSupportTenant({
   ctx,
   input,
 }: {
   ctx: OperatorContext;
   input: { tenant: string };
-}): Promise<SupportTenant> {
+}): Promise<SupportTenant | null> {
   const key = input.tenant.trim();
   const row = await controlDb(ctx.env)
     .select({ id: tenants.id, slug: tenants.slug, name: tenants.name, status: tenants.status })
     .from(tenants)
     .where(or(eq(tenants.id, key), eq(tenants.slug, key.toLowerCase())))
     .get();
-  if (!row) throw new ProblemError(404, "not_found", "Not found", "No tenant has this slug or id.");
-  return row;
+  return row ?? null;
 }
 
 /** Starts support access; write mode needs `support:write` (core also requires a second admin). */
@@ -133,6 +131,7 @@ export async function approveSupport({
   ctx: OperatorContext;
   input: SupportDecisionInput;
 }): Promise<SupportSessionView> {
+  assertCan(ctx.operator, "support:write");
   const { sessionId, reason } = decision(input);
   return approveSupportAccess({
     ctx: supportCtx(ctx),
@@ -180,6 +179,25 @@ export async function listSupport({
       : [],
   );
   return sessions.map((s) => ({ ...s, tenantSlug: slugs.get(s.tenantId) ?? null }));
+}
+
+/** One support session with its tenant's slug (the session page); null when none is. */
+export async function getSupport({
+  ctx,
+  input,
+}: {
+  ctx: OperatorContext;
+  input: { sessionId: string };
+}): Promise<SupportSessionRow | null> {
+  const row = await controlDb(ctx.env)
+    .select({ session: supportSessions, tenantSlug: tenants.slug })
+    .from(supportSessions)
+    .leftJoin(tenants, eq(tenants.id, supportSessions.tenantId))
+    .where(eq(supportSessions.id, input.sessionId))
+    .get();
+  if (!row) return null;
+  const { durationMinutes: _minutes, ...session } = row.session;
+  return { ...session, tenantSlug: row.tenantSlug };
 }
 
 export interface SupportToken {
