@@ -191,6 +191,10 @@ describe("operator audit CSV", () => {
     expect(lines[1]).toContain('"plain, with comma","limit: 10 → 20","{""limit"":10}"');
     expect(lines[2]).toContain(`"'=HYPERLINK(""https://evil.example"",""click"")"`);
     expect(lines[3]).toBe("");
+    const none = await adminFetch("/api/v1/audit-log.csv?operator=nobody@ops.example", {
+      token: viewer.token,
+    });
+    expect(await none.text()).toBe(`${lines[0]}\r\n`);
     expect((await adminFetch("/api/v1/audit-log.csv")).status).toBe(401);
   });
 

@@ -226,13 +226,13 @@ export async function exportOperatorAuditCsv({
   const encoder = new TextEncoder();
   let cursor: string | undefined;
   let sent = 0;
-  let done = false;
+  // Every pull enqueues or closes: a pull that does neither leaves the reader waiting.
   return new ReadableStream<Uint8Array>({
     start(controller) {
       controller.enqueue(encoder.encode(csvRow(CSV_HEADER)));
     },
     async pull(controller) {
-      if (done || where === null) return controller.close();
+      if (where === null) return controller.close();
       const next = await page(ctx, where, cursor, Math.min(EXPORT_PAGE, MAX_EXPORT_ROWS - sent));
       const text = next.data
         .map((e) =>
@@ -258,7 +258,7 @@ export async function exportOperatorAuditCsv({
       if (text) controller.enqueue(encoder.encode(text));
       sent += next.data.length;
       cursor = next.nextCursor ?? undefined;
-      done = !cursor || sent >= MAX_EXPORT_ROWS;
+      if (!cursor || sent >= MAX_EXPORT_ROWS) controller.close();
     },
   });
 }
