@@ -9,7 +9,7 @@ import { type PlatformAuditAction, platformAuditLog } from "@tenantry/schema/con
 import { beforeAll, describe, expect, it } from "vitest";
 import { createTenant, type TestTenant } from "../../../workers/api/test/helpers";
 import { csvRow } from "../server/csv";
-import { diffSnapshots } from "../server/services/operator-audit";
+import { diffSnapshots, listOperatorAudit } from "../server/services/operator-audit";
 import { adminFetch, operatorWithToken } from "./helpers";
 
 type Op = Awaited<ReturnType<typeof operatorWithToken>>;
@@ -151,6 +151,59 @@ describe("operator audit log", () => {
     expect(pages).toBe(3);
     expect(seen).toEqual(written.reverse());
     expect((await list(viewer, { cursor: "'; DROP TABLE x" })).status).toBe(400);
+  });
+});
+
+/** The control database, recording each statement the code under test binds. */
+function recordingControlDb() {
+  const seen: { sql: string; params: unknown[] }[] = [];
+  const bound = <T extends object>(target: T, prop: string | symbol) => {
+    const value = Reflect.get(target, prop);
+    return typeof value === "function" ? value.bind(target) : value;
+  };
+  const db = new Proxy(env.CONTROL_DB, {
+    get(target, prop) {
+      if (prop !== "prepare") return bound(target, prop);
+      return (sql: string) =>
+        new Proxy(target.prepare(sql), {
+          get(stmt, p) {
+            if (p !== "bind") return bound(stmt, p);
+            return (...params: unknown[]) => {
+              seen.push({ sql, params });
+              return stmt.bind(...params);
+            };
+          },
+        });
+    },
+  });
+  return { db, seen };
+}
+
+describe("operator audit query plans", () => {
+  it("every filter walks an index in page order, never sorting", async () => {
+    const { db, seen } = recordingControlDb();
+    const ctx = { env: { ...env, CONTROL_DB: db }, requestId: "test", ip: null };
+    const shapes: [Record<string, string>, string][] = [
+      [{}, "sqlite_autoindex_platform_audit_log_1"],
+      [{ tenant: "ten_0000000000X" }, "platform_audit_log_tenant_idx"],
+      [{ operator: "opr_0000000000X" }, "platform_audit_log_actor_idx"],
+      [{ action: "tenant.suspend" }, "platform_audit_log_action_idx"],
+      [
+        { from: "2026-01-01T00:00", to: "2026-02-01T00:00" },
+        "sqlite_autoindex_platform_audit_log_1",
+      ],
+      [{ tenant: "ten_0000000000X", from: "2026-01-01T00:00" }, "platform_audit_log_tenant_idx"],
+    ];
+    for (const [input, index] of shapes) {
+      await listOperatorAudit({ ctx, input: { ...input, cursor: "aud_01ZZZZZZZZ" } });
+      const query = seen.at(-1)!;
+      const { results } = await env.CONTROL_DB.prepare(`EXPLAIN QUERY PLAN ${query.sql}`)
+        .bind(...query.params)
+        .all<{ detail: string }>();
+      const plan = results.map((r) => r.detail).join(" | ");
+      expect(plan, JSON.stringify(input)).toContain(`USING INDEX ${index}`);
+      expect(plan, JSON.stringify(input)).not.toContain("TEMP B-TREE");
+    }
   });
 });
 
