@@ -136,6 +136,7 @@ describe("support pages", () => {
     });
     expect(audit.data.map((e: any) => [e.action, e.reason])).toEqual([
       ["support.end", "done helping"],
+      ["support.token", "owner asked for help with projects"],
       ["support.start", "owner asked for help with projects"],
     ]);
     expect(audit.data[0].changes).toContainEqual({

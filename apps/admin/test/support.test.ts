@@ -92,7 +92,7 @@ describe("read-only support access through the admin API", () => {
       },
     });
 
-    const [entry, ...more] = await operatorAudit(session.id);
+    const [entry, ...more] = await operatorAudit(session.id, "support.start");
     expect(more).toEqual([]);
     expect(entry).toMatchObject({
       actor_type: "operator",
@@ -104,6 +104,10 @@ describe("read-only support access through the admin API", () => {
       request_id: expect.stringMatching(/^req_/),
     });
     expect(JSON.parse(entry!.after)).toMatchObject({ status: "active", mode: "read" });
+    // Minting is recorded too (who held a credential into the tenant), never the token.
+    const [token] = await operatorAudit(session.id, "support.token");
+    expect(token).toMatchObject({ actor_id: op.id, reason: "customer asked why an import failed" });
+    expect(JSON.parse(token!.after)).toEqual({ mode: "read", expires_at: minted.body.expires_at });
   });
 
   it("lists sessions of a tenant and platform-wide, with their tenant's slug", async () => {
@@ -148,13 +152,20 @@ describe("read-only support access through the admin API", () => {
     expect(JSON.parse(end[0]!.after)).toMatchObject({ status: "ended", ended_by: op.id });
   });
 
-  it("only the operator who started it mints its token", async () => {
+  it("only the operator who started it mints its token, each mint audited", async () => {
     const t = await createTenant();
     const op = await operatorWithToken("support");
     const { body } = await start(op, t);
     const other = await operatorWithToken("platform_admin");
     const res = await call(other, "POST", `/support-sessions/${body.session.id}/token`);
     expect(res.status).toBe(403);
+    expect(await operatorAudit(body.session.id, "support.token")).toEqual([]);
+    const own = await call(op, "POST", `/support-sessions/${body.session.id}/token`, {
+      reason: "reproduce the import error",
+    });
+    expect(own.status).toBe(200);
+    const [entry] = await operatorAudit(body.session.id, "support.token");
+    expect(entry).toMatchObject({ actor_id: op.id, reason: "reproduce the import error" });
   });
 });
 

@@ -22,6 +22,7 @@ export const PLATFORM_AUDIT_ACTIONS = [
   "support.start",
   "support.approve",
   "support.end",
+  "support.token",
 ] as const;
 export type PlatformAuditAction = (typeof PLATFORM_AUDIT_ACTIONS)[number];
 

@@ -205,10 +205,16 @@ export const supportRoutes = newAdminRouter()
       operationId: "mintSupportToken",
       tags: ["support"],
       summary:
-        "A support token for your own active session: use it as Bearer on https://<tenant_host>/v1/… (at most 15 minutes, never past the session)",
+        "A support token for your own active session: use it as Bearer on https://<tenant_host>/v1/… (at most 15 minutes, never past the session); audited as support.token with your reason, else the session's",
       security: operatorSecurity,
       middleware: operatorRoute("support:start"),
-      request: { params: SessionParams },
+      request: {
+        params: SessionParams,
+        body: {
+          required: false,
+          content: { "application/json": { schema: z.object({ reason: Reason.optional() }) } },
+        },
+      },
       responses: {
         200: jsonResponse(
           z.object({ token: z.string(), expires_at: z.string(), tenant_host: z.string() }),
@@ -225,7 +231,7 @@ export const supportRoutes = newAdminRouter()
     async (c) => {
       const minted = await mintSupport({
         ctx: operatorContext(c),
-        input: { sessionId: c.req.valid("param").id },
+        input: { sessionId: c.req.valid("param").id, reason: c.req.valid("json")?.reason },
       });
       return c.json(
         {

@@ -20,7 +20,7 @@ import {
 } from "@tenantry/schema/control";
 import { eq, inArray, or } from "drizzle-orm";
 import { z } from "zod";
-import { operatorAuditEntryWhere } from "../audit";
+import { operatorAuditEntry, operatorAuditEntryWhere } from "../audit";
 import { assertCan } from "../auth";
 import type { OperatorContext } from "../context";
 import { adminConfig } from "../env";
@@ -209,24 +209,38 @@ export interface SupportToken {
 }
 
 /**
- * A support token for the operator's own active session. Not an audited mutation: it changes
- * nothing, and every request made with it lands in the tenant's log.
+ * A support token for the operator's own active session, recorded as `support.token` (the
+ * token itself never enters the log): who held a credential into which tenant, until when. The
+ * entry's reason is the operator's own when given, else the session's. Core refuses first
+ * (not the requester, not active), so a refusal writes nothing; a token whose entry cannot be
+ * written is never handed out.
  */
 export async function mintSupport({
   ctx,
   input,
 }: {
   ctx: OperatorContext;
-  input: { sessionId: string };
+  input: { sessionId: string; reason?: string };
 }): Promise<SupportToken> {
-  const { token, expiresAt } = await mintSupportToken({ ctx: supportCtx(ctx), input });
+  const { token, expiresAt } = await mintSupportToken({
+    ctx: supportCtx(ctx),
+    input: { sessionId: input.sessionId },
+  });
+  const db = controlDb(ctx.env);
   // Minted, so the session exists and its tenant too.
-  const { slug } = (await controlDb(ctx.env)
-    .select({ slug: tenants.slug })
+  const { session, slug } = (await db
+    .select({ session: supportSessions, slug: tenants.slug })
     .from(supportSessions)
     .innerJoin(tenants, eq(tenants.id, supportSessions.tenantId))
     .where(eq(supportSessions.id, input.sessionId))
     .get())!;
+  await operatorAuditEntry(ctx, db, {
+    action: "support.token",
+    tenantId: session.tenantId,
+    target: { type: "support_session", id: session.id },
+    reason: input.reason?.trim() || session.reason,
+    after: { mode: session.mode, expires_at: new Date(expiresAt).toISOString() },
+  });
   const cfg = adminConfig(ctx.env);
   const tenantHost = `${slug}.${cfg.BASE_DOMAIN}`;
   return { token, expiresAt, tenantHost, tenantUrl: `${cfg.PUBLIC_SCHEME}://${tenantHost}` };
