@@ -52,7 +52,7 @@ describe("read-only support access through the admin API", () => {
     const session = started.body.session;
     expect(session).toMatchObject({
       tenant_id: t.tenant.id,
-      tenant_slug: null,
+      tenant_slug: t.slug,
       operator: { id: op.id, email: op.email },
       user_id: t.owner.id,
       mode: "read",

@@ -40,11 +40,11 @@ const SupportSessionSchema = z
   })
   .openapi("SupportSession");
 
-function wire(s: Omit<SupportSessionRow, "tenantSlug"> & { tenantSlug?: string | null }) {
+function wire(s: SupportSessionRow) {
   return {
     id: s.id,
     tenant_id: s.tenantId,
-    tenant_slug: s.tenantSlug ?? null,
+    tenant_slug: s.tenantSlug,
     operator: { id: s.operatorId, email: s.operatorEmail },
     user_id: s.userId,
     reason: s.reason,

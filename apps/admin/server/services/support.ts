@@ -101,13 +101,14 @@ export async function startSupport({
 }: {
   ctx: OperatorContext;
   input: StartSupportAccessInput;
-}): Promise<SupportSessionView> {
+}): Promise<SupportSessionRow> {
   if (input.mode === "write") assertCan(ctx.operator, "support:write");
-  return startSupportAccess({
+  const session = await startSupportAccess({
     ctx: supportCtx(ctx),
     input,
     alsoInBatch: audited(ctx, "support.start"),
   });
+  return (await withSlugs(ctx, [session]))[0]!;
 }
 
 /** Approving or ending states its own reason, as every operator mutation does. */
@@ -130,14 +131,15 @@ export async function approveSupport({
 }: {
   ctx: OperatorContext;
   input: SupportDecisionInput;
-}): Promise<SupportSessionView> {
+}): Promise<SupportSessionRow> {
   assertCan(ctx.operator, "support:write");
   const { sessionId, reason } = decision(input);
-  return approveSupportAccess({
+  const session = await approveSupportAccess({
     ctx: supportCtx(ctx),
     input: { sessionId },
     alsoInBatch: audited(ctx, "support.approve", reason),
   });
+  return (await withSlugs(ctx, [session]))[0]!;
 }
 
 /** Ends support access (the requester or a platform admin); a pending request is cancelled. */
@@ -147,13 +149,14 @@ export async function endSupport({
 }: {
   ctx: OperatorContext;
   input: SupportDecisionInput;
-}): Promise<SupportSessionView> {
+}): Promise<SupportSessionRow> {
   const { sessionId, reason } = decision(input);
-  return endSupportAccess({
+  const session = await endSupportAccess({
     ctx: supportCtx(ctx),
     input: { sessionId },
     alsoInBatch: audited(ctx, "support.end", reason),
   });
+  return (await withSlugs(ctx, [session]))[0]!;
 }
 
 export type SupportSessionRow = SupportSessionView & { tenantSlug: string | null };
@@ -166,7 +169,14 @@ export async function listSupport({
   ctx: OperatorContext;
   input: { tenantId?: string; status?: SupportSessionStatus; limit?: number };
 }): Promise<SupportSessionRow[]> {
-  const sessions = await listSupportSessions({ ctx: supportCtx(ctx), input });
+  return withSlugs(ctx, await listSupportSessions({ ctx: supportCtx(ctx), input }));
+}
+
+/** Sessions with their tenants' slugs (one query for all). */
+async function withSlugs(
+  ctx: OperatorContext,
+  sessions: SupportSessionView[],
+): Promise<SupportSessionRow[]> {
   const ids = [...new Set(sessions.map((s) => s.tenantId))];
   const slugs = new Map(
     ids.length
