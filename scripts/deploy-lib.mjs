@@ -1,6 +1,7 @@
 // The pure half of `npm run deploy` (scripts/deploy.mjs): what each worker needs from the
 // Cloudflare account, the order to deploy in, and which needs are missing from what wrangler
 // reports. No I/O here, so it is tested with recorded wrangler output (scripts/test/).
+import { ADMIN_BUILD_CONFIG } from "./lib/platform.mjs";
 import { isPlaceholderId } from "./pool-lib.mjs";
 
 /** The deployed workers' configs; the deploy order comes from their bindings (`deployOrder`). */
@@ -8,9 +9,19 @@ export const WORKER_CONFIGS = [
   "wrangler.toml",
   "workers/webhooks/wrangler.toml",
   "workers/metering/wrangler.toml",
+  "apps/admin/wrangler.toml",
 ];
-/** Development only, never deployed; `--dry-run` still bundles it so a broken config fails CI. */
-export const DEV_CONFIGS = ["scripts/dev-port/wrangler.toml"];
+
+/**
+ * The config wrangler deploys for `config`: the admin worker deploys from React Router's build
+ * (`npm run build -w @tenantry/admin` writes the bundle and a config derived from its
+ * wrangler.toml, with the same bindings and vars).
+ */
+export function deployedConfig(config) {
+  return config === "apps/admin/wrangler.toml" ? ADMIN_BUILD_CONFIG : config;
+}
+/** Development only, never deployed; `--dry-run` still bundles them so a broken config fails CI. */
+export const DEV_CONFIGS = ["scripts/dev-port/wrangler.toml", "scripts/dev-router/wrangler.toml"];
 
 /**
  * What each worker needs in production beyond its bindings: secrets (`wrangler secret put NAME -c
@@ -21,7 +32,7 @@ export const DEV_CONFIGS = ["scripts/dev-port/wrangler.toml"];
  */
 export const PRODUCTION = {
   "tenantry-api": {
-    secrets: ["JWT_PRIVATE_KEY", "MAIL_API_TOKEN"],
+    secrets: ["JWT_PRIVATE_KEY", "AUDIT_SIGNING_KEY", "MAIL_API_TOKEN"],
     optionalSecrets: ["STRIPE_SECRET_KEY", "HEALTH_TOKEN"],
     vars: {
       BASE_DOMAIN: { match: /^(?!localhost\b)[a-z0-9.-]+$/, example: '"example.com" (no port)' },
@@ -37,6 +48,20 @@ export const PRODUCTION = {
     vars: {},
   },
   "tenantry-metering": { secrets: ["STRIPE_SECRET_KEY"], optionalSecrets: [], vars: {} },
+  "tenantry-admin": {
+    secrets: ["SUPPORT_SIGNING_KEY", "AUDIT_SIGNING_KEY"],
+    optionalSecrets: [],
+    vars: {
+      BASE_DOMAIN: { match: /^(?!localhost\b)[a-z0-9.-]+$/, example: '"example.com" (no port)' },
+      PUBLIC_SCHEME: "https",
+      JWT_ISSUER: { match: /^https:\/\//, example: '"https://example.com"' },
+      ACCESS_TEAM_DOMAIN: {
+        match: /^https:\/\/[a-z0-9-]+\.cloudflareaccess\.com$/,
+        example: '"https://<team>.cloudflareaccess.com"',
+      },
+      ACCESS_AUD: { match: /^[0-9a-f]{64}$/, example: "the Access application's AUD tag" },
+    },
+  },
 };
 const NOTHING = { secrets: [], optionalSecrets: [], vars: {} };
 
@@ -64,6 +89,7 @@ export function workerNeeds(configPath, config) {
       name: d.database_name,
       id: d.database_id,
     })),
+    kvNamespaces: (config.kv_namespaces ?? []).map((k) => ({ binding: k.binding, id: k.id })),
     vars: config.vars ?? {},
     production: PRODUCTION[config.name] ?? NOTHING,
   };
@@ -193,6 +219,17 @@ export function findMissing(workers, account) {
       what: `${unplacedPool.length} tenant pool databases (${range}) have local placeholder ids`,
       fix: "npm run pool:create",
     });
+  }
+  // The configs carry an all-zero KV id for local development; wrangler deploy would refuse it.
+  for (const worker of workers) {
+    for (const { binding, id } of worker.kvNamespaces) {
+      if (/^0+$/.test(id ?? "")) {
+        missing.push({
+          what: `KV namespace ${binding} (${worker.name}) has a local placeholder id`,
+          fix: `wrangler kv namespace create ${binding}, then set its id in [[kv_namespaces]] of ${worker.config}`,
+        });
+      }
+    }
   }
   return { missing, warnings };
 }

@@ -9,6 +9,7 @@ import { promisify } from "node:util";
 import { unstable_readConfig } from "wrangler";
 import {
   DEV_CONFIGS,
+  deployedConfig,
   deployOrder,
   findMissing,
   formatMissing,
@@ -17,6 +18,7 @@ import {
   WORKER_CONFIGS,
   workerNeeds,
 } from "./deploy-lib.mjs";
+import { buildAdminApp } from "./lib/platform.mjs";
 
 const dryRun = process.argv.includes("--dry-run");
 const execFileAsync = promisify(execFile);
@@ -26,6 +28,7 @@ process.env.WRANGLER_SEND_METRICS = "false";
 const wrangler = (args) =>
   execFileSync("wrangler", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 
+buildAdminApp();
 const configs = dryRun ? [...WORKER_CONFIGS, ...DEV_CONFIGS] : WORKER_CONFIGS;
 const workers = deployOrder(
   configs.map((config) => workerNeeds(config, unstable_readConfig({ config }))),
@@ -41,7 +44,7 @@ if (dryRun) {
         "--outdir",
         `.wrangler/deploy/${worker.name}`,
         "-c",
-        worker.config,
+        deployedConfig(worker.config),
       ]),
     ),
   );
@@ -99,6 +102,6 @@ console.log("npm run deploy: applying the control-plane migrations (remote)");
 run(["d1", "migrations", "apply", "CONTROL_DB", "--remote", "-c", "wrangler.toml"]);
 for (const worker of workers) {
   console.log(`npm run deploy: ${worker.name} (${worker.config})`);
-  run(["deploy", "-c", worker.config]);
+  run(["deploy", "-c", deployedConfig(worker.config)]);
 }
 console.log(`npm run deploy: deployed ${workers.map((w) => w.name).join(", ")}`);

@@ -1,6 +1,6 @@
 // npm run dev: the whole platform on localhost with demo data.
 import { existsSync } from "node:fs";
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import {
   ADMIN_BUILD_CONFIG,
   applyControlMigrations,
@@ -49,6 +49,16 @@ workerVars(
 );
 workerVars(["ENVIRONMENT", "STRIPE_SECRET_KEY", "STRIPE_API_BASE"], "workers/metering/.dev.vars");
 buildAdminApp();
+workerVars(
+  [
+    "ENVIRONMENT",
+    "SUPPORT_SIGNING_KEY",
+    "AUDIT_SIGNING_KEY",
+    "STRIPE_SECRET_KEY",
+    "STRIPE_API_BASE",
+  ],
+  `${dirname(ADMIN_BUILD_CONFIG)}/.dev.vars`,
+);
 // One process for the workers, so they share one local copy of the databases (and the queues).
 // Its first worker, the development router, serves :8787 by host as production's routes do.
 const api = await startWorker({

@@ -1,5 +1,6 @@
-// Prints a fresh ES256 private key as a one-line JWK, for JWT_PRIVATE_KEY; with `--support`,
-// a support-token key pair: SUPPORT_SIGNING_KEY (admin worker) and SUPPORT_VERIFY_KEY (API).
+// Prints a fresh ES256 private key as a one-line JWK, for JWT_PRIVATE_KEY or AUDIT_SIGNING_KEY;
+// with `--support`, a support-token key pair: SUPPORT_SIGNING_KEY (admin worker) and
+// SUPPORT_VERIFY_KEY (API).
 import { generateKeyPairSync, randomUUID } from "node:crypto";
 
 export function newJwtKey() {

@@ -19,6 +19,7 @@ const worker = await unstable_startWorker({
     ENVIRONMENT: { type: "plain_text", value: "test" },
     MAILER: { type: "plain_text", value: "outbox" },
     JWT_PRIVATE_KEY: { type: "secret_text", value: newJwtKey() },
+    AUDIT_SIGNING_KEY: { type: "secret_text", value: newJwtKey() },
   },
   dev: { server: { port: 0 }, inspector: false, persist: false, logLevel: "warn" },
 });

@@ -16,16 +16,23 @@ const TEST_POOL_SIZE = 400;
 export async function apiWorkerProject({
   name,
   bindings = {},
+  queueProducers = {},
 }: {
   name: string;
   /** Extra bindings (the admin worker's secrets). */
   bindings?: Record<string, string>;
+  /**
+   * Extra queue producers (binding → queue), added to the API worker's. Their queues have no
+   * consumer here: tests run the consumers' verbs themselves.
+   */
+  queueProducers?: Record<string, string>;
 }) {
   const controlMigrations = await readD1Migrations(
     fileURLToPath(new URL("../schema/migrations/control", import.meta.url)),
   );
   const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
   const jwk = { ...privateKey.export({ format: "jwk" }), kid: "test" };
+  const auditKey = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey;
   // The admin worker's support-token key pair: tests mint with the private half (core's verbs).
   const support = generateKeyPairSync("ec", { namedCurve: "P-256" });
   const supportSigningKey = { ...support.privateKey.export({ format: "jwk" }), kid: "support" };
@@ -49,6 +56,10 @@ export async function apiWorkerProject({
           bindings: {
             ENVIRONMENT: "test",
             JWT_PRIVATE_KEY: JSON.stringify(jwk),
+            AUDIT_SIGNING_KEY: JSON.stringify({
+              ...auditKey.export({ format: "jwk" }),
+              kid: "audit-test",
+            }),
             SUPPORT_VERIFY_KEY: JSON.stringify(supportVerifyKey),
             SUPPORT_SIGNING_KEY: JSON.stringify(supportSigningKey),
             // Tests change tenant status directly; they must see it at once.
@@ -66,6 +77,9 @@ export async function apiWorkerProject({
             ...bindings,
           },
           outboundService,
+          queueProducers: Object.fromEntries(
+            Object.entries(queueProducers).map(([binding, queueName]) => [binding, { queueName }]),
+          ),
           d1Databases: { CONTROL_DB: "test-control", ...pool },
           // As wrangler.toml, but a batch leaves at once: tests wait for their mail.
           queueConsumers: {

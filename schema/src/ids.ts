@@ -20,6 +20,9 @@ const PLATFORM_ID_PREFIXES = {
   operatorSession: "ops",
   operatorToken: "opt",
   supportSession: "sup",
+  fleetRun: "flr",
+  /** An operator's billing re-sync, recorded in the Stripe event ledger beside Stripe's events. */
+  billingResync: "rsy",
 } as const;
 
 /** The one prefix map: the platform's kinds and the product's (which may not redefine one). */

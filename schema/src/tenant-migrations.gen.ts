@@ -28,5 +28,13 @@ export const TENANT_MIGRATIONS: TenantMigration[] = [
       "CREATE INDEX `tasks_tenant_idx` ON `tasks` (`tenant_id`);",
       "CREATE INDEX `tasks_project_idx` ON `tasks` (`project_id`);"
     ]
+  },
+  {
+    "name": "0001_audit_seals",
+    "queries": [
+      "CREATE TABLE `audit_seals` (\n\t`seq` integer PRIMARY KEY NOT NULL,\n\t`entry_id` text NOT NULL,\n\t`tenant_id` text NOT NULL,\n\t`chain_hash` text NOT NULL,\n\t`sealed_at` integer NOT NULL\n);",
+      "CREATE UNIQUE INDEX `audit_seals_entry_id_unique` ON `audit_seals` (`entry_id`);",
+      "CREATE INDEX `audit_seals_tenant_idx` ON `audit_seals` (`tenant_id`);"
+    ]
   }
 ];

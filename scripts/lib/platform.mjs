@@ -16,31 +16,45 @@ export function readVars(path) {
 }
 
 /**
- * Creates .dev.vars from the example with freshly generated keys (access tokens; the support-token
- * pair), once; later, adds
- * any variable the example gained since (with its example value), so an old checkout keeps
- * working. Returns what it did, for the console.
+ * Secrets .dev.vars gets freshly generated rather than copied from the example, in groups that
+ * belong together (a key pair's halves).
+ */
+const GENERATED = [
+  () => ({ JWT_PRIVATE_KEY: newJwtKey() }),
+  () => ({ AUDIT_SIGNING_KEY: newJwtKey() }),
+  newSupportKeys,
+];
+
+/**
+ * Creates .dev.vars from the example with freshly generated signing keys, once; later, adds
+ * any variable the example gained since (with its example value, or a generated key), so an old
+ * checkout keeps working. Returns what it did, for the console.
  */
 export function ensureDevVars(path = ".dev.vars") {
   if (!existsSync(path)) {
-    let text = readFileSync(".dev.vars.example", "utf8").replace(
-      /^JWT_PRIVATE_KEY=.*$/m,
-      `JWT_PRIVATE_KEY=${newJwtKey()}`,
-    );
-    for (const [name, value] of Object.entries(newSupportKeys())) {
-      text = text.replace(new RegExp(`^${name}=.*$`, "m"), `${name}=${value}`);
+    let text = readFileSync(".dev.vars.example", "utf8");
+    for (const make of GENERATED) {
+      for (const [name, value] of Object.entries(make())) {
+        text = text.replace(new RegExp(`^${name}=.*$`, "m"), `${name}=${value}`);
+      }
     }
     writeFileSync(path, text);
-    return "created .dev.vars with fresh JWT and support-token keys";
+    return "created .dev.vars with fresh signing keys";
   }
   const have = readVars(path);
-  const missing = Object.entries(readVars(".dev.vars.example")).filter(
-    ([name, value]) => !(name in have) && value !== "",
-  );
-  // A checkout from before support access gets its key pair (both halves, or neither).
-  if (!have.SUPPORT_SIGNING_KEY || !have.SUPPORT_VERIFY_KEY) {
-    missing.push(...Object.entries(newSupportKeys()));
+  const generated = [];
+  for (const make of GENERATED) {
+    const group = make();
+    // A group is added whole when any of it is missing (both halves of a pair, or neither).
+    if (Object.keys(group).some((name) => !have[name])) generated.push(...Object.entries(group));
   }
+  const names = new Set(generated.map(([name]) => name));
+  const missing = [
+    ...Object.entries(readVars(".dev.vars.example")).filter(
+      ([name, value]) => !(name in have) && value !== "" && !names.has(name),
+    ),
+    ...generated,
+  ];
   if (missing.length === 0) return null;
   appendFileSync(path, `\n${missing.map(([name, value]) => `${name}=${value}`).join("\n")}\n`);
   return `added ${missing.map(([name]) => name).join(", ")} to .dev.vars (see .dev.vars.example)`;

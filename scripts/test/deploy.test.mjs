@@ -42,35 +42,47 @@ function completeAccount(ws) {
   };
 }
 
+const PRODUCTION_VARS = {
+  "tenantry-api": {
+    BASE_DOMAIN: "acme-saas.example",
+    PUBLIC_SCHEME: "https",
+    JWT_ISSUER: "https://acme-saas.example",
+    MAILER: "resend",
+    MAIL_FROM: "Acme <no-reply@mail.acme-saas.example>",
+  },
+  "tenantry-admin": {
+    BASE_DOMAIN: "acme-saas.example",
+    PUBLIC_SCHEME: "https",
+    JWT_ISSUER: "https://acme-saas.example",
+    ACCESS_TEAM_DOMAIN: "https://acme.cloudflareaccess.com",
+    ACCESS_AUD: "a".repeat(64),
+  },
+};
+
 /**
- * The workers as a production deploy config has them: real-looking database ids (the configs
- * carry local placeholders) and the production mailer.
+ * The workers as a production deploy config has them: real-looking database and KV ids (the
+ * configs carry local placeholders) and the production mailer.
  */
 function productionReady(ws) {
   return ws.map((w) => ({
     ...w,
     databases: w.databases.map((d) => ({ ...d, id: d.id.replace(/^00000000/, "1234abcd") })),
-    vars:
-      w.name === "tenantry-api"
-        ? {
-            ...w.vars,
-            BASE_DOMAIN: "acme-saas.example",
-            PUBLIC_SCHEME: "https",
-            JWT_ISSUER: "https://acme-saas.example",
-            MAILER: "resend",
-            MAIL_FROM: "Acme <no-reply@mail.acme-saas.example>",
-          }
-        : w.vars,
+    kvNamespaces: w.kvNamespaces.map((k) => ({ ...k, id: "8f2d4c6b1a3e5f7d9c0b2a4e6f8d1c3b" })),
+    vars: { ...w.vars, ...(PRODUCTION_VARS[w.name] ?? {}) },
   }));
 }
 
 describe("npm run deploy", () => {
-  it("deploys the API worker before the webhooks worker, which binds its Durable Object", () => {
-    expect(names(deployOrder([...workers].reverse()))).toEqual([
-      "tenantry-metering",
+  it("deploys the API worker before the webhooks and admin workers, which bind its Durable Object", () => {
+    const order = names(deployOrder([...workers].reverse()));
+    expect([...order].sort()).toEqual([
+      "tenantry-admin",
       "tenantry-api",
+      "tenantry-metering",
       "tenantry-webhooks",
     ]);
+    expect(order.indexOf("tenantry-api")).toBeLessThan(order.indexOf("tenantry-webhooks"));
+    expect(order.indexOf("tenantry-api")).toBeLessThan(order.indexOf("tenantry-admin"));
     const dev = DEV_CONFIGS.map((config) => workerNeeds(config, unstable_readConfig({ config })));
     const all = names(deployOrder([...dev, ...workers]));
     expect(all.indexOf("tenantry-webhooks")).toBeLessThan(all.indexOf("tenantry-dev-port"));
@@ -95,7 +107,10 @@ describe("npm run deploy", () => {
   it("names each missing secret, queue and database with the command that fixes it", () => {
     const account = {
       // The API worker exists without its optional Stripe key; the others were never deployed.
-      secrets: { "tenantry-api": ["JWT_PRIVATE_KEY", "MAIL_API_TOKEN"], "tenantry-webhooks": null },
+      secrets: {
+        "tenantry-api": ["JWT_PRIVATE_KEY", "AUDIT_SIGNING_KEY", "MAIL_API_TOKEN"],
+        "tenantry-webhooks": null,
+      },
       queues: parseQueueList(QUEUES_TABLE),
       databases: parseJsonList(
         `[{"uuid":"7d3f0c1e-2b4a-4c5d-8e6f-7a8b9c0d1e2f","name":"unrelated","version":"production"}]`,
@@ -136,7 +151,35 @@ describe("npm run deploy", () => {
         fix: "wrangler secret put STRIPE_SECRET_KEY -c workers/metering/wrangler.toml",
       },
       {
-        what: "queue tenantry-mail (tenantry-api)",
+        what: "secret SUPPORT_SIGNING_KEY (tenantry-admin)",
+        fix: "wrangler secret put SUPPORT_SIGNING_KEY -c apps/admin/wrangler.toml",
+      },
+      {
+        what: "secret AUDIT_SIGNING_KEY (tenantry-admin)",
+        fix: "wrangler secret put AUDIT_SIGNING_KEY -c apps/admin/wrangler.toml",
+      },
+      {
+        what: 'variable BASE_DOMAIN (tenantry-admin) is "localhost:8787"',
+        fix: 'set BASE_DOMAIN = "example.com" (no port) in [vars] of apps/admin/wrangler.toml',
+      },
+      {
+        what: 'variable PUBLIC_SCHEME (tenantry-admin) is "http"',
+        fix: 'set PUBLIC_SCHEME = "https" in [vars] of apps/admin/wrangler.toml',
+      },
+      {
+        what: 'variable JWT_ISSUER (tenantry-admin) is "http://localhost:8787"',
+        fix: 'set JWT_ISSUER = "https://example.com" in [vars] of apps/admin/wrangler.toml',
+      },
+      {
+        what: "variable ACCESS_TEAM_DOMAIN (tenantry-admin) is not set",
+        fix: 'set ACCESS_TEAM_DOMAIN = "https://<team>.cloudflareaccess.com" in [vars] of apps/admin/wrangler.toml',
+      },
+      {
+        what: "variable ACCESS_AUD (tenantry-admin) is not set",
+        fix: "set ACCESS_AUD = the Access application's AUD tag in [vars] of apps/admin/wrangler.toml",
+      },
+      {
+        what: "queue tenantry-mail (tenantry-api, tenantry-admin)",
         fix: "wrangler queues create tenantry-mail",
       },
       {
@@ -152,12 +195,24 @@ describe("npm run deploy", () => {
         fix: "wrangler queues create tenantry-usage-dlq",
       },
       {
-        what: "database tenantry-control (CONTROL_DB; tenantry-api, tenantry-webhooks, tenantry-metering) has a local placeholder id",
-        fix: "wrangler d1 create tenantry-control, then set its database_id in wrangler.toml, workers/webhooks/wrangler.toml, workers/metering/wrangler.toml",
+        what: "queue tenantry-fleet (tenantry-admin)",
+        fix: "wrangler queues create tenantry-fleet",
+      },
+      {
+        what: "database tenantry-control (CONTROL_DB; tenantry-api, tenantry-webhooks, tenantry-metering, tenantry-admin) has a local placeholder id",
+        fix: "wrangler d1 create tenantry-control, then set its database_id in wrangler.toml, workers/webhooks/wrangler.toml, workers/metering/wrangler.toml, apps/admin/wrangler.toml",
       },
       {
         what: "32 tenant pool databases (tenantry-tenant-0001 … tenantry-tenant-0032) have local placeholder ids",
         fix: "npm run pool:create",
+      },
+      {
+        what: "KV namespace AUDIT_ANCHORS (tenantry-api) has a local placeholder id",
+        fix: "wrangler kv namespace create AUDIT_ANCHORS, then set its id in [[kv_namespaces]] of wrangler.toml",
+      },
+      {
+        what: "KV namespace AUDIT_ANCHORS (tenantry-admin) has a local placeholder id",
+        fix: "wrangler kv namespace create AUDIT_ANCHORS, then set its id in [[kv_namespaces]] of apps/admin/wrangler.toml",
       },
     ]);
     expect(warnings).toEqual([
@@ -166,7 +221,7 @@ describe("npm run deploy", () => {
     ]);
     const message = formatMissing(missing);
     expect(message).toMatch(
-      /^npm run deploy: nothing was deployed; the account is missing 14 items:/,
+      /^npm run deploy: nothing was deployed; the account is missing 24 items:/,
     );
     for (const { what, fix } of missing)
       expect(`${message}\n`).toContain(`  - ${what}\n      fix: ${fix}\n`);

@@ -16,6 +16,7 @@ import {
   ensureTenant,
   fittedAdminConfig,
   fittedWorkerConfig,
+  readVars,
   startStripeEmulator,
   startWorker,
   syncStripeCatalog,
@@ -104,7 +105,11 @@ async function start(procs: { stop: () => void }[]): Promise<string> {
     `ENVIRONMENT=development\n${stripeVars}STRIPE_WEBHOOK_SECRET=${WEBHOOK_SECRET}\n`,
   );
   writeFileSync(`${TMP}/metering/.dev.vars`, stripeVars);
-  writeFileSync(`${TMP}/admin/.dev.vars`, `ENVIRONMENT=development\n${stripeVars}`);
+  const { SUPPORT_SIGNING_KEY, AUDIT_SIGNING_KEY } = readVars(`${TMP}/api/.dev.vars`);
+  writeFileSync(
+    `${TMP}/admin/.dev.vars`,
+    `ENVIRONMENT=development\nSUPPORT_SIGNING_KEY=${SUPPORT_SIGNING_KEY}\nAUDIT_SIGNING_KEY=${AUDIT_SIGNING_KEY}\n${stripeVars}`,
+  );
 
   applyControlMigrations({ config: api, persistTo: STATE });
   procs.push(

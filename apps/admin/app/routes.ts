@@ -6,4 +6,8 @@ export default [
   route("support/:sessionId", "routes/support.$sessionId.tsx"),
   route("audit", "routes/audit.tsx"),
   route("audit.csv", "routes/audit.csv.tsx"),
+  route("billing", "routes/billing.tsx"),
+  route("billing/reconcile", "routes/billing.reconcile.tsx"),
+  route("billing/:tenantId", "routes/billing.$tenantId.tsx"),
+  route("fleet", "routes/fleet.tsx"),
 ] satisfies RouteConfig;

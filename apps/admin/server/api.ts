@@ -7,6 +7,9 @@ import {
   operatorRoute,
   operatorSecurity,
 } from "./router";
+import { billingRoutes } from "./routes/billing";
+import { fleetRoutes } from "./routes/fleet";
+import { integrityRoutes } from "./routes/integrity";
 import { operatorAuditRoutes } from "./routes/operator-audit";
 import { supportRoutes } from "./routes/support";
 
@@ -47,6 +50,10 @@ adminApi.openapi(
 // Area routers (server/routes/*) are mounted here: adminApi.route("/", <area>Routes).
 adminApi.route("/", supportRoutes);
 adminApi.route("/", operatorAuditRoutes);
+// Area routers (server/routes/*), one line each.
+adminApi.route("/", integrityRoutes);
+adminApi.route("/", billingRoutes);
+adminApi.route("/", fleetRoutes);
 
 adminApi.openAPIRegistry.registerComponent("securitySchemes", "operatorToken", {
   type: "http",

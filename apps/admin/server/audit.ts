@@ -6,6 +6,8 @@ import type { DrizzleD1Database } from "drizzle-orm/d1";
 import type { OperatorContext } from "./context";
 
 export interface OperatorAuditInput {
+  /** Given when the batch must name the entry (a guarded change marks its row with it). */
+  id?: string;
   action: PlatformAuditAction;
   tenantId?: string | null;
   target: { type: string; id: string };
@@ -15,12 +17,34 @@ export interface OperatorAuditInput {
   after?: Record<string, unknown> | null;
 }
 
-function operatorAuditRow(
+/**
+ * The operator audit entry for a mutation; callers put it in the same batch as the change, so
+ * a change without its entry (or the reverse) cannot be committed. Snapshots are redacted.
+ */
+export function operatorAuditEntry(
   ctx: OperatorContext,
+  db: DrizzleD1Database<Record<string, unknown>>,
   input: OperatorAuditInput,
-): typeof platformAuditLog.$inferInsert {
+) {
+  return db.insert(platformAuditLog).values(auditValues(ctx, input));
+}
+
+/**
+ * The entry of a guarded change (a status transition that may match nothing): written only if
+ * `condition` holds after the batch's earlier statements (see `insertWhere`).
+ */
+export function operatorAuditEntryWhere(
+  ctx: OperatorContext,
+  db: DrizzleD1Database<Record<string, unknown>>,
+  input: OperatorAuditInput,
+  condition: SQL,
+) {
+  return insertWhere(db, platformAuditLog, auditValues(ctx, input), condition);
+}
+
+function auditValues(ctx: OperatorContext, input: OperatorAuditInput) {
   return {
-    id: newId("audit"),
+    id: input.id ?? newId("audit"),
     actorType: "operator",
     actorId: ctx.operator.id,
     action: input.action,
@@ -33,27 +57,5 @@ function operatorAuditRow(
     requestId: ctx.requestId,
     ip: ctx.ip,
     createdAt: Date.now(),
-  };
-}
-
-/**
- * The operator audit entry for a mutation; callers put it in the same batch as the change, so
- * a change without its entry (or the reverse) cannot be committed. Snapshots are redacted.
- */
-export function operatorAuditEntry(
-  ctx: OperatorContext,
-  db: DrizzleD1Database<Record<string, unknown>>,
-  input: OperatorAuditInput,
-) {
-  return db.insert(platformAuditLog).values(operatorAuditRow(ctx, input));
-}
-
-/** The entry for a guarded change: written only if `condition` holds when its turn comes. */
-export function operatorAuditEntryWhere(
-  ctx: OperatorContext,
-  db: DrizzleD1Database<Record<string, unknown>>,
-  input: OperatorAuditInput,
-  condition: SQL,
-) {
-  return insertWhere(db, platformAuditLog, operatorAuditRow(ctx, input), condition);
+  } satisfies typeof platformAuditLog.$inferInsert;
 }

@@ -1,8 +1,15 @@
-import { CoreConfigSchema, type CoreEnv, configReader } from "@tenantry/core";
+import {
+  type AuditChainEnv,
+  AuditSigningKeySchema,
+  type BillingMessage,
+  CoreConfigSchema,
+  configReader,
+} from "@tenantry/core";
 import { z } from "zod";
+import type { FleetMessage } from "./services/fleet-steps";
 
 /** The admin worker's bindings (apps/admin/wrangler.toml) and secrets. */
-export interface AdminEnv extends CoreEnv {
+export interface AdminEnv extends AuditChainEnv {
   ENVIRONMENT?: string;
   BASE_DOMAIN?: string;
   PUBLIC_SCHEME?: string;
@@ -15,6 +22,12 @@ export interface AdminEnv extends CoreEnv {
   JWT_ISSUER: string;
   /** Secret: ES256 private JWK signing support tokens; the API has the public half. */
   SUPPORT_SIGNING_KEY?: string;
+  /** Operators' billing re-syncs and replays, consumed by the webhooks worker. */
+  BILLING_QUEUE: Queue<BillingMessage>;
+  /** Fleet migration steps, consumed by this worker (server/fleet-queue.ts, ADR 014). */
+  FLEET_QUEUE: Queue<FleetMessage>;
+  /** Free pool databases at or below which the fleet page warns (as the API worker's). */
+  POOL_LOW_WATER?: string;
 }
 
 export const AdminConfigSchema = CoreConfigSchema.extend({
@@ -31,6 +44,9 @@ export const AdminConfigSchema = CoreConfigSchema.extend({
   ACCESS_AUD: z.string().min(1).optional(),
   JWT_ISSUER: z.string().min(1),
   SUPPORT_SIGNING_KEY: z.string().min(1).optional(),
+  /** Checks the audit logs' signed checkpoints (the API worker's secret of the same name). */
+  AUDIT_SIGNING_KEY: AuditSigningKeySchema,
+  POOL_LOW_WATER: z.coerce.number().int().min(0).optional(),
 });
 export type AdminConfig = z.infer<typeof AdminConfigSchema>;
 

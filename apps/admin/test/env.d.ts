@@ -8,6 +8,10 @@ declare global {
   namespace Cloudflare {
     interface Env extends ApiEnv, Omit<AdminEnv, keyof ApiEnv> {
       TEST_CONTROL_MIGRATIONS: D1Migration[];
+      SUPPORT_SIGNING_KEY: string;
+    }
+    interface GlobalProps {
+      mainModule: typeof import("../../../workers/api/src/index");
     }
     interface GlobalProps {
       mainModule: typeof import("../../../workers/api/src/index");

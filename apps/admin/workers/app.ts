@@ -1,6 +1,7 @@
 import { createRequestHandler, RouterContextProvider } from "react-router";
 import { adminApi } from "../server/api";
 import type { AdminEnv } from "../server/env";
+import { consumeFleetBatch } from "../server/fleet-queue";
 import { adminRequest, newAdminRequest, pageSecurityHeaders } from "../server/request";
 
 const pages = createRequestHandler(
@@ -22,4 +23,8 @@ export default {
     response.headers.set("x-request-id", req.requestId);
     return response;
   },
-} satisfies ExportedHandler<AdminEnv>;
+  /** The FLEET queue: fleet migration steps (the worker holds the tenant database pool). */
+  async queue(batch, env) {
+    await consumeFleetBatch(env, batch);
+  },
+} satisfies ExportedHandler<AdminEnv, unknown>;

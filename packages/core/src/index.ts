@@ -7,6 +7,32 @@ export {
   type ProductAuditActions,
   redact,
 } from "./audit";
+export {
+  type AuditFinding,
+  type AuditProblem,
+  type AuditVerification,
+  type ChainPage,
+  chainPage,
+  type SealResult,
+  sealChain,
+} from "./audit-chain";
+export {
+  type AuditPublicKey,
+  AuditSigningKeySchema,
+  auditPublicKeys,
+  type Checkpoint,
+} from "./audit-checkpoint";
+export {
+  type AuditChainCtx,
+  type AuditChainEnv,
+  sealAuditLogs,
+  sealPlatformAuditLog,
+  sealTenantAuditLog,
+  tenantAuditChain,
+  verifyPlatformAuditLog,
+  verifyTenantAuditLog,
+} from "./audit-integrity";
+export { type BillingMessage, BillingMessageSchema } from "./billing-message";
 export { type BillingRow, effectivePlan, readBilling } from "./billing-state";
 export {
   type BillingTenant,
@@ -36,6 +62,7 @@ export {
   type TenantMeterRpc,
   type UnflushedUsage,
 } from "./meter-contract";
+export { type PoolStatus, poolStatus } from "./pool";
 export { ProblemError, renderProblem, ValidationError } from "./problem";
 export { parseMessages } from "./queue-messages";
 export { retryDelaySeconds } from "./retry";
@@ -63,5 +90,13 @@ export {
   startSupportAccess,
 } from "./support-access";
 export { poolBindings, type TenantDb, tenantDb } from "./tenant-db";
+export {
+  applyTenantMigrations,
+  migrateTenantDatabase,
+  resetDatabase,
+  TENANT_MIGRATIONS,
+  type TenantMigration,
+} from "./tenant-migrations";
 export { type UsageMessage, UsageMessageSchema } from "./usage";
+export { type ReconcileRow, reconcileUsage, type UsageReconcile } from "./usage-reconcile";
 export { initWorkerApp, type WorkerVariables } from "./worker-app";

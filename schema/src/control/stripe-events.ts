@@ -26,15 +26,23 @@ export const stripeEvents = sqliteTable(
     /** When Stripe created the event (epoch ms). */
     createdAt: integer("created_at").notNull(),
     receivedAt: integer("received_at").notNull(),
-    /** How the event reached us: `webhook`, or `backfill` by the sweep from Stripe's events list. */
+    /**
+     * How the event reached us: `webhook`, `backfill` by the sweep from Stripe's events list, or
+     * `operator` (a re-sync an operator asked for: not a Stripe event, id `rsy_…`).
+     */
     source: text("source").notNull(),
     state: text("state", { enum: STRIPE_EVENT_STATES }).notNull(),
     attempts: integer("attempts").notNull().default(0),
     error: text("error"),
     processedAt: integer("processed_at"),
+    /** The operator audit entry of the last replay of this event (failed → queued). */
+    replayAuditId: text("replay_audit_id"),
   },
   (t) => [
     index("stripe_events_state_idx").on(t.state, t.receivedAt),
     index("stripe_events_customer_idx").on(t.customerId),
+    // The operators' ledger pages: newest first, platform-wide and per tenant.
+    index("stripe_events_received_idx").on(t.receivedAt, t.id),
+    index("stripe_events_tenant_idx").on(t.tenantId, t.receivedAt, t.id),
   ],
 );

@@ -1,5 +1,6 @@
 export * from "./api-keys";
 export * from "./audit-log";
+export * from "./audit-seals";
 export * from "./invitations";
 export * from "./members";
 export * from "./product/index";

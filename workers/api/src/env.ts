@@ -1,8 +1,14 @@
-import { CoreConfigSchema, type CoreEnv, configReader, type MeterNamespace } from "@tenantry/core";
+import {
+  type AuditChainEnv,
+  AuditSigningKeySchema,
+  CoreConfigSchema,
+  configReader,
+  type MeterNamespace,
+} from "@tenantry/core";
 import { z } from "zod";
 
 /** Bindings of the API worker, as wrangler.toml declares them. Tenant pool bindings are dynamic. */
-export interface Env extends CoreEnv {
+export interface Env extends AuditChainEnv {
   ENVIRONMENT: string;
   BASE_DOMAIN: string;
   PUBLIC_SCHEME: string;
@@ -47,6 +53,11 @@ export const ConfigSchema = CoreConfigSchema.extend({
    * against it. Without it no support token is accepted.
    */
   SUPPORT_VERIFY_KEY: z.string().min(1).optional(),
+  /**
+   * EC P-256 private JWK (JSON, with a `kid`) that signs audit checkpoints (ADR 012); the public
+   * key is published at /.well-known/audit-keys.
+   */
+  AUDIT_SIGNING_KEY: AuditSigningKeySchema,
   /** Per-isolate registry cache; at most 30 s so suspensions take effect quickly. */
   REGISTRY_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(30).default(30),
   /** Per-isolate cache of verified sessions; revocations reach other isolates within it. */

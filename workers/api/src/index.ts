@@ -1,4 +1,4 @@
-import { endExpiredSupportAccess } from "@tenantry/core";
+import { endExpiredSupportAccess, sealAuditLogs } from "@tenantry/core";
 import { newId } from "@tenantry/schema";
 import { addMethodNotAllowed, newApp } from "./app";
 import { config, type Env } from "./env";
@@ -81,5 +81,7 @@ export default {
     ctx.waitUntil(linkMissingStripeCustomers(env));
     ctx.waitUntil(reclaimUnverifiedTenants(env));
     ctx.waitUntil(endExpiredSupportAccess(env, newId("request")));
+    // Seals the operator log and a round of tenants' logs, and signs their heads (ADR 012).
+    ctx.waitUntil(sealAuditLogs(env));
   },
 } satisfies ExportedHandler<Env>;

@@ -53,6 +53,7 @@ export const ROUTES: RouteCase[] = [
   { method: "GET", path: "/v1/me/api-keys", permission: null },
   { method: "DELETE", path: "/v1/me/api-keys/{apiKey}", permission: null },
   { method: "GET", path: "/v1/audit-log", permission: "audit:read" },
+  { method: "GET", path: "/v1/audit-log/export", permission: "audit:read" },
   { method: "GET", path: "/v1/billing", permission: "billing:read" },
   { method: "GET", path: "/v1/entitlements", permission: "settings:read" },
   {
@@ -108,6 +109,7 @@ export const APEX_ROUTES = [
 export const SYSTEM_ROUTES = [
   { method: "GET", path: "/healthz" },
   { method: "GET", path: "/healthz/detail" },
+  { method: "GET", path: "/.well-known/audit-keys" },
 ];
 
 /** A route's path as the OpenAPI document names it: parameters as `{}`, no query string. */

@@ -1,17 +1,7 @@
-import { CoreConfigSchema, type CoreEnv, configReader } from "@tenantry/core";
+import { type BillingMessage, CoreConfigSchema, type CoreEnv, configReader } from "@tenantry/core";
 import { z } from "zod";
 
-/** A hint to re-sync one Stripe customer's billing state; the consumer parses it with this. */
-export const BillingMessageSchema = z.object({
-  event_id: z.string().min(1),
-  event_type: z.string(),
-  customer_id: z.string().min(1),
-  /** The customer's tenant when the intake knew it; the consumer looks it up again. */
-  tenant_id: z.string().nullable(),
-  /** When the intake received the event (epoch ms); a sync started later already reflects it. */
-  received_at: z.number(),
-});
-export type BillingMessage = z.infer<typeof BillingMessageSchema>;
+export { type BillingMessage, BillingMessageSchema } from "@tenantry/core";
 
 /** Bindings of the webhooks worker, as workers/webhooks/wrangler.toml declares them. */
 export interface Env extends CoreEnv {

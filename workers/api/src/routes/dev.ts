@@ -1,8 +1,10 @@
+import { reconcileUsage } from "@tenantry/core";
 import { newRouter } from "../app";
 import { config, type Env } from "../env";
 import { NotFoundError } from "../errors";
+import { flushAdmissions } from "../meter/admission";
+import { verifyAllAuditLogs } from "../services/audit-verify";
 import { listOutbox } from "../services/mailer";
-import { reconcileUsage } from "../services/usage-reconcile";
 import { OUTBOX_PAGE_CSP, outboxPage } from "./outbox-page";
 
 const devOnly = (env: Env) => {
@@ -38,5 +40,16 @@ export const devRoutes = newRouter()
    */
   .post("/_dev/usage/reconcile", async (c) => {
     devOnly(c.env);
-    return c.json(await reconcileUsage(c.env, { flush: c.req.query("flush") === "1" }));
+    const flush = c.req.query("flush") === "1";
+    // This isolate's admissions reach the meters first, so their API calls are in the totals.
+    if (flush) await flushAdmissions(c.env);
+    return c.json(await reconcileUsage(c.env, { flush }));
+  })
+  /**
+   * Development only: every audit chain verified (`npm run audit:verify`); `?seal=1` first seals
+   * what is pending, as the scheduled handler would. Operators get it in the admin API.
+   */
+  .post("/_dev/audit/verify", async (c) => {
+    devOnly(c.env);
+    return c.json(await verifyAllAuditLogs(c.env, { seal: c.req.query("seal") === "1" }));
   });

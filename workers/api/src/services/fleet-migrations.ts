@@ -1,9 +1,7 @@
-import { tenantDb } from "@tenantry/core";
+import { migrateTenantDatabase, TENANT_MIGRATIONS, type TenantMigration } from "@tenantry/core";
 import { tenants } from "@tenantry/schema/control";
-import { TENANT_MIGRATIONS } from "@tenantry/schema/tenant-migrations";
-import { and, eq, gt, isNotNull, lt } from "drizzle-orm";
+import { and, gt, isNotNull, lt } from "drizzle-orm";
 import { controlDb } from "../db/control-db";
-import { applyTenantMigrations, type TenantMigration } from "../db/tenant-migrations";
 import type { Env } from "../env";
 
 export interface TenantMigrationResult {
@@ -58,12 +56,11 @@ export async function migrateTenantDatabases(
         applied: [],
       };
       try {
-        const db = tenantDb(env, { id: t.id, databaseBinding: t.database_binding });
-        const { version, applied } = await applyTenantMigrations(db.d1, migrations);
-        await controlDb(env)
-          .update(tenants)
-          .set({ schemaVersion: version, updatedAt: Date.now() })
-          .where(eq(tenants.id, t.id));
+        const { version, applied } = await migrateTenantDatabase(
+          env,
+          { id: t.id, databaseBinding: t.database_binding },
+          migrations,
+        );
         Object.assign(result, { to: version, applied });
       } catch (err) {
         result.error = err instanceof Error ? err.message : String(err);

@@ -1,4 +1,10 @@
-import { inChunks, log, poolBindings } from "@tenantry/core";
+import {
+  poolStatus as corePoolStatus,
+  inChunks,
+  log,
+  type PoolStatus,
+  poolBindings,
+} from "@tenantry/core";
 import { tenantDatabases } from "@tenantry/schema/control";
 import { eq } from "drizzle-orm";
 import { controlDb } from "../db/control-db";
@@ -62,32 +68,9 @@ export async function claimDatabase(env: Env, tenantId: string): Promise<string>
   return claimed.binding;
 }
 
-export interface PoolStatus {
-  /** Databases bound to this worker. */
-  size: number;
-  assigned: number;
-  free: number;
-  low_water: number;
-  /** Whether `free` is at or below `low_water`: time to grow the pool. */
-  low: boolean;
-}
-
-/** Counts of the bound pool; reads only, so a health probe never writes. */
-export async function poolStatus(env: Env): Promise<PoolStatus> {
-  const bindings = poolBindings(env);
-  // Raw for the same reason as the claim: the pool travels as one JSON parameter.
-  const row = await env.CONTROL_DB.prepare(
-    `SELECT COUNT(*) AS assigned FROM tenant_databases
-     WHERE tenant_id IS NOT NULL AND binding IN (SELECT value FROM json_each(?))`,
-  )
-    .bind(JSON.stringify(bindings))
-    .first<{ assigned: number }>();
-  const size = bindings.length;
-  const assigned = row?.assigned ?? 0;
-  // Bindings not yet mirrored into tenant_databases are free too.
-  const free = size - assigned;
-  const lowWater = config(env).POOL_LOW_WATER ?? Math.max(2, Math.ceil(size * 0.1));
-  return { size, assigned, free, low_water: lowWater, low: free <= lowWater };
+/** The bound pool's counts against this worker's POOL_LOW_WATER. */
+export function poolStatus(env: Env): Promise<PoolStatus> {
+  return corePoolStatus(env, config(env).POOL_LOW_WATER);
 }
 
 /** Logs a structured warning for operators when the pool is at or below its low-water mark. */

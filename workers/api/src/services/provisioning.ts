@@ -1,10 +1,9 @@
-import { auditEntry, log, tenantDb } from "@tenantry/core";
+import { applyTenantMigrations, auditEntry, log, resetDatabase, tenantDb } from "@tenantry/core";
 import { newId } from "@tenantry/schema";
 import { authTokens, tenantDatabases, tenants, users, userTenants } from "@tenantry/schema/control";
 import { members } from "@tenantry/schema/tenant";
 import { and, eq, exists, inArray, lt, notExists } from "drizzle-orm";
 import { controlDb } from "../db/control-db";
-import { applyTenantMigrations, resetDatabase } from "../db/tenant-migrations";
 import type { Env } from "../env";
 import { ConflictError, ProblemError, ServiceUnavailableError } from "../errors";
 import { claimDatabase } from "./pool";

@@ -1,4 +1,4 @@
-import { insertWhere, log, meterFor, tenantDb } from "@tenantry/core";
+import { insertWhere, log, meterFor, resetDatabase, tenantDb } from "@tenantry/core";
 import { newId } from "@tenantry/schema";
 import {
   authTokens,
@@ -24,7 +24,6 @@ import {
   notInArray,
 } from "drizzle-orm";
 import { controlDb } from "../db/control-db";
-import { resetDatabase } from "../db/tenant-migrations";
 import { config, type Env } from "../env";
 import { emailVerificationLink } from "./email-verification";
 import { mailer } from "./mailer";

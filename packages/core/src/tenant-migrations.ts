@@ -1,6 +1,11 @@
+import { tenants } from "@tenantry/schema/control";
 import { TENANT_MIGRATIONS, type TenantMigration } from "@tenantry/schema/tenant-migrations";
+import { eq } from "drizzle-orm";
+import { controlDb } from "./control-db";
+import type { CoreEnv } from "./env";
+import { type TenantLocator, tenantDb } from "./tenant-db";
 
-export type { TenantMigration };
+export { TENANT_MIGRATIONS, type TenantMigration };
 
 const TABLE = "_tenant_migrations";
 // Raw SQL throughout this module on purpose: it runs generated migration DDL and its own
@@ -30,6 +35,23 @@ export async function applyTenantMigrations(
     applied.push(m.name);
   }
   return { version: migrations.length, applied };
+}
+
+/**
+ * One tenant's step of a fleet migration: applies its pending migrations, then records the
+ * version in the registry. Both halves are idempotent, so a retried step converges.
+ */
+export async function migrateTenantDatabase(
+  env: CoreEnv,
+  tenant: TenantLocator,
+  migrations: TenantMigration[] = TENANT_MIGRATIONS,
+): Promise<{ version: number; applied: string[] }> {
+  const result = await applyTenantMigrations(tenantDb(env, tenant).d1, migrations);
+  await controlDb(env)
+    .update(tenants)
+    .set({ schemaVersion: result.version, updatedAt: Date.now() })
+    .where(eq(tenants.id, tenant.id));
+  return result;
 }
 
 /** Drops every table of a pool database, so a released database is reused clean. */

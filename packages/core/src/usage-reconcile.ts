@@ -1,10 +1,10 @@
-import { coreConfig, meterFor, stripeClient } from "@tenantry/core";
 import { CATALOG, isMeteredMetric } from "@tenantry/plans";
 import { tenants, usageLedger } from "@tenantry/schema/control";
 import { and, eq, gte, isNull, lt, or, sql } from "drizzle-orm";
-import { controlDb } from "../db/control-db";
-import type { Env } from "../env";
-import { flushAdmissions } from "../meter/admission";
+import { controlDb } from "./control-db";
+import { type CoreEnv, coreConfig } from "./env";
+import { meterFor } from "./meter-contract";
+import { stripeClient } from "./stripe";
 
 export interface ReconcileRow {
   tenant_id: string;
@@ -29,27 +29,35 @@ export interface ReconcileRow {
   ok: boolean;
 }
 
+export interface UsageReconcile {
+  rows: ReconcileRow[];
+  mismatches: ReconcileRow[];
+}
+
 const MINUTE = 60_000;
 
 /**
  * Compares, per tenant, metric and period, the meter's totals, the usage ledger and (for metered
- * metrics of tenants with a Stripe customer) the Stripe meter event summaries. `flush` first
- * sends every meter's pending usage to the queue, so what remains is in flight or lost.
+ * metrics of tenants with a Stripe customer) the Stripe meter event summaries, for every active
+ * tenant or only `tenantId`. `flush` first sends each meter's pending usage to the queue, so what
+ * remains is in flight or lost (the API worker also flushes its isolate's admissions first).
  *
  * Periods of one tenant overlap when a first subscription moves them from calendar months to
  * the billing anchor, so ledger rows are matched to a period by the period start the meter gave
  * them, never by time range (rows from before that was carried fall back to the range).
  */
 export async function reconcileUsage(
-  env: Env,
-  opts: { flush?: boolean } = {},
-): Promise<{ rows: ReconcileRow[]; mismatches: ReconcileRow[] }> {
-  // This isolate's admissions reach the meters first, so their API calls are in the totals.
-  if (opts.flush) await flushAdmissions(env);
+  env: CoreEnv,
+  opts: { flush?: boolean; tenantId?: string } = {},
+): Promise<UsageReconcile> {
+  const namespace = env.TENANT_METER;
+  if (!namespace) throw new Error("usage reconcile needs the TENANT_METER binding");
   const active = await controlDb(env)
     .select({ id: tenants.id, stripe_customer_id: tenants.stripeCustomerId })
     .from(tenants)
-    .where(eq(tenants.status, "active"))
+    .where(
+      and(eq(tenants.status, "active"), opts.tenantId ? eq(tenants.id, opts.tenantId) : undefined),
+    )
     .orderBy(tenants.id);
   const stripe = stripeClient(coreConfig(env));
   const meters = stripe
@@ -57,7 +65,7 @@ export async function reconcileUsage(
     : [];
   const rows: ReconcileRow[] = [];
   for (const tenant of active) {
-    const meter = meterFor(env.TENANT_METER, tenant.id);
+    const meter = meterFor(namespace, tenant.id);
     if (opts.flush) await meter.flush();
     for (const total of await meter.totals()) {
       const l = usageLedger;
