@@ -1,6 +1,7 @@
 import { generateKeyPairSync } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { withAccessTeam } from "./access-team.js";
 import { withMailRecorder } from "./mail-recorder.js";
 import { stripeOutboundWithCatalog, stripeWithoutSourceMaps } from "./stripe.js";
 
@@ -45,8 +46,9 @@ export async function apiWorkerProject({
   );
   // Stripe cannot be reached from here: the worker's outbound requests to Stripe are answered
   // by the project's emulator, running in this Node process, with the plan catalog in place;
-  // requests to the mail provider reach a recorder that checks and keeps them.
-  const outboundService = withMailRecorder(await stripeOutboundWithCatalog());
+  // requests to the mail provider reach a recorder that checks and keeps them; a stand-in
+  // Cloudflare Access team serves its keys and signs tokens for the admin worker's tests.
+  const outboundService = await withAccessTeam(withMailRecorder(await stripeOutboundWithCatalog()));
   return {
     plugins: [
       stripeWithoutSourceMaps,

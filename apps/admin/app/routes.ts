@@ -10,4 +10,9 @@ export default [
   route("billing/reconcile", "routes/billing.reconcile.tsx"),
   route("billing/:tenantId", "routes/billing.$tenantId.tsx"),
   route("fleet", "routes/fleet.tsx"),
+  route("sign-in", "routes/sign-in.tsx"),
+  route("sign-out", "routes/sign-out.tsx"),
+  route("setup/:token", "routes/setup.tsx"),
+  route("tokens", "routes/tokens.tsx"),
+  route("operators", "routes/operators.tsx"),
 ] satisfies RouteConfig;

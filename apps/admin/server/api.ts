@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { initWorkerApp } from "@tenantry/core";
+import { accessGate } from "./access";
 import {
   jsonResponse,
   newAdminRouter,
@@ -11,11 +12,13 @@ import { billingRoutes } from "./routes/billing";
 import { fleetRoutes } from "./routes/fleet";
 import { integrityRoutes } from "./routes/integrity";
 import { operatorAuditRoutes } from "./routes/operator-audit";
+import { operatorRoutes } from "./routes/operators";
 import { supportRoutes } from "./routes/support";
 
 /** The admin JSON API under /api (automation and scripts); the app's pages call the same verbs. */
 export const adminApi = newAdminRouter().basePath("/api");
 initWorkerApp(adminApi, { notFoundDetail: "The admin API has no such route." });
+adminApi.use("*", accessGate);
 
 /** The bare route benchmarks compare against: no database, no operator. */
 adminApi.get("/health", (c) => c.json({ ok: true }));
@@ -54,6 +57,7 @@ adminApi.route("/", operatorAuditRoutes);
 adminApi.route("/", integrityRoutes);
 adminApi.route("/", billingRoutes);
 adminApi.route("/", fleetRoutes);
+adminApi.route("/", operatorRoutes);
 
 adminApi.openAPIRegistry.registerComponent("securitySchemes", "operatorToken", {
   type: "http",

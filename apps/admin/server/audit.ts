@@ -1,4 +1,4 @@
-import { insertWhere, redact } from "@tenantry/core";
+import { insertWhere, redact, ValidationError } from "@tenantry/core";
 import { newId } from "@tenantry/schema";
 import { type PlatformAuditAction, platformAuditLog } from "@tenantry/schema/control";
 import type { SQL } from "drizzle-orm";
@@ -43,6 +43,7 @@ export function operatorAuditEntryWhere(
 }
 
 function auditValues(ctx: OperatorContext, input: OperatorAuditInput) {
+  if (!input.reason.trim()) throw new ValidationError("Every operator change needs a reason.");
   return {
     id: input.id ?? newId("audit"),
     actorType: "operator",

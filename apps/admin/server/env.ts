@@ -47,6 +47,24 @@ export const AdminConfigSchema = CoreConfigSchema.extend({
   /** Checks the audit logs' signed checkpoints (the API worker's secret of the same name). */
   AUDIT_SIGNING_KEY: AuditSigningKeySchema,
   POOL_LOW_WATER: z.coerce.number().int().min(0).optional(),
+}).superRefine((cfg, issues) => {
+  if (Boolean(cfg.ACCESS_TEAM_DOMAIN) !== Boolean(cfg.ACCESS_AUD)) {
+    issues.addIssue({
+      code: "custom",
+      path: ["ACCESS_AUD"],
+      message: "set both ACCESS_TEAM_DOMAIN and ACCESS_AUD, or neither",
+    });
+  }
+  // Password accounts are for development and tests: in production, Cloudflare Access (with its
+  // identity provider's second factor) is the only way onto the admin host.
+  if (cfg.ENVIRONMENT === "production" && !cfg.ACCESS_AUD) {
+    issues.addIssue({
+      code: "custom",
+      path: ["ACCESS_TEAM_DOMAIN"],
+      message:
+        "production serves the admin host only behind Cloudflare Access: set ACCESS_TEAM_DOMAIN and ACCESS_AUD (ENVIRONMENT=development for local password accounts)",
+    });
+  }
 });
 export type AdminConfig = z.infer<typeof AdminConfigSchema>;
 

@@ -1,5 +1,6 @@
 import { newId } from "@tenantry/schema";
 import { createContext } from "react-router";
+import type { Operator } from "./context";
 import type { AdminEnv } from "./env";
 
 /** What the worker entry hands every loader and action (React Router's context). */
@@ -10,6 +11,8 @@ export interface AdminRequest {
   ip: string | null;
   /** The CSP nonce of this page: only scripts carrying it run. */
   nonce: string;
+  /** Behind Cloudflare Access: the operator its JWT names, and a CSRF token derived from it. */
+  access?: { operator: Operator; csrfToken: string };
 }
 
 export const adminRequest = createContext<AdminRequest>();

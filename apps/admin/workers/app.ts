@@ -1,4 +1,6 @@
+import { ProblemError, renderProblem } from "@tenantry/core";
 import { createRequestHandler, RouterContextProvider } from "react-router";
+import { accessEnabled, pageAccess } from "../server/access";
 import { adminApi } from "../server/api";
 import type { AdminEnv } from "../server/env";
 import { consumeFleetBatch } from "../server/fleet-queue";
@@ -17,6 +19,14 @@ export default {
       return adminApi.fetch(request, env, ctx);
     const context = new RouterContextProvider();
     const req = newAdminRequest(request, env, ctx);
+    if (accessEnabled(env)) {
+      try {
+        req.access = await pageAccess(env, request);
+      } catch (err) {
+        if (err instanceof ProblemError) return renderProblem(err, { ...req, url: request.url });
+        throw err;
+      }
+    }
     context.set(adminRequest, req);
     const response = await pages(request, context);
     pageSecurityHeaders(response.headers, req.nonce);

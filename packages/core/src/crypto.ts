@@ -77,6 +77,11 @@ function timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {
   return subtle.timingSafeEqual(a, b);
 }
 
+/** Constant-time equality of two strings (CSRF tokens, secrets echoed back by a client). */
+export function safeEqual(a: string, b: string): boolean {
+  return timingSafeEqual(encoder.encode(a), encoder.encode(b));
+}
+
 /** A random secret for tokens and keys, base64url. */
 export function randomSecret(bytes = 32): string {
   return base64url(crypto.getRandomValues(new Uint8Array(bytes)));

@@ -63,7 +63,7 @@ export {
   type UnflushedUsage,
 } from "./meter-contract";
 export { type PoolStatus, poolStatus } from "./pool";
-export { ProblemError, renderProblem, ValidationError } from "./problem";
+export { ProblemError, renderProblem, TooManyRequestsError, ValidationError } from "./problem";
 export { parseMessages } from "./queue-messages";
 export { retryDelaySeconds } from "./retry";
 export { stripeClient } from "./stripe";
@@ -97,6 +97,7 @@ export {
   TENANT_MIGRATIONS,
   type TenantMigration,
 } from "./tenant-migrations";
+export { type Budget, refundAttempt, type Taken, takeAttempt } from "./throttle";
 export { type UsageMessage, UsageMessageSchema } from "./usage";
 export { type ReconcileRow, reconcileUsage, type UsageReconcile } from "./usage-reconcile";
 export { initWorkerApp, type WorkerVariables } from "./worker-app";

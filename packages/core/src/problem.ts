@@ -14,6 +14,22 @@ export class ProblemError extends Error {
   }
 }
 
+/** 429 with Retry-After: quotas, rate limits and attempt budgets. */
+export class TooManyRequestsError extends ProblemError {
+  constructor(
+    detail: string,
+    retryAfterSeconds: number,
+    code = "too_many_requests",
+    extra: Record<string, unknown> = {},
+    headers: Record<string, string> = {},
+  ) {
+    super(429, code, "Too many requests", detail, extra, {
+      ...headers,
+      "Retry-After": String(Math.max(1, Math.ceil(retryAfterSeconds))),
+    });
+  }
+}
+
 const PROBLEM_BASE = "https://tenantry.dev/problems/";
 
 /** Renders an RFC 9457 problem document carrying the request id (body and `x-request-id`). */

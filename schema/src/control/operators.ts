@@ -22,6 +22,13 @@ export const operators = sqliteTable("operators", {
   totpSecret: text("totp_secret"),
   /** The last TOTP time step accepted: a code is never accepted twice. */
   totpLastStep: integer("totp_last_step"),
+  /**
+   * A pending one-time setup link (invitation or TOTP reset): the SHA-256 of its secret and its
+   * end. While one is pending the operator cannot sign in; completing it sets the password and
+   * enrols the TOTP secret above, and clears both columns.
+   */
+  setupTokenHash: text("setup_token_hash").unique(),
+  setupExpiresAt: integer("setup_expires_at"),
   invitedBy: text("invited_by"),
   ...timestamps,
 });

@@ -1,6 +1,6 @@
-import { ProblemError, ValidationError } from "@tenantry/core";
+import { ProblemError, TooManyRequestsError, ValidationError } from "@tenantry/core";
 
-export { ProblemError, ValidationError };
+export { ProblemError, TooManyRequestsError, ValidationError };
 
 export class UnauthorizedError extends ProblemError {
   constructor(detail = "Missing or invalid credentials.") {
@@ -63,21 +63,6 @@ export class PayloadTooLargeError extends ProblemError {
       "Payload too large",
       `Request bodies are limited to ${limit} bytes.`,
     );
-  }
-}
-
-export class TooManyRequestsError extends ProblemError {
-  constructor(
-    detail: string,
-    retryAfterSeconds: number,
-    code = "too_many_requests",
-    extra: Record<string, unknown> = {},
-    headers: Record<string, string> = {},
-  ) {
-    super(429, code, "Too many requests", detail, extra, {
-      ...headers,
-      "Retry-After": String(Math.max(1, Math.ceil(retryAfterSeconds))),
-    });
   }
 }
 

@@ -1,4 +1,10 @@
+import { requireOperator } from "../../server/page-auth";
 import type { Route } from "./+types/home";
+
+export async function loader(args: Route.LoaderArgs) {
+  await requireOperator(args, "tenants:read");
+  return null;
+}
 
 export function meta(_: Route.MetaArgs) {
   return [{ title: "Tenantry operators" }];

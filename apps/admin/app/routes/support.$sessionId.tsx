@@ -1,5 +1,5 @@
 import { data, Form, Link, useActionData, useLoaderData } from "react-router";
-import { formError, requireOperator } from "../../server/page-auth";
+import { formError, requireOperator, verifyCsrf } from "../../server/page-auth";
 import { endSupport, getSupport, mintSupport } from "../../server/services/support";
 import type { Route } from "./+types/support.$sessionId";
 
@@ -23,10 +23,7 @@ export async function loader(args: Route.LoaderArgs) {
 export async function action(args: Route.ActionArgs) {
   const ctx = await requireOperator(args, "support:start");
   const form = await args.request.formData();
-  // The session's synchronizer token: a form from another site cannot know it.
-  if (form.get("csrf") !== ctx.csrfToken) {
-    throw data("The form is stale or came from another site; reload the page.", { status: 403 });
-  }
+  verifyCsrf(form, ctx);
   const sessionId = args.params.sessionId;
   try {
     if (form.get("intent") === "end") {

@@ -1,6 +1,6 @@
 import { SUPPORT_DEFAULT_MINUTES, SUPPORT_MAX_MINUTES } from "@tenantry/core";
 import { data, Form, Link, redirect, useActionData, useLoaderData } from "react-router";
-import { formError, requireOperator } from "../../server/page-auth";
+import { formError, requireOperator, verifyCsrf } from "../../server/page-auth";
 import { can } from "../../server/roles";
 import {
   approveSupport,
@@ -51,10 +51,7 @@ function who(ctx: Awaited<ReturnType<typeof requireOperator>>) {
 export async function action(args: Route.ActionArgs) {
   const ctx = await requireOperator(args, "support:start");
   const form = await args.request.formData();
-  // The session's synchronizer token: a form from another site cannot know it.
-  if (form.get("csrf") !== ctx.csrfToken) {
-    throw data("The form is stale or came from another site; reload the page.", { status: 403 });
-  }
+  verifyCsrf(form, ctx);
   const field = (name: string) => String(form.get(name) ?? "").trim();
   try {
     switch (form.get("intent")) {
