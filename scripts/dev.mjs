@@ -1,6 +1,8 @@
 // npm run dev: the whole platform on localhost with demo data.
+import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
+import { DEMO_OPERATOR } from "./lib/demo-operator.mjs";
 import {
   ADMIN_BUILD_CONFIG,
   applyControlMigrations,
@@ -15,6 +17,7 @@ import {
   syncStripeCatalog,
   workerVars,
 } from "./lib/platform.mjs";
+import { seedDemoOperator } from "./seed-operator.mjs";
 
 export const DEMO_TENANTS = [
   { slug: "acme", name: "Acme Inc.", email: "owner@acme.example", password: "acme-demo-password" },
@@ -33,6 +36,10 @@ const note = ensureDevVars();
 if (note) console.log(note);
 const vars = readVars(".dev.vars");
 applyControlMigrations();
+// Tenants created by an earlier checkout get the tenant migrations added since (the fleet run of
+// a deployed platform, done here at once).
+execFileSync("npm", ["run", "--silent", "migrate:tenants"], { stdio: "inherit" });
+seedDemoOperator();
 // The emulator keeps its state in STRIPE_EMULATOR_STATE across runs, so tenants keep their
 // customers and plans. Without that file (first run, `npm run stripe:reset`) it starts empty and
 // local Stripe links from an earlier run point at nothing: forget them; the scheduled sweep
@@ -94,6 +101,8 @@ Tenantry is running.
 
   API (apex, sign-up)   http://localhost:${PORT}          docs: http://localhost:${PORT}/docs
 ${DEMO_TENANTS.map((t) => `  ${t.slug.padEnd(8)} owner ${t.email} / ${t.password}   http://${t.slug}.localhost:${PORT}`).join("\n")}
+  admin (operators)     http://admin.localhost:${PORT}   ${DEMO_OPERATOR.email} / ${DEMO_OPERATOR.password}
+                        TOTP secret ${DEMO_OPERATOR.totpSecret} (or: npm run seed:operator prints a code)
   mail outbox           http://localhost:${PORT}/_dev/outbox
   webhooks worker       ${webhooks.url}/stripe/webhook  (the emulator delivers here)
   metering worker       consumes the USAGE queue; check with: npm run usage:reconcile

@@ -15,4 +15,6 @@ export default [
   route("setup/:token", "routes/setup.tsx"),
   route("tokens", "routes/tokens.tsx"),
   route("operators", "routes/operators.tsx"),
+  route("tenants", "routes/tenants.tsx"),
+  route("tenants/:id", "routes/tenants.$id.tsx"),
 ] satisfies RouteConfig;

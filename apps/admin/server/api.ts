@@ -13,7 +13,9 @@ import { fleetRoutes } from "./routes/fleet";
 import { integrityRoutes } from "./routes/integrity";
 import { operatorAuditRoutes } from "./routes/operator-audit";
 import { operatorRoutes } from "./routes/operators";
+import { overrideRoutes } from "./routes/overrides";
 import { supportRoutes } from "./routes/support";
+import { tenantRoutes } from "./routes/tenants";
 
 /** The admin JSON API under /api (automation and scripts); the app's pages call the same verbs. */
 export const adminApi = newAdminRouter().basePath("/api");
@@ -58,6 +60,8 @@ adminApi.route("/", integrityRoutes);
 adminApi.route("/", billingRoutes);
 adminApi.route("/", fleetRoutes);
 adminApi.route("/", operatorRoutes);
+adminApi.route("/", tenantRoutes);
+adminApi.route("/", overrideRoutes);
 
 adminApi.openAPIRegistry.registerComponent("securitySchemes", "operatorToken", {
   type: "http",

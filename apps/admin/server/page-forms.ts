@@ -1,6 +1,5 @@
 import { ProblemError } from "@tenantry/core";
-import { data } from "react-router";
-import type { PageOperatorContext } from "./page-auth";
+import { type PageOperatorContext, verifyCsrf } from "./page-auth";
 
 export type FormResult<T> = { ok: T; error?: undefined } | { ok?: undefined; error: string };
 
@@ -13,8 +12,7 @@ export async function formMutation<T>(
   ctx: PageOperatorContext,
   run: (reason: string) => Promise<T>,
 ): Promise<FormResult<T>> {
-  // The synchronizer token of this session (page-auth.ts).
-  if (form.get("csrf") !== ctx.csrfToken) throw data("The form has expired: reload the page.", 403);
+  verifyCsrf(form, ctx);
   const reason = String(form.get("reason") ?? "").trim();
   if (reason.length < 3) return { error: "State a reason (at least 3 characters)." };
   try {

@@ -1,3 +1,4 @@
+/// <reference path="../../../workers/api/src/text-modules.d.ts" />
 import type { D1Migration } from "cloudflare:test";
 import type { Env as ApiEnv } from "../../../workers/api/src/env";
 import type { AdminEnv } from "../server/env";
@@ -9,6 +10,9 @@ declare global {
     interface Env extends ApiEnv, Omit<AdminEnv, keyof ApiEnv> {
       TEST_CONTROL_MIGRATIONS: D1Migration[];
       SUPPORT_SIGNING_KEY: string;
+    }
+    interface GlobalProps {
+      mainModule: typeof import("../../../workers/api/src/index");
     }
     interface GlobalProps {
       mainModule: typeof import("../../../workers/api/src/index");

@@ -5,6 +5,8 @@ import {
   api,
   createApiKey,
   createTenant,
+  setStatus,
+  subscribe,
   type TestTenant,
 } from "../../../workers/api/test/helpers";
 import { adminApi } from "../server/api";
@@ -165,6 +167,64 @@ const FIXTURES: Record<string, RouteFixture> = {
     request: async () => {
       await closeFleetRuns();
       return { path: `/api/v1/fleet/runs/${await fleetRun("halted")}/resume`, body: { reason } };
+    },
+  },
+  "GET /api/v1/tenants": {
+    permission: "tenants:read",
+    request: async () => ({ path: `/api/v1/tenants?q=${tenant.slug}&by=slug` }),
+  },
+  "GET /api/v1/tenants/:id": {
+    permission: "tenants:read",
+    request: async () => ({ path: `/api/v1/tenants/${tenant.tenant.id}` }),
+  },
+  "POST /api/v1/tenants/:id/suspend": {
+    permission: "tenants:suspend",
+    request: async () => ({
+      path: `/api/v1/tenants/${(await createTenant()).tenant.id}/suspend`,
+      body: { reason },
+    }),
+  },
+  "POST /api/v1/tenants/:id/reactivate": {
+    permission: "tenants:suspend",
+    request: async () => {
+      const t = await createTenant();
+      await setStatus(t, "suspended");
+      return { path: `/api/v1/tenants/${t.tenant.id}/reactivate`, body: { reason } };
+    },
+  },
+  "GET /api/v1/tenants/:id/overrides": {
+    permission: "tenants:read",
+    request: async () => ({ path: `/api/v1/tenants/${tenant.tenant.id}/overrides` }),
+  },
+  "POST /api/v1/tenants/:id/overrides": {
+    permission: "overrides:write",
+    request: async () => ({
+      path: `/api/v1/tenants/${tenant.tenant.id}/overrides`,
+      body: { type: "limit", key: "projects", value: 5, reason, expiresAt: Date.now() + 3_600_000 },
+    }),
+  },
+  "POST /api/v1/tenants/:id/overrides/:overrideId/expire": {
+    permission: "overrides:write",
+    request: async (admin) => {
+      const res = await adminFetch(`/api/v1/tenants/${tenant.tenant.id}/overrides`, {
+        method: "POST",
+        token: admin.token,
+        body: JSON.stringify({ type: "limit", key: "seats", value: 9, reason, expiresAt: null }),
+      });
+      const { id } = (await res.json()) as { id: string };
+      return {
+        path: `/api/v1/tenants/${tenant.tenant.id}/overrides/${id}/expire`,
+        body: { reason },
+      };
+    },
+  },
+  "POST /api/v1/tenants/:id/plan": {
+    permission: "billing:write",
+    request: async () => {
+      const t = await createTenant();
+      const success = await subscribe(t, "pro");
+      await api("GET", `${success.pathname}${success.search}`, { slug: t.slug });
+      return { path: `/api/v1/tenants/${t.tenant.id}/plan`, body: { plan: "business", reason } };
     },
   },
   "GET /api/v1/operators": {

@@ -154,7 +154,15 @@ export async function recordBillingChange(
     entry,
   ).onConflictDoUpdate({ target: auditLog.id, set: { after: JSON.stringify(next) } });
   await db.batch([
-    db.update(tenants).set({ plan: next.plan, updatedAt: now }).where(eq(tenants.id, tenant.id)),
+    db
+      .update(tenants)
+      .set({
+        plan: next.plan,
+        // The registry tells grace apart, so operators can find tenants whose payment is failing.
+        access: effective.graceEndsAt !== null ? "grace" : effective.access,
+        updatedAt: now,
+      })
+      .where(eq(tenants.id, tenant.id)),
     db
       .update(subscriptions)
       .set({ recordedState: JSON.stringify(next), pendingAuditId: null })

@@ -43,6 +43,7 @@ export {
 export { inChunks, QUEUE_BATCH_LIMIT } from "./chunks";
 export { insertWhere } from "./conditional";
 export { controlDb } from "./control-db";
+export { tenantEntitlements } from "./entitlements";
 export { CoreConfigSchema, type CoreEnv, configReader, coreConfig } from "./env";
 export { type LogFields, type Logger, log } from "./log";
 export {

@@ -1,11 +1,10 @@
-import { readBilling, tenantDb } from "@tenantry/core";
+import { readBilling, tenantDb, tenantEntitlements } from "@tenantry/core";
 import type { LimitKey } from "@tenantry/plans";
 import { members } from "@tenantry/schema/tenant";
 import { getTableName } from "drizzle-orm";
 import type { Env } from "./env";
 import type { MeterSources } from "./meter/sources";
 import { productGauges } from "./platform";
-import { tenantEntitlements } from "./services/entitlements";
 import { findTenantById } from "./services/registry";
 
 /**

@@ -1,10 +1,9 @@
-import { effectivePlan, readBilling } from "@tenantry/core";
+import { effectivePlan, readBilling, tenantEntitlements } from "@tenantry/core";
 import type { Feature } from "@tenantry/plans";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../context";
 import { ForbiddenError } from "../errors";
 import type { Permission } from "../rbac/permissions";
-import { tenantEntitlements } from "../services/entitlements";
 
 /**
  * Gates a route on a plan feature, server-side, after the tenant is resolved: a tenant without

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { tenantEntitlements } from "@tenantry/core";
 import { newRouter } from "../app";
 import { tenantRoute } from "../middleware/tenant-route";
-import { tenantEntitlements } from "../services/entitlements";
 import { jsonResponse, security, tenantErrors } from "./helpers";
 
 export const entitlementRoutes = newRouter().openapi(

@@ -1,4 +1,11 @@
-import { effectivePlan, log, readBilling, stripeClient, syncTenantBilling } from "@tenantry/core";
+import {
+  effectivePlan,
+  log,
+  readBilling,
+  stripeClient,
+  syncTenantBilling,
+  tenantEntitlements,
+} from "@tenantry/core";
 import { CATALOG, meteredPriceLookupKey, type PlanId, priceLookupKey } from "@tenantry/plans";
 import { checkoutSessions, users } from "@tenantry/schema/control";
 import { and, eq } from "drizzle-orm";
@@ -8,7 +15,6 @@ import { controlDb } from "../db/control-db";
 import { config } from "../env";
 import { ConflictError, ProblemError, ServiceUnavailableError, ValidationError } from "../errors";
 import { linkStripeCustomer } from "./billing-customer";
-import { tenantEntitlements } from "./entitlements";
 import { findTenantById, type TenantRow, tenantUrl } from "./registry";
 import { takeAttempt } from "./throttle";
 

@@ -1,4 +1,3 @@
-import { effectivePlan, log, readBilling } from "@tenantry/core";
 import {
   type EntitlementOverride,
   EntitlementOverrideSchema,
@@ -9,14 +8,16 @@ import {
 } from "@tenantry/plans";
 import { entitlementOverrides, featureFlags } from "@tenantry/schema/control";
 import { and, eq, gt, isNull, or } from "drizzle-orm";
-import { controlDb } from "../db/control-db";
-import type { Env } from "../env";
+import { effectivePlan, readBilling } from "./billing-state";
+import { controlDb } from "./control-db";
+import type { CoreEnv } from "./env";
+import { log } from "./log";
 
 /**
  * The tenant's evaluated entitlements: plan defaults (from its billing state) ⊕ its overrides
  * in force ⊕ rollout flags. Rows that no longer parse are skipped and logged, never fatal.
  */
-export async function tenantEntitlements(env: Env, tenantId: string, now = Date.now()) {
+export async function tenantEntitlements(env: CoreEnv, tenantId: string, now = Date.now()) {
   const [billing, overrides, flags] = await Promise.all([
     readBilling(env, tenantId),
     controlDb(env)
