@@ -167,7 +167,7 @@ describe("npm run deploy", () => {
         fix: 'set PUBLIC_SCHEME = "https" in [vars] of apps/admin/wrangler.toml',
       },
       {
-        what: "variable JWT_ISSUER (tenantry-admin) is not set",
+        what: 'variable JWT_ISSUER (tenantry-admin) is "http://localhost:8787"',
         fix: 'set JWT_ISSUER = "https://example.com" in [vars] of apps/admin/wrangler.toml',
       },
       {
@@ -195,6 +195,10 @@ describe("npm run deploy", () => {
         fix: "wrangler queues create tenantry-usage-dlq",
       },
       {
+        what: "queue tenantry-fleet (tenantry-admin)",
+        fix: "wrangler queues create tenantry-fleet",
+      },
+      {
         what: "database tenantry-control (CONTROL_DB; tenantry-api, tenantry-webhooks, tenantry-metering, tenantry-admin) has a local placeholder id",
         fix: "wrangler d1 create tenantry-control, then set its database_id in wrangler.toml, workers/webhooks/wrangler.toml, workers/metering/wrangler.toml, apps/admin/wrangler.toml",
       },
@@ -217,7 +221,7 @@ describe("npm run deploy", () => {
     ]);
     const message = formatMissing(missing);
     expect(message).toMatch(
-      /^npm run deploy: nothing was deployed; the account is missing 23 items:/,
+      /^npm run deploy: nothing was deployed; the account is missing 24 items:/,
     );
     for (const { what, fix } of missing)
       expect(`${message}\n`).toContain(`  - ${what}\n      fix: ${fix}\n`);

@@ -27,6 +27,7 @@ const SECTIONS = [
   ["/tenants", "Tenants"],
   ["/billing", "Billing"],
   ["/fleet", "Fleet"],
+  ["/support", "Support"],
   ["/operators", "Operators"],
   ["/audit", "Audit"],
   ["/tokens", "API tokens"],

@@ -2,6 +2,10 @@ import { index, type RouteConfig, route } from "@react-router/dev/routes";
 
 export default [
   index("routes/home.tsx"),
+  route("support", "routes/support.tsx"),
+  route("support/:sessionId", "routes/support.$sessionId.tsx"),
+  route("audit", "routes/audit.tsx"),
+  route("audit.csv", "routes/audit.csv.tsx"),
   route("billing", "routes/billing.tsx"),
   route("billing/reconcile", "routes/billing.reconcile.tsx"),
   route("billing/:tenantId", "routes/billing.$tenantId.tsx"),

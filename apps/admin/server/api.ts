@@ -11,8 +11,10 @@ import {
 import { billingRoutes } from "./routes/billing";
 import { fleetRoutes } from "./routes/fleet";
 import { integrityRoutes } from "./routes/integrity";
+import { operatorAuditRoutes } from "./routes/operator-audit";
 import { operatorRoutes } from "./routes/operators";
 import { overrideRoutes } from "./routes/overrides";
+import { supportRoutes } from "./routes/support";
 import { tenantRoutes } from "./routes/tenants";
 
 /** The admin JSON API under /api (automation and scripts); the app's pages call the same verbs. */
@@ -50,6 +52,9 @@ adminApi.openapi(
   (c) => c.json({ operator: c.get("operator") }, 200),
 );
 
+// Area routers (server/routes/*) are mounted here: adminApi.route("/", <area>Routes).
+adminApi.route("/", supportRoutes);
+adminApi.route("/", operatorAuditRoutes);
 // Area routers (server/routes/*), one line each.
 adminApi.route("/", integrityRoutes);
 adminApi.route("/", billingRoutes);

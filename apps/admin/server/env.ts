@@ -18,6 +18,10 @@ export interface AdminEnv extends AuditChainEnv {
   ACCESS_TEAM_DOMAIN?: string;
   ACCESS_AUD?: string;
   MAIL_QUEUE: Queue;
+  /** The API worker's JWT_ISSUER (a var): support tokens carry it, the API accepts no other. */
+  JWT_ISSUER: string;
+  /** Secret: ES256 private JWK signing support tokens; the API has the public half. */
+  SUPPORT_SIGNING_KEY?: string;
   /** Operators' billing re-syncs and replays, consumed by the webhooks worker. */
   BILLING_QUEUE: Queue<BillingMessage>;
   /** Fleet migration steps, consumed by this worker (server/fleet-queue.ts, ADR 014). */
@@ -38,6 +42,8 @@ export const AdminConfigSchema = CoreConfigSchema.extend({
     .default(30),
   ACCESS_TEAM_DOMAIN: z.url().optional(),
   ACCESS_AUD: z.string().min(1).optional(),
+  JWT_ISSUER: z.string().min(1),
+  SUPPORT_SIGNING_KEY: z.string().min(1).optional(),
   /** Checks the audit logs' signed checkpoints (the API worker's secret of the same name). */
   AUDIT_SIGNING_KEY: AuditSigningKeySchema,
   POOL_LOW_WATER: z.coerce.number().int().min(0).optional(),

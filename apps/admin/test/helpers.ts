@@ -3,10 +3,17 @@ import { env } from "cloudflare:workers";
 import { controlDb } from "@tenantry/core";
 import { hashPassword, randomSecret, sha256Hex } from "@tenantry/core/crypto";
 import { newId } from "@tenantry/schema";
-import { type OperatorRole, operators, operatorTokens } from "@tenantry/schema/control";
+import {
+  type OperatorRole,
+  operatorSessions,
+  operators,
+  operatorTokens,
+} from "@tenantry/schema/control";
+import { RouterContextProvider } from "react-router";
 import { adminApi } from "../server/api";
-import { OPERATOR_TOKEN_PREFIX } from "../server/auth";
+import { OPERATOR_TOKEN_PREFIX, sessionCookieName } from "../server/auth";
 import type { AdminRequestContext } from "../server/context";
+import { adminRequest, newAdminRequest } from "../server/request";
 import { newTotpSecret } from "../server/totp";
 
 export const ADMIN = "http://admin.localhost:8787";
@@ -94,4 +101,57 @@ export async function auditRowsOf(requestId: string | null) {
     .bind(requestId)
     .all<Record<string, unknown>>();
   return results;
+}
+
+/**
+ * An operator signed in to the pages without the sign-in form (its own tests cover it): a live
+ * session row, its cookie and CSRF token, and an API token of the same role.
+ */
+export async function operatorSignedIn(role: OperatorRole) {
+  const op = await operatorWithToken(role);
+  const secret = randomSecret();
+  const csrf = randomSecret();
+  const now = Date.now();
+  await controlDb(env)
+    .insert(operatorSessions)
+    .values({
+      id: newId("operatorSession"),
+      operatorId: op.id,
+      secretHash: await sha256Hex(secret),
+      csrfToken: csrf,
+      createdAt: now,
+      lastSeenAt: now,
+      expiresAt: now + 3_600_000,
+    });
+  return { ...op, csrf, cookie: `${sessionCookieName(env)}=${secret}` };
+}
+
+/**
+ * Runs a page's loader or action on `path` as the worker entry hands it to React Router, with
+ * `as`'s cookie; a thrown answer (redirect, 403, CSRF problem) is returned too.
+ */
+export async function runPage(
+  fn: (args: never) => Promise<unknown>,
+  path: string,
+  opts: {
+    as?: { cookie: string };
+    form?: Record<string, string>;
+    params?: Record<string, string>;
+  } = {},
+): Promise<any> {
+  const ctx = createExecutionContext();
+  const request = new Request(`${ADMIN}${path}`, {
+    method: opts.form ? "POST" : "GET",
+    headers: opts.as ? { cookie: opts.as.cookie } : {},
+    body: opts.form ? new URLSearchParams(opts.form) : undefined,
+  });
+  const context = new RouterContextProvider();
+  context.set(adminRequest, newAdminRequest(request, env, ctx));
+  try {
+    return await fn({ request, context, params: opts.params ?? {} } as never);
+  } catch (thrown) {
+    return thrown;
+  } finally {
+    await waitOnExecutionContext(ctx);
+  }
 }

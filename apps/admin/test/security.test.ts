@@ -69,6 +69,16 @@ async function failedEvent() {
   return id;
 }
 
+/** A support session on the suite's tenant, requested by `as` (write mode waits for approval). */
+async function supportSession(as: Admin, mode: "read" | "write" = "read") {
+  const res = await adminFetch("/api/v1/support-sessions", {
+    method: "POST",
+    token: as.token,
+    body: JSON.stringify({ tenant_id: tenant.tenant.id, reason, mode }),
+  });
+  return ((await res.json()) as { session: { id: string } }).session.id;
+}
+
 /**
  * Every admin API route, keyed `METHOD /api/path` as Hono registered it. A route added without
  * an entry here fails the suite: add one when you add a route.
@@ -247,6 +257,46 @@ const FIXTURES: Record<string, RouteFixture> = {
       return { path: `/api/v1/operators/${op.id}/reset-totp`, body: { reason } };
     },
   },
+  "POST /api/v1/support-sessions": {
+    permission: "support:start",
+    request: async () => ({
+      path: "/api/v1/support-sessions",
+      body: { tenant_id: tenant.tenant.id, reason },
+    }),
+  },
+  "GET /api/v1/support-sessions": {
+    permission: "tenants:read",
+    request: async () => ({ path: `/api/v1/support-sessions?tenant_id=${tenant.tenant.id}` }),
+  },
+  "POST /api/v1/support-sessions/:id/approve": {
+    permission: "support:write",
+    request: async () => {
+      const id = await supportSession(await operatorWithToken("platform_admin"), "write");
+      return { path: `/api/v1/support-sessions/${id}/approve`, body: { reason } };
+    },
+  },
+  "POST /api/v1/support-sessions/:id/end": {
+    permission: "support:start",
+    request: async () => {
+      const id = await supportSession(await operatorWithToken("support"));
+      return { path: `/api/v1/support-sessions/${id}/end`, body: { reason } };
+    },
+  },
+  "POST /api/v1/support-sessions/:id/token": {
+    permission: "support:start",
+    request: async (admin) => ({
+      path: `/api/v1/support-sessions/${await supportSession(admin)}/token`,
+      body: { reason },
+    }),
+  },
+  "GET /api/v1/audit-log": {
+    permission: "audit:read",
+    request: async (admin) => ({ path: `/api/v1/audit-log?operator=${admin.id}` }),
+  },
+  "GET /api/v1/audit-log.csv": {
+    permission: "audit:read",
+    request: async (admin) => ({ path: `/api/v1/audit-log.csv?operator=${admin.id}` }),
+  },
 };
 
 /** The routes registered on the admin API (middleware entries and the bare health route aside). */
@@ -288,7 +338,9 @@ describe("admin API security suite", () => {
         token,
         body: body === undefined ? undefined : JSON.stringify(body),
       });
-      return { res, body: (await res.json()) as Record<string, unknown> };
+      // Problems and JSON answers are parsed; a download (CSV) is read as it is.
+      const json = res.headers.get("content-type")?.includes("json");
+      return { res, body: (json ? await res.json() : await res.text()) as Record<string, unknown> };
     };
 
     it("refuses no credential, a tenant's token and API key, and an expired operator token", async () => {

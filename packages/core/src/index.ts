@@ -69,6 +69,7 @@ export { parseMessages } from "./queue-messages";
 export { retryDelaySeconds } from "./retry";
 export { stripeClient } from "./stripe";
 export {
+  type AlsoInBatch,
   approveSupportAccess,
   endExpiredSupportAccess,
   endSupportAccess,
@@ -85,6 +86,7 @@ export {
   type SupportAccessEnv,
   type SupportMailMessage,
   SupportMailMessageSchema,
+  type SupportSessionChange,
   type SupportSessionView,
   startSupportAccess,
 } from "./support-access";

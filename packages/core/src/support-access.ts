@@ -8,7 +8,8 @@ import {
   tenants,
 } from "@tenantry/schema/control";
 import { members } from "@tenantry/schema/tenant";
-import { and, asc, desc, eq, gt, inArray, lte, ne } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, lte, ne, type SQL, sql } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
 import { importJWK, type JWK, SignJWT } from "jose";
 import { z } from "zod";
 import { auditEntry } from "./audit";
@@ -49,8 +50,11 @@ export type SupportMailMessage = z.infer<typeof SupportMailMessageSchema>;
 
 export interface SupportAccessEnv extends CoreEnv {
   MAIL_QUEUE: Queue<SupportMailMessage>;
-  /** ES256 private key (JWK JSON) that signs support tokens; the API holds its public half. */
-  SUPPORT_SIGNING_KEY: string;
+  /**
+   * ES256 private key (JWK JSON) that signs support tokens; the API holds its public half.
+   * Without it, sessions can be started but no token minted (503).
+   */
+  SUPPORT_SIGNING_KEY?: string;
   /** The API worker's JWT_ISSUER: it accepts support tokens from this issuer only. */
   JWT_ISSUER: string;
 }
@@ -61,6 +65,26 @@ export interface SupportAccessContext {
   ip: string | null;
   operator: { id: string; email: string; role: OperatorRole };
 }
+
+/**
+ * A change a verb is about to commit, for statements the caller commits with it (the admin
+ * worker's operator-audit entry): the session before (null for a start) and after it.
+ */
+export interface SupportSessionChange {
+  before: SupportSessionView | null;
+  after: SupportSessionView;
+  /**
+   * Holds, where the caller's statements run, exactly when the change is applied: make them
+   * conditional on it (`insertWhere`). They run just before the change, with its guard.
+   */
+  applies: SQL;
+}
+
+/** Statements to commit in the same `db.batch` as a verb's change to `support_sessions`. */
+export type AlsoInBatch = (
+  db: ReturnType<typeof controlDb>,
+  change: SupportSessionChange,
+) => BatchItem<"sqlite">[];
 
 export const StartSupportAccessInputSchema = z.object({
   tenantId: z.string().startsWith("ten_"),
@@ -136,6 +160,26 @@ async function loadTenant(env: RecordEnv, tenantId: string) {
   return tenant;
 }
 
+/**
+ * Commits `change` (an insert or a guarded update of `support_sessions`) with the caller's
+ * statements in one batch. The caller's statements go first, conditional on `applies`, the
+ * change's own guard: evaluated in the same transaction just before the change, it holds
+ * exactly when the change applies. (A check after the change could not tell this attempt from
+ * a racing twin that wrote the same values in the same millisecond.)
+ */
+async function commit<T>(
+  env: SupportAccessEnv,
+  change: BatchItem<"sqlite">,
+  applies: SQL,
+  views: Omit<SupportSessionChange, "applies">,
+  alsoInBatch: AlsoInBatch | undefined,
+): Promise<T> {
+  const db = controlDb(env);
+  const extra = alsoInBatch?.(db, { ...views, applies }) ?? [];
+  const results = await db.batch([...extra, change] as [BatchItem<"sqlite">]);
+  return results.at(-1) as T;
+}
+
 async function loadSession(env: SupportAccessEnv, id: string): Promise<SupportSession> {
   const row = await controlDb(env)
     .select()
@@ -193,9 +237,11 @@ async function recordInTenant(
 export async function startSupportAccess({
   ctx,
   input,
+  alsoInBatch,
 }: {
   ctx: SupportAccessContext;
   input: StartSupportAccessInput;
+  alsoInBatch?: AlsoInBatch;
 }): Promise<SupportSessionView> {
   const { tenantId, userId, reason, ticketId, mode, minutes } = parse(
     StartSupportAccessInputSchema,
@@ -240,7 +286,13 @@ export async function startSupportAccess({
     endedAt: null,
     endedBy: null,
   };
-  await controlDb(ctx.env).insert(supportSessions).values(row);
+  await commit(
+    ctx.env,
+    controlDb(ctx.env).insert(supportSessions).values(row),
+    sql`NOT EXISTS (SELECT 1 FROM ${supportSessions} WHERE ${supportSessions.id} = ${row.id})`,
+    { before: null, after: view(row) },
+    alsoInBatch,
+  );
   if (active) await activated(ctx, row);
   return view(row);
 }
@@ -269,9 +321,11 @@ async function activated(ctx: SupportAccessContext, row: SupportSession) {
 export async function approveSupportAccess({
   ctx,
   input,
+  alsoInBatch,
 }: {
   ctx: SupportAccessContext;
   input: { sessionId: string };
+  alsoInBatch?: AlsoInBatch;
 }): Promise<SupportSessionView> {
   const { sessionId } = parse(SessionInputSchema, input);
   if (ctx.operator.role !== "platform_admin") {
@@ -285,23 +339,25 @@ export async function approveSupportAccess({
     );
   }
   const now = Date.now();
-  const [row] = await controlDb(ctx.env)
-    .update(supportSessions)
-    .set({
-      status: "active",
-      approvedBy: ctx.operator.id,
-      startedAt: now,
-      expiresAt: now + pending.durationMinutes * 60_000,
-    })
-    .where(
-      and(
-        eq(supportSessions.id, sessionId),
-        eq(supportSessions.status, "pending_approval"),
-        ne(supportSessions.operatorId, ctx.operator.id),
-        gt(supportSessions.requestedAt, now - SUPPORT_MAX_MINUTES * 60_000),
-      ),
-    )
-    .returning();
+  const set = {
+    status: "active",
+    approvedBy: ctx.operator.id,
+    startedAt: now,
+    expiresAt: now + pending.durationMinutes * 60_000,
+  } as const;
+  const guard = and(
+    eq(supportSessions.id, sessionId),
+    eq(supportSessions.status, "pending_approval"),
+    ne(supportSessions.operatorId, ctx.operator.id),
+    gt(supportSessions.requestedAt, now - SUPPORT_MAX_MINUTES * 60_000),
+  ) as SQL;
+  const [row] = await commit<SupportSession[]>(
+    ctx.env,
+    controlDb(ctx.env).update(supportSessions).set(set).where(guard).returning(),
+    sql`EXISTS (SELECT 1 FROM ${supportSessions} WHERE ${guard})`,
+    { before: view(pending), after: view({ ...pending, ...set }) },
+    alsoInBatch,
+  );
   if (!row) {
     throw problem.conflict(
       "support_session_not_pending",
@@ -320,25 +376,29 @@ export async function approveSupportAccess({
 export async function endSupportAccess({
   ctx,
   input,
+  alsoInBatch,
 }: {
   ctx: SupportAccessContext;
   input: { sessionId: string };
+  alsoInBatch?: AlsoInBatch;
 }): Promise<SupportSessionView> {
   const { sessionId } = parse(SessionInputSchema, input);
   const session = await loadSession(ctx.env, sessionId);
   if (session.operatorId !== ctx.operator.id && ctx.operator.role !== "platform_admin") {
     throw problem.forbidden("Only the requesting operator or a platform admin can end it.");
   }
-  const [row] = await controlDb(ctx.env)
-    .update(supportSessions)
-    .set({ status: "ended", endedAt: Date.now(), endedBy: ctx.operator.id })
-    .where(
-      and(
-        eq(supportSessions.id, sessionId),
-        inArray(supportSessions.status, ["pending_approval", "active"]),
-      ),
-    )
-    .returning();
+  const set = { status: "ended", endedAt: Date.now(), endedBy: ctx.operator.id } as const;
+  const guard = and(
+    eq(supportSessions.id, sessionId),
+    inArray(supportSessions.status, ["pending_approval", "active"]),
+  ) as SQL;
+  const [row] = await commit<SupportSession[]>(
+    ctx.env,
+    controlDb(ctx.env).update(supportSessions).set(set).where(guard).returning(),
+    sql`EXISTS (SELECT 1 FROM ${supportSessions} WHERE ${guard})`,
+    { before: view(session), after: view({ ...session, ...set }) },
+    alsoInBatch,
+  );
   if (!row) throw problem.conflict("support_session_ended", "The support session already ended.");
   if (row.startedAt !== null) {
     await recordInTenant(ctx, row, { ended: true, by: ctx.operator.email });
@@ -452,6 +512,14 @@ export async function mintSupportToken({
     throw problem.conflict("support_session_inactive", "The support session is not active.");
   }
   const expiresAt = Math.min(session.expiresAt, now + SUPPORT_TOKEN_TTL_SECONDS * 1000);
+  if (!ctx.env.SUPPORT_SIGNING_KEY) {
+    throw new ProblemError(
+      503,
+      "support_access_unconfigured",
+      "Support access is not configured",
+      "This deployment has no SUPPORT_SIGNING_KEY: no support token can be minted.",
+    );
+  }
   const { kid, key } = await signingKey(ctx.env.SUPPORT_SIGNING_KEY);
   const token = await new SignJWT({
     tid: session.tenantId,

@@ -22,6 +22,7 @@ export const PLATFORM_AUDIT_ACTIONS = [
   "support.start",
   "support.approve",
   "support.end",
+  "support.token",
 ] as const;
 export type PlatformAuditAction = (typeof PLATFORM_AUDIT_ACTIONS)[number];
 
@@ -50,8 +51,11 @@ export const platformAuditLog = sqliteTable(
     ip: text("ip"),
     createdAt: integer("created_at").notNull(),
   },
+  // The operator audit page filters by tenant, actor or action, newest (highest id) first.
   (t) => [
-    index("platform_audit_log_tenant_idx").on(t.tenantId),
+    index("platform_audit_log_tenant_idx").on(t.tenantId, t.id),
+    index("platform_audit_log_actor_idx").on(t.actorId, t.id),
+    index("platform_audit_log_action_idx").on(t.action, t.id),
     index("platform_audit_log_created_idx").on(t.createdAt),
   ],
 );
