@@ -1,8 +1,9 @@
 // Shared by the benchmarks: worker configs fitted to bench/.tmp, process control, tables.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { dirname } from "node:path";
-import { controlSql, ensureTenant } from "../scripts/lib/platform.mjs";
+import autocannon from "autocannon";
+import { controlSql, ensureTenant, printTable } from "../scripts/lib/platform.mjs";
 
 export const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
@@ -104,4 +105,115 @@ export function writeResults(path, results) {
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`results written to ${path}`);
+}
+
+/** The load of every measured scenario: interleaved rounds, each after a warm-up, medians kept. */
+export const LOAD = { duration: 10, connections: 32, warmup_seconds: 3, rounds: 3 };
+// USER_HZ: the unit of the CPU times in /proc on Linux.
+const CLOCK_TICKS = 100;
+
+/**
+ * CPU ticks used by the whole machine and by this process with its descendants (autocannon,
+ * wrangler, workerd), or null without Linux /proc. The difference is other processes' load,
+ * which on a 2-core machine skews a run, so every run records it.
+ */
+function cpuTicks() {
+  if (!existsSync("/proc/stat")) return null;
+  const [user, nice, system, , , irq, softirq, steal] = readFileSync("/proc/stat", "utf8")
+    .split("\n")[0]
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  const children = new Map();
+  const ticks = new Map();
+  for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      // Fields after "(comm)": state, ppid, ..., utime (14th of the line), stime (15th).
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks.set(pid, Number(fields[11]) + Number(fields[12]));
+      children.set(fields[1], [...(children.get(fields[1]) ?? []), pid]);
+    } catch {} // the process exited meanwhile
+  }
+  let ours = 0;
+  const pending = [String(process.pid)];
+  while (pending.length > 0) {
+    const pid = pending.pop();
+    ours += ticks.get(pid) ?? 0;
+    pending.push(...(children.get(pid) ?? []));
+  }
+  // Steal (time the hypervisor gave to other guests) is lost to the bench as well.
+  return { machine: user + nice + system + irq + softirq + steal, ours };
+}
+
+/**
+ * One autocannon run against `port` (Node does not resolve *.localhost: it connects to loopback
+ * and names the host in `Host`); any non-2xx, error or timeout fails the bench.
+ */
+async function load(port, { name, host, path, headers = {} }, duration) {
+  const before = cpuTicks();
+  const r = await autocannon({
+    url: `http://127.0.0.1:${port}${path}`,
+    headers: { host: host ?? `localhost:${port}`, ...headers },
+    duration,
+    connections: LOAD.connections,
+  });
+  const after = cpuTicks();
+  if (r.non2xx + r.errors + r.timeouts > 0 || r["2xx"] === 0) {
+    throw new Error(
+      `${name}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts ` +
+        `of ${r.requests.total} requests`,
+    );
+  }
+  const other = after && (after.machine - before.machine - (after.ours - before.ours)) / duration;
+  return {
+    requests: r.requests.total,
+    rps: r.requests.average,
+    p50_ms: r.latency.p50,
+    p99_ms: r.latency.p99,
+    // Percent of one core used by processes other than the bench and its worker.
+    other_cpu_pct: other === null ? null : Math.max(0, Math.round((other / CLOCK_TICKS) * 100)),
+  };
+}
+
+/**
+ * Measures `scenarios` ({ name, host?, path, headers? }) on `port` in LOAD.rounds interleaved
+ * rounds (a warm-up before each); returns the medians with every round.
+ */
+export async function measure(port, scenarios, log = console.log) {
+  const samples = scenarios.map(() => []);
+  for (let round = 1; round <= LOAD.rounds; round++) {
+    for (const [i, scenario] of scenarios.entries()) {
+      await load(port, scenario, LOAD.warmup_seconds);
+      const sample = await load(port, scenario, LOAD.duration);
+      samples[i].push(sample);
+      const other = sample.other_cpu_pct === null ? "" : `, other CPU ${sample.other_cpu_pct}%`;
+      log(`round ${round}/${LOAD.rounds} ${scenario.name}: ${sample.rps.toFixed(0)} req/s${other}`);
+    }
+  }
+  return scenarios.map(({ name }, i) => ({
+    name,
+    rps: median(samples[i].map((s) => s.rps)),
+    p50_ms: median(samples[i].map((s) => s.p50_ms)),
+    p99_ms: median(samples[i].map((s) => s.p99_ms)),
+    rounds: samples[i],
+  }));
+}
+
+/** Prints measured runs as a table. */
+export function printRuns(runs) {
+  printTable([
+    ["run (median of rounds)", "req/s", "p50 ms", "p99 ms", "max other CPU"],
+    ...runs.map((r) => {
+      const other = r.rounds.map((s) => s.other_cpu_pct);
+      return [
+        r.name,
+        r.rps.toFixed(0),
+        String(r.p50_ms),
+        String(r.p99_ms),
+        other.includes(null) ? "n/a" : `${Math.max(...other)}%`,
+      ];
+    }),
+  ]);
 }

@@ -1,22 +1,22 @@
 // npm run bench: throughput of the API worker under `wrangler dev` over loopback, with the
 // production-sized tenant pool (1,024 D1 bindings). See bench/README.md for what and why.
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import autocannon from "autocannon";
 import {
   applyControlMigrations,
   call,
   ensureDevVars,
   fittedWorkerConfig,
-  printTable,
   startWorker,
 } from "../scripts/lib/platform.mjs";
 import { poolEntry, WRANGLER } from "../scripts/pool-lib.mjs";
 import {
+  LOAD,
   machine,
-  median,
+  measure,
+  printRuns,
   raiseBudgets,
   runBench,
   signUpTenants,
@@ -40,14 +40,7 @@ const ALL_TENANTS = 1000;
 const PROJECTS = 3;
 // Each sign-up is CPU-bound in the worker (PBKDF2, migrations); more in flight buys nothing.
 const SIGNUP_CONCURRENCY = 4;
-const LOAD = { duration: 10, connections: 32 };
-const WARMUP_SECONDS = 3;
-// Scenarios are measured in interleaved rounds and the median is kept: on a small shared machine
-// a single 10 s run can be off by 20% or more.
-const ROUNDS = 3;
 const GOALS = { tenantVsBaseline: 0.5, apiKeyVsBaseline: 0.45, tenantsScaling: 0.9 };
-// USER_HZ: the unit of the CPU times in /proc on Linux.
-const CLOCK_TICKS = 100;
 
 const slugOf = (n) => `bench-${String(n).padStart(4, "0")}`;
 const log = (msg) => console.log(`[bench] ${msg}`);
@@ -128,107 +121,14 @@ async function seedProjects(slug, token) {
   }
 }
 
-/**
- * CPU ticks used by the whole machine and by this process with its descendants (autocannon,
- * wrangler, workerd), or null without Linux /proc. The difference is other processes' load,
- * which on a 2-core machine skews a run, so every run records it.
- */
-function cpuTicks() {
-  if (!existsSync("/proc/stat")) return null;
-  const [user, nice, system, , , irq, softirq, steal] = readFileSync("/proc/stat", "utf8")
-    .split("\n")[0]
-    .trim()
-    .split(/\s+/)
-    .slice(1)
-    .map(Number);
-  const children = new Map();
-  const ticks = new Map();
-  for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      // Fields after "(comm)": state, ppid, ..., utime (14th of the line), stime (15th).
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      ticks.set(pid, Number(fields[11]) + Number(fields[12]));
-      children.set(fields[1], [...(children.get(fields[1]) ?? []), pid]);
-    } catch {} // the process exited meanwhile
-  }
-  let ours = 0;
-  const pending = [String(process.pid)];
-  while (pending.length > 0) {
-    const pid = pending.pop();
-    ours += ticks.get(pid) ?? 0;
-    pending.push(...(children.get(pid) ?? []));
-  }
-  // Steal (time the hypervisor gave to other guests) is lost to the bench as well.
-  return { machine: user + nice + system + irq + softirq + steal, ours };
-}
-
-/** One autocannon run; any non-2xx, error or timeout fails the bench. */
-async function load({ name, slug, path, token }, duration) {
-  const before = cpuTicks();
-  const r = await autocannon({
-    url: `http://127.0.0.1:${PORT}${path}`,
-    // Node does not resolve *.localhost: connect to loopback and name the tenant in Host.
-    headers: {
-      host: slug ? `${slug}.localhost:${PORT}` : `localhost:${PORT}`,
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-    },
-    duration,
-    connections: LOAD.connections,
-  });
-  const after = cpuTicks();
-  if (r.non2xx + r.errors + r.timeouts > 0 || r["2xx"] === 0) {
-    throw new Error(
-      `${name}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts ` +
-        `of ${r.requests.total} requests`,
-    );
-  }
-  const other = after && (after.machine - before.machine - (after.ours - before.ours)) / duration;
+/** `GET /v1/projects` on `slug`'s host with `credential`. */
+function tenantScenario(name, slug, credential) {
   return {
-    requests: r.requests.total,
-    rps: r.requests.average,
-    p50_ms: r.latency.p50,
-    p99_ms: r.latency.p99,
-    // Percent of one core used by processes other than the bench and its worker.
-    other_cpu_pct: other === null ? null : Math.max(0, Math.round((other / CLOCK_TICKS) * 100)),
-  };
-}
-
-/** Measures the scenarios in ROUNDS interleaved rounds (warm-up first); returns the medians. */
-async function measure(scenarios) {
-  const samples = scenarios.map(() => []);
-  for (let round = 1; round <= ROUNDS; round++) {
-    for (const [i, scenario] of scenarios.entries()) {
-      await load(scenario, WARMUP_SECONDS);
-      const sample = await load(scenario, LOAD.duration);
-      samples[i].push(sample);
-      const other = sample.other_cpu_pct === null ? "" : `, other CPU ${sample.other_cpu_pct}%`;
-      log(`round ${round}/${ROUNDS} ${scenario.name}: ${sample.rps.toFixed(0)} req/s${other}`);
-    }
-  }
-  return scenarios.map(({ name }, i) => ({
     name,
-    rps: median(samples[i].map((s) => s.rps)),
-    p50_ms: median(samples[i].map((s) => s.p50_ms)),
-    p99_ms: median(samples[i].map((s) => s.p99_ms)),
-    rounds: samples[i],
-  }));
-}
-
-function printRuns(runs) {
-  printTable([
-    ["run (median of rounds)", "req/s", "p50 ms", "p99 ms", "max other CPU"],
-    ...runs.map((r) => {
-      const other = r.rounds.map((s) => s.other_cpu_pct);
-      return [
-        r.name,
-        r.rps.toFixed(0),
-        String(r.p50_ms),
-        String(r.p99_ms),
-        other.includes(null) ? "n/a" : `${Math.max(...other)}%`,
-      ];
-    }),
-  ]);
+    host: `${slug}.localhost:${PORT}`,
+    path: "/v1/projects",
+    headers: { authorization: `Bearer ${credential}` },
+  };
 }
 
 function goal(name, value, target) {
@@ -254,17 +154,16 @@ async function main() {
     token,
     body: { name: "bench", permissions: ["projects:read"] },
   });
-  log(`${ROUNDS} rounds of ${LOAD.duration} s per scenario, ${LOAD.connections} connections`);
-  const [healthz, jwt, apiKey] = await measure([
-    { name: "a. GET /healthz (apex)", path: "/healthz" },
-    {
-      name: `b. GET /v1/projects, JWT, ${FIRST_TENANTS} tenants`,
-      slug,
-      path: "/v1/projects",
-      token,
-    },
-    { name: `c. same, API key, ${FIRST_TENANTS} tenants`, slug, path: "/v1/projects", token: key },
-  ]);
+  log(`${LOAD.rounds} rounds of ${LOAD.duration} s per scenario, ${LOAD.connections} connections`);
+  const [healthz, jwt, apiKey] = await measure(
+    PORT,
+    [
+      { name: "a. GET /healthz (apex)", path: "/healthz" },
+      tenantScenario(`b. GET /v1/projects, JWT, ${FIRST_TENANTS} tenants`, slug, token),
+      tenantScenario(`c. same, API key, ${FIRST_TENANTS} tenants`, slug, key),
+    ],
+    log,
+  );
   printRuns([healthz, jwt, apiKey]);
 
   log(`provisioning up to ${ALL_TENANTS} tenants, ${SIGNUP_CONCURRENCY} at a time`);
@@ -275,20 +174,18 @@ async function main() {
   await seedProjects(lastSlug, lastToken);
   // bench-0001 again, interleaved with bench-1000: the two share the worker's state after
   // 1,000 sign-ups, so their ratio isolates the tenant count from drift of the worker itself.
-  const [jwtAtScale, jwtFirstAtScale] = await measure([
-    {
-      name: `b. GET /v1/projects, JWT, ${ALL_TENANTS} tenants (${lastSlug})`,
-      slug: lastSlug,
-      path: "/v1/projects",
-      token: lastToken,
-    },
-    {
-      name: `b. same, ${ALL_TENANTS} tenants, first tenant again (${slug})`,
-      slug,
-      path: "/v1/projects",
-      token,
-    },
-  ]);
+  const [jwtAtScale, jwtFirstAtScale] = await measure(
+    PORT,
+    [
+      tenantScenario(
+        `b. GET /v1/projects, JWT, ${ALL_TENANTS} tenants (${lastSlug})`,
+        lastSlug,
+        lastToken,
+      ),
+      tenantScenario(`b. same, ${ALL_TENANTS} tenants, first tenant again (${slug})`, slug, token),
+    ],
+    log,
+  );
 
   const runs = [healthz, jwt, apiKey, jwtAtScale, jwtFirstAtScale];
   const ratio = (x, y) => Number((x.rps / y.rps).toFixed(3));
@@ -327,8 +224,6 @@ async function main() {
     },
     load: {
       ...LOAD,
-      warmup_seconds: WARMUP_SECONDS,
-      rounds: ROUNDS,
       transport: "loopback, HTTP/1.1 keep-alive",
     },
     pool_size: POOL_SIZE,

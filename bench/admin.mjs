@@ -1,0 +1,248 @@
+// npm run bench:admin: the admin worker's tenant search and tenant detail (JSON API and pages)
+// at 10 and at 10,000 tenants, as ratios to its bare health route measured in the same run.
+// See bench/README.md for what and why.
+import { createHash, randomBytes } from "node:crypto";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { request } from "node:http";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { DEMO_OPERATOR, demoOperatorCode } from "../scripts/lib/demo-operator.mjs";
+import {
+  applyControlMigrations,
+  buildAdminApp,
+  call,
+  controlSql,
+  devRouterConfig,
+  ensureDevVars,
+  fittedAdminConfig,
+  fittedWorkerConfig,
+  readVars,
+  startWorker,
+} from "../scripts/lib/platform.mjs";
+import { poolEntry, WRANGLER } from "../scripts/pool-lib.mjs";
+import { seedDemoOperator } from "../scripts/seed-operator.mjs";
+import {
+  LOAD,
+  machine,
+  measure,
+  printRuns,
+  runBench,
+  signUpTenants,
+  stopProcess,
+  writeResults,
+} from "./lib.mjs";
+
+process.chdir(resolve(dirname(fileURLToPath(import.meta.url)), ".."));
+
+// Not 8787, so the bench can run beside `npm run dev`.
+const PORT = 8807;
+const TMP = "bench/.tmp/admin";
+const STATE = `${TMP}/state`;
+const RESULTS = "bench/results/admin-latest.json";
+const FIRST_TENANTS = 10;
+const ALL_TENANTS = 10_000;
+/** At most this much slower at 10,000 tenants than at 10 (ratios to the same run's baseline). */
+const GOAL_SCALING = 0.8;
+const ADMIN_HOST = `admin.localhost:${PORT}`;
+const slugOf = (n) => `bench-admin-${String(n).padStart(5, "0")}`;
+const log = (msg) => console.log(`[bench:admin] ${msg}`);
+
+let worker = null;
+
+/** The router, API and admin workers of `npm run dev`, renamed so they never meet its own. */
+function writeConfigs() {
+  rmSync(TMP, { recursive: true, force: true });
+  const pool = Array.from({ length: 16 }, (_, i) => poolEntry(i + 1));
+  const api = fittedWorkerConfig({
+    source: WRANGLER,
+    dir: `${TMP}/api`,
+    pool,
+    replacements: [
+      [/^name = "(.+)"$/m, 'name = "tenantry-api-bench"'],
+      [/\b8787\b/g, String(PORT)],
+    ],
+  });
+  ensureDevVars(`${TMP}/api/.dev.vars`);
+  const vars = readVars(`${TMP}/api/.dev.vars`);
+  // No Stripe here: the bench measures the admin worker, not Stripe's emulator.
+  writeFileSync(
+    `${TMP}/api/.dev.vars`,
+    readFileSync(`${TMP}/api/.dev.vars`, "utf8").replace(/^STRIPE_SECRET_KEY=.*$/m, ""),
+  );
+  buildAdminApp();
+  const admin = fittedAdminConfig({
+    dir: `${TMP}/admin`,
+    name: "tenantry-admin-bench",
+    apiName: "tenantry-api-bench",
+    pool,
+    vars: { BASE_DOMAIN: `localhost:${PORT}`, JWT_ISSUER: `http://localhost:${PORT}` },
+  });
+  writeFileSync(
+    `${TMP}/admin/.dev.vars`,
+    ["ENVIRONMENT=development", "SUPPORT_SIGNING_KEY", "AUDIT_SIGNING_KEY"]
+      .map((v) => (v.includes("=") ? v : `${v}=${vars[v]}`))
+      .join("\n"),
+  );
+  const router = devRouterConfig(`${TMP}/router`, "tenantry-dev-router-bench", {
+    api: "tenantry-api-bench",
+    admin: "tenantry-admin-bench",
+  });
+  return { api, admin, router };
+}
+
+/** An operator API token for the demo operator (only its SHA-256 is stored). */
+function operatorToken(api) {
+  const token = `tnop_${randomBytes(32).toString("base64url")}`;
+  const hash = createHash("sha256").update(token).digest("hex");
+  const now = Date.now();
+  controlSql(
+    `INSERT INTO operator_tokens (id, operator_id, name, secret_hash, role, created_at, expires_at)
+     VALUES ('opt_bench', '${DEMO_OPERATOR.id}', 'bench', '${hash}', 'read_only', ${now}, ${now + 86_400_000})`,
+    { config: api, persistTo: STATE },
+  );
+  return token;
+}
+
+/**
+ * Signs the demo operator in through the sign-in page; returns the session cookie. node:http,
+ * not fetch: fetch may not set Host, and Node does not resolve *.localhost.
+ */
+function signIn() {
+  const body = new URLSearchParams({
+    email: DEMO_OPERATOR.email,
+    password: DEMO_OPERATOR.password,
+    code: demoOperatorCode(),
+  }).toString();
+  return new Promise((done, fail) => {
+    const req = request(
+      {
+        host: "127.0.0.1",
+        port: PORT,
+        method: "POST",
+        path: "/sign-in",
+        headers: {
+          host: ADMIN_HOST,
+          origin: `http://${ADMIN_HOST}`,
+          "content-type": "application/x-www-form-urlencoded",
+          "content-length": Buffer.byteLength(body),
+        },
+      },
+      (res) => {
+        res.resume();
+        const cookie = res.headers["set-cookie"]?.[0]?.split(";")[0];
+        if (res.statusCode !== 302 || !cookie) {
+          fail(new Error(`operator sign-in failed: ${res.statusCode}`));
+        } else done(cookie);
+      },
+    );
+    req.on("error", fail);
+    req.end(body);
+  });
+}
+
+/**
+ * Tenants `from`..`to` as registry rows with their owners (no databases): what search and the
+ * list read. One statement, generated by SQLite itself.
+ */
+function insertRegistryRows(api, from, to) {
+  const n = "printf('%05d', i)";
+  controlSql(
+    `WITH RECURSIVE seq(i) AS (SELECT ${from} UNION ALL SELECT i + 1 FROM seq WHERE i < ${to})
+     INSERT INTO users (id, email, password_hash, created_at, updated_at)
+       SELECT 'usr_bench' || ${n}, 'owner' || ${n} || '@bench-admin.example', 'x', 0, 0 FROM seq;
+     WITH RECURSIVE seq(i) AS (SELECT ${from} UNION ALL SELECT i + 1 FROM seq WHERE i < ${to})
+     INSERT INTO tenants (id, slug, name, status, plan, access, schema_version, owner_user_id,
+         created_at, updated_at)
+       SELECT 'ten_bench' || ${n}, 'bench-admin-' || ${n}, 'Bench Tenant ' || ${n},
+         CASE WHEN i % 50 = 0 THEN 'suspended' ELSE 'active' END,
+         CASE WHEN i % 3 = 0 THEN 'pro' ELSE 'free' END, 'free_limits', 1,
+         'usr_bench' || ${n}, i, i FROM seq;`,
+    { config: api, persistTo: STATE },
+  );
+}
+
+async function main() {
+  const configs = writeConfigs();
+  applyControlMigrations({ config: configs.api, persistTo: STATE });
+  seedDemoOperator({ config: configs.api, persistTo: STATE });
+  worker = await startWorker({
+    config: [configs.router, configs.api, configs.admin],
+    port: PORT,
+    persistTo: STATE,
+    quiet: true,
+  });
+  log(`router, API and admin workers up on 127.0.0.1:${PORT}`);
+
+  // The detail target is a real tenant (its database holds members and audit entries).
+  await signUpTenants(
+    PORT,
+    Array.from({ length: FIRST_TENANTS }, (_, i) => slugOf(i + 1)),
+  );
+  const token = operatorToken(configs.api);
+  const cookie = await signIn();
+  const api = (name, path) => ({
+    name,
+    host: ADMIN_HOST,
+    path,
+    headers: { authorization: `Bearer ${token}` },
+  });
+  const page = (name, path) => ({ name, host: ADMIN_HOST, path, headers: { cookie } });
+  const target = await call(PORT, {
+    slug: "admin",
+    path: `/api/v1/tenants?q=${slugOf(1)}&by=slug`,
+    token,
+  });
+  const id = target.body?.data?.[0]?.id;
+  if (!id) throw new Error(`cannot find ${slugOf(1)}: ${JSON.stringify(target)}`);
+  const search = `q=${slugOf(1).slice(0, -1)}&by=slug`;
+  const scenarios = (n) => [
+    {
+      name: `a. GET /api/health (admin host), ${n} tenants`,
+      host: ADMIN_HOST,
+      path: "/api/health",
+    },
+    api(`b. search API (slug prefix), ${n} tenants`, `/api/v1/tenants?${search}`),
+    api(`c. list API (first page, newest), ${n} tenants`, "/api/v1/tenants"),
+    api(`d. detail API, ${n} tenants`, `/api/v1/tenants/${id}`),
+    page(`e. search page, ${n} tenants`, `/tenants?${search}`),
+    page(`f. detail page, ${n} tenants`, `/tenants/${id}`),
+  ];
+  log(`${LOAD.rounds} rounds of ${LOAD.duration} s per scenario, ${LOAD.connections} connections`);
+  const small = await measure(PORT, scenarios(FIRST_TENANTS), log);
+  printRuns(small);
+
+  log(`adding ${ALL_TENANTS - FIRST_TENANTS} registry rows`);
+  insertRegistryRows(configs.api, FIRST_TENANTS + 1, ALL_TENANTS);
+  const large = await measure(PORT, scenarios(ALL_TENANTS), log);
+
+  const vsBaseline = (runs) =>
+    Object.fromEntries(
+      runs.slice(1).map((r) => [r.name.slice(0, 1), Number((r.rps / runs[0].rps).toFixed(3))]),
+    );
+  const at10 = vsBaseline(small);
+  const at10k = vsBaseline(large);
+  const scaling = Object.fromEntries(
+    Object.keys(at10).map((k) => [k, Number((at10k[k] / at10[k]).toFixed(3))]),
+  );
+  console.log();
+  printRuns([...small, ...large]);
+  console.log();
+  console.log("scenario   vs health @10   vs health @10,000   @10,000 / @10");
+  for (const k of Object.keys(at10)) {
+    const pass = scaling[k] >= GOAL_SCALING ? "PASS" : "MISS";
+    console.log(
+      `${k}          ${at10[k].toFixed(2).padStart(6)}          ${at10k[k].toFixed(2).padStart(6)}            ${scaling[k].toFixed(2)}  ${pass} (goal ≥ ${GOAL_SCALING})`,
+    );
+  }
+  writeResults(RESULTS, {
+    date: new Date().toISOString(),
+    machine: machine(),
+    load: { ...LOAD, transport: "loopback, HTTP/1.1 keep-alive, through the development router" },
+    tenants: { first: FIRST_TENANTS, all: ALL_TENANTS },
+    runs: [...small, ...large],
+    ratios: { vs_health_at_10: at10, vs_health_at_10000: at10k, scaling },
+    goal_scaling: GOAL_SCALING,
+  });
+}
+
+runBench(main, () => stopProcess(worker));
