@@ -1,43 +1,78 @@
-// npm run openapi:lint: writes the API worker's OpenAPI document to .wrangler/openapi.json and
-// lints it with Redocly CLI's recommended rules (redocly.yaml); exit 1 on any error. The document
-// comes from the worker itself (wrangler's local runtime, no port, no account, no network).
+// npm run openapi:lint: writes the OpenAPI documents of the API worker (.wrangler/openapi.json)
+// and of the admin worker's JSON API (.wrangler/admin-openapi.json), and lints both with Redocly
+// CLI's recommended rules (redocly.yaml); exit 1 on any error. Each document comes from its worker
+// (wrangler's local runtime, no port, no account, no network).
 import { execFileSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { unstable_startWorker } from "wrangler";
 import { newJwtKey } from "./jwt-key.mjs";
+import { ADMIN_BUILD_CONFIG, buildAdminApp } from "./lib/platform.mjs";
 
-const OUT = ".wrangler/openapi.json";
 // Offline: no Request.cf download, no wrangler metrics, no Redocly telemetry or update check.
 process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
 process.env.WRANGLER_SEND_METRICS = "false";
 
-const worker = await unstable_startWorker({
-  config: "wrangler.toml",
-  // The worker checks its configuration on every request: run it as in tests (outbox mailer, a
-  // throwaway signing key), which changes nothing in the document.
-  bindings: {
-    ENVIRONMENT: { type: "plain_text", value: "test" },
-    MAILER: { type: "plain_text", value: "outbox" },
-    JWT_PRIVATE_KEY: { type: "secret_text", value: newJwtKey() },
-    AUDIT_SIGNING_KEY: { type: "secret_text", value: newJwtKey() },
-  },
-  dev: { server: { port: 0 }, inspector: false, persist: false, logLevel: "warn" },
-});
-try {
-  await worker.ready;
-  const res = await worker.fetch("http://localhost/openapi.json");
-  if (!res.ok) throw new Error(`GET /openapi.json answered ${res.status}`);
-  mkdirSync(".wrangler", { recursive: true });
-  writeFileSync(OUT, `${JSON.stringify(await res.json(), null, 2)}\n`);
-} finally {
-  await worker.dispose();
+// The workers check their configuration on every request: run them as in tests (outbox mailer,
+// throwaway signing keys), which changes nothing in the documents.
+const TEST_BINDINGS = {
+  ENVIRONMENT: { type: "plain_text", value: "test" },
+  MAILER: { type: "plain_text", value: "outbox" },
+  JWT_PRIVATE_KEY: { type: "secret_text", value: newJwtKey() },
+  AUDIT_SIGNING_KEY: { type: "secret_text", value: newJwtKey() },
+};
+
+/** Fetches `url` from the worker of `config` and writes the document to `out`. */
+async function writeDocument(config, url, out) {
+  const worker = await unstable_startWorker({
+    config,
+    bindings: TEST_BINDINGS,
+    dev: { server: { port: 0 }, inspector: false, persist: false, logLevel: "warn" },
+  });
+  try {
+    await worker.ready;
+    const res = await worker.fetch(url);
+    if (!res.ok) throw new Error(`GET ${url} (${config}) answered ${res.status}`);
+    mkdirSync(".wrangler", { recursive: true });
+    writeFileSync(out, `${JSON.stringify(await res.json(), null, 2)}\n`);
+  } finally {
+    await worker.dispose();
+  }
 }
 
+/**
+ * The admin worker's built config without its binding to the API worker's meters (no API worker
+ * runs here, and the document does not touch them), beside the build's bundle.
+ */
+function adminDocsConfig() {
+  const built = JSON.parse(readFileSync(ADMIN_BUILD_CONFIG, "utf8"));
+  const from = dirname(resolve(ADMIN_BUILD_CONFIG));
+  const config = {
+    ...built,
+    main: resolve(from, built.main),
+    assets: { ...built.assets, directory: resolve(from, built.assets.directory) },
+    durable_objects: { bindings: [] },
+  };
+  for (const key of ["configPath", "userConfigPath", "topLevelName"]) delete config[key];
+  mkdirSync(".wrangler/admin-openapi", { recursive: true });
+  writeFileSync(".wrangler/admin-openapi/wrangler.json", JSON.stringify(config));
+  return ".wrangler/admin-openapi/wrangler.json";
+}
+
+const documents = [".wrangler/openapi.json", ".wrangler/admin-openapi.json"];
+await writeDocument("wrangler.toml", "http://localhost/openapi.json", documents[0]);
+buildAdminApp();
+await writeDocument(adminDocsConfig(), "http://admin.localhost/api/openapi.json", documents[1]);
+
 try {
-  execFileSync("redocly", ["lint", OUT, "--config", "redocly.yaml", "--format", "stylish"], {
-    stdio: "inherit",
-    env: { ...process.env, REDOCLY_TELEMETRY: "off", REDOCLY_SUPPRESS_UPDATE_NOTICE: "true" },
-  });
+  execFileSync(
+    "redocly",
+    ["lint", ...documents, "--config", "redocly.yaml", "--format", "stylish"],
+    {
+      stdio: "inherit",
+      env: { ...process.env, REDOCLY_TELEMETRY: "off", REDOCLY_SUPPRESS_UPDATE_NOTICE: "true" },
+    },
+  );
 } catch {
   process.exit(1);
 }

@@ -71,4 +71,5 @@ adminApi.openAPIRegistry.registerComponent("securitySchemes", "operatorToken", {
 adminApi.doc31("/openapi.json", {
   openapi: "3.1.0",
   info: { title: "Tenantry admin API", version: "1.0.0" },
+  servers: [{ url: "/", description: "The admin host: admin.<BASE_DOMAIN>" }],
 });
