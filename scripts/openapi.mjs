@@ -3,11 +3,10 @@
 // CLI's recommended rules (redocly.yaml); exit 1 on any error. Each document comes from its worker
 // (wrangler's local runtime, no port, no account, no network).
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { unstable_startWorker } from "wrangler";
 import { newJwtKey } from "./jwt-key.mjs";
-import { ADMIN_BUILD_CONFIG, buildAdminApp } from "./lib/platform.mjs";
+import { buildAdminApp, fittedAdminConfig } from "./lib/platform.mjs";
 
 // Offline: no Request.cf download, no wrangler metrics, no Redocly telemetry or update check.
 process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
@@ -40,29 +39,17 @@ async function writeDocument(config, url, out) {
   }
 }
 
-/**
- * The admin worker's built config without its binding to the API worker's meters (no API worker
- * runs here, and the document does not touch them), beside the build's bundle.
- */
-function adminDocsConfig() {
-  const built = JSON.parse(readFileSync(ADMIN_BUILD_CONFIG, "utf8"));
-  const from = dirname(resolve(ADMIN_BUILD_CONFIG));
-  const config = {
-    ...built,
-    main: resolve(from, built.main),
-    assets: { ...built.assets, directory: resolve(from, built.assets.directory) },
-    durable_objects: { bindings: [] },
-  };
-  for (const key of ["configPath", "userConfigPath", "topLevelName"]) delete config[key];
-  mkdirSync(".wrangler/admin-openapi", { recursive: true });
-  writeFileSync(".wrangler/admin-openapi/wrangler.json", JSON.stringify(config));
-  return ".wrangler/admin-openapi/wrangler.json";
-}
-
 const documents = [".wrangler/openapi.json", ".wrangler/admin-openapi.json"];
 await writeDocument("wrangler.toml", "http://localhost/openapi.json", documents[0]);
 buildAdminApp();
-await writeDocument(adminDocsConfig(), "http://admin.localhost/api/openapi.json", documents[1]);
+// Without its binding to the API worker's meters: no API worker runs here, and the document
+// does not touch them.
+const admin = fittedAdminConfig({
+  dir: ".wrangler/admin-openapi",
+  name: "tenantry-admin",
+  apiName: null,
+});
+await writeDocument(admin, "http://admin.localhost/api/openapi.json", documents[1]);
 
 try {
   execFileSync(

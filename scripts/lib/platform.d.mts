@@ -41,8 +41,8 @@ export function fittedWorkerConfig(opts: {
 export function fittedAdminConfig(opts: {
   dir: string;
   name: string;
-  apiName: string;
-  pool: { binding: string; database_name: string; database_id: string }[];
+  apiName: string | null;
+  pool?: { binding: string; database_name: string; database_id: string }[];
   vars?: Record<string, string>;
 }): string;
 export function devRouterConfig(

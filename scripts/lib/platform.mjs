@@ -313,8 +313,9 @@ export function fittedWorkerConfig({ source, dir, pool, replacements = [] }) {
 
 /**
  * A copy of the admin worker's built config (React Router's build writes it as JSON) in `dir`,
- * renamed, with `pool` as its tenant database pool, its meters bound to `apiName`, and `vars`
- * set. The bundle itself stays where the build left it. Returns the new config's path.
+ * renamed, with `pool` (if given) as its tenant database pool, its meters bound to `apiName` (or
+ * no meter binding when null: nothing that reads them runs), and `vars` set. The bundle itself
+ * stays where the build left it. Returns the new config's path.
  */
 export function fittedAdminConfig({ dir, name, apiName, pool, vars = {} }) {
   const built = JSON.parse(readFileSync(ADMIN_BUILD_CONFIG, "utf8"));
@@ -326,12 +327,13 @@ export function fittedAdminConfig({ dir, name, apiName, pool, vars = {} }) {
     assets: { ...built.assets, directory: resolve(from, built.assets.directory) },
     vars: { ...built.vars, ...vars },
     durable_objects: {
-      bindings: built.durable_objects.bindings.map((b) => ({ ...b, script_name: apiName })),
+      bindings: apiName
+        ? built.durable_objects.bindings.map((b) => ({ ...b, script_name: apiName }))
+        : [],
     },
-    d1_databases: [
-      ...built.d1_databases.filter((d) => d.binding === "CONTROL_DB"),
-      ...pool.map((d) => ({ ...d })),
-    ],
+    d1_databases: pool
+      ? [...built.d1_databases.filter((d) => d.binding === "CONTROL_DB"), ...pool]
+      : built.d1_databases,
   };
   for (const key of ["configPath", "userConfigPath", "topLevelName"]) delete config[key];
   mkdirSync(dir, { recursive: true });
