@@ -6,7 +6,7 @@ import {
   configReader,
 } from "@tenantry/core";
 import { z } from "zod";
-import type { FleetMessage } from "./services/fleet-steps";
+import type { FleetMessage } from "./fleet-message";
 
 /** The admin worker's bindings (apps/admin/wrangler.toml) and secrets. */
 export interface AdminEnv extends AuditChainEnv {

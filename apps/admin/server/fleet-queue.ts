@@ -1,6 +1,7 @@
 import { log, parseMessages, retryDelaySeconds } from "@tenantry/core";
 import type { AdminEnv } from "./env";
-import { FleetMessageSchema, runFleetStep } from "./services/fleet-steps";
+import { FleetMessageSchema } from "./fleet-message";
+import { runFleetStep } from "./services/fleet-steps";
 
 /**
  * The FLEET queue consumer (ADR 014): one `runFleetStep` per message. A step records a

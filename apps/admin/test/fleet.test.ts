@@ -9,9 +9,10 @@ import { env } from "cloudflare:workers";
 import { TENANT_MIGRATIONS } from "@tenantry/core";
 import { describe, expect, it } from "vitest";
 import { createTenant, type TestTenant, tenantD1 } from "../../../workers/api/test/helpers";
+import type { FleetMessage } from "../server/fleet-message";
 import { consumeFleetBatch } from "../server/fleet-queue";
 import type { FleetRunProgress } from "../server/services/fleet";
-import { type FleetMessage, runFleetStep } from "../server/services/fleet-steps";
+import { runFleetStep } from "../server/services/fleet-steps";
 import { adminFetch, operatorWithToken } from "./helpers";
 
 const LATEST = TENANT_MIGRATIONS.length;

@@ -7,16 +7,8 @@ import {
 } from "@tenantry/core";
 import { fleetRuns, fleetRunTenants, tenants } from "@tenantry/schema/control";
 import { and, asc, count, eq, gt, isNotNull, lt } from "drizzle-orm";
-import { z } from "zod";
 import type { AdminEnv } from "../env";
-
-/** A FLEET queue message: migrate tenant X in run R, wave W (ADR 014). */
-export const FleetMessageSchema = z.object({
-  run_id: z.string().min(1),
-  tenant_id: z.string().min(1),
-  wave: z.number().int().min(0),
-});
-export type FleetMessage = z.infer<typeof FleetMessageSchema>;
+import type { FleetMessage } from "../fleet-message";
 
 export type FleetRun = typeof fleetRuns.$inferSelect;
 
