@@ -1,4 +1,4 @@
-import { OPERATOR_ROLES, type OperatorRole } from "@tenantry/schema/control";
+import { OPERATOR_ROLES, type OperatorRole } from "@tenantry/schema/operator-roles";
 
 export { OPERATOR_ROLES, type OperatorRole };
 

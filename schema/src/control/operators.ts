@@ -1,9 +1,8 @@
 import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { timestamps } from "../columns";
+import { OPERATOR_ROLES } from "./operator-roles";
 
-/** Operator roles, least privilege first; the permission matrix is apps/admin/server/roles.ts. */
-export const OPERATOR_ROLES = ["read_only", "support", "billing", "platform_admin"] as const;
-export type OperatorRole = (typeof OPERATOR_ROLES)[number];
+export { OPERATOR_ROLES, type OperatorRole } from "./operator-roles";
 
 /**
  * The people who run the platform. A realm of their own: an operator is not a tenant user, and
