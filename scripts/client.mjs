@@ -31,7 +31,9 @@ if (mode === "generate") {
   writeFileSync(GENERATED, types);
   console.log(`wrote ${GENERATED}`);
 } else if (readFileSync(GENERATED, "utf8") !== types) {
-  console.error(`${GENERATED} does not match the API's OpenAPI document: run npm run client:generate`);
+  console.error(
+    `${GENERATED} does not match the API's OpenAPI document: run npm run client:generate`,
+  );
   process.exit(1);
 } else {
   console.log(`${GENERATED} matches the API's OpenAPI document`);
