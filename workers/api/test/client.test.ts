@@ -52,6 +52,15 @@ describe("@tenantry/client", () => {
     expect((await client.GET("/v1/me")).response.status).toBe(200);
   });
 
+  it("a request's own authorization header wins over the client's token", async () => {
+    const tenant = await signUp();
+    const client = createTenantryClient({ baseUrl: tenant.url, fetch, token: "not-a-token" });
+    const me = await client.GET("/v1/me", {
+      headers: { authorization: `Bearer ${tenant.token}` },
+    });
+    expect(me.response.status).toBe(200);
+  });
+
   it("a 401 is the error branch: a typed problem with its request id, and a readable message", async () => {
     const tenant = await signUp();
     const client = createTenantryClient({ baseUrl: tenant.url, fetch, token: "not-a-token" });
