@@ -1,6 +1,7 @@
 /** The example product: projects and tasks, each mutation with its audit entry; plan limits. */
 import { runInDurableObject } from "cloudflare:test";
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
+import { createTenantryClient, problemMessage } from "@tenantry/client";
 import { meterFor } from "@tenantry/core";
 import { describe, expect, it } from "vitest";
 import {
@@ -8,6 +9,7 @@ import {
   addOverride,
   api,
   auditRows,
+  BASE,
   count,
   createTenant,
   expectProblem,
@@ -123,6 +125,34 @@ describe("projects and tasks", () => {
     expect(seen).toEqual([...ids].reverse());
     expectProblem(await api("GET", "/v1/projects?limit=1000", as), 400);
     expectProblem(await api("GET", "/v1/projects?cursor=';drop", as), 400);
+  });
+
+  it("through the typed client (@tenantry/client): create, then list page by page", async () => {
+    const t = await createTenant();
+    const client = createTenantryClient({
+      baseUrl: `http://${t.slug}.${BASE}`,
+      fetch: (request) => exports.default.fetch(request),
+      token: t.owner.token,
+    });
+    const created: string[] = [];
+    for (const name of ["Apollo", "Gemini"]) {
+      const { data, response } = await client.POST("/v1/projects", { body: { name } });
+      expect(response.status).toBe(201);
+      created.push(data!.id);
+    }
+    const first = await client.GET("/v1/projects", { params: { query: { limit: 1 } } });
+    const second = await client.GET("/v1/projects", {
+      params: { query: { limit: 1, cursor: first.data!.next_cursor! } },
+    });
+    expect([...first.data!.data, ...second.data!.data].map((p) => p.name)).toEqual([
+      "Gemini",
+      "Apollo",
+    ]);
+    expect(second.data!.next_cursor).toBeNull();
+
+    const refused = await client.POST("/v1/projects", { body: { name: "" } });
+    expect(refused.error).toMatchObject({ status: 400, code: "invalid_request" });
+    expect(problemMessage(refused)).toContain(`(request ${refused.error!.request_id})`);
   });
 
   it("tasks of one project are not reachable through another", async () => {
