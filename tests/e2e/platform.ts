@@ -58,7 +58,7 @@ export async function startPlatform(): Promise<{ token: string; stop: () => void
 async function start(procs: { stop: () => void }[]): Promise<string> {
   rmSync(TMP, { recursive: true, force: true });
   // Browser tests sign up a fresh tenant per test, each taking a database from the pool.
-  const pool = Array.from({ length: 24 }, (_, i) => poolEntry(i + 1));
+  const pool = Array.from({ length: 16 }, (_, i) => poolEntry(i + 1));
   const names = (worker: string): [RegExp, string] => [
     /^name = "(.+)"$/m,
     `name = "${worker}-e2e"`,
@@ -96,7 +96,8 @@ async function start(procs: { stop: () => void }[]): Promise<string> {
     name: "tenantry-admin-e2e",
     apiName: "tenantry-api-e2e",
     pool,
-    vars: { BASE_DOMAIN: `localhost:${API_PORT}` },
+    // JWT_ISSUER as the API's (its 8787 became API_PORT): support tokens carry it.
+    vars: { BASE_DOMAIN: `localhost:${API_PORT}`, JWT_ISSUER: `http://localhost:${API_PORT}` },
   });
   const router = devRouterConfig(`${TMP}/router`, "tenantry-dev-router-e2e", {
     api: "tenantry-api-e2e",
