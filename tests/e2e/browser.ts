@@ -6,6 +6,7 @@
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
+import { DEMO_OPERATOR, demoOperatorCode } from "../../scripts/lib/demo-operator.mjs";
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 /** Screenshots the READMEs show, refreshed by every run. */
@@ -18,4 +19,24 @@ export function launchBrowser(): Promise<Browser> {
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: `${SCREENSHOTS}/${name}.png`, fullPage: true });
+}
+
+/**
+ * Signs the demo operator (seeded by platform.ts) in through the sign-in page of `adminUrl`.
+ * A TOTP code is accepted once, so a refused code is retried once in the next 30 s step.
+ */
+export async function signInOperator(page: Page, adminUrl: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    await page.goto(`${adminUrl}/sign-in`);
+    await page.locator("#email").fill(DEMO_OPERATOR.email);
+    await page.locator("#password").fill(DEMO_OPERATOR.password);
+    await page.locator("#code").fill(demoOperatorCode());
+    await page.getByRole("button", { name: "Sign in" }).click();
+    const signedIn = page.getByRole("button", { name: "Sign out" });
+    const refused = page.locator("main .error");
+    await signedIn.or(refused).first().waitFor();
+    if (await signedIn.isVisible()) return;
+    if (attempt > 0) throw new Error(`sign-in refused: ${await refused.textContent()}`);
+    await new Promise((r) => setTimeout(r, 30_000 - (Date.now() % 30_000) + 500));
+  }
 }

@@ -22,6 +22,7 @@ import {
   syncStripeCatalog,
 } from "../../scripts/lib/platform.mjs";
 import { poolEntry, WRANGLER } from "../../scripts/pool-lib.mjs";
+import { seedDemoOperator } from "../../scripts/seed-operator.mjs";
 
 export const API_PORT = 8827;
 export const WEBHOOKS_PORT = 8828;
@@ -56,7 +57,8 @@ export async function startPlatform(): Promise<{ token: string; stop: () => void
 
 async function start(procs: { stop: () => void }[]): Promise<string> {
   rmSync(TMP, { recursive: true, force: true });
-  const pool = Array.from({ length: 8 }, (_, i) => poolEntry(i + 1));
+  // Browser tests sign up a fresh tenant per test, each taking a database from the pool.
+  const pool = Array.from({ length: 16 }, (_, i) => poolEntry(i + 1));
   const names = (worker: string): [RegExp, string] => [
     /^name = "(.+)"$/m,
     `name = "${worker}-e2e"`,
@@ -69,6 +71,8 @@ async function start(procs: { stop: () => void }[]): Promise<string> {
       names("tenantry-api"),
       [/\b8787\b/g, String(API_PORT)],
       [/^METER_FLUSH_SECONDS = ".+"$/m, 'METER_FLUSH_SECONDS = "2"'],
+      // A suspension reaches the API within this bound; the browser tests wait for it.
+      [/^REGISTRY_CACHE_TTL_SECONDS = ".+"$/m, 'REGISTRY_CACHE_TTL_SECONDS = "1"'],
     ],
   });
   const webhooks = fittedWorkerConfig({
@@ -92,7 +96,8 @@ async function start(procs: { stop: () => void }[]): Promise<string> {
     name: "tenantry-admin-e2e",
     apiName: "tenantry-api-e2e",
     pool,
-    vars: { BASE_DOMAIN: `localhost:${API_PORT}` },
+    // JWT_ISSUER as the API's (its 8787 became API_PORT): support tokens carry it.
+    vars: { BASE_DOMAIN: `localhost:${API_PORT}`, JWT_ISSUER: `http://localhost:${API_PORT}` },
   });
   const router = devRouterConfig(`${TMP}/router`, "tenantry-dev-router-e2e", {
     api: "tenantry-api-e2e",
@@ -112,6 +117,8 @@ async function start(procs: { stop: () => void }[]): Promise<string> {
   );
 
   applyControlMigrations({ config: api, persistTo: STATE });
+  // The demo operator (scripts/lib/demo-operator.mjs), so every browser test file can sign in.
+  seedDemoOperator({ config: api, persistTo: STATE });
   procs.push(
     await startWorker({
       config: [router, api, webhooks, metering, admin],

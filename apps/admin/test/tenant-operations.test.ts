@@ -280,6 +280,21 @@ describe("tenant detail", () => {
       expect.arrayContaining(["api_calls", "events"]),
     );
     expect(detail.usage.ledger[0].days).toHaveLength(detail.usage.days);
+    // A ledger row of a window inside today counts on today's bar.
+    const hour = Date.now() - (Date.now() % 3_600_000);
+    await env.CONTROL_DB.prepare(
+      `INSERT INTO usage_ledger (key, tenant_id, metric, window_start, period_start, seq, delta, billable, created_at)
+       VALUES (?1, ?2, 'events', ?3, ?3, 1, 9, 0, ?3)`,
+    )
+      .bind(`detail-${t.tenant.id}`, t.tenant.id, hour)
+      .run();
+    const later = (await (
+      await adminFetch(`/api/v1/tenants/${t.tenant.id}`, { token: op.token })
+    ).json()) as any;
+    const events = later.usage.ledger.find((s: { metric: string }) => s.metric === "events");
+    const today = events.days.at(-1);
+    expect(today.day).toBe(new Date(hour).toISOString().slice(0, 10));
+    expect(today.used).toBeGreaterThanOrEqual(9);
     expect(detail.usage.meter_period).toContainEqual(
       expect.objectContaining({ metric: "events", used: 5 }),
     );

@@ -32,7 +32,9 @@ export interface UsageSeries {
 /** Usage per metric per UTC day from the control usage ledger (what the meters flushed). */
 async function ledgerUsage(ctx: OperatorContext, tenantId: string, now: number) {
   const from = now - (now % DAY) - (USAGE_DAYS - 1) * DAY;
-  const day = sql<number>`(${usageLedger.windowStart} / ${DAY}) * ${DAY}`;
+  // D1 binds JS numbers as REAL, so `/ DAY` would not round down to the day; `%` works on
+  // integers in SQLite whatever the operands' type.
+  const day = sql<number>`${usageLedger.windowStart} - ${usageLedger.windowStart} % ${DAY}`;
   const rows = await controlDb(ctx.env)
     .select({
       metric: usageLedger.metric,
