@@ -9,8 +9,14 @@ import { type Browser, chromium, type Page } from "playwright-core";
 import { DEMO_OPERATOR, demoOperatorCode } from "../../scripts/lib/demo-operator.mjs";
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-/** Screenshots the READMEs show, refreshed by every run. */
-export const SCREENSHOTS = resolve("docs/screenshots");
+/**
+ * Where the browser tests leave their screenshots: the READMEs' own (docs/screenshots) when
+ * `UPDATE_SCREENSHOTS=1` (`npm run screenshots`), else a scratch folder, so a test run leaves the
+ * tree clean (every run has new slugs and times).
+ */
+export const SCREENSHOTS = resolve(
+  process.env.UPDATE_SCREENSHOTS === "1" ? "docs/screenshots" : "tests/e2e/.tmp/screenshots",
+);
 
 export function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
