@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import { TENANT_MIGRATIONS } from "@tenantry/core";
 import { describe, expect, it } from "vitest";
 import { RESERVED_SLUGS } from "../src/services/signup";
 import {
@@ -41,7 +42,7 @@ describe("POST /v1/signup", () => {
       status: "active",
       plan: "free",
       provisioning_step: "activate",
-      schema_version: 1,
+      schema_version: TENANT_MIGRATIONS.length,
     });
     expect(row!.database_binding).toMatch(/^TENANT_DB_\d{4}$/);
     const pool = await env.CONTROL_DB.prepare(
