@@ -299,9 +299,10 @@ describe("an operator in the browser", () => {
     await page.locator("#action").selectOption("tenant.suspend");
     await page.getByRole("button", { name: "Filter" }).click();
     await page.waitForURL(/\/audit\?/);
+    // The filtered page replaces the unfiltered one (which lists other tests' suspensions too).
+    await expect.poll(() => page.locator("tbody tr").count(), { timeout: 10_000 }).toBe(1);
     const row = page.locator("tbody tr", { hasText: "Browser test: chargeback" });
     await row.waitFor();
-    expect(await page.locator("tbody tr").count()).toBe(1);
     const text = await row.textContent();
     expect(text).toContain(DEMO_OPERATOR.email);
     expect(text).toContain(tenant.slug);
