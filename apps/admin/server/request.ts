@@ -1,3 +1,4 @@
+import { newNonce } from "@tenantry/core";
 import { newId } from "@tenantry/schema";
 import { createContext } from "react-router";
 import type { Operator } from "./context";
@@ -22,7 +23,7 @@ export function newAdminRequest(
   env: AdminEnv,
   ctx: ExecutionContext,
 ): AdminRequest {
-  const nonce = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
+  const nonce = newNonce();
   return {
     env,
     waitUntil: (p) => ctx.waitUntil(p),
@@ -30,30 +31,4 @@ export function newAdminRequest(
     ip: request.headers.get("cf-connecting-ip"),
     nonce,
   };
-}
-
-/**
- * Headers of every admin page: a strict CSP (scripts only with this response's nonce, nothing
- * framed, no foreign origins), no caching of operator data, no referrer leaks.
- */
-export function pageSecurityHeaders(headers: Headers, nonce: string): void {
-  headers.set(
-    "content-security-policy",
-    [
-      "default-src 'self'",
-      `script-src 'nonce-${nonce}' 'strict-dynamic'`,
-      // React renders style attributes (charts); scripts, not styles, are what a nonce must guard.
-      "style-src 'self' 'unsafe-inline'",
-      "img-src 'self' data:",
-      "connect-src 'self'",
-      "object-src 'none'",
-      "base-uri 'none'",
-      "form-action 'self'",
-      "frame-ancestors 'none'",
-    ].join("; "),
-  );
-  headers.set("x-frame-options", "DENY");
-  headers.set("x-content-type-options", "nosniff");
-  headers.set("referrer-policy", "same-origin");
-  headers.set("cache-control", "no-store");
 }

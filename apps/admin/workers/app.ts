@@ -1,10 +1,10 @@
-import { ProblemError, renderProblem } from "@tenantry/core";
+import { pageSecurityHeaders, ProblemError, renderProblem } from "@tenantry/core";
 import { createRequestHandler, RouterContextProvider } from "react-router";
 import { accessEnabled, pageAccess } from "../server/access";
 import { adminApi } from "../server/api";
 import type { AdminEnv } from "../server/env";
 import { consumeFleetBatch } from "../server/fleet-queue";
-import { adminRequest, newAdminRequest, pageSecurityHeaders } from "../server/request";
+import { adminRequest, newAdminRequest } from "../server/request";
 
 const pages = createRequestHandler(
   () => import("virtual:react-router/server-build"),

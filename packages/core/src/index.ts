@@ -63,6 +63,7 @@ export {
   type TenantMeterRpc,
   type UnflushedUsage,
 } from "./meter-contract";
+export { newNonce, pageSecurityHeaders } from "./page-headers";
 export { type PoolStatus, poolStatus } from "./pool";
 export { ProblemError, renderProblem, TooManyRequestsError, ValidationError } from "./problem";
 export { parseMessages } from "./queue-messages";

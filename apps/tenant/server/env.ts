@@ -1,0 +1,8 @@
+/** The tenant app's bindings (apps/tenant/wrangler.toml). */
+export interface TenantAppEnv {
+  ENVIRONMENT?: string;
+  /** "https" in production: the session cookie is then `Secure` and `__Host-` prefixed. */
+  PUBLIC_SCHEME?: string;
+  /** The API worker (service binding): every page's data comes through it. */
+  API: Fetcher;
+}

@@ -1,0 +1,22 @@
+import { pageSecurityHeaders } from "@tenantry/core";
+import { createRequestHandler, RouterContextProvider } from "react-router";
+import type { TenantAppEnv } from "../server/env";
+import { newTenantAppRequest, tenantAppRequest } from "../server/request";
+
+const pages = createRequestHandler(
+  () => import("virtual:react-router/server-build"),
+  import.meta.env.MODE,
+);
+
+/** Tenant hosts and the apex, every path the zone routes do not send to the API (ADR 017). */
+export default {
+  async fetch(request, env) {
+    const context = new RouterContextProvider();
+    const req = newTenantAppRequest(env);
+    context.set(tenantAppRequest, req);
+    const response = await pages(request, context);
+    pageSecurityHeaders(response.headers, req.nonce);
+    response.headers.set("x-request-id", req.requestId);
+    return response;
+  },
+} satisfies ExportedHandler<TenantAppEnv>;
