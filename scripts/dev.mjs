@@ -7,6 +7,7 @@ import {
   ADMIN_BUILD_CONFIG,
   applyControlMigrations,
   buildAdminApp,
+  buildTenantApp,
   ensureDevVars,
   ensureTenant,
   readVars,
@@ -15,6 +16,7 @@ import {
   startStripeEmulator,
   startWorker,
   syncStripeCatalog,
+  TENANT_BUILD_CONFIG,
   workerVars,
 } from "./lib/platform.mjs";
 import { seedDemoOperator } from "./seed-operator.mjs";
@@ -66,6 +68,8 @@ workerVars(
   ],
   `${dirname(ADMIN_BUILD_CONFIG)}/.dev.vars`,
 );
+buildTenantApp();
+workerVars(["ENVIRONMENT"], `${dirname(TENANT_BUILD_CONFIG)}/.dev.vars`);
 // One process for the workers, so they share one local copy of the databases (and the queues).
 // Its first worker, the development router, serves :8787 by host as production's routes do.
 const api = await startWorker({
@@ -75,6 +79,7 @@ const api = await startWorker({
     "workers/webhooks/wrangler.toml",
     "workers/metering/wrangler.toml",
     ADMIN_BUILD_CONFIG,
+    TENANT_BUILD_CONFIG,
   ],
   port: PORT,
   persistTo: STATE,
@@ -99,7 +104,8 @@ await fetch(`${webhooks.url}/__scheduled`);
 console.log(`
 Tenantry is running.
 
-  API (apex, sign-up)   http://localhost:${PORT}          docs: http://localhost:${PORT}/docs
+  API (apex, sign-up)   http://localhost:${PORT}/v1       docs: http://localhost:${PORT}/docs
+  tenant app            http://<slug>.localhost:${PORT}/sign-in  (the API on the same hosts under /v1)
 ${DEMO_TENANTS.map((t) => `  ${t.slug.padEnd(8)} owner ${t.email} / ${t.password}   http://${t.slug}.localhost:${PORT}`).join("\n")}
   admin (operators)     http://admin.localhost:${PORT}   ${DEMO_OPERATOR.email} / ${DEMO_OPERATOR.password}
                         TOTP secret ${DEMO_OPERATOR.totpSecret} (or: npm run seed:operator prints a code)

@@ -145,9 +145,21 @@ export async function startWorker({
 /** The admin worker as React Router's build leaves it (bundle, assets and generated config). */
 export const ADMIN_BUILD_CONFIG = "apps/admin/build/server/wrangler.json";
 
+/** The tenant app's worker as React Router's build leaves it. */
+export const TENANT_BUILD_CONFIG = "apps/tenant/build/server/wrangler.json";
+
 /** Builds the admin app (React Router on @cloudflare/vite-plugin) into apps/admin/build. */
 export function buildAdminApp() {
-  execFileSync("npm", ["run", "build", "--silent", "-w", "@tenantry/admin"], {
+  buildApp("@tenantry/admin");
+}
+
+/** Builds the tenant app (React Router on @cloudflare/vite-plugin) into apps/tenant/build. */
+export function buildTenantApp() {
+  buildApp("@tenantry/tenant");
+}
+
+function buildApp(workspace) {
+  execFileSync("npm", ["run", "build", "--silent", "-w", workspace], {
     stdio: ["ignore", "ignore", "inherit"],
   });
 }
@@ -318,13 +330,8 @@ export function fittedWorkerConfig({ source, dir, pool, replacements = [] }) {
  * stays where the build left it. Returns the new config's path.
  */
 export function fittedAdminConfig({ dir, name, apiName, pool, vars = {} }) {
-  const built = JSON.parse(readFileSync(ADMIN_BUILD_CONFIG, "utf8"));
-  const from = dirname(resolve(ADMIN_BUILD_CONFIG));
-  const config = {
-    ...built,
+  return fittedBuildConfig(ADMIN_BUILD_CONFIG, dir, (built) => ({
     name,
-    main: resolve(from, built.main),
-    assets: { ...built.assets, directory: resolve(from, built.assets.directory) },
     vars: { ...built.vars, ...vars },
     durable_objects: {
       bindings: apiName
@@ -334,6 +341,29 @@ export function fittedAdminConfig({ dir, name, apiName, pool, vars = {} }) {
     d1_databases: pool
       ? [...built.d1_databases.filter((d) => d.binding === "CONTROL_DB"), ...pool]
       : built.d1_databases,
+  }));
+}
+
+/**
+ * A copy of the tenant app's built config in `dir`, renamed, its API binding pointed at
+ * `apiName`. Returns the new config's path.
+ */
+export function fittedTenantConfig({ dir, name, apiName }) {
+  return fittedBuildConfig(TENANT_BUILD_CONFIG, dir, (built) => ({
+    name,
+    services: built.services.map((s) => (s.binding === "API" ? { ...s, service: apiName } : s)),
+  }));
+}
+
+/** A built app's config copied to `dir` with `changes(built)` applied, its paths made absolute. */
+function fittedBuildConfig(buildConfig, dir, changes) {
+  const built = JSON.parse(readFileSync(buildConfig, "utf8"));
+  const from = dirname(resolve(buildConfig));
+  const config = {
+    ...built,
+    main: resolve(from, built.main),
+    assets: { ...built.assets, directory: resolve(from, built.assets.directory) },
+    ...changes(built),
   };
   for (const key of ["configPath", "userConfigPath", "topLevelName"]) delete config[key];
   mkdirSync(dir, { recursive: true });
@@ -343,10 +373,11 @@ export function fittedAdminConfig({ dir, name, apiName, pool, vars = {} }) {
 }
 
 /**
- * A config for the development router (`scripts/dev-router`) that serves the API worker `api`
- * and the admin worker `admin` of a multi-worker `wrangler dev` process by host. Returns its path.
+ * A config for the development router (`scripts/dev-router`) that serves the API worker `api`,
+ * the admin worker `admin` and (if given) the tenant app `tenant` of a multi-worker `wrangler
+ * dev` process by host and path. Returns its path.
  */
-export function devRouterConfig(dir, name, { api, admin }) {
+export function devRouterConfig(dir, name, { api, admin, tenant }) {
   mkdirSync(dir, { recursive: true });
   const config = `${dir}/wrangler.toml`;
   writeFileSync(
@@ -356,7 +387,7 @@ main = "${resolve("scripts/dev-router/worker.js")}"
 compatibility_date = "2026-11-01"
 services = [
   { binding = "API", service = "${api}" },
-  { binding = "ADMIN", service = "${admin}" },
+  { binding = "ADMIN", service = "${admin}" },${tenant ? `\n  { binding = "TENANT", service = "${tenant}" },` : ""}
 ]
 `,
   );

@@ -1,7 +1,7 @@
 /**
  * The platform as `npm run dev` runs it, on ports of its own, for the end-to-end and browser
- * tests: the development router, API, webhooks, metering and admin workers in one `wrangler
- * dev` process (the router serves :8827 by host, as production's routes do), the webhooks
+ * tests: the development router, API, webhooks, metering, admin and tenant app workers in one
+ * `wrangler dev` process (the router serves :8827 by host and path, as production's routes do), the webhooks
  * worker also on :8828 for the Stripe emulator (:12127), which delivers signed webhooks.
  * Started once for the whole e2e project by global-setup.ts.
  */
@@ -10,11 +10,13 @@ import { resolve } from "node:path";
 import {
   applyControlMigrations,
   buildAdminApp,
+  buildTenantApp,
   devPortConfig,
   devRouterConfig,
   ensureDevVars,
   ensureTenant,
   fittedAdminConfig,
+  fittedTenantConfig,
   fittedWorkerConfig,
   readVars,
   startStripeEmulator,
@@ -99,9 +101,16 @@ async function start(procs: { stop: () => void }[]): Promise<string> {
     // JWT_ISSUER as the API's (its 8787 became API_PORT): support tokens carry it.
     vars: { BASE_DOMAIN: `localhost:${API_PORT}`, JWT_ISSUER: `http://localhost:${API_PORT}` },
   });
+  buildTenantApp();
+  const tenant = fittedTenantConfig({
+    dir: `${TMP}/tenant`,
+    name: "tenantry-tenant-e2e",
+    apiName: "tenantry-api-e2e",
+  });
   const router = devRouterConfig(`${TMP}/router`, "tenantry-dev-router-e2e", {
     api: "tenantry-api-e2e",
     admin: "tenantry-admin-e2e",
+    tenant: "tenantry-tenant-e2e",
   });
   ensureDevVars(`${TMP}/api/.dev.vars`);
   writeFileSync(`${TMP}/api/.dev.vars`, stripeVars, { flag: "a" });
@@ -121,7 +130,7 @@ async function start(procs: { stop: () => void }[]): Promise<string> {
   seedDemoOperator({ config: api, persistTo: STATE });
   procs.push(
     await startWorker({
-      config: [router, api, webhooks, metering, admin],
+      config: [router, api, webhooks, metering, admin, tenant],
       port: API_PORT,
       persistTo: STATE,
       quiet: true,

@@ -1,4 +1,4 @@
-import { pageSecurityHeaders, ProblemError, renderProblem } from "@tenantry/core";
+import { ProblemError, pageSecurityHeaders, renderProblem } from "@tenantry/core";
 import { createRequestHandler, RouterContextProvider } from "react-router";
 import { accessEnabled, pageAccess } from "../server/access";
 import { adminApi } from "../server/api";

@@ -1,0 +1,66 @@
+/**
+ * The tenant app in real Chromium, on the e2e tenant's host as in development (ADR 017): the
+ * owner signs in, sees the dashboard `GET /v1/me` feeds, and signs out; the API's own paths on
+ * the same host still reach the API worker.
+ */
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchBrowser, screenshot } from "./browser";
+import { API_PORT, E2E_TENANT } from "./platform";
+
+const TENANT_URL = `http://${E2E_TENANT.slug}.localhost:${API_PORT}`;
+let browser: Browser;
+
+beforeAll(async () => {
+  browser = await launchBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe("the tenant app", () => {
+  it("routes the API's paths on a tenant host to the API and every other path to the app", async () => {
+    const api = await fetch(`${TENANT_URL}/v1/me`);
+    expect(api.status).toBe(401);
+    expect(api.headers.get("content-type")).toContain("application/problem+json");
+    const page = await fetch(`${TENANT_URL}/sign-in`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
+  });
+
+  it("refuses a wrong password with the API's problem and its request id", async () => {
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`${TENANT_URL}/sign-in`);
+    await page.getByLabel("Email").fill(E2E_TENANT.email);
+    await page.getByLabel("Password").fill("not-the-password");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect.poll(() => page.getByRole("alert").textContent()).toMatch(/\(request req_/);
+    await page.context().close();
+  });
+
+  it("signs the owner in, shows the dashboard and signs out", async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${TENANT_URL}/`);
+    await page.waitForURL(`${TENANT_URL}/sign-in`);
+    await page.getByLabel("Email").fill(E2E_TENANT.email);
+    await page.getByLabel("Password").fill(E2E_TENANT.password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL(`${TENANT_URL}/`);
+    await expect
+      .poll(() => page.getByRole("heading", { level: 1 }).textContent())
+      .toBe(E2E_TENANT.name);
+    expect(await page.getByTestId("user-email").textContent()).toBe(E2E_TENANT.email);
+    const [cookie] = await context.cookies(TENANT_URL);
+    expect(cookie).toMatchObject({ name: "tenantry_session", httpOnly: true, sameSite: "Lax" });
+    await screenshot(page, "tenant-dashboard");
+
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.waitForURL(`${TENANT_URL}/sign-in`);
+    expect(await context.cookies(TENANT_URL)).toEqual([]);
+    // The API session is revoked, not only the cookie dropped: the old tokens no longer work.
+    await page.goto(`${TENANT_URL}/`);
+    await page.waitForURL(`${TENANT_URL}/sign-in`);
+    await context.close();
+  });
+});
