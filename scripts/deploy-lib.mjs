@@ -1,7 +1,7 @@
 // The pure half of `npm run deploy` (scripts/deploy.mjs): what each worker needs from the
 // Cloudflare account, the order to deploy in, and which needs are missing from what wrangler
 // reports. No I/O here, so it is tested with recorded wrangler output (scripts/test/).
-import { ADMIN_BUILD_CONFIG } from "./lib/platform.mjs";
+import { ADMIN_BUILD_CONFIG, TENANT_BUILD_CONFIG } from "./lib/platform.mjs";
 import { isPlaceholderId } from "./pool-lib.mjs";
 
 /** The deployed workers' configs; the deploy order comes from their bindings (`deployOrder`). */
@@ -10,15 +10,22 @@ export const WORKER_CONFIGS = [
   "workers/webhooks/wrangler.toml",
   "workers/metering/wrangler.toml",
   "apps/admin/wrangler.toml",
+  "apps/tenant/wrangler.toml",
 ];
 
+/** The React Router apps' source configs and the configs their builds derive from them. */
+const BUILT_CONFIGS = {
+  "apps/admin/wrangler.toml": ADMIN_BUILD_CONFIG,
+  "apps/tenant/wrangler.toml": TENANT_BUILD_CONFIG,
+};
+
 /**
- * The config wrangler deploys for `config`: the admin worker deploys from React Router's build
- * (`npm run build -w @tenantry/admin` writes the bundle and a config derived from its
- * wrangler.toml, with the same bindings and vars).
+ * The config wrangler deploys for `config`: the admin and tenant apps deploy from React Router's
+ * build (`npm run build -w <app>` writes the bundle and a config derived from its wrangler.toml,
+ * with the same bindings and vars).
  */
 export function deployedConfig(config) {
-  return config === "apps/admin/wrangler.toml" ? ADMIN_BUILD_CONFIG : config;
+  return BUILT_CONFIGS[config] ?? config;
 }
 /** Development only, never deployed; `--dry-run` still bundles them so a broken config fails CI. */
 export const DEV_CONFIGS = ["scripts/dev-port/wrangler.toml", "scripts/dev-router/wrangler.toml"];
@@ -62,6 +69,8 @@ export const PRODUCTION = {
       ACCESS_AUD: { match: /^[0-9a-f]{64}$/, example: "the Access application's AUD tag" },
     },
   },
+  // https makes the session cookie Secure and `__Host-` prefixed.
+  "tenantry-tenant": { secrets: [], optionalSecrets: [], vars: { PUBLIC_SCHEME: "https" } },
 };
 const NOTHING = { secrets: [], optionalSecrets: [], vars: {} };
 

@@ -18,7 +18,7 @@ import {
   WORKER_CONFIGS,
   workerNeeds,
 } from "./deploy-lib.mjs";
-import { buildAdminApp } from "./lib/platform.mjs";
+import { buildAdminApp, buildTenantApp } from "./lib/platform.mjs";
 
 const dryRun = process.argv.includes("--dry-run");
 const execFileAsync = promisify(execFile);
@@ -29,6 +29,7 @@ const wrangler = (args) =>
   execFileSync("wrangler", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 
 buildAdminApp();
+buildTenantApp();
 const configs = dryRun ? [...WORKER_CONFIGS, ...DEV_CONFIGS] : WORKER_CONFIGS;
 const workers = deployOrder(
   configs.map((config) => workerNeeds(config, unstable_readConfig({ config }))),

@@ -57,6 +57,7 @@ const PRODUCTION_VARS = {
     ACCESS_TEAM_DOMAIN: "https://acme.cloudflareaccess.com",
     ACCESS_AUD: "a".repeat(64),
   },
+  "tenantry-tenant": { PUBLIC_SCHEME: "https" },
 };
 
 /**
@@ -73,16 +74,18 @@ function productionReady(ws) {
 }
 
 describe("npm run deploy", () => {
-  it("deploys the API worker before the webhooks and admin workers, which bind its Durable Object", () => {
+  it("deploys the API worker before the workers that bind its Durable Object or service", () => {
     const order = names(deployOrder([...workers].reverse()));
     expect([...order].sort()).toEqual([
       "tenantry-admin",
       "tenantry-api",
       "tenantry-metering",
+      "tenantry-tenant",
       "tenantry-webhooks",
     ]);
     expect(order.indexOf("tenantry-api")).toBeLessThan(order.indexOf("tenantry-webhooks"));
     expect(order.indexOf("tenantry-api")).toBeLessThan(order.indexOf("tenantry-admin"));
+    expect(order.indexOf("tenantry-api")).toBeLessThan(order.indexOf("tenantry-tenant"));
     const dev = DEV_CONFIGS.map((config) => workerNeeds(config, unstable_readConfig({ config })));
     const all = names(deployOrder([...dev, ...workers]));
     expect(all.indexOf("tenantry-webhooks")).toBeLessThan(all.indexOf("tenantry-dev-port"));
@@ -179,6 +182,10 @@ describe("npm run deploy", () => {
         fix: "set ACCESS_AUD = the Access application's AUD tag in [vars] of apps/admin/wrangler.toml",
       },
       {
+        what: 'variable PUBLIC_SCHEME (tenantry-tenant) is "http"',
+        fix: 'set PUBLIC_SCHEME = "https" in [vars] of apps/tenant/wrangler.toml',
+      },
+      {
         what: "queue tenantry-mail (tenantry-api, tenantry-admin)",
         fix: "wrangler queues create tenantry-mail",
       },
@@ -221,7 +228,7 @@ describe("npm run deploy", () => {
     ]);
     const message = formatMissing(missing);
     expect(message).toMatch(
-      /^npm run deploy: nothing was deployed; the account is missing 24 items:/,
+      /^npm run deploy: nothing was deployed; the account is missing 25 items:/,
     );
     for (const { what, fix } of missing)
       expect(`${message}\n`).toContain(`  - ${what}\n      fix: ${fix}\n`);
