@@ -10,6 +10,8 @@ export function workerVars(names: string[], path: string): string;
 export function applyControlMigrations(opts?: { config?: string; persistTo?: string }): void;
 export const ADMIN_BUILD_CONFIG: string;
 export function buildAdminApp(): void;
+export const TENANT_BUILD_CONFIG: string;
+export function buildTenantApp(): void;
 export function controlSql(sql: string, opts?: { config?: string; persistTo?: string }): void;
 export function startWorker(opts: {
   config?: string | string[];
@@ -45,10 +47,11 @@ export function fittedAdminConfig(opts: {
   pool?: { binding: string; database_name: string; database_id: string }[];
   vars?: Record<string, string>;
 }): string;
+export function fittedTenantConfig(opts: { dir: string; name: string; apiName: string }): string;
 export function devRouterConfig(
   dir: string,
   name: string,
-  workers: { api: string; admin: string },
+  workers: { api: string; admin: string; tenant?: string },
 ): string;
 export function devPortConfig(dir: string, name: string, target: string): string;
 export function printTable(rows: (string | number)[][]): void;
