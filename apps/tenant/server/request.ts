@@ -1,5 +1,5 @@
-import { newNonce } from "@tenantry/core";
-import { newId } from "@tenantry/schema";
+import { newNonce } from "@tenantry/core/page-headers";
+import { newId } from "@tenantry/schema/ids";
 import { createContext } from "react-router";
 import type { TenantAppEnv } from "./env";
 

@@ -1,4 +1,4 @@
-import { pageSecurityHeaders } from "@tenantry/core";
+import { pageSecurityHeaders } from "@tenantry/core/page-headers";
 import { createRequestHandler, RouterContextProvider } from "react-router";
 import type { TenantAppEnv } from "../server/env";
 import { newTenantAppRequest, tenantAppRequest } from "../server/request";
