@@ -1,7 +1,7 @@
 /**
  * The tenant app in real Chromium, on the e2e tenant's host as in development (ADR 017): the
- * owner signs in, sees the dashboard `GET /v1/me` feeds, and signs out; the API's own paths on
- * the same host still reach the API worker.
+ * owner signs in, sees the dashboard `GET /v1/me` feeds, and signs out; a refused access token
+ * is renewed with the refresh token; the API's own paths on the same host still reach the API.
  */
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -64,6 +64,30 @@ describe("the tenant app", () => {
     // The API session is revoked, not only the cookie dropped: the old tokens no longer work.
     await page.goto(`${TENANT_URL}/`);
     await page.waitForURL(`${TENANT_URL}/sign-in`);
+    await context.close();
+  });
+
+  it("renews a refused access token with the refresh token, keeping the user signed in", async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${TENANT_URL}/sign-in`);
+    await page.getByLabel("Email").fill(E2E_TENANT.email);
+    await page.getByLabel("Password").fill(E2E_TENANT.password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL(`${TENANT_URL}/`);
+    // An access token the API refuses, as an expired one would be.
+    const [cookie] = await context.cookies(TENANT_URL);
+    if (!cookie) throw new Error("no session cookie");
+    // The cookie holds the tokens as URL-encoded base64 JSON (apps/tenant/server/session.ts).
+    const session = JSON.parse(atob(decodeURIComponent(cookie.value)));
+    const stale = encodeURIComponent(btoa(JSON.stringify({ ...session, accessToken: "expired" })));
+    await context.addCookies([{ ...cookie, value: stale }]);
+    await page.reload();
+    expect(await page.getByTestId("user-email").textContent()).toBe(E2E_TENANT.email);
+    const [renewed] = await context.cookies(TENANT_URL);
+    const tokens = JSON.parse(atob(decodeURIComponent(renewed?.value ?? "")));
+    expect(tokens.accessToken).not.toBe("expired");
+    expect(tokens.refreshToken).not.toBe(session.refreshToken);
     await context.close();
   });
 });

@@ -1,6 +1,7 @@
 import { createTenantryClient, problemMessage, type TenantryClient } from "@tenantry/client";
-import { data } from "react-router";
+import { data, redirect } from "react-router";
 import { type TenantAppRequest, tenantAppRequest } from "./request";
+import { type Session, sessionCookie } from "./session";
 
 interface Args {
   request: Request;
@@ -23,4 +24,21 @@ export function apiFor({ request, context }: Args, token?: string): TenantryClie
 /** A failed API call as the error page shows it: its problem and request id, its status. */
 export function apiFailure(result: { error?: unknown; response: Response }) {
   return data(problemMessage(result), { status: result.response.status });
+}
+
+/**
+ * What a page loader answers when the API refused the session's access token: with a fresh pair
+ * from the refresh token, the same page again (a redirect carries the new cookie); when the
+ * refresh is refused too (signed out elsewhere, revoked, expired), the sign-in page.
+ */
+export async function renewedOrSignedOut(args: Args, session: Session): Promise<Response> {
+  const { env } = args.context.get(tenantAppRequest);
+  const { data: tokens } = await apiFor(args).POST("/v1/auth/refresh", {
+    body: { refresh_token: session.refreshToken },
+  });
+  if (!tokens) return redirect("/sign-in", { headers: { "set-cookie": sessionCookie(env, null) } });
+  const renewed = { accessToken: tokens.access_token, refreshToken: tokens.refresh_token };
+  return redirect(args.request.url, {
+    headers: { "set-cookie": sessionCookie(env, renewed) },
+  });
 }

@@ -1,7 +1,7 @@
 import { Form, redirect } from "react-router";
-import { apiFailure, apiFor } from "../../server/api";
+import { apiFailure, apiFor, renewedOrSignedOut } from "../../server/api";
 import { tenantAppRequest } from "../../server/request";
-import { csrfToken, readSession, sessionCookie } from "../../server/session";
+import { csrfToken, readSession } from "../../server/session";
 import type { Route } from "./+types/home";
 
 export function meta() {
@@ -14,9 +14,7 @@ export async function loader(args: Route.LoaderArgs) {
   const session = readSession(args.request, env);
   if (!session) throw redirect("/sign-in");
   const result = await apiFor(args, session.accessToken).GET("/v1/me");
-  // An ended or expired session signs the browser out (refreshing is a later slice).
-  if (result.response.status === 401)
-    throw redirect("/sign-in", { headers: { "set-cookie": sessionCookie(env, null) } });
+  if (result.response.status === 401) throw await renewedOrSignedOut(args, session);
   if (!result.data) throw apiFailure(result);
   return { me: result.data, csrf: await csrfToken(session) };
 }
