@@ -3,13 +3,38 @@
  * owner signs in, sees the dashboard `GET /v1/me` feeds, and signs out; a refused access token
  * is renewed with the refresh token; the API's own paths on the same host still reach the API.
  */
-import type { Browser } from "playwright-core";
+import type { Browser, BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { call } from "../../scripts/lib/platform.mjs";
 import { launchBrowser, screenshot } from "./browser";
 import { API_PORT, E2E_TENANT } from "./platform";
 
 const TENANT_URL = `http://${E2E_TENANT.slug}.localhost:${API_PORT}`;
 let browser: Browser;
+
+/** The tokens the session cookie holds (URL-encoded base64 JSON, apps/tenant/server/session.ts). */
+async function sessionTokens(context: BrowserContext) {
+  const [cookie] = await context.cookies(TENANT_URL);
+  if (!cookie) throw new Error("no session cookie");
+  return {
+    cookie,
+    tokens: JSON.parse(atob(decodeURIComponent(cookie.value))) as {
+      accessToken: string;
+      refreshToken: string;
+    },
+  };
+}
+
+/** Whether the API still honours `refreshToken` (a revoked session's is refused). */
+async function refreshStatus(refreshToken: string): Promise<number> {
+  const { status } = await call(API_PORT, {
+    slug: E2E_TENANT.slug,
+    method: "POST",
+    path: "/v1/auth/refresh",
+    body: { refresh_token: refreshToken },
+  });
+  return status;
+}
 
 beforeAll(async () => {
   browser = await launchBrowser();
@@ -54,16 +79,15 @@ describe("the tenant app", () => {
       .poll(() => page.getByRole("heading", { level: 1 }).textContent())
       .toBe(E2E_TENANT.name);
     expect(await page.getByTestId("user-email").textContent()).toBe(E2E_TENANT.email);
-    const [cookie] = await context.cookies(TENANT_URL);
+    const { cookie, tokens } = await sessionTokens(context);
     expect(cookie).toMatchObject({ name: "tenantry_session", httpOnly: true, sameSite: "Lax" });
     await screenshot(page, "tenant-dashboard");
 
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.waitForURL(`${TENANT_URL}/sign-in`);
     expect(await context.cookies(TENANT_URL)).toEqual([]);
-    // The API session is revoked, not only the cookie dropped: the old tokens no longer work.
-    await page.goto(`${TENANT_URL}/`);
-    await page.waitForURL(`${TENANT_URL}/sign-in`);
+    // The API session is revoked, not only the cookie dropped.
+    expect(await refreshStatus(tokens.refreshToken)).toBe(401);
     await context.close();
   });
 
@@ -76,18 +100,21 @@ describe("the tenant app", () => {
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.waitForURL(`${TENANT_URL}/`);
     // An access token the API refuses, as an expired one would be.
-    const [cookie] = await context.cookies(TENANT_URL);
-    if (!cookie) throw new Error("no session cookie");
-    // The cookie holds the tokens as URL-encoded base64 JSON (apps/tenant/server/session.ts).
-    const session = JSON.parse(atob(decodeURIComponent(cookie.value)));
-    const stale = encodeURIComponent(btoa(JSON.stringify({ ...session, accessToken: "expired" })));
-    await context.addCookies([{ ...cookie, value: stale }]);
+    const { cookie, tokens: signedIn } = await sessionTokens(context);
+    const stale = (tokens: object) =>
+      encodeURIComponent(btoa(JSON.stringify({ ...tokens, accessToken: "expired" })));
+    await context.addCookies([{ ...cookie, value: stale(signedIn) }]);
     await page.reload();
     expect(await page.getByTestId("user-email").textContent()).toBe(E2E_TENANT.email);
-    const [renewed] = await context.cookies(TENANT_URL);
-    const tokens = JSON.parse(atob(decodeURIComponent(renewed?.value ?? "")));
-    expect(tokens.accessToken).not.toBe("expired");
-    expect(tokens.refreshToken).not.toBe(session.refreshToken);
+    const { tokens: renewed } = await sessionTokens(context);
+    expect(renewed.accessToken).not.toBe("expired");
+    expect(renewed.refreshToken).not.toBe(signedIn.refreshToken);
+
+    // Signing out with a refused access token still revokes the session.
+    await context.addCookies([{ ...cookie, value: stale(renewed) }]);
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.waitForURL(`${TENANT_URL}/sign-in`);
+    expect(await refreshStatus(renewed.refreshToken)).toBe(401);
     await context.close();
   });
 });

@@ -26,19 +26,23 @@ export function apiFailure(result: { error?: unknown; response: Response }) {
   return data(problemMessage(result), { status: result.response.status });
 }
 
-/**
- * What a page loader answers when the API refused the session's access token: with a fresh pair
- * from the refresh token, the same page again (a redirect carries the new cookie); when the
- * refresh is refused too (signed out elsewhere, revoked, expired), the sign-in page.
- */
-export async function renewedOrSignedOut(args: Args, session: Session): Promise<Response> {
-  const { env } = args.context.get(tenantAppRequest);
+/** A fresh token pair from the session's refresh token (which it rotates), or null if refused. */
+export async function renewed(args: Args, session: Session): Promise<Session | null> {
   const { data: tokens } = await apiFor(args).POST("/v1/auth/refresh", {
     body: { refresh_token: session.refreshToken },
   });
-  if (!tokens) return redirect("/sign-in", { headers: { "set-cookie": sessionCookie(env, null) } });
-  const renewed = { accessToken: tokens.access_token, refreshToken: tokens.refresh_token };
-  return redirect(args.request.url, {
-    headers: { "set-cookie": sessionCookie(env, renewed) },
+  return tokens ? { accessToken: tokens.access_token, refreshToken: tokens.refresh_token } : null;
+}
+
+/**
+ * What a page loader answers when the API refused the session's access token: with a fresh pair,
+ * the same page again (a redirect carries the new cookie); when the refresh is refused too
+ * (signed out elsewhere, revoked, expired), the sign-in page.
+ */
+export async function renewedOrSignedOut(args: Args, session: Session): Promise<Response> {
+  const { env } = args.context.get(tenantAppRequest);
+  const fresh = await renewed(args, session);
+  return redirect(fresh ? args.request.url : "/sign-in", {
+    headers: { "set-cookie": sessionCookie(env, fresh) },
   });
 }
