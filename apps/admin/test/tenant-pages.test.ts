@@ -3,10 +3,8 @@
  * token gate every form, the role gates each intent, and a refusal comes back as the form's error.
  */
 import { env } from "cloudflare:workers";
-import { controlDb } from "@tenantry/core";
-import { randomSecret, sha256Hex } from "@tenantry/core/crypto";
 import { newId } from "@tenantry/schema";
-import { type OperatorRole, operatorSessions } from "@tenantry/schema/control";
+import type { OperatorRole } from "@tenantry/schema/control";
 import { createElement } from "react";
 import { renderToString } from "react-dom/server";
 import { createRoutesStub, RouterContextProvider } from "react-router";
@@ -14,26 +12,11 @@ import { describe, expect, it } from "vitest";
 import { api, createTenant } from "../../../workers/api/test/helpers";
 import * as listPage from "../app/routes/tenants";
 import * as detailPage from "../app/routes/tenants.$id";
-import { sessionCookieName } from "../server/auth";
 import { adminRequest } from "../server/request";
-import { ADMIN, operatorWithToken } from "./helpers";
+import { ADMIN, operatorSignedIn } from "./helpers";
 
 async function signedIn(role: OperatorRole) {
-  const op = await operatorWithToken(role);
-  const secret = randomSecret();
-  const csrf = randomSecret();
-  const now = Date.now();
-  await controlDb(env)
-    .insert(operatorSessions)
-    .values({
-      id: newId("operatorSession"),
-      operatorId: op.id,
-      secretHash: await sha256Hex(secret),
-      csrfToken: csrf,
-      createdAt: now,
-      lastSeenAt: now,
-      expiresAt: now + 3_600_000,
-    });
+  const { csrf, cookie } = await operatorSignedIn(role);
   const context = () => {
     const provider = new RouterContextProvider();
     provider.set(adminRequest, {
@@ -45,7 +28,6 @@ async function signedIn(role: OperatorRole) {
     });
     return provider;
   };
-  const cookie = `${sessionCookieName(env)}=${secret}`;
   return {
     csrf,
     get: (path: string) => ({
