@@ -26,9 +26,11 @@ import {
 import { poolEntry, WRANGLER } from "../../scripts/pool-lib.mjs";
 import { seedDemoOperator } from "../../scripts/seed-operator.mjs";
 
-export const API_PORT = 8827;
-export const WEBHOOKS_PORT = 8828;
-export const STRIPE_PORT = 12127;
+/** `E2E_PORT_OFFSET` moves every port, so two checkouts can run their e2e tests side by side. */
+const OFFSET = Number(process.env.E2E_PORT_OFFSET ?? 0);
+export const API_PORT = 8827 + OFFSET;
+export const WEBHOOKS_PORT = 8828 + OFFSET;
+export const STRIPE_PORT = 12127 + OFFSET;
 export const ADMIN_URL = `http://admin.localhost:${API_PORT}`;
 const TMP = resolve("tests/e2e/.tmp");
 export const STATE = `${TMP}/state`;

@@ -12,7 +12,7 @@ import { API_PORT, E2E_TENANT } from "./platform";
 const TENANT_URL = `http://${E2E_TENANT.slug}.localhost:${API_PORT}`;
 let browser: Browser;
 
-/** The tokens the session cookie holds (URL-encoded base64 JSON, apps/tenant/server/session.ts). */
+/** The tokens and CSRF secret the session cookie holds (URL-encoded base64 JSON, apps/tenant/server/session.ts). */
 async function sessionTokens(context: BrowserContext) {
   const [cookie] = await context.cookies(TENANT_URL);
   if (!cookie) throw new Error("no session cookie");
@@ -21,6 +21,7 @@ async function sessionTokens(context: BrowserContext) {
     tokens: JSON.parse(atob(decodeURIComponent(cookie.value))) as {
       accessToken: string;
       refreshToken: string;
+      csrf: string;
     },
   };
 }

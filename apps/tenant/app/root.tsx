@@ -8,8 +8,11 @@ import {
   useRouteLoaderData,
 } from "react-router";
 import { tenantAppRequest } from "../server/request";
+import { sessionMiddleware } from "../server/signed-in";
 import type { Route } from "./+types/root";
 import "./app.css";
+
+export const middleware: Route.MiddlewareFunction[] = [sessionMiddleware];
 
 export function loader({ context }: Route.LoaderArgs) {
   const { nonce, requestId } = context.get(tenantAppRequest);

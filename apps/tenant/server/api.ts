@@ -1,7 +1,7 @@
 import { createTenantryClient, problemMessage, type TenantryClient } from "@tenantry/client";
-import { data, redirect } from "react-router";
+import { data } from "react-router";
 import { type TenantAppRequest, tenantAppRequest } from "./request";
-import { type Session, sessionCookie } from "./session";
+import type { Session } from "./session";
 
 interface Args {
   request: Request;
@@ -26,23 +26,30 @@ export function apiFailure(result: { error?: unknown; response: Response }) {
   return data(problemMessage(result), { status: result.response.status });
 }
 
-/** A fresh token pair from the session's refresh token (which it rotates), or null if refused. */
+/**
+ * A failed API call as a form shows it beside the fields: the line to read (with the request
+ * id) and the problem's `code`, which `ProblemNotice` explains (plan limits, read-only billing).
+ */
+export interface ShownProblem {
+  message: string;
+  status: number;
+  code: string | null;
+}
+
+export function shownProblem(result: { error?: unknown; response: Response }): ShownProblem {
+  const code =
+    typeof result.error === "object" && result.error !== null && "code" in result.error
+      ? String(result.error.code)
+      : null;
+  return { message: problemMessage(result), status: result.response.status, code };
+}
+
+/** The session with a fresh token pair (the refresh token rotates), or null if refused. */
 export async function renewed(args: Args, session: Session): Promise<Session | null> {
   const { data: tokens } = await apiFor(args).POST("/v1/auth/refresh", {
     body: { refresh_token: session.refreshToken },
   });
-  return tokens ? { accessToken: tokens.access_token, refreshToken: tokens.refresh_token } : null;
-}
-
-/**
- * What a page loader answers when the API refused the session's access token: with a fresh pair,
- * the same page again (a redirect carries the new cookie); when the refresh is refused too
- * (signed out elsewhere, revoked, expired), the sign-in page.
- */
-export async function renewedOrSignedOut(args: Args, session: Session): Promise<Response> {
-  const { env } = args.context.get(tenantAppRequest);
-  const fresh = await renewed(args, session);
-  return redirect(fresh ? args.request.url : "/sign-in", {
-    headers: { "set-cookie": sessionCookie(env, fresh) },
-  });
+  return tokens
+    ? { accessToken: tokens.access_token, refreshToken: tokens.refresh_token, csrf: session.csrf }
+    : null;
 }

@@ -1,10 +1,14 @@
 import { parse, serialize } from "hono/utils/cookie";
 import type { TenantAppEnv } from "./env";
 
-/** The API's tokens for one browser session, kept only in an HttpOnly cookie (no script sees them). */
+/**
+ * One browser session, kept only in an HttpOnly cookie (no script sees it): the API's tokens and
+ * the session's CSRF secret, which is random, set at sign-in and kept when the tokens rotate.
+ */
 export interface Session {
   accessToken: string;
   refreshToken: string;
+  csrf: string;
 }
 
 /** `__Host-` over https (host-only, Secure, Path=/: no sibling tenant host can set or read it). */
@@ -12,13 +16,23 @@ function cookieName(env: TenantAppEnv): string {
   return env.PUBLIC_SCHEME === "https" ? "__Host-tenantry_session" : "tenantry_session";
 }
 
+/** A session for a fresh token pair from sign-in, sign-up or an invitation. */
+export function newSession(tokens: { access_token: string; refresh_token: string }): Session {
+  const csrf = Array.from(crypto.getRandomValues(new Uint8Array(24)), (b) =>
+    b.toString(16).padStart(2, "0"),
+  ).join("");
+  return { accessToken: tokens.access_token, refreshToken: tokens.refresh_token, csrf };
+}
+
 export function readSession(request: Request, env: TenantAppEnv): Session | null {
   const raw = parse(request.headers.get("cookie") ?? "")[cookieName(env)];
   if (!raw) return null;
   try {
     const value = JSON.parse(atob(raw)) as Partial<Session>;
-    return typeof value.accessToken === "string" && typeof value.refreshToken === "string"
-      ? { accessToken: value.accessToken, refreshToken: value.refreshToken }
+    return typeof value.accessToken === "string" &&
+      typeof value.refreshToken === "string" &&
+      typeof value.csrf === "string"
+      ? { accessToken: value.accessToken, refreshToken: value.refreshToken, csrf: value.csrf }
       : null;
   } catch {
     return null;
@@ -36,14 +50,15 @@ export function sessionCookie(env: TenantAppEnv, session: Session | null): strin
   });
 }
 
-/**
- * The session's CSRF token, for the forms' hidden `csrf` field: derived from the refresh token,
- * which a cross-site page cannot read, so it needs no state of its own.
- */
-export async function csrfToken(session: Session): Promise<string> {
-  const digest = await crypto.subtle.digest(
-    "SHA-256",
-    new TextEncoder().encode(`csrf:${session.refreshToken}`),
-  );
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+/** Seconds until the access token's `exp` (0 when unreadable): the app renews before it lapses. */
+export function accessTokenLifetime(session: Session, now = Date.now()): number {
+  try {
+    const payload = session.accessToken.split(".")[1] ?? "";
+    const { exp } = JSON.parse(atob(payload.replace(/-/g, "+").replace(/_/g, "/"))) as {
+      exp?: number;
+    };
+    return typeof exp === "number" ? exp - now / 1000 : 0;
+  } catch {
+    return 0;
+  }
 }

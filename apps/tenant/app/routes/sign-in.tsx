@@ -1,16 +1,23 @@
-import { problemMessage } from "@tenantry/client";
 import { Form, redirect, useActionData, useNavigation } from "react-router";
-import { apiFor } from "../../server/api";
+import { apiFor, shownProblem } from "../../server/api";
 import { tenantAppRequest } from "../../server/request";
-import { readSession, sessionCookie } from "../../server/session";
+import { newSession, sessionCookie } from "../../server/session";
+import { browserSession } from "../../server/signed-in";
+import { ProblemNotice } from "../components/problem";
 import type { Route } from "./+types/sign-in";
 
 export function meta() {
   return [{ title: "Sign in" }];
 }
 
+/** Only a path on this host: `?next=//evil.example` must not become an open redirect. */
+function nextPath(request: Request): string {
+  const next = new URL(request.url).searchParams.get("next") ?? "/";
+  return next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\") ? next : "/";
+}
+
 export function loader({ request, context }: Route.LoaderArgs) {
-  if (readSession(request, context.get(tenantAppRequest).env)) throw redirect("/");
+  if (context.get(browserSession)) throw redirect(nextPath(request));
   return null;
 }
 
@@ -20,26 +27,20 @@ export async function action(args: Route.ActionArgs) {
   const email = String(form.get("email") ?? "");
   const password = String(form.get("password") ?? "");
   const result = await apiFor(args).POST("/v1/auth/login", { body: { email, password } });
-  if (!result.data) return { email, error: problemMessage(result) };
-  const session = {
-    accessToken: result.data.access_token,
-    refreshToken: result.data.refresh_token,
-  };
+  if (!result.data) return { email, problem: shownProblem(result) };
   const { env } = args.context.get(tenantAppRequest);
-  return redirect("/", { headers: { "set-cookie": sessionCookie(env, session) } });
+  return redirect(nextPath(args.request), {
+    headers: { "set-cookie": sessionCookie(env, newSession(result.data)) },
+  });
 }
 
 export default function SignIn() {
   const failed = useActionData<typeof action>();
   const busy = useNavigation().state !== "idle";
   return (
-    <main className="page">
+    <main className="page narrow">
       <h1>Sign in</h1>
-      {failed && (
-        <p className="error" role="alert">
-          {failed.error}
-        </p>
-      )}
+      <ProblemNotice problem={failed?.problem} />
       <Form method="post" className="stack">
         <label>
           Email
@@ -55,7 +56,7 @@ export default function SignIn() {
           Password
           <input name="password" type="password" autoComplete="current-password" required />
         </label>
-        <button type="submit" disabled={busy}>
+        <button type="submit" className="primary" disabled={busy}>
           Sign in
         </button>
       </Form>

@@ -1,0 +1,42 @@
+import { Link } from "react-router";
+import type { ShownProblem } from "../../server/api";
+
+/** What a limit means for the person who hit it, and what to do about it. */
+const EXPLAINED: Record<string, { why: string; upgrade: boolean }> = {
+  plan_limit_reached: {
+    why: "Your plan's limit is reached. Remove something or move to a plan with more room.",
+    upgrade: true,
+  },
+  quota_exceeded: {
+    why: "This period's quota is used up. It resets with the next period, or a larger plan raises it.",
+    upgrade: true,
+  },
+  feature_not_in_plan: {
+    why: "Your plan does not include this feature.",
+    upgrade: true,
+  },
+  billing_read_only: {
+    why: "Payment is overdue past the grace period, so the workspace is read-only until billing is fixed.",
+    upgrade: false,
+  },
+};
+
+/**
+ * A failed call beside the form that made it: the API's problem with its request id, and for the
+ * limits a plan sets, what they mean and a way out (the billing page).
+ */
+export function ProblemNotice({ problem }: { problem?: ShownProblem | null }) {
+  if (!problem) return null;
+  const explained = problem.code ? EXPLAINED[problem.code] : undefined;
+  return (
+    <div className="notice error" role="alert">
+      <p>{problem.message}</p>
+      {explained && (
+        <p>
+          {explained.why}{" "}
+          <Link to="/billing">{explained.upgrade ? "See plans" : "Open billing"}</Link>
+        </p>
+      )}
+    </div>
+  );
+}
