@@ -3,13 +3,11 @@
  * with password and TOTP and works through the pages (forms, links, buttons); the effect is
  * checked on the tenant's own API, from Node (`call`), with the tenant owner's token.
  */
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { DEMO_OPERATOR } from "../../scripts/lib/demo-operator.mjs";
 import { call, ensureTenant } from "../../scripts/lib/platform.mjs";
-import { launchBrowser, screenshot, signInOperator } from "./browser";
+import { launchBrowser, screenshot, seriousViolations, signInOperator } from "./browser";
 import { ADMIN_URL, API_PORT, eventually } from "./platform";
 
 let browser: Browser;
@@ -78,38 +76,6 @@ async function suspendOnPage(page: Page, reason: string) {
   await form.getByLabel("Reason (required, audited)").fill(reason);
   await form.getByRole("button", { name: "Suspend", exact: true }).click();
   await page.getByText("Suspended. Its API refuses requests").waitFor();
-}
-
-const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
-
-type AxeRule = {
-  id: string;
-  impact: string | null;
-  nodes: { target: unknown[]; any: { data: { messageKey?: string } | null }[] }[];
-};
-
-/**
- * axe-core's serious and critical violations on the page, as `rule: selectors`, and text the
- * colour of its background (axe leaves a 1:1 contrast "incomplete": it might be meant hidden).
- */
-async function seriousViolations(page: Page): Promise<string[]> {
-  // Evaluated over the DevTools protocol, which the page's strict CSP does not govern (a
-  // <script> tag would be refused for lacking the nonce).
-  await page.evaluate(AXE);
-  const { violations, incomplete } = await page.evaluate(async () => {
-    type Run = (options: unknown) => Promise<{ violations: AxeRule[]; incomplete: AxeRule[] }>;
-    return (globalThis as unknown as { axe: { run: Run } }).axe.run({});
-  });
-  const invisible = incomplete
-    .filter((rule) => rule.id === "color-contrast")
-    .map((rule) => ({
-      ...rule,
-      nodes: rule.nodes.filter((n) => n.any.some((c) => c.data?.messageKey === "equalRatio")),
-    }));
-  return [...violations, ...invisible]
-    .filter((rule) => rule.nodes.length > 0)
-    .filter((rule) => rule.impact === "serious" || rule.impact === "critical")
-    .map((rule) => `${rule.id}: ${rule.nodes.map((n) => JSON.stringify(n.target)).join(" ")}`);
 }
 
 describe("the admin host", () => {

@@ -3,7 +3,8 @@
  * playwright-core; no browser is ever downloaded. Chromium resolves `*.localhost` to loopback,
  * so pages are opened on the same hosts as in development.
  */
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { resolve } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { DEMO_OPERATOR, demoOperatorCode } from "../../scripts/lib/demo-operator.mjs";
@@ -45,4 +46,36 @@ export async function signInOperator(page: Page, adminUrl: string): Promise<void
     if (attempt > 0) throw new Error(`sign-in refused: ${await refused.textContent()}`);
     await new Promise((r) => setTimeout(r, 30_000 - (Date.now() % 30_000) + 500));
   }
+}
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+type AxeRule = {
+  id: string;
+  impact: string | null;
+  nodes: { target: unknown[]; any: { data: { messageKey?: string } | null }[] }[];
+};
+
+/**
+ * axe-core's serious and critical violations on the page, as `rule: selectors`, and text the
+ * colour of its background (axe leaves a 1:1 contrast "incomplete": it might be meant hidden).
+ */
+export async function seriousViolations(page: Page): Promise<string[]> {
+  // Evaluated over the DevTools protocol, which the page's strict CSP does not govern (a
+  // <script> tag would be refused for lacking the nonce).
+  await page.evaluate(AXE);
+  const { violations, incomplete } = await page.evaluate(async () => {
+    type Run = (options: unknown) => Promise<{ violations: AxeRule[]; incomplete: AxeRule[] }>;
+    return (globalThis as unknown as { axe: { run: Run } }).axe.run({});
+  });
+  const invisible = incomplete
+    .filter((rule) => rule.id === "color-contrast")
+    .map((rule) => ({
+      ...rule,
+      nodes: rule.nodes.filter((n) => n.any.some((c) => c.data?.messageKey === "equalRatio")),
+    }));
+  return [...violations, ...invisible]
+    .filter((rule) => rule.nodes.length > 0)
+    .filter((rule) => rule.impact === "serious" || rule.impact === "critical")
+    .map((rule) => `${rule.id}: ${rule.nodes.map((n) => JSON.stringify(n.target)).join(" ")}`);
 }

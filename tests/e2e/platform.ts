@@ -62,7 +62,7 @@ export async function startPlatform(): Promise<{ token: string; stop: () => void
 async function start(procs: { stop: () => void }[]): Promise<string> {
   rmSync(TMP, { recursive: true, force: true });
   // Browser tests sign up a fresh tenant per test, each taking a database from the pool.
-  const pool = Array.from({ length: 16 }, (_, i) => poolEntry(i + 1));
+  const pool = Array.from({ length: 64 }, (_, i) => poolEntry(i + 1));
   const names = (worker: string): [RegExp, string] => [
     /^name = "(.+)"$/m,
     `name = "${worker}-e2e"`,
