@@ -3,6 +3,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { DEMO_OPERATOR } from "./lib/demo-operator.mjs";
+import { DEMO_TENANTS } from "./lib/demo-tenants.mjs";
 import {
   ADMIN_BUILD_CONFIG,
   applyControlMigrations,
@@ -21,15 +22,6 @@ import {
 } from "./lib/platform.mjs";
 import { seedDemoOperator } from "./seed-operator.mjs";
 
-export const DEMO_TENANTS = [
-  { slug: "acme", name: "Acme Inc.", email: "owner@acme.example", password: "acme-demo-password" },
-  {
-    slug: "globex",
-    name: "Globex Corporation",
-    email: "owner@globex.example",
-    password: "globex-demo-password",
-  },
-];
 const PORT = 8787;
 const WEBHOOKS_PORT = 8788;
 const STATE = resolve(".wrangler/state");
