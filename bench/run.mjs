@@ -6,10 +6,14 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   applyControlMigrations,
+  buildTenantApp,
   call,
+  devRouterConfig,
   ensureDevVars,
+  fittedTenantConfig,
   fittedWorkerConfig,
   startWorker,
+  tenantSignInCookie,
 } from "../scripts/lib/platform.mjs";
 import { poolEntry, WRANGLER } from "../scripts/pool-lib.mjs";
 import {
@@ -131,6 +135,50 @@ function tenantScenario(name, slug, credential) {
   };
 }
 
+/**
+ * The tenant app's dashboard, signed in, as a browser reaches it: the worker restarts with the
+ * development router and the tenant app beside the API (same state), and the bare baseline is
+ * measured again through the router in the same run.
+ */
+async function measureDashboard(config, slug) {
+  await stopWorker();
+  buildTenantApp();
+  const tenant = fittedTenantConfig({
+    dir: `${TMP}/tenant`,
+    name: "tenantry-tenant-bench",
+    apiName: "tenantry-api",
+  });
+  const router = devRouterConfig(`${TMP}/router`, "tenantry-dev-router-bench", {
+    api: "tenantry-api",
+    tenant: "tenantry-tenant-bench",
+  });
+  worker = await startWorker({
+    config: [router, config, tenant],
+    port: PORT,
+    persistTo: STATE,
+    quiet: true,
+  });
+  log("router, API and tenant app up: measuring the dashboard page");
+  const cookie = await tenantSignInCookie(PORT, {
+    slug,
+    email: `owner@${slug}.example`,
+    password: `${slug}-password`,
+  });
+  return measure(
+    PORT,
+    [
+      { name: "a. GET /healthz (apex), through the router", path: "/healthz" },
+      {
+        name: `d. GET / (tenant app dashboard, signed in, ${slug})`,
+        host: `${slug}.localhost:${PORT}`,
+        path: "/",
+        headers: { cookie },
+      },
+    ],
+    log,
+  );
+}
+
 function goal(name, value, target) {
   return { name, value, target, pass: value >= target };
 }
@@ -187,7 +235,9 @@ async function main() {
     log,
   );
 
-  const runs = [healthz, jwt, apiKey, jwtAtScale, jwtFirstAtScale];
+  const [routedHealthz, dashboard] = await measureDashboard(CONFIG, slug);
+
+  const runs = [healthz, jwt, apiKey, jwtAtScale, jwtFirstAtScale, routedHealthz, dashboard];
   const ratio = (x, y) => Number((x.rps / y.rps).toFixed(3));
   const ratios = {
     b_over_a: ratio(jwt, healthz),
@@ -195,6 +245,8 @@ async function main() {
     b_at_scale_over_b: ratio(jwtAtScale, jwt),
     // Information only: last vs first tenant measured side by side after the 1,000 sign-ups.
     last_over_first_at_scale: ratio(jwtAtScale, jwtFirstAtScale),
+    // The page: every API call it makes (through the service binding) and its render.
+    dashboard_over_a: ratio(dashboard, routedHealthz),
   };
   const goals = [
     goal("b/a: tenant request vs bare baseline", ratios.b_over_a, GOALS.tenantVsBaseline),

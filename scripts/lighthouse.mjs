@@ -9,48 +9,19 @@
  * Scores depend on the machine's load: this is a measurement to record (bench/README.md), not a
  * test.
  */
-import { request } from "node:http";
 import * as chromeLauncher from "chrome-launcher";
 import lighthouse from "lighthouse";
 import { DEMO_TENANTS } from "./lib/demo-tenants.mjs";
+import { tenantSignInCookie } from "./lib/platform.mjs";
 
 const PORT = 8787;
 const [tenant] = DEMO_TENANTS;
 const HOST = `${tenant.slug}.localhost:${PORT}`;
 const GOAL = 90;
 
-/** Signs the demo owner in through the app's own form; returns the session cookie. */
-function signInCookie() {
-  const body = new URLSearchParams({ email: tenant.email, password: tenant.password }).toString();
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: "127.0.0.1",
-        port: PORT,
-        method: "POST",
-        path: "/sign-in",
-        headers: {
-          host: HOST,
-          "content-type": "application/x-www-form-urlencoded",
-          "content-length": Buffer.byteLength(body),
-        },
-      },
-      (res) => {
-        res.resume();
-        const cookie = (res.headers["set-cookie"] ?? []).find((c) =>
-          c.startsWith("tenantry_session="),
-        );
-        if (res.statusCode !== 302 || !cookie)
-          reject(new Error(`sign-in answered ${res.statusCode}: is npm run dev running?`));
-        else resolve(cookie.split(";")[0]);
-      },
-    );
-    req.on("error", () => reject(new Error(`nothing on :${PORT}: start npm run dev first`)));
-    req.end(body);
-  });
-}
-
-const cookie = await signInCookie();
+const cookie = await tenantSignInCookie(PORT, tenant).catch((err) => {
+  throw new Error(`${err.message}: is npm run dev running?`);
+});
 const chrome = await chromeLauncher.launch({
   chromePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
   chromeFlags: ["--headless=new", "--no-sandbox", "--disable-gpu"],

@@ -293,6 +293,41 @@ export async function ensureTenant(port, { slug, name, email, password }) {
 }
 
 /**
+ * Signs a tenant user in through the tenant app's own sign-in form on `<slug>.localhost:<port>`
+ * (node:http: fetch may not set Host, and Node does not resolve *.localhost). Returns the
+ * session cookie as a `Cookie` header value.
+ */
+export function tenantSignInCookie(port, { slug, email, password }) {
+  const body = new URLSearchParams({ email, password }).toString();
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: "127.0.0.1",
+        port,
+        method: "POST",
+        path: "/sign-in",
+        headers: {
+          host: `${slug}.localhost:${port}`,
+          "content-type": "application/x-www-form-urlencoded",
+          "content-length": Buffer.byteLength(body),
+        },
+      },
+      (res) => {
+        res.resume();
+        const cookie = (res.headers["set-cookie"] ?? []).find((c) =>
+          c.includes("tenantry_session="),
+        );
+        if (res.statusCode !== 302 || !cookie)
+          reject(new Error(`sign-in to ${slug} on :${port} answered ${res.statusCode}`));
+        else resolve(cookie.split(";")[0]);
+      },
+    );
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+/**
  * A copy of a worker's wrangler config in `dir`, with `pool` (if given) as its tenant database pool, paths
  * fitted to `dir`, `replacements` applied, and the worker bundled once up front: `wrangler dev`
  * rebuilds and restarts a worker whenever a source file changes, which would distort a run while
@@ -378,8 +413,8 @@ function fittedBuildConfig(buildConfig, dir, changes) {
 }
 
 /**
- * A config for the development router (`scripts/dev-router`) that serves the API worker `api`,
- * the admin worker `admin` and (if given) the tenant app `tenant` of a multi-worker `wrangler
+ * A config for the development router (`scripts/dev-router`) that serves the API worker `api`
+ * and, if given, the admin worker `admin` and the tenant app `tenant` of a multi-worker `wrangler
  * dev` process by host and path. Returns its path.
  */
 export function devRouterConfig(dir, name, { api, admin, tenant }) {
@@ -391,8 +426,7 @@ export function devRouterConfig(dir, name, { api, admin, tenant }) {
 main = "${resolve("scripts/dev-router/worker.js")}"
 compatibility_date = "2026-11-01"
 services = [
-  { binding = "API", service = "${api}" },
-  { binding = "ADMIN", service = "${admin}" },${tenant ? `\n  { binding = "TENANT", service = "${tenant}" },` : ""}
+  { binding = "API", service = "${api}" },${admin ? `\n  { binding = "ADMIN", service = "${admin}" },` : ""}${tenant ? `\n  { binding = "TENANT", service = "${tenant}" },` : ""}
 ]
 `,
   );
