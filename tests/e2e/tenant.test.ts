@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call } from "../../scripts/lib/platform.mjs";
 import { launchBrowser, screenshot } from "./browser";
 import { API_PORT, E2E_TENANT } from "./platform";
+import { freshTenant, ownerPage } from "./tenant-session";
 
 const TENANT_URL = `http://${E2E_TENANT.slug}.localhost:${API_PORT}`;
 let browser: Browser;
@@ -116,6 +117,24 @@ describe("the tenant app", () => {
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.waitForURL(`${TENANT_URL}/sign-in`);
     expect(await refreshStatus(renewed.refreshToken)).toBe(401);
+    await context.close();
+  });
+
+  it("gives tenant A's session cookie nothing on tenant B's host", async () => {
+    const [a, b] = await Promise.all([freshTenant("xa"), freshTenant("xb")]);
+    const { context, page } = await ownerPage(browser, a);
+    const [cookie] = await context.cookies(a.url);
+    if (!cookie) throw new Error("no session cookie");
+    // Host-only: the browser never sends it to B by itself; planted there by hand, B's pages
+    // still refuse it, because the API refuses A's tokens on B's host.
+    await context.addCookies([{ ...cookie, domain: new URL(b.url).hostname }]);
+    await page.goto(`${b.url}/`);
+    await page.waitForURL(`${b.url}/sign-in`);
+    expect(await page.content()).not.toContain(a.email);
+    // The refused cookie is cleared on B, and A's session still works on A.
+    expect(await context.cookies(b.url)).toEqual([]);
+    await page.goto(`${a.url}/`);
+    expect(await page.getByTestId("user-email").textContent()).toBe(a.email);
     await context.close();
   });
 });
