@@ -39,7 +39,7 @@ export async function action(args: Route.ActionArgs) {
     if (r.response.status === 401) throw signedOut(args);
     if (!r.data)
       return data({ problem: shownProblem(r), created: null }, { status: r.response.status });
-    return { problem: null, created: { name: r.data.name, key: r.data.key } };
+    return { problem: null, created: { name: r.data.name, secret: r.data.key } };
   }
   const id = String(form.get("id") ?? "");
   const r =
@@ -146,7 +146,7 @@ export default function ApiKeys({ loaderData }: Route.ComponentProps) {
 }
 
 /** The new key, shown once: selectable text, and a Copy button once scripts run. */
-function NewKey({ name, key }: { name: string; key: string }) {
+function NewKey({ name, secret }: { name: string; secret: string }) {
   const [scripted, setScripted] = useState(false);
   const [copied, setCopied] = useState(false);
   useEffect(() => setScripted(true), []);
@@ -156,12 +156,12 @@ function NewKey({ name, key }: { name: string; key: string }) {
       <p>Copy it now: it is shown only once.</p>
       <div className="row">
         <code data-testid="new-key" className="secret">
-          {key}
+          {secret}
         </code>
         {scripted && (
           <button
             type="button"
-            onClick={() => navigator.clipboard.writeText(key).then(() => setCopied(true))}
+            onClick={() => navigator.clipboard.writeText(secret).then(() => setCopied(true))}
           >
             {copied ? "Copied" : "Copy"}
           </button>
