@@ -2,7 +2,7 @@ import type { PERMISSIONS } from "@tenantry/core/permissions";
 import { useEffect, useState } from "react";
 import { data, Form, redirect, useActionData } from "react-router";
 import { apiFailure, shownProblem } from "../../server/api";
-import { signedIn, signedInForm, signedOut } from "../../server/signed-in";
+import { signedIn, signedInCaller, signedInForm, signedOut } from "../../server/signed-in";
 import { CsrfField } from "../components/csrf";
 import { ProblemNotice } from "../components/problem";
 import { useCan, useSignedIn } from "../signed-in";
@@ -15,10 +15,12 @@ export function meta() {
 /** The tenant's keys with api_keys:read; anyone else sees the keys they created themselves. */
 export async function loader(args: Route.LoaderArgs) {
   const { api } = signedIn(args);
-  const all = await api.GET("/v1/api-keys", { params: { query: { limit: 100 } } });
-  if (all.response.status === 401) throw signedOut(args);
-  if (all.data) return { keys: all.data.data, own: false };
-  if (all.response.status !== 403) throw apiFailure(all);
+  const me = await signedInCaller(args);
+  if (me.permissions.includes("api_keys:read")) {
+    const all = await api.GET("/v1/api-keys", { params: { query: { limit: 100 } } });
+    if (!all.data) throw apiFailure(all);
+    return { keys: all.data.data, own: false };
+  }
   const own = await api.GET("/v1/me/api-keys");
   if (!own.data) throw apiFailure(own);
   return { keys: own.data.data, own: true };

@@ -1,6 +1,6 @@
 import { data, Form, Link, useActionData } from "react-router";
 import { apiFailure, shownProblem } from "../../server/api";
-import { signedIn, signedInForm, signedOut } from "../../server/signed-in";
+import { signedIn, signedInCaller, signedInForm, signedOut } from "../../server/signed-in";
 import { CsrfField } from "../components/csrf";
 import { ProblemNotice } from "../components/problem";
 import { ROLES, whyNotGrant, whyNotInvite, whyNotManage } from "../roles";
@@ -14,20 +14,22 @@ export function meta() {
 /** Members (one page of 100: more than any plan's seats but the largest), pending invitations, seats. */
 export async function loader(args: Route.LoaderArgs) {
   const { api } = signedIn(args);
-  const [members, entitlements] = await Promise.all([
-    api.GET("/v1/members", { params: { query: { limit: 100 } } }),
+  const me = await signedInCaller(args);
+  const page = { params: { query: { limit: 100 } } };
+  const [members, entitlements, invitations] = await Promise.all([
+    api.GET("/v1/members", page),
     api.GET("/v1/entitlements"),
+    // Without invitations:read the page has no invitations section.
+    me.permissions.includes("invitations:read") ? api.GET("/v1/invitations", page) : null,
   ]);
   if (members.response.status === 401) throw signedOut(args);
   if (!members.data) throw apiFailure(members);
   if (!entitlements.data) throw apiFailure(entitlements);
+  if (invitations && !invitations.data) throw apiFailure(invitations);
   const seats = entitlements.data.limits.seats;
-  // Without invitations:read the page simply has no invitations section.
-  const invitations = await api.GET("/v1/invitations", { params: { query: { limit: 100 } } });
-  if (!invitations.data && invitations.response.status !== 403) throw apiFailure(invitations);
   return {
     members: members.data.data,
-    invitations: invitations.data?.data.filter((i) => i.status === "pending") ?? null,
+    invitations: invitations?.data?.data.filter((i) => i.status === "pending") ?? null,
     seats: { used: members.data.data.length, limit: seats?.hard ? seats.value : null },
   };
 }
