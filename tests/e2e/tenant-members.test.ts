@@ -175,6 +175,38 @@ describe("tenant members and API keys", () => {
     await context.close();
   });
 
+  it("tells an admin what their role and the plan's seats do not allow, and the API refuses it", async () => {
+    const t = await freshTenant("mea");
+    await verifyOwner(t);
+    const admin = await joinedMember(t, "admin");
+    await joinedMember(t, "viewer");
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await signIn(page, admin);
+    await page.goto(`${t.url}/members`);
+    // The free plan's 3 seats are taken: the form is there, unavailable, with the reason.
+    await page.getByText("All 3 seats of your plan are taken").waitFor();
+    expect(await page.getByRole("button", { name: "Send invitation" }).isDisabled()).toBe(true);
+    // An admin cannot grant owner, nor change the owner.
+    const owner = page.getByRole("option", { name: "owner (higher than your role)" }).first();
+    expect(await owner.isDisabled()).toBe(true);
+    await page.getByText("Your role cannot change members with the owner role").waitFor();
+    const viewerRow = page.getByRole("row").filter({ hasText: "viewer-" });
+    await viewerRow.getByRole("combobox").selectOption("member");
+    await viewerRow.getByRole("button", { name: "Change role" }).click();
+    await page.getByText("Role changed.").waitFor();
+    expect(await seriousViolations(page)).toEqual([]);
+
+    const members = await t.api({ path: "/v1/members" });
+    const viewer = members.body.data.find((m: { email: string }) => m.email.startsWith("viewer-"));
+    expect(viewer.role).toBe("member");
+    // Forced anyway: the API refuses to make anyone owner for an admin.
+    expect(
+      await forcedPost(page, "/members", { intent: "role", id: viewer.id, role: "owner" }),
+    ).toBe(403);
+    await context.close();
+  });
+
   it("creates an API key shown once that works against the API, then revokes it", async () => {
     const t = await freshTenant("mek");
     const { context, page } = await ownerPage(browser, t);

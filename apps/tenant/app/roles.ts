@@ -23,7 +23,7 @@ export function whyNotManage(
 ): string | null {
   if (!permissions.includes("members:manage")) return "Your role cannot manage members.";
   if (whyNotGrant(permissions, role))
-    return `Your role cannot change a ${role}: it holds permissions yours lacks.`;
+    return `Your role cannot change members with the ${role} role: it holds permissions yours lacks.`;
   if (role === "owner" && owners <= 1)
     return "The last owner cannot be demoted or removed; make someone else owner first.";
   return null;

@@ -120,7 +120,8 @@ export default function ApiKeys({ loaderData }: Route.ComponentProps) {
       <section className="card stack" aria-labelledby="create">
         <h2 id="create">Create an API key</h2>
         {manages ? (
-          <Form method="post" className="stack">
+          // A new, empty form once a key is created.
+          <Form method="post" className="stack" key={result?.created?.secret ?? "create"}>
             <CsrfField />
             <input type="hidden" name="intent" value="create" />
             <label>

@@ -210,7 +210,8 @@ export default function Members({ loaderData }: Route.ComponentProps) {
           </p>
         )}
         {me.permissions.includes("invitations:manage") && (
-          <Form method="post" className="stack">
+          // A new form after each success, so the sent address does not linger.
+          <Form method="post" className="stack" key={result?.done ?? "invite"}>
             <CsrfField />
             <input type="hidden" name="intent" value="invite" />
             <fieldset className="stack" disabled={cannotInvite !== null}>
