@@ -1,28 +1,31 @@
-import { isSubset, type Permission, permissionsOf, ROLES } from "@tenantry/core/permissions";
+import { isSubset, type Permission, permissionsOf } from "@tenantry/core/permissions";
 
 /**
  * What the API's rules (services/members.ts, invitations.ts) allow, said before the click: each
  * `whyNot…` is null when the caller may, else the reason the page shows. The API still refuses.
  */
-export { ROLES };
-
-function held(permissions: readonly string[]): ReadonlySet<Permission> {
-  return new Set(permissions as Permission[]);
+interface Caller {
+  permissions: readonly string[];
+  user: { email_verified: boolean } | null;
+  /** Set while an operator acts through support access. */
+  support: { mode: "read" | "write" } | null;
 }
 
-/** Why the caller cannot give anyone `role`: it holds a permission the caller lacks. */
-export function whyNotGrant(permissions: readonly string[], role: string): string | null {
-  return isSubset(permissionsOf(role), held(permissions)) ? null : "higher than your role";
+const READ_ONLY_SUPPORT = "Read-only support access cannot change anything.";
+
+/** Why the caller cannot give anyone `role`: above their own, or owner during support access. */
+export function whyNotGrant(me: Caller, role: string): string | null {
+  if (!isSubset(permissionsOf(role), new Set(me.permissions as Permission[])))
+    return "higher than your role";
+  if (me.support && role === "owner") return "not during support access";
+  return null;
 }
 
 /** Why the caller cannot change or remove a member with `role` (`owners`: how many there are). */
-export function whyNotManage(
-  permissions: readonly string[],
-  role: string,
-  owners: number,
-): string | null {
-  if (!permissions.includes("members:manage")) return "Your role cannot manage members.";
-  if (whyNotGrant(permissions, role))
+export function whyNotManage(me: Caller, role: string, owners: number): string | null {
+  if (!me.permissions.includes("members:manage")) return "Your role cannot manage members.";
+  if (me.support?.mode === "read") return READ_ONLY_SUPPORT;
+  if (whyNotGrant(me, role))
     return `Your role cannot change members with the ${role} role: it holds permissions yours lacks.`;
   if (role === "owner" && owners <= 1)
     return "The last owner cannot be demoted or removed; make someone else owner first.";
@@ -31,10 +34,11 @@ export function whyNotManage(
 
 /** Why the caller cannot invite anyone now (role, unverified email, seats), or null. */
 export function whyNotInvite(
-  me: { permissions: readonly string[]; user: { email_verified: boolean } | null },
+  me: Caller,
   seats: { used: number; limit: number | null },
 ): string | null {
   if (!me.permissions.includes("invitations:manage")) return "Your role cannot invite members.";
+  if (me.support?.mode === "read") return READ_ONLY_SUPPORT;
   if (me.user && !me.user.email_verified)
     return "Verify your email address before inviting members (the link is in your sign-up mail).";
   if (seats.limit !== null && seats.used >= seats.limit)

@@ -1,9 +1,10 @@
+import { ROLES, type Role } from "@tenantry/core/permissions";
 import { data, Form, Link, useActionData } from "react-router";
 import { apiFailure, shownProblem } from "../../server/api";
 import { signedIn, signedInCaller, signedInForm, signedOut } from "../../server/signed-in";
 import { CsrfField } from "../components/csrf";
 import { ProblemNotice } from "../components/problem";
-import { ROLES, whyNotGrant, whyNotInvite, whyNotManage } from "../roles";
+import { whyNotGrant, whyNotInvite, whyNotManage } from "../roles";
 import { useSignedIn } from "../signed-in";
 import type { Route } from "./+types/members";
 
@@ -29,6 +30,7 @@ export async function loader(args: Route.LoaderArgs) {
   const seats = entitlements.data.limits.seats;
   return {
     members: members.data.data,
+    more: members.data.next_cursor !== null,
     invitations: invitations?.data?.data.filter((i) => i.status === "pending") ?? null,
     seats: { used: members.data.data.length, limit: seats?.hard ? seats.value : null },
   };
@@ -43,11 +45,11 @@ export async function action(args: Route.ActionArgs) {
   let done: string;
   if (intent === "invite") {
     const email = String(form.get("email") ?? "");
-    const role = String(form.get("role") ?? "") as (typeof ROLES)[number];
+    const role = String(form.get("role") ?? "") as Role;
     result = await api.POST("/v1/invitations", { body: { email, role } });
     done = `Invitation sent to ${email}.`;
   } else if (intent === "role") {
-    const role = String(form.get("role") ?? "") as (typeof ROLES)[number];
+    const role = String(form.get("role") ?? "") as Role;
     result = await api.PATCH("/v1/members/{id}", { params: { path: { id } }, body: { role } });
     done = "Role changed.";
   } else if (intent === "remove") {
@@ -68,7 +70,7 @@ export async function action(args: Route.ActionArgs) {
 const day = (iso: string) => <time dateTime={iso}>{iso.slice(0, 10)}</time>;
 
 export default function Members({ loaderData }: Route.ComponentProps) {
-  const { members, invitations, seats } = loaderData;
+  const { members, more, invitations, seats } = loaderData;
   const { me } = useSignedIn();
   const result = useActionData<typeof action>();
   const owners = members.filter((m) => m.role === "owner").length;
@@ -100,7 +102,7 @@ export default function Members({ loaderData }: Route.ComponentProps) {
         </thead>
         <tbody>
           {members.map((m) => {
-            const cannot = whyNotManage(me.permissions, m.role, owners);
+            const cannot = whyNotManage(me, m.role, owners);
             return (
               <tr key={m.id}>
                 <td>
@@ -124,11 +126,7 @@ export default function Members({ loaderData }: Route.ComponentProps) {
                           <label htmlFor={`role-${m.id}`} className="visually-hidden">
                             Role of {m.email}
                           </label>
-                          <RoleSelect
-                            id={`role-${m.id}`}
-                            permissions={me.permissions}
-                            defaultValue={m.role}
-                          />
+                          <RoleSelect id={`role-${m.id}`} me={me} defaultValue={m.role} />
                           <button type="submit">Change role</button>
                         </Form>
                         <Form method="post">
@@ -148,6 +146,7 @@ export default function Members({ loaderData }: Route.ComponentProps) {
           })}
         </tbody>
       </table>
+      {more && <p className="muted">The 100 newest members are shown.</p>}
 
       {invitations && (
         <section className="stack" aria-labelledby="pending">
@@ -221,7 +220,7 @@ export default function Members({ loaderData }: Route.ComponentProps) {
                 <input name="email" type="email" autoComplete="off" required />
               </label>
               <label htmlFor="invite-role">Role</label>
-              <RoleSelect id="invite-role" permissions={me.permissions} defaultValue="member" />
+              <RoleSelect id="invite-role" me={me} defaultValue="member" />
               <button type="submit" className="primary">
                 Send invitation
               </button>
@@ -236,17 +235,17 @@ export default function Members({ loaderData }: Route.ComponentProps) {
 /** Every role, those the caller cannot grant disabled and saying why. */
 function RoleSelect({
   id,
-  permissions,
+  me,
   defaultValue,
 }: {
   id: string;
-  permissions: string[];
+  me: Parameters<typeof whyNotGrant>[0];
   defaultValue: string;
 }) {
   return (
     <select id={id} name="role" defaultValue={defaultValue}>
       {ROLES.map((role) => {
-        const why = whyNotGrant(permissions, role);
+        const why = whyNotGrant(me, role);
         return (
           <option key={role} value={role} disabled={why !== null}>
             {why ? `${role} (${why})` : role}
