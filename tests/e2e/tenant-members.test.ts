@@ -105,27 +105,43 @@ describe("tenant members and API keys", () => {
     expect(await seriousViolations(invited)).toEqual([]);
     // Opening the link consumed nothing: a second load still offers the form.
     await invited.reload();
-    await invited.getByLabel("New password").fill("teammate-password-1");
+    await invited.getByRole("heading", { name: `Join Org ${t.slug}` }).waitFor();
+    await invited.getByLabel("Choose a password").fill("teammate-password-1");
     await invited.getByRole("button", { name: "Create account and join" }).click();
     await invited.waitForURL(`${t.url}/`);
     expect(await invited.getByTestId("user-email").textContent()).toBe(email);
     await expect.poll(() => invited.locator("main").textContent()).toContain("member");
     await invitee.close();
 
-    // A used link says so.
+    // A used link says so as it opens.
     const again = await (await browser.newContext()).newPage();
-    await again.goto(link);
-    await again.getByLabel("New password").fill("someone-else-password");
-    await again.getByRole("button", { name: "Create account and join" }).click();
+    expect((await again.goto(link))?.status()).toBe(400);
     await expect
       .poll(() => again.getByRole("alert").textContent())
       .toMatch(/invalid, used, revoked or expired.*\(request req_/);
+    expect(await seriousViolations(again)).toEqual([]);
     await again.context().close();
 
     // The owner sees the teammate as a member.
     await page.reload();
     await page.getByRole("cell", { name: email, exact: true }).waitFor();
     await context.close();
+
+    // Someone with an account already (the owner of another tenant) joins with its password.
+    const other = await freshTenant("meo");
+    const invitedOther = await t.api({
+      method: "POST",
+      path: "/v1/invitations",
+      body: { email: other.email, role: "viewer" },
+    });
+    expect(invitedOther.status).toBe(201);
+    const known = await (await browser.newContext()).newPage();
+    await known.goto(await mailedLink(other.email, "accept-invitation"));
+    await known.getByLabel("The password of your account").fill(other.password);
+    await known.getByRole("button", { name: "Sign in and join" }).click();
+    await known.waitForURL(`${t.url}/`);
+    expect(await known.getByTestId("user-email").textContent()).toBe(other.email);
+    await known.context().close();
   });
 
   it("shows a viewer no admin action and refuses one they force", async () => {

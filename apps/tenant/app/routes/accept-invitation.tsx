@@ -1,4 +1,4 @@
-import { Form, redirect, useActionData, useNavigation } from "react-router";
+import { data, Form, redirect, useActionData, useNavigation } from "react-router";
 import { apiFor, shownProblem } from "../../server/api";
 import { tenantAppRequest } from "../../server/request";
 import { newSession, sessionCookie } from "../../server/session";
@@ -9,15 +9,21 @@ export function meta() {
   return [{ title: "Accept invitation" }];
 }
 
-/** GET only reads the token into the page: a mail scanner opening the link consumes nothing. */
-export function loader({ request }: Route.LoaderArgs) {
-  return { token: new URL(request.url).searchParams.get("token") ?? "" };
+/**
+ * GET shows what the token invites to (`POST /v1/invitations/preview` reads, never consumes: a
+ * mail scanner opening the link changes nothing); an invalid, used or expired one says so here.
+ */
+export async function loader(args: Route.LoaderArgs) {
+  const token = new URL(args.request.url).searchParams.get("token") ?? "";
+  if (!token) return { token, invitation: null, problem: null };
+  const r = await apiFor(args).POST("/v1/invitations/preview", { body: { token } });
+  if (r.data) return { token, invitation: r.data, problem: null };
+  return data({ token, invitation: null, problem: shownProblem(r) }, { status: r.response.status });
 }
 
 /**
  * Accepting is this POST: the API binds the invitation to the invited email, creating the account
- * with the chosen password or checking an existing account's password; the person is then
- * signed in here with the session the API returns.
+ * with the chosen password or checking the existing account's; the person is then signed in here.
  */
 export async function action(args: Route.ActionArgs) {
   const form = await args.request.formData();
@@ -30,51 +36,55 @@ export async function action(args: Route.ActionArgs) {
 }
 
 export default function AcceptInvitation({ loaderData }: Route.ComponentProps) {
-  const { token } = loaderData;
+  const { token, invitation, problem } = loaderData;
   const failed = useActionData<typeof action>();
   const busy = useNavigation().state !== "idle";
-  if (!token) {
+  if (!invitation) {
     return (
-      <main className="page narrow">
+      <main className="page narrow stack">
         <h1>Accept invitation</h1>
-        <p className="notice error" role="alert">
-          This link has no invitation token. Open the link from your invitation email exactly as it
-          was sent, or ask for a new invitation.
-        </p>
+        {problem ? (
+          <ProblemNotice problem={problem} />
+        ) : (
+          <p className="notice error" role="alert">
+            This link has no invitation token. Open the link from your invitation email exactly as
+            it was sent.
+          </p>
+        )}
+        <p>Ask whoever invited you for a new invitation.</p>
       </main>
     );
   }
+  const existing = invitation.account_exists;
   return (
     <main className="page narrow stack">
-      <h1>Accept invitation</h1>
-      <p>The invitation is for the email address it was sent to, and works once within 7 days.</p>
+      <h1>Join {invitation.organization_name}</h1>
+      <p>
+        You are invited as <strong>{invitation.role}</strong>, with the address{" "}
+        <strong>{invitation.email}</strong>.
+      </p>
       <ProblemNotice problem={failed?.problem} />
-      <Form method="post" className="card stack" aria-labelledby="new-account">
-        <h2 id="new-account">New here? Choose a password</h2>
+      <Form method="post" className="card stack">
         <input type="hidden" name="token" value={token} />
-        <label>
-          New password (at least 10 characters)
-          <input
-            name="password"
-            type="password"
-            autoComplete="new-password"
-            minLength={10}
-            required
-          />
-        </label>
+        {existing ? (
+          <label>
+            The password of your account ({invitation.email})
+            <input name="password" type="password" autoComplete="current-password" required />
+          </label>
+        ) : (
+          <label>
+            Choose a password (at least 10 characters)
+            <input
+              name="password"
+              type="password"
+              autoComplete="new-password"
+              minLength={10}
+              required
+            />
+          </label>
+        )}
         <button type="submit" className="primary" disabled={busy}>
-          Create account and join
-        </button>
-      </Form>
-      <Form method="post" className="card stack" aria-labelledby="existing-account">
-        <h2 id="existing-account">Already have an account with this email?</h2>
-        <input type="hidden" name="token" value={token} />
-        <label>
-          Your current password
-          <input name="password" type="password" autoComplete="current-password" required />
-        </label>
-        <button type="submit" disabled={busy}>
-          Sign in and join
+          {existing ? "Sign in and join" : "Create account and join"}
         </button>
       </Form>
     </main>
