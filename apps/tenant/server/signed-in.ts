@@ -1,6 +1,6 @@
 import type { TenantryClient } from "@tenantry/client";
 import { createContext, type MiddlewareFunction, redirect } from "react-router";
-import { apiFor, renewed } from "./api";
+import { apiFailure, apiFor, renewed } from "./api";
 import { tenantAppRequest } from "./request";
 import { accessTokenLifetime, readSession, type Session, sessionCookie } from "./session";
 
@@ -51,6 +51,29 @@ export function signedIn(args: Args): { api: TenantryClient; session: Session } 
   const session = args.context.get(browserSession);
   if (!session) throw redirect(signInFor(args.request));
   return { api: apiFor(args, session.accessToken), session };
+}
+
+const callers = new WeakMap<object, ReturnType<typeof fetchCaller>>();
+
+function fetchCaller(args: Args) {
+  return signedIn(args).api.GET("/v1/me");
+}
+
+/**
+ * The caller (`GET /v1/me`), asked once per request and shared by the layout and the page's
+ * loader, which run side by side: a page then asks only for what the caller may see, so a low
+ * role opening it spends none of the API's budget for refusals.
+ */
+export async function signedInCaller(args: Args) {
+  let pending = callers.get(args.context);
+  if (!pending) {
+    pending = fetchCaller(args);
+    callers.set(args.context, pending);
+  }
+  const me = await pending;
+  if (me.response.status === 401) throw signedOut(args);
+  if (!me.data) throw apiFailure(me);
+  return me.data;
 }
 
 /**

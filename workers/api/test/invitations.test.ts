@@ -99,6 +99,34 @@ describe("accepting", () => {
     expect((await auditRows(t, "member.join")).length).toBe(2);
   });
 
+  it("previews an invitation without consuming it, saying whether the email has an account", async () => {
+    const t = await verifiedTenant();
+    const other = await createTenant();
+    const fresh = await invite(t, "newcomer@example.com", "viewer");
+    const known = await invite(t, other.owner.email, "member");
+    const preview = (token: string) =>
+      api("POST", "/v1/invitations/preview", { slug: t.slug, body: { token } });
+    const seen = await preview(fresh.token);
+    expect(seen.status).toBe(200);
+    expect(seen.body).toMatchObject({
+      email: "newcomer@example.com",
+      role: "viewer",
+      organization_name: `Org ${t.slug}`,
+      account_exists: false,
+    });
+    expect((await preview(known.token)).body.account_exists).toBe(true);
+    // Previewing twice, then accepting, works: the preview consumed nothing.
+    expect((await preview(fresh.token)).status).toBe(200);
+    expect((await accept(t, { token: fresh.token, password: "newcomer password" })).status).toBe(
+      201,
+    );
+    expectProblem(await preview(fresh.token), 400, "invalid_request");
+    expectProblem(await preview("not-a-token"), 400, "invalid_request");
+    const elsewhere = await verifiedTenant();
+    const foreign = await invite(elsewhere, "elsewhere@example.com");
+    expectProblem(await preview(foreign.token), 400, "invalid_request");
+  });
+
   it("binds to the invited email: an existing identity must prove itself with its password", async () => {
     const t = await verifiedTenant();
     const other = await createTenant();

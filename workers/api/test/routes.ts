@@ -95,6 +95,7 @@ export const PUBLIC_TENANT_ROUTES: { method: string; path: string; body?: unknow
     path: "/v1/auth/password-reset/confirm",
     body: { token: "x", password: "long enough password" },
   },
+  { method: "POST", path: "/v1/invitations/preview", body: { token: "x" } },
   {
     method: "POST",
     path: "/v1/invitations/accept",

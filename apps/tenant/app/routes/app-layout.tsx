@@ -1,6 +1,5 @@
 import { Form, NavLink, Outlet } from "react-router";
-import { apiFailure } from "../../server/api";
-import { signedIn, signedOut } from "../../server/signed-in";
+import { signedIn, signedInCaller } from "../../server/signed-in";
 import { NAV } from "../nav";
 import type { Route } from "./+types/app-layout";
 
@@ -9,11 +8,8 @@ import type { Route } from "./+types/app-layout";
  * `useSignedIn`), the navigation, and the CSRF secret every form sends back.
  */
 export async function loader(args: Route.LoaderArgs) {
-  const { api, session } = signedIn(args);
-  const me = await api.GET("/v1/me");
-  if (me.response.status === 401) throw signedOut(args);
-  if (!me.data) throw apiFailure(me);
-  return { me: me.data, csrf: session.csrf };
+  const { session } = signedIn(args);
+  return { me: await signedInCaller(args), csrf: session.csrf };
 }
 
 export default function AppLayout({ loaderData }: Route.ComponentProps) {

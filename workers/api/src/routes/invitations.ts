@@ -9,6 +9,7 @@ import {
   createInvitation,
   invitationView,
   listInvitations,
+  previewInvitation,
   revokeInvitation,
 } from "../services/invitations";
 import { memberView } from "../services/members";
@@ -95,6 +96,39 @@ export const invitationRoutes = newRouter()
       await revokeInvitation({ ctx: serviceContext(c), input: c.req.valid("param") });
       return c.body(null, 204);
     },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/invitations/preview",
+      operationId: "previewInvitation",
+      tags: ["invitations"],
+      summary:
+        "What an invitation token invites to, without accepting it (the acceptance page's first step)",
+      security: [],
+      middleware: [resolveTenant] as const,
+      request: { body: jsonBody(z.strictObject({ token: z.string().min(1).max(200) })) },
+      responses: {
+        200: jsonResponse(
+          z.object({
+            email: z.string(),
+            role: z.string(),
+            organization_name: z.string(),
+            account_exists: z
+              .boolean()
+              .openapi({ description: "Whether to ask for the account's password or a new one" }),
+            expires_at: z.string(),
+          }),
+          "The pending invitation",
+        ),
+        ...tenantErrors,
+      },
+    }),
+    async (c) =>
+      c.json(
+        await previewInvitation({ ctx: tenantRequestContext(c), input: c.req.valid("json") }),
+        200,
+      ),
   )
   .openapi(
     createRoute({

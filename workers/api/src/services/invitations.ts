@@ -223,6 +223,48 @@ async function inviterStillMay(db: TenantDb, inv: InvitationRow): Promise<boolea
   return holder.has("invitations:manage") && isSubset(permissionsOf(inv.role), holder);
 }
 
+/** The pending invitation `token` names, still sendable by its inviter; else the 400 for any other. */
+async function pendingInvitation(db: TenantDb, token: string, now: number) {
+  const inv = await db.orm
+    .select()
+    .from(invitations)
+    .where(eq(invitations.tokenHash, await sha256Hex(token)))
+    .get();
+  if (!inv || invitationStatus(inv, now) !== "pending" || !(await inviterStillMay(db, inv))) {
+    throw new ValidationError(INVALID_INVITATION, [
+      { path: "body.token", message: "invalid, used, revoked or expired" },
+    ]);
+  }
+  return inv;
+}
+
+/**
+ * What the acceptance page shows before anyone accepts: the invitation behind a token, and
+ * whether its email already has an account (which password to ask for). Reads only: a mail
+ * scanner following the link consumes nothing.
+ */
+export async function previewInvitation({
+  ctx,
+  input,
+}: {
+  ctx: TenantRequestContext;
+  input: { token: string };
+}) {
+  const inv = await pendingInvitation(tenantDb(ctx.env, ctx.tenant), input.token, Date.now());
+  const account = await controlDb(ctx.env)
+    .select({ id: users.id })
+    .from(users)
+    .where(eq(users.email, inv.email))
+    .get();
+  return {
+    email: inv.email,
+    role: inv.role,
+    organization_name: ctx.tenant.name,
+    account_exists: account !== undefined,
+    expires_at: new Date(inv.expiresAt).toISOString(),
+  };
+}
+
 /**
  * Accepts an invitation. It binds to the invited email: an existing identity proves itself with
  * its password; a new one is created with the given password (the mailed link proves the address).
@@ -237,16 +279,7 @@ export async function acceptInvitation({
   const { env, tenant } = ctx;
   const db = tenantDb(env, tenant);
   const now = Date.now();
-  const inv = await db.orm
-    .select()
-    .from(invitations)
-    .where(eq(invitations.tokenHash, await sha256Hex(input.token)))
-    .get();
-  if (!inv || invitationStatus(inv, now) !== "pending" || !(await inviterStillMay(db, inv))) {
-    throw new ValidationError(INVALID_INVITATION, [
-      { path: "body.token", message: "invalid, used, revoked or expired" },
-    ]);
-  }
+  const inv = await pendingInvitation(db, input.token, now);
   if (!input.password) {
     throw new ValidationError("A password is required to accept the invitation.", [
       { path: "body.password", message: "required" },
