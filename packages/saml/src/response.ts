@@ -1,7 +1,7 @@
 import type { Element } from "@xmldom/xmldom";
 import { refuse } from "./refusal.js";
 import { verifyEnvelopedSignature } from "./signature.js";
-import { child, children, NS, parseXml, textOf } from "./xml.js";
+import { child, children, isElement, NS, parseXml, textOf } from "./xml.js";
 
 /** Tolerated clock difference between the IdP and us, either way, on every time check. */
 export const CLOCK_SKEW_SECONDS = 60;
@@ -205,7 +205,10 @@ function readAttributes(assertion: Element): Record<string, string[]> {
     for (const attribute of children(statement, NS.assertion, "Attribute")) {
       const name = attribute.getAttribute("Name");
       if (!name) continue;
-      const values = children(attribute, NS.assertion, "AttributeValue").map(textOf);
+      // Structured values (elements inside) are not strings; they are left out, not flattened.
+      const values = children(attribute, NS.assertion, "AttributeValue")
+        .filter((value) => !Array.from(value.childNodes).some(isElement))
+        .map(textOf);
       attributes[name] = [...(attributes[name] ?? []), ...values];
     }
   }
