@@ -15,7 +15,9 @@ export const encodeBase64 = (bytes: Uint8Array): string =>
 /** The HTTP-POST binding's SAMLResponse form value, decoded to the XML text it carries. */
 export function decodeSamlResponse(formValue: string): string {
   try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(decodeBase64(formValue, "SAMLResponse"));
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(
+      decodeBase64(formValue, "SAMLResponse"),
+    );
   } catch (error) {
     if (error instanceof Error && error.name === "SamlError") throw error;
     return refuse("malformed_xml", "SAMLResponse is not UTF-8");

@@ -54,7 +54,9 @@ function writeElement(
     declarations.push(` ${prefix ? `xmlns:${prefix}` : "xmlns"}="${escapeAttribute(uri)}"`);
   }
   attributes.sort(
-    (a, b) => compare(a.namespaceURI ?? "", b.namespaceURI ?? "") || compare(a.localName ?? "", b.localName ?? ""),
+    (a, b) =>
+      compare(a.namespaceURI ?? "", b.namespaceURI ?? "") ||
+      compare(a.localName ?? "", b.localName ?? ""),
   );
 
   out.push(`<${element.nodeName}`, ...declarations);

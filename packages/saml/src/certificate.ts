@@ -4,9 +4,7 @@
  * certificate is pinned per connection, so its chain and validity dates are not evaluated.
  */
 export async function importIdpCertificate(certificate: string): Promise<CryptoKey> {
-  const base64 = certificate
-    .replace(/-----(BEGIN|END) CERTIFICATE-----/g, "")
-    .replace(/\s+/g, "");
+  const base64 = certificate.replace(/-----(BEGIN|END) CERTIFICATE-----/g, "").replace(/\s+/g, "");
   const der = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
   return crypto.subtle.importKey(
     "spki",

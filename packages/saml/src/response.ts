@@ -61,12 +61,15 @@ export async function verifySamlResponse(input: VerifySamlResponseInput): Promis
   if (!(response.namespaceURI === NS.protocol && response.localName === "Response")) {
     refuse("not_a_response", `document element is ${response.nodeName}`);
   }
-  if (response.getAttribute("Version") !== "2.0") refuse("unsupported_version", "Response is not SAML 2.0");
+  if (response.getAttribute("Version") !== "2.0")
+    refuse("unsupported_version", "Response is not SAML 2.0");
   refuseDuplicateIds(response);
 
   const status = child(response, NS.protocol, "Status");
-  const statusValue = (status && child(status, NS.protocol, "StatusCode")?.getAttribute("Value")) ?? "(none)";
-  if (statusValue !== "urn:oasis:names:tc:SAML:2.0:status:Success") refuse("status_not_success", statusValue);
+  const statusValue =
+    (status && child(status, NS.protocol, "StatusCode")?.getAttribute("Value")) ?? "(none)";
+  if (statusValue !== "urn:oasis:names:tc:SAML:2.0:status:Success")
+    refuse("status_not_success", statusValue);
 
   if (response.getElementsByTagNameNS(NS.assertion, "EncryptedAssertion").length > 0) {
     refuse("encrypted_assertion_unsupported", "encrypted assertions are not configured");
@@ -79,19 +82,25 @@ export async function verifySamlResponse(input: VerifySamlResponseInput): Promis
     refuse("assertion_count", `${assertions.length} assertions, expected one child of Response`);
   }
   const signedAssertion = assertion as Element;
-  if (signedAssertion.getAttribute("Version") !== "2.0") refuse("unsupported_version", "Assertion is not SAML 2.0");
+  if (signedAssertion.getAttribute("Version") !== "2.0")
+    refuse("unsupported_version", "Assertion is not SAML 2.0");
 
   const responseSignature = child(response, NS.dsig, "Signature");
   const assertionSignature = child(signedAssertion, NS.dsig, "Signature");
-  if (!responseSignature && !assertionSignature) refuse("unsigned", "neither Response nor Assertion is signed");
+  if (!responseSignature && !assertionSignature)
+    refuse("unsigned", "neither Response nor Assertion is signed");
   if (responseSignature) await verifyEnvelopedSignature(response, responseSignature, input.idpKeys);
-  if (assertionSignature) await verifyEnvelopedSignature(signedAssertion, assertionSignature, input.idpKeys);
+  if (assertionSignature)
+    await verifyEnvelopedSignature(signedAssertion, assertionSignature, input.idpKeys);
 
   const responseIssuer = child(response, NS.assertion, "Issuer");
   if (responseIssuer && textOf(responseIssuer) !== input.idpEntityId) {
     refuse("issuer_mismatch", `Response issuer ${textOf(responseIssuer)}`);
   }
-  const issuer = textOf(child(signedAssertion, NS.assertion, "Issuer") ?? refuse("issuer_mismatch", "Assertion has no Issuer"));
+  const issuer = textOf(
+    child(signedAssertion, NS.assertion, "Issuer") ??
+      refuse("issuer_mismatch", "Assertion has no Issuer"),
+  );
   if (issuer !== input.idpEntityId) refuse("issuer_mismatch", `Assertion issuer ${issuer}`);
 
   const destination = response.getAttribute("Destination");
@@ -100,8 +109,11 @@ export async function verifySamlResponse(input: VerifySamlResponseInput): Promis
   }
   const inResponseTo = checkInResponseTo(response.getAttribute("InResponseTo"), input);
 
-  const subject = child(signedAssertion, NS.assertion, "Subject") ?? refuse("missing_name_id", "Assertion has no Subject");
-  const nameIdElement = child(subject, NS.assertion, "NameID") ?? refuse("missing_name_id", "Subject has no NameID");
+  const subject =
+    child(signedAssertion, NS.assertion, "Subject") ??
+    refuse("missing_name_id", "Assertion has no Subject");
+  const nameIdElement =
+    child(subject, NS.assertion, "NameID") ?? refuse("missing_name_id", "Subject has no NameID");
   const nameId = textOf(nameIdElement);
   if (!nameId) refuse("missing_name_id", "NameID is empty");
   const confirmedUntil = checkBearerConfirmation(subject, input, now, skew);
@@ -109,14 +121,16 @@ export async function verifySamlResponse(input: VerifySamlResponseInput): Promis
 
   const id = signedAssertion.getAttribute("ID") as string;
   const expiresAt = new Date(Math.max(confirmedUntil, validUntil ?? 0) + skew);
-  if (!(await input.seen.remember(id, expiresAt))) refuse("replayed", `assertion ${id} was already used`);
+  if (!(await input.seen.remember(id, expiresAt)))
+    refuse("replayed", `assertion ${id} was already used`);
 
   return {
     id,
     issuer,
     nameId,
     nameIdFormat: nameIdElement.getAttribute("Format") || null,
-    sessionIndex: child(signedAssertion, NS.assertion, "AuthnStatement")?.getAttribute("SessionIndex") || null,
+    sessionIndex:
+      child(signedAssertion, NS.assertion, "AuthnStatement")?.getAttribute("SessionIndex") || null,
     attributes: readAttributes(signedAssertion),
     inResponseTo,
     expiresAt,
@@ -127,7 +141,10 @@ export async function verifySamlResponse(input: VerifySamlResponseInput): Promis
 function refuseDuplicateIds(root: Element): void {
   const ids = new Set<string>();
   const all = root.getElementsByTagName("*");
-  for (const element of [root, ...Array.from({ length: all.length }, (_, i) => all.item(i) as Element)]) {
+  for (const element of [
+    root,
+    ...Array.from({ length: all.length }, (_, i) => all.item(i) as Element),
+  ]) {
     const id = element.getAttribute("ID");
     if (id === null) continue;
     if (ids.has(id)) refuse("duplicate_id", `ID ${id} appears more than once`);
@@ -137,12 +154,14 @@ function refuseDuplicateIds(root: Element): void {
 
 function checkInResponseTo(value: string | null, input: VerifySamlResponseInput): string | null {
   if (input.requestId === null) {
-    if (value !== null) refuse("in_response_to_mismatch", `answers ${value}, but no request is pending`);
+    if (value !== null)
+      refuse("in_response_to_mismatch", `answers ${value}, but no request is pending`);
     if (!input.allowIdpInitiated) refuse("unsolicited", "IdP-initiated sign-in is not allowed");
     return null;
   }
   if (value === null) refuse("unsolicited", `expected an answer to ${input.requestId}`);
-  if (value !== input.requestId) refuse("in_response_to_mismatch", `answers ${value}, expected ${input.requestId}`);
+  if (value !== input.requestId)
+    refuse("in_response_to_mismatch", `answers ${value}, expected ${input.requestId}`);
   return value;
 }
 
@@ -150,42 +169,63 @@ function checkInResponseTo(value: string | null, input: VerifySamlResponseInput)
  * A bearer SubjectConfirmation whose data names our ACS as Recipient, answers our request and
  * has not expired. Returns its NotOnOrAfter; refuses with the first failing one's reason.
  */
-function checkBearerConfirmation(subject: Element, input: VerifySamlResponseInput, now: number, skew: number): number {
+function checkBearerConfirmation(
+  subject: Element,
+  input: VerifySamlResponseInput,
+  now: number,
+  skew: number,
+): number {
   const bearers = children(subject, NS.assertion, "SubjectConfirmation").filter(
     (c) => c.getAttribute("Method") === "urn:oasis:names:tc:SAML:2.0:cm:bearer",
   );
   let firstRefusal: unknown = null;
   for (const bearer of bearers) {
     try {
-      const data = child(bearer, NS.assertion, "SubjectConfirmationData") ?? refuse("no_bearer_confirmation", "bearer confirmation has no data");
+      const data =
+        child(bearer, NS.assertion, "SubjectConfirmationData") ??
+        refuse("no_bearer_confirmation", "bearer confirmation has no data");
       const recipient = data.getAttribute("Recipient");
       if (recipient !== input.acsUrl) refuse("recipient_mismatch", `Recipient ${recipient}`);
       const answers = data.getAttribute("InResponseTo");
       if (answers !== null || input.requestId !== null) checkInResponseTo(answers, input);
       const notBefore = time(data, "NotBefore");
-      if (notBefore !== null && now + skew < notBefore) refuse("not_yet_valid", "SubjectConfirmationData NotBefore");
-      const notOnOrAfter = time(data, "NotOnOrAfter") ?? refuse("no_bearer_confirmation", "bearer confirmation has no NotOnOrAfter");
+      if (notBefore !== null && now + skew < notBefore)
+        refuse("not_yet_valid", "SubjectConfirmationData NotBefore");
+      const notOnOrAfter =
+        time(data, "NotOnOrAfter") ??
+        refuse("no_bearer_confirmation", "bearer confirmation has no NotOnOrAfter");
       if (now - skew >= notOnOrAfter) refuse("expired", "SubjectConfirmationData NotOnOrAfter");
       return notOnOrAfter;
     } catch (error) {
       firstRefusal ??= error;
     }
   }
-  throw firstRefusal ?? refuse("no_bearer_confirmation", "Subject has no bearer SubjectConfirmation");
+  throw (
+    firstRefusal ?? refuse("no_bearer_confirmation", "Subject has no bearer SubjectConfirmation")
+  );
 }
 
 /** Validity window and audience. Every AudienceRestriction must list our entity id. */
-function checkConditions(assertion: Element, spEntityId: string, now: number, skew: number): number | null {
-  const conditions = child(assertion, NS.assertion, "Conditions") ?? refuse("audience_mismatch", "Assertion has no Conditions");
+function checkConditions(
+  assertion: Element,
+  spEntityId: string,
+  now: number,
+  skew: number,
+): number | null {
+  const conditions =
+    child(assertion, NS.assertion, "Conditions") ??
+    refuse("audience_mismatch", "Assertion has no Conditions");
   const notBefore = time(conditions, "NotBefore");
   if (notBefore !== null && now + skew < notBefore) refuse("not_yet_valid", "Conditions NotBefore");
   const notOnOrAfter = time(conditions, "NotOnOrAfter");
-  if (notOnOrAfter !== null && now - skew >= notOnOrAfter) refuse("expired", "Conditions NotOnOrAfter");
+  if (notOnOrAfter !== null && now - skew >= notOnOrAfter)
+    refuse("expired", "Conditions NotOnOrAfter");
   const restrictions = children(conditions, NS.assertion, "AudienceRestriction");
   if (restrictions.length === 0) refuse("audience_mismatch", "no AudienceRestriction");
   for (const restriction of restrictions) {
     const audiences = children(restriction, NS.assertion, "Audience").map(textOf);
-    if (!audiences.includes(spEntityId)) refuse("audience_mismatch", `audiences ${audiences.join(", ")}`);
+    if (!audiences.includes(spEntityId))
+      refuse("audience_mismatch", `audiences ${audiences.join(", ")}`);
   }
   return notOnOrAfter;
 }
@@ -196,7 +236,9 @@ function time(element: Element, name: string): number | null {
   const value = element.getAttribute(name);
   if (value === null) return null;
   const ms = DATE_TIME.test(value) ? Date.parse(value) : Number.NaN;
-  return Number.isNaN(ms) ? refuse("malformed_xml", `${element.localName} ${name} is not a time: ${value}`) : ms;
+  return Number.isNaN(ms)
+    ? refuse("malformed_xml", `${element.localName} ${name} is not a time: ${value}`)
+    : ms;
 }
 
 function readAttributes(assertion: Element): Record<string, string[]> {

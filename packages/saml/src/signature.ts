@@ -28,7 +28,11 @@ export async function verifyEnvelopedSignature(
 ): Promise<void> {
   const where = `${signed.localName} signature`;
   const signedInfo = required(child(signature, NS.dsig, "SignedInfo"), where, "SignedInfo");
-  const c14n = required(child(signedInfo, NS.dsig, "CanonicalizationMethod"), where, "CanonicalizationMethod");
+  const c14n = required(
+    child(signedInfo, NS.dsig, "CanonicalizationMethod"),
+    where,
+    "CanonicalizationMethod",
+  );
   allow(c14n, ALGORITHMS.canonicalization, `${where} canonicalization`);
   const method = required(child(signedInfo, NS.dsig, "SignatureMethod"), where, "SignatureMethod");
   allow(method, ALGORITHMS.signature, `${where} method`);
@@ -36,7 +40,10 @@ export async function verifyEnvelopedSignature(
   const references = children(signedInfo, NS.dsig, "Reference");
   const id = signed.getAttribute("ID");
   if (references.length !== 1 || !id || references[0]?.getAttribute("URI") !== `#${id}`) {
-    refuse("signature_reference_mismatch", `${where} must have one reference, to #${id ?? "(no ID)"}`);
+    refuse(
+      "signature_reference_mismatch",
+      `${where} must have one reference, to #${id ?? "(no ID)"}`,
+    );
   }
   const reference = references[0] as Element;
   const transforms = children(
@@ -46,7 +53,10 @@ export async function verifyEnvelopedSignature(
   );
   const transformAlgorithms = transforms.map((t) => t.getAttribute("Algorithm"));
   if (transformAlgorithms.join(" ") !== ALGORITHMS.transforms.join(" ")) {
-    refuse("signature_algorithm_forbidden", `${where} transforms: ${transformAlgorithms.join(", ")}`);
+    refuse(
+      "signature_algorithm_forbidden",
+      `${where} transforms: ${transformAlgorithms.join(", ")}`,
+    );
   }
   const digestMethod = required(child(reference, NS.dsig, "DigestMethod"), where, "DigestMethod");
   allow(digestMethod, ALGORITHMS.digest, `${where} digest`);

@@ -58,7 +58,8 @@ export function children(parent: Element, ns: string, localName: string): Elemen
 /** The single child of that name, or null when absent; two of them is a refusal. */
 export function child(parent: Element, ns: string, localName: string): Element | null {
   const found = children(parent, ns, localName);
-  if (found.length > 1) refuse("malformed_xml", `more than one ${localName} in ${parent.localName}`);
+  if (found.length > 1)
+    refuse("malformed_xml", `more than one ${localName} in ${parent.localName}`);
   return found[0] ?? null;
 }
 

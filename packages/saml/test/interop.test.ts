@@ -41,7 +41,9 @@ describe("responses signed by xml-crypto", async () => {
   });
 
   it("a changed attribute breaks the digest", async () => {
-    await expect(verify(assertionSigned.replace("Grace &lt;Hopper&gt;", "Eve"))).rejects.toMatchObject({
+    await expect(
+      verify(assertionSigned.replace("Grace &lt;Hopper&gt;", "Eve")),
+    ).rejects.toMatchObject({
       reason: "digest_mismatch",
     });
   });

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { importIdpCertificate, SamlError, type SeenAssertionIds, verifySamlResponse } from "../src/index.js";
+import { encodeBase64 } from "../src/base64.js";
+import {
+  decodeSamlResponse,
+  importIdpCertificate,
+  SamlError,
+  type SeenAssertionIds,
+  verifySamlResponse,
+} from "../src/index.js";
 import { newIdpKey } from "./fixtures/certificate.js";
 import { buildResponse, IDP_ENTITY_ID, newId, SP } from "./fixtures/response.js";
 import { signElement } from "./fixtures/sign.js";
@@ -47,7 +54,10 @@ async function refusal(promise: Promise<unknown>): Promise<string> {
 /** A response whose assertion is signed by the IdP. */
 async function signedAssertion(overrides: Parameters<typeof buildResponse>[0] = {}) {
   const response = buildResponse(overrides);
-  return { ...response, xml: await signElement(response.xml, response.assertionId, idp.privateKey) };
+  return {
+    ...response,
+    xml: await signElement(response.xml, response.assertionId, idp.privateKey),
+  };
 }
 
 describe("accepted responses", () => {
@@ -74,7 +84,9 @@ describe("accepted responses", () => {
 
   it("both signed, with an InclusiveNamespaces PrefixList as Okta sends", async () => {
     const response = buildResponse();
-    const inner = await signElement(response.xml, response.assertionId, idp.privateKey, { prefixList: "xs" });
+    const inner = await signElement(response.xml, response.assertionId, idp.privateKey, {
+      prefixList: "xs",
+    });
     const xml = await signElement(inner, response.responseId, idp.privateKey, { prefixList: "xs" });
     expect((await verify(xml)).nameId).toBe("ada@example.com");
   });
@@ -84,6 +96,12 @@ describe("accepted responses", () => {
     const xml = await signElement(response.xml, response.assertionId, nextIdp.privateKey);
     const idpKeys = [idpKey, await importIdpCertificate(nextIdp.certificate)];
     expect((await verify(xml, { idpKeys })).id).toBe(response.assertionId);
+  });
+
+  it("the HTTP-POST form value decodes as UTF-8", async () => {
+    const { xml } = await signedAssertion({ nameId: "zoë@example.com" });
+    const form = encodeBase64(new TextEncoder().encode(xml));
+    expect((await verify(decodeSamlResponse(form))).nameId).toBe("zoë@example.com");
   });
 
   it("IdP-initiated when the caller allows it", async () => {
@@ -114,25 +132,34 @@ describe("refused responses", () => {
 
   it("changed after signing", async () => {
     const { xml } = await signedAssertion();
-    expect(await refusal(verify(xml.replace("ada@example.com", "eve@example.com")))).toBe("digest_mismatch");
+    expect(await refusal(verify(xml.replace("ada@example.com", "eve@example.com")))).toBe(
+      "digest_mismatch",
+    );
   });
 
   it("a signed Response whose assertion was swapped for another", async () => {
     const response = buildResponse();
     const xml = await signElement(response.xml, response.responseId, idp.privateKey);
-    expect(await refusal(verify(xml.replace("ada@example.com", "eve@example.com")))).toBe("digest_mismatch");
+    expect(await refusal(verify(xml.replace("ada@example.com", "eve@example.com")))).toBe(
+      "digest_mismatch",
+    );
   });
 
   it("SHA-1 signature and digest", async () => {
     const response = buildResponse();
-    const xml = await signElement(response.xml, response.assertionId, idp.privateKey, { sha1: true });
+    const xml = await signElement(response.xml, response.assertionId, idp.privateKey, {
+      sha1: true,
+    });
     expect(await refusal(verify(xml))).toBe("signature_algorithm_forbidden");
   });
 
   it("transforms other than enveloped-signature + exc-c14n", async () => {
     const response = buildResponse();
     const xml = await signElement(response.xml, response.assertionId, idp.privateKey, {
-      transforms: ["http://www.w3.org/2000/09/xmldsig#enveloped-signature", "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"],
+      transforms: [
+        "http://www.w3.org/2000/09/xmldsig#enveloped-signature",
+        "http://www.w3.org/TR/2001/REC-xml-c14n-20010315",
+      ],
     });
     expect(await refusal(verify(xml))).toBe("signature_algorithm_forbidden");
   });
@@ -144,7 +171,9 @@ describe("refused responses", () => {
   });
 
   it("wrong audience", async () => {
-    const { xml } = await signedAssertion({ audience: "https://other.tenantry.test/saml/metadata" });
+    const { xml } = await signedAssertion({
+      audience: "https://other.tenantry.test/saml/metadata",
+    });
     expect(await refusal(verify(xml))).toBe("audience_mismatch");
   });
 
@@ -180,7 +209,9 @@ describe("refused responses", () => {
 
   it("answers a request when none is pending", async () => {
     const { xml } = await signedAssertion();
-    expect(await refusal(verify(xml, { requestId: null, allowIdpInitiated: true }))).toBe("in_response_to_mismatch");
+    expect(await refusal(verify(xml, { requestId: null, allowIdpInitiated: true }))).toBe(
+      "in_response_to_mismatch",
+    );
   });
 
   it("unsolicited when IdP-initiated sign-in is off", async () => {
@@ -201,14 +232,25 @@ describe("refused responses", () => {
   });
 
   it("status other than Success", async () => {
-    const { xml } = await signedAssertion({ status: "urn:oasis:names:tc:SAML:2.0:status:Responder" });
+    const { xml } = await signedAssertion({
+      status: "urn:oasis:names:tc:SAML:2.0:status:Responder",
+    });
     expect(await refusal(verify(xml))).toBe("status_not_success");
   });
 
   it("a DOCTYPE (entities)", async () => {
     const { xml } = await signedAssertion();
-    const withDoctype = xml.replace("<saml2p:Response", '<!DOCTYPE r [<!ENTITY e "x">]><saml2p:Response');
+    const withDoctype = xml.replace(
+      "<saml2p:Response",
+      '<!DOCTYPE r [<!ENTITY e "x">]><saml2p:Response',
+    );
     expect(await refusal(verify(withDoctype))).toBe("doctype_forbidden");
+  });
+
+  it("a form value that is not base64", async () => {
+    expect(await refusal(Promise.resolve().then(() => decodeSamlResponse("%%%")))).toBe(
+      "malformed_xml",
+    );
   });
 
   it("not XML", async () => {
@@ -218,9 +260,11 @@ describe("refused responses", () => {
 
 describe("XML signature wrapping", () => {
   const evilAssertion = (id: string) =>
-    buildResponse({ assertionId: id, nameId: "eve@example.com" })
-      .xml.match(/<saml2:Assertion [\s\S]*<\/saml2:Assertion>/)?.[0] as string;
-  const signedAssertionElement = (xml: string) => xml.match(/<saml2:Assertion [\s\S]*<\/saml2:Assertion>/)?.[0] as string;
+    buildResponse({ assertionId: id, nameId: "eve@example.com" }).xml.match(
+      /<saml2:Assertion [\s\S]*<\/saml2:Assertion>/,
+    )?.[0] as string;
+  const signedAssertionElement = (xml: string) =>
+    xml.match(/<saml2:Assertion [\s\S]*<\/saml2:Assertion>/)?.[0] as string;
 
   it("an unsigned assertion inserted before the signed one", async () => {
     const { xml } = await signedAssertion();
@@ -230,17 +274,22 @@ describe("XML signature wrapping", () => {
 
   it("an unsigned assertion with the signed one's ID (duplicate ID)", async () => {
     const { xml, assertionId } = await signedAssertion();
-    const wrapped = xml.replace("<saml2:Assertion ", `${evilAssertion(assertionId)}<saml2:Assertion `);
+    const wrapped = xml.replace(
+      "<saml2:Assertion ",
+      `${evilAssertion(assertionId)}<saml2:Assertion `,
+    );
     expect(await refusal(verify(wrapped))).toBe("duplicate_id");
   });
 
   it("the signed assertion hidden in samlp:Extensions, an unsigned one in its place", async () => {
     const { xml } = await signedAssertion();
     const signed = signedAssertionElement(xml);
-    const wrapped = xml.replace(
-      signed,
-      `${evilAssertion(newId())}`,
-    ).replace("<saml2p:Status>", `<saml2p:Extensions>${signed}</saml2p:Extensions><saml2p:Status>`);
+    const wrapped = xml
+      .replace(signed, `${evilAssertion(newId())}`)
+      .replace(
+        "<saml2p:Status>",
+        `<saml2p:Extensions>${signed}</saml2p:Extensions><saml2p:Status>`,
+      );
     expect(await refusal(verify(wrapped))).toBe("assertion_count");
   });
 
