@@ -2,18 +2,25 @@
  * Turns an IdP signing certificate (PEM, or the bare base64 found in IdP metadata) into a
  * WebCrypto RSA-SHA256 verification key. Only the public key is used: as every SAML SP does, the
  * certificate is pinned per connection, so its chain and validity dates are not evaluated.
+ * Throws (a configuration error, at connection setup) for anything but an RSA key of 2048+ bits.
  */
 export async function importIdpCertificate(certificate: string): Promise<CryptoKey> {
   const base64 = certificate.replace(/-----(BEGIN|END) CERTIFICATE-----/g, "").replace(/\s+/g, "");
   const der = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
-  return crypto.subtle.importKey(
+  const key = await crypto.subtle.importKey(
     "spki",
     subjectPublicKeyInfo(der),
     { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" },
     false,
     ["verify"],
   );
+  const bits = (key.algorithm as RsaHashedKeyAlgorithm).modulusLength;
+  if (bits < MIN_RSA_BITS)
+    throw new Error(`IdP signing key has ${bits} bits, fewer than ${MIN_RSA_BITS}`);
+  return key;
 }
+
+const MIN_RSA_BITS = 2048;
 
 interface Tlv {
   tag: number;

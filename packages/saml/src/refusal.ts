@@ -3,6 +3,7 @@
  * tests can assert it; the detail is for logs only, never shown to the browser.
  */
 export type SamlRefusal =
+  | "too_large"
   | "malformed_xml"
   | "doctype_forbidden"
   | "not_a_response"

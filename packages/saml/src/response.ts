@@ -103,9 +103,11 @@ export async function verifySamlResponse(input: VerifySamlResponseInput): Promis
   );
   if (issuer !== input.idpEntityId) refuse("issuer_mismatch", `Assertion issuer ${issuer}`);
 
+  // Required on a signed Response (SAML bindings §3.5.5.2); where only the assertion is signed
+  // it is unsigned and proves nothing, so the signed Recipient below is the binding check.
   const destination = response.getAttribute("Destination");
-  if (destination !== null && destination !== input.acsUrl) {
-    refuse("destination_mismatch", `Destination ${destination}`);
+  if (destination === null ? responseSignature !== null : destination !== input.acsUrl) {
+    refuse("destination_mismatch", `Destination ${destination ?? "(none)"}`);
   }
   const inResponseTo = checkInResponseTo(response.getAttribute("InResponseTo"), input);
 

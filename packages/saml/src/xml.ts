@@ -15,12 +15,16 @@ export const PROCESSING_INSTRUCTION_NODE = 7;
 export const COMMENT_NODE = 8;
 export const DOCUMENT_TYPE_NODE = 10;
 
+/** Real responses are a few KiB; this bounds the parse and canonicalization work per request. */
+export const MAX_XML_LENGTH = 256 * 1024;
+
 /**
  * Parses strictly: any parser warning or error refuses the document (a lenient parser and a
  * signer that disagree about the tree is how signature bypasses start), and a DOCTYPE is refused
  * outright (entity expansion and ID attributes declared by DTD have no place in SAML).
  */
 export function parseXml(xml: string): Document {
+  if (xml.length > MAX_XML_LENGTH) refuse("too_large", `${xml.length} characters`);
   // xmldom turns whatever onError throws into a ParseError that stops parsing.
   const parser = new DOMParser({
     onError: (level, message) => {

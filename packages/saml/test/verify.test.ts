@@ -187,6 +187,21 @@ describe("refused responses", () => {
     expect(await refusal(verify(xml))).toBe("destination_mismatch");
   });
 
+  it("a signed Response without Destination", async () => {
+    const response = buildResponse({ destination: null });
+    const xml = await signElement(response.xml, response.responseId, idp.privateKey);
+    expect(await refusal(verify(xml))).toBe("destination_mismatch");
+  });
+
+  it("larger than any real response", async () => {
+    const { xml } = await signedAssertion();
+    const padded = xml.replace(
+      "<saml2p:Status>",
+      `<!--${"x".repeat(256 * 1024)}--><saml2p:Status>`,
+    );
+    expect(await refusal(verify(padded))).toBe("too_large");
+  });
+
   it("wrong issuer", async () => {
     const { xml } = await signedAssertion({ issuer: "https://evil.example/idp" });
     expect(await refusal(verify(xml))).toBe("issuer_mismatch");
@@ -334,5 +349,12 @@ describe("XML signature wrapping", () => {
       '<saml2:EncryptedAssertion xmlns:saml2="urn:oasis:names:tc:SAML:2.0:assertion"/><saml2:Assertion ',
     );
     expect(await refusal(verify(wrapped))).toBe("encrypted_assertion_unsupported");
+  });
+});
+
+describe("IdP certificates", () => {
+  it("a key under 2048 bits is refused at configuration", async () => {
+    const weak = await newIdpKey("Weak IdP", 1024);
+    await expect(importIdpCertificate(weak.certificate)).rejects.toThrow("1024 bits");
   });
 });
