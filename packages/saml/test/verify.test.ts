@@ -41,6 +41,9 @@ const verify = (xml: string, overrides: Partial<Parameters<typeof verifySamlResp
     ...overrides,
   });
 
+const signatureOf = (xml: string) =>
+  xml.match(/<ds:Signature [\s\S]*<\/ds:Signature>/)?.[0] as string;
+
 async function refusal(promise: Promise<unknown>): Promise<string> {
   try {
     await promise;
@@ -268,6 +271,21 @@ describe("refused responses", () => {
     );
   });
 
+  it("a duplicated attribute (parsers that keep the first and the last disagree)", async () => {
+    const { xml, responseId } = await signedAssertion();
+    const twice = xml.replace(`ID="${responseId}"`, `ID="${responseId}" ID="_other"`);
+    expect(await refusal(verify(twice))).toBe("malformed_xml");
+  });
+
+  it("a signature that is not a direct child of what it signs does not count", async () => {
+    const { xml } = await signedAssertion();
+    const signature = signatureOf(xml);
+    const buried = xml
+      .replace(signature, "")
+      .replace("</saml2:Subject>", `${signature}</saml2:Subject>`);
+    expect(await refusal(verify(buried))).toBe("unsigned");
+  });
+
   it("not XML", async () => {
     expect(await refusal(verify("<saml2p:Response"))).toBe("malformed_xml");
   });
@@ -320,7 +338,7 @@ describe("XML signature wrapping", () => {
 
   it("the assertion's signature moved onto an unsigned Response around an unsigned assertion", async () => {
     const { xml } = await signedAssertion();
-    const signature = xml.match(/<ds:Signature [\s\S]*<\/ds:Signature>/)?.[0] as string;
+    const signature = signatureOf(xml);
     const wrapped = xml
       .replace(signedAssertionElement(xml), evilAssertion(newId()))
       .replace("<saml2p:Status>", `${signature}<saml2p:Status>`);
@@ -329,7 +347,7 @@ describe("XML signature wrapping", () => {
 
   it("the signature copied into an unsigned assertion that replaces the signed one", async () => {
     const { xml } = await signedAssertion();
-    const signature = xml.match(/<ds:Signature [\s\S]*<\/ds:Signature>/)?.[0] as string;
+    const signature = signatureOf(xml);
     const evil = evilAssertion(newId()).replace("</saml2:Issuer>", `</saml2:Issuer>${signature}`);
     const wrapped = xml.replace(signedAssertionElement(xml), evil);
     expect(await refusal(verify(wrapped))).toBe("signature_reference_mismatch");
