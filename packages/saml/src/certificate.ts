@@ -14,7 +14,7 @@ export async function importIdpCertificate(certificate: string): Promise<CryptoK
     false,
     ["verify"],
   );
-  const bits = (key.algorithm as RsaHashedKeyAlgorithm).modulusLength;
+  const bits = (key.algorithm as { modulusLength: number }).modulusLength;
   if (bits < MIN_RSA_BITS)
     throw new Error(`IdP signing key has ${bits} bits, fewer than ${MIN_RSA_BITS}`);
   return key;
