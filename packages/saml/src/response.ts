@@ -56,49 +56,15 @@ export interface SamlAssertion {
 export async function verifySamlResponse(input: VerifySamlResponseInput): Promise<SamlAssertion> {
   const now = (input.now ?? new Date()).getTime();
   const skew = CLOCK_SKEW_SECONDS * 1000;
-  const doc = parseXml(input.xml);
-  const response = doc.documentElement as Element;
-  if (!(response.namespaceURI === NS.protocol && response.localName === "Response")) {
-    refuse("not_a_response", `document element is ${response.nodeName}`);
-  }
-  if (response.getAttribute("Version") !== "2.0")
-    refuse("unsupported_version", "Response is not SAML 2.0");
-  refuseDuplicateIds(response);
-
-  const status = child(response, NS.protocol, "Status");
-  const statusValue =
-    (status && child(status, NS.protocol, "StatusCode")?.getAttribute("Value")) ?? "(none)";
-  if (statusValue !== "urn:oasis:names:tc:SAML:2.0:status:Success")
-    refuse("status_not_success", statusValue);
-
-  if (response.getElementsByTagNameNS(NS.assertion, "EncryptedAssertion").length > 0) {
-    refuse("encrypted_assertion_unsupported", "encrypted assertions are not configured");
-  }
-  // Exactly one assertion in the whole document, and it is the Response's child: a second one
-  // hidden in Extensions, an Object or another element is a wrapping attempt.
-  const assertions = response.getElementsByTagNameNS(NS.assertion, "Assertion");
-  const assertion = assertions.item(0);
-  if (assertions.length !== 1 || !assertion || assertion.parentNode !== response) {
-    refuse("assertion_count", `${assertions.length} assertions, expected one child of Response`);
-  }
-  const signedAssertion = assertion as Element;
-  if (signedAssertion.getAttribute("Version") !== "2.0")
-    refuse("unsupported_version", "Assertion is not SAML 2.0");
-
-  const responseSignature = child(response, NS.dsig, "Signature");
-  const assertionSignature = child(signedAssertion, NS.dsig, "Signature");
-  if (!responseSignature && !assertionSignature)
-    refuse("unsigned", "neither Response nor Assertion is signed");
-  if (responseSignature) await verifyEnvelopedSignature(response, responseSignature, input.idpKeys);
-  if (assertionSignature)
-    await verifyEnvelopedSignature(signedAssertion, assertionSignature, input.idpKeys);
+  const response = parseXml(input.xml).documentElement as Element;
+  const { assertion, responseSignature } = await readSignedAssertion(response, input.idpKeys);
 
   const responseIssuer = child(response, NS.assertion, "Issuer");
   if (responseIssuer && textOf(responseIssuer) !== input.idpEntityId) {
     refuse("issuer_mismatch", `Response issuer ${textOf(responseIssuer)}`);
   }
   const issuer = textOf(
-    child(signedAssertion, NS.assertion, "Issuer") ??
+    child(assertion, NS.assertion, "Issuer") ??
       refuse("issuer_mismatch", "Assertion has no Issuer"),
   );
   if (issuer !== input.idpEntityId) refuse("issuer_mismatch", `Assertion issuer ${issuer}`);
@@ -112,19 +78,20 @@ export async function verifySamlResponse(input: VerifySamlResponseInput): Promis
   const inResponseTo = checkInResponseTo(response.getAttribute("InResponseTo"), input);
 
   const subject =
-    child(signedAssertion, NS.assertion, "Subject") ??
+    child(assertion, NS.assertion, "Subject") ??
     refuse("missing_name_id", "Assertion has no Subject");
   const nameIdElement =
     child(subject, NS.assertion, "NameID") ?? refuse("missing_name_id", "Subject has no NameID");
   const nameId = textOf(nameIdElement);
   if (!nameId) refuse("missing_name_id", "NameID is empty");
   const confirmedUntil = checkBearerConfirmation(subject, input, now, skew);
-  const validUntil = checkConditions(signedAssertion, input.spEntityId, now, skew);
+  const validUntil = checkConditions(assertion, input.spEntityId, now, skew);
 
-  const id = signedAssertion.getAttribute("ID") as string;
+  const id = assertion.getAttribute("ID") ?? refuse("malformed_xml", "Assertion has no ID");
   const expiresAt = new Date(Math.max(confirmedUntil, validUntil ?? 0) + skew);
-  if (!(await input.seen.remember(id, expiresAt)))
+  if (!(await input.seen.remember(id, expiresAt))) {
     refuse("replayed", `assertion ${id} was already used`);
+  }
 
   return {
     id,
@@ -132,11 +99,58 @@ export async function verifySamlResponse(input: VerifySamlResponseInput): Promis
     nameId,
     nameIdFormat: nameIdElement.getAttribute("Format") || null,
     sessionIndex:
-      child(signedAssertion, NS.assertion, "AuthnStatement")?.getAttribute("SessionIndex") || null,
-    attributes: readAttributes(signedAssertion),
+      child(assertion, NS.assertion, "AuthnStatement")?.getAttribute("SessionIndex") || null,
+    attributes: readAttributes(assertion),
     inResponseTo,
     expiresAt,
   };
+}
+
+/**
+ * The Response's one assertion, once the structure leaves no room for wrapping and every
+ * signature present verifies: the assertion is then signed itself or inside a signed Response.
+ */
+async function readSignedAssertion(response: Element, keys: readonly CryptoKey[]) {
+  if (!(response.namespaceURI === NS.protocol && response.localName === "Response")) {
+    refuse("not_a_response", `document element is ${response.nodeName}`);
+  }
+  if (response.getAttribute("Version") !== "2.0") {
+    refuse("unsupported_version", "Response is not SAML 2.0");
+  }
+  refuseDuplicateIds(response);
+
+  const status = child(response, NS.protocol, "Status");
+  const statusValue =
+    (status && child(status, NS.protocol, "StatusCode")?.getAttribute("Value")) ?? "(none)";
+  if (statusValue !== "urn:oasis:names:tc:SAML:2.0:status:Success") {
+    refuse("status_not_success", statusValue);
+  }
+
+  if (response.getElementsByTagNameNS(NS.assertion, "EncryptedAssertion").length > 0) {
+    refuse("encrypted_assertion_unsupported", "encrypted assertions are not configured");
+  }
+  // Exactly one assertion in the whole document, and it is the Response's child: a second one
+  // hidden in Extensions, an Object or another element is a wrapping attempt.
+  const assertions = response.getElementsByTagNameNS(NS.assertion, "Assertion");
+  const assertion = assertions.item(0);
+  if (assertions.length !== 1 || !assertion || assertion.parentNode !== response) {
+    return refuse(
+      "assertion_count",
+      `${assertions.length} assertions, expected one child of Response`,
+    );
+  }
+  if (assertion.getAttribute("Version") !== "2.0") {
+    refuse("unsupported_version", "Assertion is not SAML 2.0");
+  }
+
+  const responseSignature = child(response, NS.dsig, "Signature");
+  const assertionSignature = child(assertion, NS.dsig, "Signature");
+  if (!responseSignature && !assertionSignature) {
+    refuse("unsigned", "neither Response nor Assertion is signed");
+  }
+  if (responseSignature) await verifyEnvelopedSignature(response, responseSignature, keys);
+  if (assertionSignature) await verifyEnvelopedSignature(assertion, assertionSignature, keys);
+  return { assertion, responseSignature };
 }
 
 /** Every element's ID must be unique, so a reference `#ID` names exactly one element. */
