@@ -371,6 +371,18 @@ describe("XML signature wrapping", () => {
 });
 
 describe("IdP certificates", () => {
+  it("accepts the bare base64 of IdP metadata as well as PEM", async () => {
+    const bare = idp.certificate.replace(/-----(BEGIN|END) CERTIFICATE-----|\s/g, "");
+    const response = buildResponse();
+    const xml = await signElement(response.xml, response.assertionId, idp.privateKey);
+    const idpKeys = [await importIdpCertificate(bare)];
+    expect((await verify(xml, { idpKeys })).id).toBe(response.assertionId);
+  });
+
+  it("refuses something that is not a certificate", async () => {
+    await expect(importIdpCertificate(btoa("not a certificate"))).rejects.toThrow();
+  });
+
   it("a key under 2048 bits is refused at configuration", async () => {
     const weak = await newIdpKey("Weak IdP", 1024);
     await expect(importIdpCertificate(weak.certificate)).rejects.toThrow("1024 bits");
