@@ -1,0 +1,64 @@
+/**
+ * Turns an IdP signing certificate (PEM, or the bare base64 found in IdP metadata) into a
+ * WebCrypto RSA-SHA256 verification key. Only the public key is used: as every SAML SP does, the
+ * certificate is pinned per connection, so its chain and validity dates are not evaluated.
+ * Throws (a configuration error, at connection setup) for anything but an RSA key of 2048+ bits.
+ */
+export async function importIdpCertificate(certificate: string): Promise<CryptoKey> {
+  const base64 = certificate.replace(/-----(BEGIN|END) CERTIFICATE-----/g, "").replace(/\s+/g, "");
+  const der = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+  const key = await crypto.subtle.importKey(
+    "spki",
+    subjectPublicKeyInfo(der),
+    { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" },
+    false,
+    ["verify"],
+  );
+  const bits = (key.algorithm as { modulusLength: number }).modulusLength;
+  if (bits < MIN_RSA_BITS)
+    throw new Error(`IdP signing key has ${bits} bits, fewer than ${MIN_RSA_BITS}`);
+  return key;
+}
+
+const MIN_RSA_BITS = 2048;
+
+interface Tlv {
+  tag: number;
+  /** Where the contents start and end; `end` is also where the next TLV starts. */
+  start: number;
+  end: number;
+  headerStart: number;
+}
+
+function readTlv(der: Uint8Array, offset: number): Tlv {
+  const tag = der[offset];
+  let length = der[offset + 1];
+  if (tag === undefined || length === undefined) throw new Error("truncated certificate");
+  let start = offset + 2;
+  if (length & 0x80) {
+    const octets = length & 0x7f;
+    if (octets < 1 || octets > 4) throw new Error("unsupported certificate length");
+    length = 0;
+    for (let i = 0; i < octets; i++) length = length * 256 + (der[start + i] ?? 0);
+    start += octets;
+  }
+  const end = start + length;
+  if (end > der.length) throw new Error("truncated certificate");
+  return { tag, start, end, headerStart: offset };
+}
+
+const SEQUENCE = 0x30;
+const VERSION_TAG = 0xa0;
+
+/** Certificate → tbsCertificate → the seventh field (sixth without the optional version). */
+function subjectPublicKeyInfo(der: Uint8Array): Uint8Array<ArrayBuffer> {
+  const certificate = readTlv(der, 0);
+  const tbs = readTlv(der, certificate.start);
+  if (certificate.tag !== SEQUENCE || tbs.tag !== SEQUENCE) throw new Error("not a certificate");
+  let field = readTlv(der, tbs.start);
+  if (field.tag === VERSION_TAG) field = readTlv(der, field.end);
+  // serial, signature algorithm, issuer, validity, subject, then the key.
+  for (let i = 0; i < 5; i++) field = readTlv(der, field.end);
+  if (field.tag !== SEQUENCE) throw new Error("certificate has no subject public key");
+  return der.slice(field.headerStart, field.end);
+}
