@@ -5,5 +5,11 @@ export default [
   route("sign-out", "routes/sign-out.tsx"),
   route("favicon.ico", "routes/favicon.ts"),
   // Signed-in pages: the layout loads the caller and draws the navigation.
-  layout("routes/app-layout.tsx", [index("routes/home.tsx")]),
+  layout("routes/app-layout.tsx", [
+    index("routes/home.tsx"),
+    // The example product (apps/tenant/README.md: replacing it).
+    route("projects", "routes/projects.tsx"),
+    route("projects/:id", "routes/projects-detail.tsx"),
+  ]),
+  route("projects/:id/tasks.csv", "routes/projects-export.ts"),
 ] satisfies RouteConfig;
