@@ -18,11 +18,23 @@ afterAll(async () => {
   await browser?.close();
 });
 
-async function apiProject(tenant: FreshTenant, name: string): Promise<string> {
-  const r = await tenant.api({ method: "POST", path: "/v1/projects", body: { name } });
-  expect(r.status).toBe(201);
-  return (r.body as { id: string }).id;
+/**
+ * Creates through the API, as setup. The free plan's budget is 10 requests a second, which a
+ * test's loop outruns: a 429 (Retry-After: 1) is retried a second later, as a client should.
+ */
+async function created(tenant: FreshTenant, path: string, body: object): Promise<string> {
+  for (let attempt = 0; ; attempt++) {
+    const r = await tenant.api({ method: "POST", path, body });
+    if (r.status === 429 && attempt < 3) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      continue;
+    }
+    expect(r.status).toBe(201);
+    return (r.body as { id: string }).id;
+  }
 }
+
+const apiProject = (tenant: FreshTenant, name: string) => created(tenant, "/v1/projects", { name });
 
 async function projectNames(tenant: FreshTenant): Promise<string[]> {
   const r = await tenant.api({ path: "/v1/projects" });
@@ -105,21 +117,16 @@ describe("the example product in the tenant app", () => {
     await expect.poll(() => rows.count()).toBe(2);
     expect(await page.getByRole("link", { name: "Previous" }).count()).toBe(0);
 
-    for (let i = 1; i <= 12; i++) {
-      const r = await tenant.api({
-        method: "POST",
-        path: `/v1/projects/${project}/tasks`,
-        body: { title: `Task ${i}` },
-      });
-      expect(r.status).toBe(201);
+    for (const title of ["Task 1", "Task 2", "Task 3"]) {
+      await created(tenant, `/v1/projects/${project}/tasks`, { title });
     }
     const tasks = page.locator("li[data-task]");
-    await page.goto(`${tenant.url}/projects/${project}`);
-    expect(await tasks.count()).toBe(10);
+    await page.goto(`${tenant.url}/projects/${project}?limit=2`);
+    expect(await tasks.count()).toBe(2);
     await page.getByRole("link", { name: "Next" }).click();
-    await expect.poll(() => tasks.count()).toBe(2);
+    await expect.poll(() => tasks.count()).toBe(1);
     await page.getByRole("link", { name: "Previous" }).click();
-    await expect.poll(() => tasks.count()).toBe(10);
+    await expect.poll(() => tasks.count()).toBe(2);
     await context.close();
   });
 
@@ -146,8 +153,12 @@ describe("the example product in the tenant app", () => {
     const tenant = await freshTenant("prj");
     const { context, page } = await ownerPage(browser, tenant);
     await page.goto(`${tenant.url}/projects`);
-    const forged = await page.request.post(`${tenant.url}/projects`, { form: { name: "Forged" } });
-    expect(forged.status()).toBe(403);
+    // From the page itself, so the session cookie goes along (Node cannot resolve *.localhost).
+    const forged = await page.evaluate(async () => {
+      const body = new URLSearchParams({ name: "Forged" });
+      return (await fetch("/projects", { method: "POST", body })).status;
+    });
+    expect(forged).toBe(403);
     expect(await projectNames(tenant)).toEqual([]);
     await context.close();
   });
