@@ -77,9 +77,16 @@ export async function action(args: Route.ActionArgs) {
     return { intent, title: String(form.get("title") ?? ""), problem: shownProblem(r) };
   }
   if (intent === "delete") return redirect("/projects");
-  const url = new URL(args.request.url);
-  url.searchParams.delete("confirm");
-  return redirect(url.pathname + url.search);
+  // Back to the same page of tasks; the path is rebuilt because a fetch submission's URL is
+  // React Router's data URL, not the page's.
+  const from = new URL(args.request.url).searchParams;
+  const keep = new URLSearchParams();
+  for (const name of ["limit", "cursor", "trail"]) {
+    const value = from.get(name);
+    if (value) keep.set(name, value);
+  }
+  const query = keep.toString();
+  return redirect(`/projects/${encodeURIComponent(args.params.id)}${query ? `?${query}` : ""}`);
 }
 
 export default function Project({ loaderData }: Route.ComponentProps) {
