@@ -7,6 +7,7 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser, screenshot, seriousViolations } from "./browser";
+import { eventually } from "./platform";
 import { type FreshTenant, freshTenant, ownerPage, signIn } from "./tenant-session";
 
 let browser: Browser;
@@ -39,6 +40,35 @@ const apiProject = (tenant: FreshTenant, name: string) => created(tenant, "/v1/p
 async function projectNames(tenant: FreshTenant): Promise<string[]> {
   const r = await tenant.api({ path: "/v1/projects" });
   return (r.body as { data: { name: string }[] }).data.map((p) => p.name);
+}
+
+/** The token of the newest mail to `to` whose link opens `page` (`verify-email`, `accept-invitation`). */
+async function mailedToken(tenant: FreshTenant, to: string, page: string): Promise<string> {
+  return eventually(async () => {
+    const r = await tenant.api({ path: `/_dev/outbox?format=json&to=${encodeURIComponent(to)}` });
+    const mails = (r.body as { data: { text: string }[] }).data;
+    const link = mails
+      .map((m) => m.text.match(new RegExp(`/${page}\\?token=([^\\s]+)`)))
+      .find(Boolean);
+    return link ? decodeURIComponent(link[1] ?? "") : null;
+  });
+}
+
+/** A viewer in the tenant, invited by the (verified) owner and joined through the API. */
+async function viewer(tenant: FreshTenant) {
+  const verify = await mailedToken(tenant, tenant.email, "verify-email");
+  await tenant.api({ method: "POST", path: "/v1/auth/verify-email", body: { token: verify } });
+  const email = `viewer@${tenant.slug}.example`;
+  const password = `${tenant.slug}-viewer-password`;
+  await created(tenant, "/v1/invitations", { email, role: "viewer" });
+  const token = await mailedToken(tenant, email, "accept-invitation");
+  const joined = await tenant.api({
+    method: "POST",
+    path: "/v1/invitations/accept",
+    body: { token, password },
+  });
+  expect(joined.status).toBe(201);
+  return { url: tenant.url, email, password };
 }
 
 /** Fills the create form on /projects and submits it; resolves on the new project's page. */
@@ -96,6 +126,24 @@ describe("the example product in the tenant app", () => {
     await page.waitForURL(`${tenant.url}/projects`);
     await page.getByText("No projects yet.").waitFor();
     expect(await projectNames(tenant)).toEqual([]);
+    await context.close();
+  });
+
+  it("shows a viewer the projects and tasks without create, edit or delete controls", async () => {
+    const tenant = await freshTenant("prj");
+    const project = await apiProject(tenant, "Read me");
+    await created(tenant, `/v1/projects/${project}/tasks`, { title: "Look only" });
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await signIn(page, await viewer(tenant));
+    await page.goto(`${tenant.url}/projects`);
+    await page.getByText("can view projects but not create or change them").waitFor();
+    expect(await page.getByRole("button", { name: "Create project" }).count()).toBe(0);
+    await page.getByRole("link", { name: "Read me" }).click();
+    await page.getByText("Look only").waitFor();
+    await page.getByText("can view this project but not change it").waitFor();
+    expect(await page.getByRole("button").filter({ hasNotText: "Sign out" }).count()).toBe(0);
+    expect(await page.getByRole("link", { name: "Delete project…" }).count()).toBe(0);
     await context.close();
   });
 
