@@ -225,8 +225,11 @@ describe("the example product in the tenant app", () => {
     const tenant = await freshTenant("prj");
     const { context, page } = await ownerPage(browser, tenant);
     await page.goto(`${tenant.url}/projects`);
-    const focused = () => page.evaluate(() => document.activeElement?.getAttribute("name"));
-    for (let i = 0; i < 40 && (await focused()) !== "name"; i++) await page.keyboard.press("Tab");
+    const focused = () => page.locator(":focus").getAttribute("name");
+    for (let i = 0; i < 40; i++) {
+      await page.keyboard.press("Tab");
+      if ((await focused()) === "name") break;
+    }
     expect(await focused()).toBe("name");
     await page.keyboard.type("Typed");
     await page.keyboard.press("Tab");
