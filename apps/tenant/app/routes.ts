@@ -10,5 +10,9 @@ export default [
     index("routes/home.tsx"),
     route("members", "routes/members.tsx"),
     route("api-keys", "routes/api-keys.tsx"),
+    // The example product (apps/tenant/README.md: replacing it).
+    route("projects", "routes/projects.tsx"),
+    route("projects/:id", "routes/projects-detail.tsx"),
   ]),
+  route("projects/:id/tasks.csv", "routes/projects-export.ts"),
 ] satisfies RouteConfig;

@@ -16,9 +16,28 @@ export function apiFor({ request, context }: Args, token?: string): TenantryClie
   const { env } = context.get(tenantAppRequest);
   return createTenantryClient({
     baseUrl: new URL(request.url).origin,
-    fetch: (req) => env.API.fetch(req),
+    fetch: (req) => withinBudget(req, (r) => env.API.fetch(r)),
     ...(token && { token }),
   });
+}
+
+/**
+ * A page's reads refused by the tenant's per-second request budget (429, Retry-After: 1) are
+ * retried once a second later: a page costs a few API calls, and a burst of clicks on the free
+ * plan's 10 a second should slow the next page, not fail it. A longer wait (the per-minute budget
+ * or the monthly quota) is the API's answer to show; writes are never repeated.
+ */
+async function withinBudget(
+  request: Request,
+  send: (request: Request) => Promise<Response>,
+): Promise<Response> {
+  const retry = request.method === "GET" ? new Request(request) : null;
+  const response = await send(request);
+  if (!retry || response.status !== 429 || response.headers.get("retry-after") !== "1") {
+    return response;
+  }
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  return send(retry);
 }
 
 /** A failed API call as the error page shows it: its problem and request id, its status. */
