@@ -7,12 +7,13 @@ import {
   ScrollRestoration,
   useRouteLoaderData,
 } from "react-router";
+import { apexMiddleware } from "../server/hosts";
 import { tenantAppRequest } from "../server/request";
 import { sessionMiddleware } from "../server/signed-in";
 import type { Route } from "./+types/root";
 import "./app.css";
 
-export const middleware: Route.MiddlewareFunction[] = [sessionMiddleware];
+export const middleware: Route.MiddlewareFunction[] = [apexMiddleware, sessionMiddleware];
 
 export function loader({ context }: Route.LoaderArgs) {
   const { nonce, requestId } = context.get(tenantAppRequest);

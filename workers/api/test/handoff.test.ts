@@ -30,7 +30,10 @@ describe("sign-up hand-off", () => {
     // The tokens that passed through the apex are revoked.
     expectProblem(await api("GET", "/v1/me", { slug: t.slug, token: t.owner.token }), 401);
     expectProblem(
-      await api("POST", "/v1/auth/refresh", { slug: t.slug, body: { refresh_token: t.owner.refresh } }),
+      await api("POST", "/v1/auth/refresh", {
+        slug: t.slug,
+        body: { refresh_token: t.owner.refresh },
+      }),
       401,
     );
     const revoked = await auditRows(t, "session.revoke");

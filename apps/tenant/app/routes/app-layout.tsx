@@ -1,5 +1,7 @@
 import { Form, NavLink, Outlet } from "react-router";
 import { apiFailure } from "../../server/api";
+import { isApex } from "../../server/hosts";
+import { tenantAppRequest } from "../../server/request";
 import { signedIn, signedOut } from "../../server/signed-in";
 import { NAV } from "../nav";
 import type { Route } from "./+types/app-layout";
@@ -9,6 +11,8 @@ import type { Route } from "./+types/app-layout";
  * `useSignedIn`), the navigation, and the CSRF secret every form sends back.
  */
 export async function loader(args: Route.LoaderArgs) {
+  // The apex's only page in here is sign-up (`/`, see `home.tsx`): nobody is signed in there.
+  if (isApex(args.request, args.context.get(tenantAppRequest).env)) return null;
   const { api, session } = signedIn(args);
   const me = await api.GET("/v1/me");
   if (me.response.status === 401) throw signedOut(args);
@@ -17,6 +21,7 @@ export async function loader(args: Route.LoaderArgs) {
 }
 
 export default function AppLayout({ loaderData }: Route.ComponentProps) {
+  if (!loaderData) return <Outlet />;
   const { me, csrf } = loaderData;
   return (
     <>

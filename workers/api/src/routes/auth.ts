@@ -161,7 +161,10 @@ export const authRoutes = newRouter()
       responses: { 200: jsonResponse(TokenPairSchema, "Signed in"), ...tenantErrors },
     }),
     async (c) =>
-      c.json(await redeemHandoff({ ctx: tenantRequestContext(c), input: c.req.valid("json") }), 200),
+      c.json(
+        await redeemHandoff({ ctx: tenantRequestContext(c), input: c.req.valid("json") }),
+        200,
+      ),
   )
   .openapi(
     createRoute({

@@ -11,7 +11,8 @@ import { createSession, type TokenPair } from "./sessions";
 /** A hand-off code is redeemed by the browser's very next request: a minute is plenty. */
 export const HANDOFF_TTL_MS = 60_000;
 
-const REFUSED = "The sign-in link is invalid, used or expired. Sign in with your email and password.";
+const REFUSED =
+  "The sign-in link is invalid, used or expired. Sign in with your email and password.";
 
 /**
  * A one-time code that moves a signed-in session from the apex (where sign-up happened) to the
@@ -60,11 +61,7 @@ export async function redeemHandoff({
       .update(sessions)
       .set({ revokedAt: Date.now(), revokedReason: "handed_off" })
       .where(
-        and(
-          eq(sessions.id, sid),
-          eq(sessions.userId, consumed.userId),
-          isNull(sessions.revokedAt),
-        ),
+        and(eq(sessions.id, sid), eq(sessions.userId, consumed.userId), isNull(sessions.revokedAt)),
       )
       .returning({ id: sessions.id }),
     auditEntry(
