@@ -7,13 +7,12 @@ import {
   ScrollRestoration,
   useRouteLoaderData,
 } from "react-router";
-import { apexMiddleware } from "../server/hosts";
 import { tenantAppRequest } from "../server/request";
 import { sessionMiddleware } from "../server/signed-in";
 import type { Route } from "./+types/root";
 import "./app.css";
 
-export const middleware: Route.MiddlewareFunction[] = [apexMiddleware, sessionMiddleware];
+export const middleware: Route.MiddlewareFunction[] = [sessionMiddleware];
 
 export function loader({ context }: Route.LoaderArgs) {
   const { nonce, requestId } = context.get(tenantAppRequest);

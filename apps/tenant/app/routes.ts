@@ -11,6 +11,6 @@ export default [
   route("signup/confirm", "routes/signup-confirm.tsx"),
   route("favicon.ico", "routes/favicon.ts"),
   // Signed-in pages: the layout loads the caller and draws the navigation. On the apex, `/` is
-  // sign-up instead (home.tsx) and every other path redirects there (server/hosts.ts).
+  // sign-up instead (home.tsx) and every other path redirects there (server/hosts.ts, in the worker entry).
   layout("routes/app-layout.tsx", [index("routes/home.tsx")]),
 ] satisfies RouteConfig;

@@ -1,6 +1,4 @@
-import { type MiddlewareFunction, redirect } from "react-router";
 import type { TenantAppEnv } from "./env";
-import { tenantAppRequest } from "./request";
 
 /** Whether this request is for the apex (`<BASE_DOMAIN>`), which serves sign-up, not a tenant. */
 export function isApex(request: Request, env: TenantAppEnv): boolean {
@@ -16,12 +14,19 @@ function pagePath(pathname: string): string {
 }
 
 /**
- * Root middleware: the apex has sign-up and nothing else. Signed-in pages there would be a second
- * origin holding sessions (no tenant resolves on it), so every other path goes back to `/`.
+ * The apex has sign-up and nothing else: signed-in pages there would be a second origin holding
+ * sessions (no tenant resolves on it), so every other path, known to the router or not, goes
+ * back to `/`. Null when the request may proceed.
  */
-export const apexMiddleware: MiddlewareFunction<Response> = async ({ request, context }, next) => {
-  const { env } = context.get(tenantAppRequest);
-  if (isApex(request, env) && !APEX_PAGES.has(pagePath(new URL(request.url).pathname)))
-    throw redirect("/");
-  return next();
-};
+export function apexRedirect(request: Request, env: TenantAppEnv): Response | null {
+  if (!isApex(request, env) || APEX_PAGES.has(pagePath(new URL(request.url).pathname))) return null;
+  return new Response(null, { status: 302, headers: { location: "/" } });
+}
+
+/**
+ * Where the apex's forms lead: sign-up redirects the browser to the new tenant's host (ADR 018),
+ * which the CSP's `form-action` must allow or the browser stops the redirect.
+ */
+export function apexFormTargets(request: Request, env: TenantAppEnv): string[] {
+  return isApex(request, env) ? [`${env.PUBLIC_SCHEME ?? "http"}://*.${env.BASE_DOMAIN}`] : [];
+}
