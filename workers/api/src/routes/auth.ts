@@ -38,7 +38,9 @@ const sessionOnly = tenantRoute(undefined, { essential: true, refuseSupport: tru
 /** The signed-in user behind a session; API keys have none. */
 function sessionUser(actor: Actor) {
   if (actor.type !== "user")
-    throw new ValidationError("API keys have no session; revoke the key instead.");
+    throw new ValidationError(
+      "API keys have no session: this acts on a signed-in user's own session (revoke a key instead).",
+    );
   return actor;
 }
 const noContent = { description: "Done" };
