@@ -190,6 +190,13 @@ describe("auth pages on a tenant host", () => {
     await page.getByRole("link", { name: "Go to the dashboard" }).click();
     await page.waitForURL(`${tenant.url}/`);
     expect(await page.locator('[data-step="verify"]').getAttribute("data-done")).toBe("true");
+
+    // Progress is the API's state, whichever client made it: a project made through the API.
+    const project = await tenant.api({ method: "POST", path: "/v1/projects", body: { name: "P" } });
+    expect(project.status).toBe(201);
+    await page.reload();
+    expect(await page.locator('[data-step="project"]').getAttribute("data-done")).toBe("true");
+    expect(await page.getByText("2 of 4 done").count()).toBe(1);
     await context.close();
   });
 });

@@ -5,12 +5,12 @@ import { apiFailure } from "./api";
  * The first-run checklist's progress, read from the API's state (not from this browser), so it
  * is the same on every device and after signing out. Each step is null when the caller's role
  * may not read what decides it (the API answers 403): the checklist then leaves it out.
- * Email verification comes from `GET /v1/me`, which the layout loads.
+ * Email verification and the plan come from `GET /v1/me`, which the layout loads (the plan as
+ * the billing sync recorded it, so the dashboard never waits on Stripe).
  */
 export interface OnboardingProgress {
   project: boolean | null;
   teammate: boolean | null;
-  plan: boolean | null;
 }
 
 /** A list call's answer: its data, null for 403; a 401 or any other failure is thrown. */
@@ -28,20 +28,16 @@ export async function onboardingProgress(
   api: TenantryClient,
   signedOut: () => Response,
 ): Promise<OnboardingProgress> {
-  const [projects, members, invitations, billing] = await Promise.all([
+  const [projects, members, invitations] = await Promise.all([
     api.GET("/v1/projects", { params: { query: { limit: 1 } } }),
     api.GET("/v1/members", { params: { query: { limit: 2 } } }),
     api.GET("/v1/invitations", { params: { query: { limit: 1 } } }),
-    api.GET("/v1/billing"),
   ]);
   const p = readable(projects, signedOut);
   const m = readable(members, signedOut);
   const i = readable(invitations, signedOut);
-  const b = readable(billing, signedOut);
   return {
     project: p && p.data.length > 0,
     teammate: m && i ? m.data.length > 1 || i.data.length > 0 : null,
-    // A subscription exists once a plan was chosen through Checkout (free has none).
-    plan: b && b.status !== null,
   };
 }

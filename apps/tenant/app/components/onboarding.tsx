@@ -1,5 +1,6 @@
 import { Form, Link } from "react-router";
 import type { OnboardingProgress } from "../../server/onboarding";
+import { useCan, useSignedIn } from "../signed-in";
 import { CsrfField } from "./csrf";
 
 interface Step {
@@ -14,19 +15,21 @@ interface Step {
  * the caller's role cannot read are left out; the list hides once every shown step is done.
  */
 export function OnboardingChecklist({
-  emailVerified,
   progress,
   resent,
 }: {
-  emailVerified: boolean;
   progress: OnboardingProgress;
   resent: boolean;
 }) {
+  const { me } = useSignedIn();
+  const emailVerified = me.user?.email_verified ?? true;
+  // Free needs no choice: the step is done once a paid plan is the tenant's (billing sync).
+  const plan = useCan("billing:read") ? Boolean(me.tenant.plan && me.tenant.plan !== "free") : null;
   const steps: Step[] = [
     { key: "verify", done: emailVerified, label: "Verify your email address" },
     { key: "project", done: progress.project, label: "Create a first project", to: "/projects" },
     { key: "teammate", done: progress.teammate, label: "Invite a teammate", to: "/members" },
-    { key: "plan", done: progress.plan, label: "Choose a plan", to: "/billing" },
+    { key: "plan", done: plan, label: "Choose a plan", to: "/billing" },
   ].filter((s): s is Step => s.done !== null);
   const doneCount = steps.filter((s) => s.done).length;
   if (doneCount === steps.length) return null;

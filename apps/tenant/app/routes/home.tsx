@@ -76,11 +76,7 @@ function Dashboard({
         {me.tenant.slug} · plan {me.tenant.plan ?? "none"}
       </p>
       <ProblemNotice problem={problem} />
-      <OnboardingChecklist
-        emailVerified={me.user?.email_verified ?? true}
-        progress={progress}
-        resent={resent}
-      />
+      <OnboardingChecklist progress={progress} resent={resent} />
     </>
   );
 }
