@@ -69,8 +69,15 @@ export const PRODUCTION = {
       ACCESS_AUD: { match: /^[0-9a-f]{64}$/, example: "the Access application's AUD tag" },
     },
   },
-  // https makes the session cookie Secure and `__Host-` prefixed.
-  "tenantry-tenant": { secrets: [], optionalSecrets: [], vars: { PUBLIC_SCHEME: "https" } },
+  // https makes the session cookie Secure and `__Host-` prefixed; BASE_DOMAIN names the apex.
+  "tenantry-tenant": {
+    secrets: [],
+    optionalSecrets: [],
+    vars: {
+      BASE_DOMAIN: { match: /^(?!localhost\b)[a-z0-9.-]+$/, example: '"example.com" (no port)' },
+      PUBLIC_SCHEME: "https",
+    },
+  },
 };
 const NOTHING = { secrets: [], optionalSecrets: [], vars: {} };
 

@@ -47,7 +47,12 @@ export function fittedAdminConfig(opts: {
   pool?: { binding: string; database_name: string; database_id: string }[];
   vars?: Record<string, string>;
 }): string;
-export function fittedTenantConfig(opts: { dir: string; name: string; apiName: string }): string;
+export function fittedTenantConfig(opts: {
+  dir: string;
+  name: string;
+  apiName: string;
+  vars?: Record<string, string>;
+}): string;
 export function devRouterConfig(
   dir: string,
   name: string,

@@ -386,11 +386,12 @@ export function fittedAdminConfig({ dir, name, apiName, pool, vars = {} }) {
 
 /**
  * A copy of the tenant app's built config in `dir`, renamed, its API binding pointed at
- * `apiName`. Returns the new config's path.
+ * `apiName`, `vars` over its own. Returns the new config's path.
  */
-export function fittedTenantConfig({ dir, name, apiName }) {
+export function fittedTenantConfig({ dir, name, apiName, vars = {} }) {
   return fittedBuildConfig(TENANT_BUILD_CONFIG, dir, (built) => ({
     name,
+    vars: { ...built.vars, ...vars },
     services: built.services.map((s) => (s.binding === "API" ? { ...s, service: apiName } : s)),
   }));
 }

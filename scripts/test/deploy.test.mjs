@@ -57,7 +57,7 @@ const PRODUCTION_VARS = {
     ACCESS_TEAM_DOMAIN: "https://acme.cloudflareaccess.com",
     ACCESS_AUD: "a".repeat(64),
   },
-  "tenantry-tenant": { PUBLIC_SCHEME: "https" },
+  "tenantry-tenant": { BASE_DOMAIN: "acme-saas.example", PUBLIC_SCHEME: "https" },
 };
 
 /**
@@ -182,6 +182,10 @@ describe("npm run deploy", () => {
         fix: "set ACCESS_AUD = the Access application's AUD tag in [vars] of apps/admin/wrangler.toml",
       },
       {
+        what: 'variable BASE_DOMAIN (tenantry-tenant) is "localhost:8787"',
+        fix: 'set BASE_DOMAIN = "example.com" (no port) in [vars] of apps/tenant/wrangler.toml',
+      },
+      {
         what: 'variable PUBLIC_SCHEME (tenantry-tenant) is "http"',
         fix: 'set PUBLIC_SCHEME = "https" in [vars] of apps/tenant/wrangler.toml',
       },
@@ -228,7 +232,7 @@ describe("npm run deploy", () => {
     ]);
     const message = formatMissing(missing);
     expect(message).toMatch(
-      /^npm run deploy: nothing was deployed; the account is missing 25 items:/,
+      /^npm run deploy: nothing was deployed; the account is missing 26 items:/,
     );
     for (const { what, fix } of missing)
       expect(`${message}\n`).toContain(`  - ${what}\n      fix: ${fix}\n`);

@@ -108,6 +108,8 @@ async function start(procs: { stop: () => void }[]): Promise<string> {
     dir: `${TMP}/tenant`,
     name: "tenantry-tenant-e2e",
     apiName: "tenantry-api-e2e",
+    // The apex, where sign-up is, moved with the API's port.
+    vars: { BASE_DOMAIN: `localhost:${API_PORT}` },
   });
   const router = devRouterConfig(`${TMP}/router`, "tenantry-dev-router-e2e", {
     api: "tenantry-api-e2e",

@@ -3,9 +3,16 @@ import { index, layout, type RouteConfig, route } from "@react-router/dev/routes
 export default [
   route("sign-in", "routes/sign-in.tsx"),
   route("sign-out", "routes/sign-out.tsx"),
+  route("forgot-password", "routes/forgot-password.tsx"),
+  route("reset-password", "routes/reset-password.tsx"),
+  route("verify-email", "routes/verify-email.tsx"),
+  // Sign-up's hand-off from the apex (ADR 018), and the apex's mailed confirmation.
+  route("auth/handoff", "routes/auth-handoff.tsx"),
+  route("signup/confirm", "routes/signup-confirm.tsx"),
   route("favicon.ico", "routes/favicon.ts"),
   route("accept-invitation", "routes/accept-invitation.tsx"),
-  // Signed-in pages: the layout loads the caller and draws the navigation.
+  // Signed-in pages: the layout loads the caller and draws the navigation. On the apex, `/` is
+  // sign-up instead (home.tsx) and every other path redirects there (server/hosts.ts, in the worker entry).
   layout("routes/app-layout.tsx", [
     index("routes/home.tsx"),
     route("members", "routes/members.tsx"),

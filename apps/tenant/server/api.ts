@@ -1,5 +1,6 @@
 import { createTenantryClient, problemMessage, type TenantryClient } from "@tenantry/client";
 import { data } from "react-router";
+import type { TenantAppEnv } from "./env";
 import { type TenantAppRequest, tenantAppRequest } from "./request";
 import type { Session } from "./session";
 
@@ -13,9 +14,13 @@ interface Args {
  * origin, so the API resolves the tenant from the same Host the browser used.
  */
 export function apiFor({ request, context }: Args, token?: string): TenantryClient {
-  const { env } = context.get(tenantAppRequest);
+  return apiAt(context.get(tenantAppRequest).env, new URL(request.url).origin, token);
+}
+
+/** The API worker's client at another origin: the apex's sign-up hands off to a tenant's host. */
+export function apiAt(env: TenantAppEnv, origin: string, token?: string): TenantryClient {
   return createTenantryClient({
-    baseUrl: new URL(request.url).origin,
+    baseUrl: origin,
     fetch: (req) => withinBudget(req, (r) => env.API.fetch(r)),
     ...(token && { token }),
   });

@@ -1,6 +1,7 @@
 import { pageSecurityHeaders } from "@tenantry/core/page-headers";
 import { createRequestHandler, RouterContextProvider } from "react-router";
 import type { TenantAppEnv } from "../server/env";
+import { apexFormTargets, apexRedirect } from "../server/hosts";
 import { newTenantAppRequest, tenantAppRequest } from "../server/request";
 
 const pages = createRequestHandler(
@@ -14,8 +15,8 @@ export default {
     const context = new RouterContextProvider();
     const req = newTenantAppRequest(env);
     context.set(tenantAppRequest, req);
-    const response = await pages(request, context);
-    pageSecurityHeaders(response.headers, req.nonce);
+    const response = apexRedirect(request, env) ?? (await pages(request, context));
+    pageSecurityHeaders(response.headers, req.nonce, apexFormTargets(request, env));
     response.headers.set("x-request-id", req.requestId);
     return response;
   },

@@ -3,7 +3,12 @@
  * this response's nonce, nothing framed, no foreign origins), no caching of account data, no
  * referrer leaks.
  */
-export function pageSecurityHeaders(headers: Headers, nonce: string): void {
+export function pageSecurityHeaders(
+  headers: Headers,
+  nonce: string,
+  /** Origins a form may also post or be redirected to (CSP governs a form's redirects too). */
+  formTargets: string[] = [],
+): void {
   headers.set(
     "content-security-policy",
     [
@@ -15,7 +20,7 @@ export function pageSecurityHeaders(headers: Headers, nonce: string): void {
       "connect-src 'self'",
       "object-src 'none'",
       "base-uri 'none'",
-      "form-action 'self'",
+      ["form-action 'self'", ...formTargets].join(" "),
       "frame-ancestors 'none'",
     ].join("; "),
   );

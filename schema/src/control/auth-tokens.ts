@@ -1,9 +1,10 @@
 import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
-export const AUTH_TOKEN_KINDS = ["email_verification", "password_reset"] as const;
+/** `handoff`: the one-time code that carries a sign-up from the apex to the tenant host (ADR 018). */
+export const AUTH_TOKEN_KINDS = ["email_verification", "password_reset", "handoff"] as const;
 export type AuthTokenKind = (typeof AUTH_TOKEN_KINDS)[number];
 
-/** Single-use, expiring tokens mailed to users. Only a hash of the token is stored. */
+/** Single-use, expiring tokens mailed to users (and sign-up hand-off codes). Only a hash of the token is stored. */
 export const authTokens = sqliteTable(
   "auth_tokens",
   {

@@ -26,6 +26,8 @@ export interface RouteCase {
 export const ROUTES: RouteCase[] = [
   { method: "GET", path: "/v1/me", permission: null },
   { method: "POST", path: "/v1/auth/logout", permission: null },
+  { method: "POST", path: "/v1/auth/handoff", permission: null },
+  { method: "POST", path: "/v1/auth/verify-email/resend", permission: null },
   { method: "GET", path: "/v1/members", permission: "members:read" },
   {
     method: "PATCH",
@@ -89,6 +91,7 @@ export const PUBLIC_TENANT_ROUTES: { method: string; path: string; body?: unknow
   { method: "POST", path: "/v1/auth/login", body: { email: "a@b.example", password: "x" } },
   { method: "POST", path: "/v1/auth/refresh", body: { refresh_token: "ses_x.y" } },
   { method: "POST", path: "/v1/auth/verify-email", body: { token: "x" } },
+  { method: "POST", path: "/v1/auth/handoff/redeem", body: { code: "ses_x.y" } },
   { method: "POST", path: "/v1/auth/password-reset", body: { email: "a@b.example" } },
   {
     method: "POST",

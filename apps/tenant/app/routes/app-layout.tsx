@@ -1,4 +1,6 @@
 import { Form, NavLink, Outlet } from "react-router";
+import { isApex } from "../../server/hosts";
+import { tenantAppRequest } from "../../server/request";
 import { signedIn, signedInCaller } from "../../server/signed-in";
 import { NAV } from "../nav";
 import type { Route } from "./+types/app-layout";
@@ -8,11 +10,14 @@ import type { Route } from "./+types/app-layout";
  * `useSignedIn`), the navigation, and the CSRF secret every form sends back.
  */
 export async function loader(args: Route.LoaderArgs) {
+  // The apex's only page in here is sign-up (`/`, see `home.tsx`): nobody is signed in there.
+  if (isApex(args.request, args.context.get(tenantAppRequest).env)) return null;
   const { session } = signedIn(args);
   return { me: await signedInCaller(args), csrf: session.csrf };
 }
 
 export default function AppLayout({ loaderData }: Route.ComponentProps) {
+  if (!loaderData) return <Outlet />;
   const { me, csrf } = loaderData;
   return (
     <>

@@ -1,4 +1,4 @@
-import { Form, redirect, useActionData, useNavigation } from "react-router";
+import { Form, Link, redirect, useActionData, useNavigation } from "react-router";
 import { apiFor, shownProblem } from "../../server/api";
 import { tenantAppRequest } from "../../server/request";
 import { newSession, sessionCookie } from "../../server/session";
@@ -60,6 +60,9 @@ export default function SignIn() {
           Sign in
         </button>
       </Form>
+      <p>
+        <Link to="/forgot-password">Forgot password?</Link>
+      </p>
     </main>
   );
 }

@@ -1,10 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { newRouter } from "../app";
-import { actingUserId } from "../context";
+import { type Actor, actingUserId } from "../context";
 import { ValidationError } from "../errors";
 import { resolveTenant } from "../middleware/tenant";
 import { tenantRoute } from "../middleware/tenant-route";
-import { verifyEmail } from "../services/email-verification";
+import { resendEmailVerification, verifyEmail } from "../services/email-verification";
+import { createHandoff, redeemHandoff } from "../services/handoff";
 import { login } from "../services/login";
 import { confirmPasswordReset, requestPasswordReset } from "../services/password-reset";
 import { refreshSession, revokeSession } from "../services/sessions";
@@ -12,6 +13,7 @@ import { EmailSchema, PasswordSchema } from "../services/signup";
 import { findUser } from "../services/users";
 import { ApiKeySchema } from "./api-keys";
 import {
+  conflictError,
   jsonBody,
   jsonResponse,
   security,
@@ -30,6 +32,17 @@ const TokenPairSchema = z
   .openapi("TokenPair");
 const TokenInputSchema = z.strictObject({ token: z.string().min(1).max(200) });
 const accepted = { description: "Accepted" };
+/** Routes that act for a signed-in user's own session: sign-out, hand-off, resending mail. */
+const sessionOnly = tenantRoute(undefined, { essential: true, refuseSupport: true });
+
+/** The signed-in user behind a session; API keys have none. */
+function sessionUser(actor: Actor) {
+  if (actor.type !== "user")
+    throw new ValidationError(
+      "API keys have no session: this acts on a signed-in user's own session (revoke a key instead).",
+    );
+  return actor;
+}
 const noContent = { description: "Done" };
 
 export const authRoutes = newRouter()
@@ -81,13 +94,11 @@ export const authRoutes = newRouter()
       tags: ["auth"],
       summary: "Revoke the current session",
       security: sessionSecurity,
-      middleware: tenantRoute(undefined, { essential: true, refuseSupport: true }),
+      middleware: sessionOnly,
       responses: { 204: noContent, ...tenantErrors },
     }),
     async (c) => {
-      const actor = c.get("actor");
-      if (actor.type !== "user")
-        throw new ValidationError("API keys have no session; revoke the key instead.");
+      const actor = sessionUser(c.get("actor"));
       await revokeSession({
         ctx: { ...tenantRequestContext(c), actor },
         input: { sessionId: actor.sessionId, reason: "logout" },
@@ -110,6 +121,68 @@ export const authRoutes = newRouter()
     async (c) => {
       await verifyEmail({ ctx: tenantRequestContext(c), input: c.req.valid("json") });
       return c.body(null, 204);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/auth/handoff",
+      operationId: "createHandoff",
+      tags: ["auth"],
+      summary:
+        "A one-time code (60 s) that moves this session to a browser on the tenant's host (ADR 018)",
+      security: sessionSecurity,
+      middleware: sessionOnly,
+      responses: {
+        201: jsonResponse(
+          z.object({ code: z.string(), expires_in: z.number().int() }).openapi("HandoffCode"),
+          "Redeem it once, on this tenant's host, with POST /v1/auth/handoff/redeem",
+        ),
+        ...tenantErrors,
+      },
+    }),
+    async (c) => {
+      const actor = sessionUser(c.get("actor"));
+      const code = await createHandoff({
+        ctx: tenantRequestContext(c),
+        input: { userId: actor.id, sessionId: actor.sessionId },
+      });
+      return c.json(code, 201);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/auth/handoff/redeem",
+      operationId: "redeemHandoff",
+      tags: ["auth"],
+      summary: "Exchange a hand-off code for a new session; the handed-off session is revoked",
+      security: [],
+      middleware: [resolveTenant] as const,
+      request: { body: jsonBody(z.strictObject({ code: z.string().min(1).max(200) })) },
+      responses: { 200: jsonResponse(TokenPairSchema, "Signed in"), ...tenantErrors },
+    }),
+    async (c) =>
+      c.json(
+        await redeemHandoff({ ctx: tenantRequestContext(c), input: c.req.valid("json") }),
+        200,
+      ),
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/auth/verify-email/resend",
+      operationId: "resendEmailVerification",
+      tags: ["auth"],
+      summary: "Mail the signed-in user a new verification link (throttled per user)",
+      security: sessionSecurity,
+      middleware: sessionOnly,
+      responses: { 202: accepted, 409: conflictError, ...tenantErrors },
+    }),
+    async (c) => {
+      const actor = sessionUser(c.get("actor"));
+      await resendEmailVerification({ ctx: tenantRequestContext(c), input: { userId: actor.id } });
+      return c.body(null, 202);
     },
   )
   .openapi(

@@ -8,9 +8,16 @@ import type { Env } from "../env";
 /** Creates a single-use token for a mailed link; returns the raw token (only its hash is kept). */
 export async function createAuthToken(
   env: Env,
-  input: { kind: AuthTokenKind; userId: string; tenantId: string; ttlMs: number },
+  input: {
+    kind: AuthTokenKind;
+    userId: string;
+    tenantId: string;
+    ttlMs: number;
+    /** A token the caller composed (a hand-off code names its session); random by default. */
+    token?: string;
+  },
 ): Promise<string> {
-  const token = randomSecret();
+  const token = input.token ?? randomSecret();
   const now = Date.now();
   await controlDb(env)
     .insert(authTokens)

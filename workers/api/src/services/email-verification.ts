@@ -4,10 +4,11 @@ import { eq, sql } from "drizzle-orm";
 import type { TenantRequestContext } from "../context";
 import { controlDb } from "../db/control-db";
 import { config, type Env } from "../env";
-import { ValidationError } from "../errors";
+import { ConflictError, ValidationError } from "../errors";
 import { consumeAuthToken, createAuthToken } from "./auth-tokens";
 import { mailer } from "./mailer";
 import { type TenantRow, tenantUrl } from "./registry";
+import { takeAttempt } from "./throttle";
 
 export const EMAIL_VERIFICATION_TTL_MS = 7 * 24 * 3600_000;
 
@@ -61,4 +62,41 @@ export async function verifyEmail({
     { db, requestId: ctx.requestId, ip: ctx.ip, actor: { type: "user", id: consumed.userId } },
     { action: "user.verify_email", target: { type: "user", id: consumed.userId } },
   );
+}
+
+/** A resent link costs a mail: a few per user per hour. */
+export const RESEND_VERIFICATION_LIMIT = { max: 3, windowMs: 3600_000 } as const;
+
+/**
+ * Mails the signed-in user a fresh verification link (the welcome mail's may be lost or
+ * expired). Throttled per user; an address already verified is a 409 and sends nothing.
+ */
+export async function resendEmailVerification({
+  ctx,
+  input: { userId },
+}: {
+  ctx: TenantRequestContext;
+  input: { userId: string };
+}): Promise<void> {
+  const { env, tenant } = ctx;
+  const user = await controlDb(env)
+    .select({ id: users.id, email: users.email, verifiedAt: users.emailVerifiedAt })
+    .from(users)
+    .where(eq(users.id, userId))
+    .get();
+  if (!user) throw new ValidationError("No such user.");
+  if (user.verifiedAt !== null)
+    throw new ConflictError("email_already_verified", "The email address is already verified.");
+  await takeAttempt(
+    env,
+    [{ key: `verify-resend:${user.id}`, ...RESEND_VERIFICATION_LIMIT }],
+    "Too many verification mails. Try again later.",
+  );
+  const link = await emailVerificationLink(env, tenant, user);
+  await mailer(env).send({
+    to: user.email,
+    tenantId: tenant.id,
+    subject: `Verify your email address for ${tenant.name} on Tenantry`,
+    text: `Verify your email address (needed before you invite teammates):\n${link}\n\nThe link is valid for 7 days.`,
+  });
 }

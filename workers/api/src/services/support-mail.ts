@@ -54,7 +54,8 @@ export async function mailSupportAccess(env: Env, message: SupportMailMessage): 
     .where(and(eq(members.tenantId, tenant.id), eq(members.role, "owner")));
   const { subject, text } = supportMail(message.event, session, {
     name: tenant.name,
-    auditUrl: `${tenantUrl(config(env), tenant.slug)}/v1/audit-log`,
+    // The tenant app's audit log page (a browser opens it; `/v1/audit-log` is JSON).
+    auditUrl: `${tenantUrl(config(env), tenant.slug)}/audit-log`,
   });
   for (const owner of owners) {
     await mailer(env).send({
