@@ -4,6 +4,11 @@ export default [
   route("sign-in", "routes/sign-in.tsx"),
   route("sign-out", "routes/sign-out.tsx"),
   route("favicon.ico", "routes/favicon.ts"),
+  route("branding/logo", "routes/branding-logo.ts"),
   // Signed-in pages: the layout loads the caller and draws the navigation.
-  layout("routes/app-layout.tsx", [index("routes/home.tsx")]),
+  layout("routes/app-layout.tsx", [
+    index("routes/home.tsx"),
+    route("audit-log", "routes/audit-log.tsx"),
+    route("settings", "routes/settings.tsx"),
+  ]),
 ] satisfies RouteConfig;

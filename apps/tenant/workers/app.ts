@@ -15,7 +15,10 @@ export default {
     const req = newTenantAppRequest(env);
     context.set(tenantAppRequest, req);
     const response = await pages(request, context);
+    // Pages are never cached; a resource route that chose its own caching (the logo) keeps it.
+    const ownCaching = response.headers.get("cache-control");
     pageSecurityHeaders(response.headers, req.nonce);
+    if (ownCaching) response.headers.set("cache-control", ownCaching);
     response.headers.set("x-request-id", req.requestId);
     return response;
   },

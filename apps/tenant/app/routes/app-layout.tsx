@@ -1,7 +1,8 @@
-import { Form, NavLink, Outlet } from "react-router";
+import { Form, NavLink, Outlet, useRouteLoaderData } from "react-router";
 import { apiFailure } from "../../server/api";
 import { signedIn, signedOut } from "../../server/signed-in";
 import { NAV } from "../nav";
+import type { loader as rootLoader } from "../root";
 import type { Route } from "./+types/app-layout";
 
 /**
@@ -16,15 +17,27 @@ export async function loader(args: Route.LoaderArgs) {
   return { me: me.data, csrf: session.csrf };
 }
 
+/** The logo's URL, versioned by its upload time so the browser's cached copy is never stale. */
+export function logoUrl(updatedAt: string): string {
+  return `/branding/logo?v=${encodeURIComponent(updatedAt)}`;
+}
+
 export default function AppLayout({ loaderData }: Route.ComponentProps) {
   const { me, csrf } = loaderData;
+  const nonce = useRouteLoaderData<typeof rootLoader>("root")?.nonce;
+  const { accent_color: accent, logo_updated_at: logo } = me.branding;
   return (
     <>
+      {/* The tenant's colour for every page; the API accepts only `#rrggbb`, so it is safe CSS. */}
+      {accent && <style nonce={nonce}>{`:root{--accent:${accent}}`}</style>}
       <header className="app-header">
         <a className="skip" href="#main">
           Skip to content
         </a>
-        <strong className="brand">{me.tenant.name}</strong>
+        <span className="brand">
+          {logo && <img src={logoUrl(logo)} alt="" height={32} data-testid="brand-logo" />}
+          <strong data-testid="brand-name">{me.tenant.name}</strong>
+        </span>
         <nav aria-label="Main">
           <ul>
             {NAV.map((item) => (
