@@ -73,7 +73,7 @@ export default function Settings({ loaderData, actionData }: Route.ComponentProp
   return (
     <div className="stack settings">
       <h1>Settings</h1>
-      {saved && SAVED[saved] && (
+      {saved && SAVED[saved] && !actionData && (
         <p className="notice ok" role="status">
           {SAVED[saved]}
         </p>
