@@ -144,7 +144,10 @@ export default function Settings({ loaderData, actionData }: Route.ComponentProp
           <p className="row">
             <img src={logoUrl(settings.logo.updated_at)} alt="Current logo" height={48} />
             <span className="muted">
-              {settings.logo.content_type}, {Math.ceil(settings.logo.size / 1024)} KB
+              {settings.logo.content_type},{" "}
+              {settings.logo.size < 1024
+                ? `${settings.logo.size} bytes`
+                : `${Math.ceil(settings.logo.size / 1024)} KB`}
             </span>
           </p>
         ) : (
