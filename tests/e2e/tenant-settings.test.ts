@@ -23,10 +23,15 @@ afterAll(async () => {
   await browser?.close();
 });
 
+/** The page's computed `--accent` (the tsconfig has no DOM types: the page's globals, typed here). */
 const accent = (page: Page) =>
-  page.evaluate(() =>
-    getComputedStyle(document.documentElement).getPropertyValue("--accent").trim(),
-  );
+  page.evaluate(() => {
+    const w = globalThis as unknown as {
+      document: { documentElement: unknown };
+      getComputedStyle(e: unknown): { getPropertyValue(name: string): string };
+    };
+    return w.getComputedStyle(w.document.documentElement).getPropertyValue("--accent").trim();
+  });
 
 describe("settings and the audit log", () => {
   it("renames, brands and audits the organisation, and filters the log by action", async () => {
@@ -45,7 +50,10 @@ describe("settings and the audit log", () => {
     const logo = page.getByTestId("brand-logo");
     await logo.waitFor();
     expect(
-      await logo.evaluate((img: HTMLImageElement) => img.decode().then(() => img.naturalWidth)),
+      await logo.evaluate((el) => {
+        const img = el as unknown as { decode(): Promise<void>; naturalWidth: number };
+        return img.decode().then(() => img.naturalWidth);
+      }),
     ).toBe(1);
 
     await file.setInputFiles({ name: "logo.svg", mimeType: "image/svg+xml", buffer: SVG });
