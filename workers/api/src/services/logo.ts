@@ -2,18 +2,31 @@ import { auditEntry } from "@tenantry/core";
 import { branding } from "@tenantry/schema/tenant";
 import { eq } from "drizzle-orm";
 import type { ServiceContext } from "../context";
+import type { Env } from "../env";
 import { NotFoundError, UnsupportedMediaTypeError } from "../errors";
 import { readBranding } from "./settings";
 
 /** Logos are small: a header image, not a photo. The route's body limit is this too. */
 export const MAX_LOGO_BYTES = 256 * 1024;
 
+/** Everything a tenant has in the bucket; removed with the tenant (`removeTenantObjects`). */
+const tenantPrefix = (tenantId: string) => `tenants/${tenantId}/`;
+
 /**
  * The only place a logo's key is made: from the tenant of the request (ADR 020, isolation rule 4),
  * never from input, so no request can name another tenant's object.
  */
 function logoKey(ctx: Pick<ServiceContext, "tenant">): string {
-  return `tenants/${ctx.tenant.id}/logo`;
+  return `${tenantPrefix(ctx.tenant.id)}logo`;
+}
+
+/** Deletes a removed tenant's objects (the reclaim job): nothing of it outlives its database. */
+export async function removeTenantObjects(env: Env, tenantId: string): Promise<void> {
+  for (;;) {
+    const page = await env.BRANDING.list({ prefix: tenantPrefix(tenantId), limit: 1000 });
+    if (page.objects.length === 0) return;
+    await env.BRANDING.delete(page.objects.map((o) => o.key));
+  }
 }
 
 const startsWith = (bytes: Uint8Array, sig: number[], at = 0) =>
