@@ -77,6 +77,11 @@ describe("PATCH /v1/settings", () => {
       "invalid_request",
     );
     expect(await auditRows(t, "branding.update")).toEqual([]);
+    // WCAG's boundary: #777777 is 4.48:1 against white, #767676 4.54:1.
+    const grey = (accent_color: string) =>
+      api("PATCH", "/v1/settings", { ...as(t), body: { accent_color } });
+    expectProblem(await grey("#777777"), 400, "invalid_request");
+    expect((await grey("#767676")).status).toBe(200);
   });
 
   it("sets the accent colour, audited, and every page sees it through /v1/me", async () => {
