@@ -6,7 +6,8 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser, screenshot, seriousViolations } from "./browser";
-import { freshTenant, ownerPage } from "./tenant-session";
+import { eventually } from "./platform";
+import { type FreshTenant, freshTenant, ownerPage, signIn } from "./tenant-session";
 
 /** A real 1×1 PNG, so the browser decodes it in the header. */
 const PNG = Buffer.from(
@@ -32,6 +33,42 @@ const accent = (page: Page) =>
     };
     return w.getComputedStyle(w.document.documentElement).getPropertyValue("--accent").trim();
   });
+
+/** The token in the newest development mail to `to` whose link has `path`. */
+async function mailedToken(tenant: FreshTenant, to: string, path: string): Promise<string> {
+  const pattern = new RegExp(`${path}\\?token=([^\\s]+)`);
+  return eventually(async () => {
+    const outbox = await tenant.api({
+      path: `/_dev/outbox?format=json&to=${encodeURIComponent(to)}`,
+    });
+    const mails = (outbox.body as { data: { text: string }[] }).data;
+    const match = mails.map((m) => pattern.exec(m.text)).find(Boolean);
+    return match?.[1] && decodeURIComponent(match[1]);
+  });
+}
+
+/** A member (not an admin) of `tenant`, invited and accepted through the API and the outbox. */
+async function member(tenant: FreshTenant) {
+  // Only a verified owner may invite.
+  const verify = await mailedToken(tenant, tenant.email, "/verify-email");
+  await tenant.api({ method: "POST", path: "/v1/auth/verify-email", body: { token: verify } });
+  const email = `member@${tenant.slug}.example`;
+  const password = `${tenant.slug}-member-password`;
+  const invited = await tenant.api({
+    method: "POST",
+    path: "/v1/invitations",
+    body: { email, role: "member" },
+  });
+  expect(invited.status, JSON.stringify(invited.body)).toBe(201);
+  const token = await mailedToken(tenant, email, "/accept-invitation");
+  const accepted = await tenant.api({
+    method: "POST",
+    path: "/v1/invitations/accept",
+    body: { token, password },
+  });
+  expect(accepted.status, JSON.stringify(accepted.body)).toBeLessThan(300);
+  return { url: tenant.url, email, password };
+}
 
 describe("settings and the audit log", () => {
   it("renames, brands and audits the organisation, and filters the log by action", async () => {
@@ -96,6 +133,21 @@ describe("settings and the audit log", () => {
       .poll(() => rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-action"))))
       .toEqual(["tenant.rename"]);
     expect(await rows.first().textContent()).toContain("Renamed Org");
+    await context.close();
+  });
+
+  it("shows a member the settings read-only, with the reason", async () => {
+    const tenant = await freshTenant("ro");
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await signIn(page, await member(tenant));
+    await page.goto(`${tenant.url}/settings`);
+    expect(await page.getByTestId("read-only-reason").textContent()).toContain(
+      "Only owners and admins can change these settings; your role is member",
+    );
+    expect(await page.getByLabel("Name", { exact: true }).isDisabled()).toBe(true);
+    expect(await page.getByRole("button", { name: "Upload logo" }).isDisabled()).toBe(true);
+    expect(await seriousViolations(page)).toEqual([]);
     await context.close();
   });
 });
