@@ -106,6 +106,7 @@ export function workerNeeds(configPath, config) {
       id: d.database_id,
     })),
     kvNamespaces: (config.kv_namespaces ?? []).map((k) => ({ binding: k.binding, id: k.id })),
+    buckets: (config.r2_buckets ?? []).map((b) => b.bucket_name),
     vars: config.vars ?? {},
     production: PRODUCTION[config.name] ?? NOTHING,
   };
@@ -150,6 +151,11 @@ export function parseQueueList(text) {
   return rows.slice(1).map((row) => row[column] ?? "");
 }
 
+/** Bucket names in `wrangler r2 bucket list` output (`name:  <bucket>` lines; no JSON mode). */
+export function parseBucketList(text) {
+  return [...text.matchAll(/^name:\s+(\S+)/gm)].map((m) => m[1]);
+}
+
 /** The JSON array in a wrangler command's output (`d1 list --json`, `secret list`). */
 export function parseJsonList(text) {
   const start = text.indexOf("[");
@@ -161,7 +167,8 @@ export function parseJsonList(text) {
 /**
  * Compares what the workers need with what the account has. `account.secrets[worker]` is the
  * list of secret names, or null when the worker does not exist yet; `account.queues` the queue
- * names; `account.databases` the D1 databases (`{ uuid, name }`). Returns every missing item with
+ * names; `account.databases` the D1 databases (`{ uuid, name }`); `account.buckets` the R2
+ * bucket names. Returns every missing item with
  * the command that fixes it (including `[vars]` production needs), and warnings for optional
  * secrets that are not set.
  */
@@ -203,6 +210,16 @@ export function findMissing(workers, account) {
       missing.push({
         what: `queue ${queue} (${users.join(", ")})`,
         fix: `wrangler queues create ${queue}`,
+      });
+    }
+  }
+
+  const buckets = new Set(account.buckets);
+  for (const [bucket, users] of usersOf(workers, (w) => w.buckets)) {
+    if (!buckets.has(bucket)) {
+      missing.push({
+        what: `R2 bucket ${bucket} (${users.join(", ")})`,
+        fix: `wrangler r2 bucket create ${bucket}`,
       });
     }
   }

@@ -13,6 +13,7 @@ import {
   deployOrder,
   findMissing,
   formatMissing,
+  parseBucketList,
   parseJsonList,
   parseQueueList,
   WORKER_CONFIGS,
@@ -90,6 +91,7 @@ const account = {
   secrets: Object.fromEntries(workers.map((w) => [w.name, secretsOf(w)])),
   queues: queueNames(),
   databases: parseJsonList(wrangler(["d1", "list", "--json"])),
+  buckets: parseBucketList(wrangler(["r2", "bucket", "list"])),
 };
 const { missing, warnings } = findMissing(workers, account);
 for (const warning of warnings) console.warn(`npm run deploy: ${warning}`);

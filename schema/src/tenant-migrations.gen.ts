@@ -36,5 +36,13 @@ export const TENANT_MIGRATIONS: TenantMigration[] = [
       "CREATE UNIQUE INDEX `audit_seals_entry_id_unique` ON `audit_seals` (`entry_id`);",
       "CREATE INDEX `audit_seals_tenant_idx` ON `audit_seals` (`tenant_id`);"
     ]
+  },
+  {
+    "name": "0002_branding_and_audit_filters",
+    "queries": [
+      "CREATE TABLE `branding` (\n\t`tenant_id` text PRIMARY KEY NOT NULL,\n\t`accent_color` text,\n\t`logo_type` text,\n\t`logo_size` integer,\n\t`logo_updated_at` integer,\n\t`updated_at` integer NOT NULL\n);",
+      "CREATE INDEX `audit_log_action_idx` ON `audit_log` (`action`,`id`);",
+      "CREATE INDEX `audit_log_actor_idx` ON `audit_log` (`actor_type`,`actor_id`,`id`);"
+    ]
   }
 ];

@@ -9,6 +9,7 @@ import {
   findMissing,
   formatMissing,
   PRODUCTION,
+  parseBucketList,
   parseJsonList,
   parseQueueList,
   WORKER_CONFIGS,
@@ -39,8 +40,14 @@ function completeAccount(ws) {
     ),
     queues: [...new Set(ws.flatMap((w) => w.queues))],
     databases: databases.map((d) => ({ uuid: d.id, name: d.name })),
+    buckets: [...new Set(ws.flatMap((w) => w.buckets))],
   };
 }
+
+const R2_BUCKETS = `Listing buckets...
+name:           tenantry-exports
+creation_date:  2026-11-20T10:00:00.000Z
+`;
 
 const PRODUCTION_VARS = {
   "tenantry-api": {
@@ -94,6 +101,7 @@ describe("npm run deploy", () => {
   it("derives queues (with their dead-letter queues) and databases from the configs", () => {
     const [api, webhooks, metering] = workers;
     expect(api.queues).toEqual(["tenantry-usage", "tenantry-mail", "tenantry-mail-dlq"]);
+    expect(api.buckets).toEqual(["tenantry-branding"]);
     expect(webhooks.queues).toEqual(["tenantry-billing", "tenantry-billing-dlq"]);
     expect(metering.queues).toEqual(["tenantry-usage", "tenantry-usage-dlq"]);
     expect(webhooks.dependsOn).toEqual(["tenantry-api"]);
@@ -118,6 +126,7 @@ describe("npm run deploy", () => {
       databases: parseJsonList(
         `[{"uuid":"7d3f0c1e-2b4a-4c5d-8e6f-7a8b9c0d1e2f","name":"unrelated","version":"production"}]`,
       ),
+      buckets: parseBucketList(R2_BUCKETS),
     };
     const { missing, warnings } = findMissing(workers, account);
     expect(missing).toEqual([
@@ -208,6 +217,10 @@ describe("npm run deploy", () => {
       {
         what: "queue tenantry-fleet (tenantry-admin)",
         fix: "wrangler queues create tenantry-fleet",
+      },
+      {
+        what: "R2 bucket tenantry-branding (tenantry-api)",
+        fix: "wrangler r2 bucket create tenantry-branding",
       },
       {
         what: "database tenantry-control (CONTROL_DB; tenantry-api, tenantry-webhooks, tenantry-metering, tenantry-admin) has a local placeholder id",

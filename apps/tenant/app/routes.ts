@@ -11,12 +11,15 @@ export default [
   route("signup/confirm", "routes/signup-confirm.tsx"),
   route("favicon.ico", "routes/favicon.ts"),
   route("accept-invitation", "routes/accept-invitation.tsx"),
+  route("branding/logo", "routes/branding-logo.ts"),
   // Signed-in pages: the layout loads the caller and draws the navigation. On the apex, `/` is
   // sign-up instead (home.tsx) and every other path redirects there (server/hosts.ts, in the worker entry).
   layout("routes/app-layout.tsx", [
     index("routes/home.tsx"),
     route("members", "routes/members.tsx"),
     route("api-keys", "routes/api-keys.tsx"),
+    route("audit-log", "routes/audit-log.tsx"),
+    route("settings", "routes/settings.tsx"),
     // The example product (apps/tenant/README.md: replacing it).
     route("projects", "routes/projects.tsx"),
     route("projects/:id", "routes/projects-detail.tsx"),

@@ -16,7 +16,10 @@ export default {
     const req = newTenantAppRequest(env);
     context.set(tenantAppRequest, req);
     const response = apexRedirect(request, env) ?? (await pages(request, context));
+    // Pages are never cached; a resource route that chose its own caching (the logo) keeps it.
+    const ownCaching = response.headers.get("cache-control");
     pageSecurityHeaders(response.headers, req.nonce, apexFormTargets(request, env));
+    if (ownCaching) response.headers.set("cache-control", ownCaching);
     response.headers.set("x-request-id", req.requestId);
     return response;
   },

@@ -7,6 +7,8 @@ import type { TenantDb } from "./tenant-db";
 /** The platform's closed list of audit actions (`entity.verb`). */
 export const AUDIT_ACTIONS = [
   "tenant.create",
+  "tenant.rename",
+  "branding.update",
   "member.join",
   "member.update",
   "member.remove",

@@ -18,5 +18,10 @@ export const auditLog = sqliteTable(
     ip: text("ip"),
     createdAt: integer("created_at").notNull(),
   },
-  (t) => [index("audit_log_tenant_idx").on(t.tenantId)],
+  // The log page's filters (action, actor), each walked newest first by id.
+  (t) => [
+    index("audit_log_tenant_idx").on(t.tenantId),
+    index("audit_log_action_idx").on(t.action, t.id),
+    index("audit_log_actor_idx").on(t.actorType, t.actorId, t.id),
+  ],
 );

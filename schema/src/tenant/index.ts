@@ -1,6 +1,7 @@
 export * from "./api-keys";
 export * from "./audit-log";
 export * from "./audit-seals";
+export * from "./branding";
 export * from "./invitations";
 export * from "./members";
 export * from "./product/index";

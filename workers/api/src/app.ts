@@ -3,10 +3,14 @@ import { initWorkerApp } from "@tenantry/core";
 import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "./context";
 import { MethodNotAllowedError, PayloadTooLargeError, ValidationError } from "./errors";
+import { MAX_LOGO_BYTES } from "./services/logo";
 
 export const MAX_BODY_BYTES = 64 * 1024;
-/** Routes that take larger bodies: usage ingestion carries up to 1,000 events. */
-const LARGE_BODY_BYTES: Record<string, number> = { "/v1/usage/events": 1024 * 1024 };
+/** Routes with their own body limit: usage ingestion carries up to 1,000 events; logos. */
+const LARGE_BODY_BYTES: Record<string, number> = {
+  "/v1/usage/events": 1024 * 1024,
+  "/v1/settings/logo": MAX_LOGO_BYTES,
+};
 
 /** A router with the shared zod hook: invalid input becomes a 400 problem before any handler. */
 export function newRouter() {

@@ -28,6 +28,8 @@ export interface Env extends AuditChainEnv {
   TENANT_METER: MeterNamespace;
   USAGE_QUEUE: Queue<import("@tenantry/core").UsageMessage>;
   METERING?: string;
+  /** Tenant logos, under `tenants/<tenant id>/` (ADR 020). */
+  BRANDING: R2Bucket;
   METER_FLUSH_SECONDS?: string;
   SIGNUP_LIMIT_PER_CLIENT?: string;
   SIGNUP_LIMIT_PER_DOMAIN?: string;

@@ -78,3 +78,10 @@ export class ServiceUnavailableError extends ProblemError {
     );
   }
 }
+
+/** 415: a body of a type the route refuses (a logo that is not PNG, JPEG or WebP). */
+export class UnsupportedMediaTypeError extends ProblemError {
+  constructor(code: string, detail: string) {
+    super(415, code, "Unsupported media type", detail);
+  }
+}

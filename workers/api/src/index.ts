@@ -11,6 +11,7 @@ import { devRoutes } from "./routes/dev";
 import { entitlementRoutes } from "./routes/entitlements";
 import { invitationRoutes } from "./routes/invitations";
 import { memberRoutes } from "./routes/members";
+import { settingsRoutes } from "./routes/settings";
 import { signupRoutes } from "./routes/signup";
 import { systemRoutes } from "./routes/system";
 import { usageRoutes } from "./routes/usage";
@@ -35,6 +36,7 @@ export const app = base
   .route("/", invitationRoutes)
   .route("/", apiKeyRoutes)
   .route("/", auditLogRoutes)
+  .route("/", settingsRoutes)
   .route("/", billingRoutes)
   .route("/", entitlementRoutes)
   .route("/", usageRoutes)

@@ -102,6 +102,9 @@ describe("reclaiming unverified sign-ups", () => {
       );
     }
     expect(await reclaimUnverifiedTenants(env, now + 60_000)).toEqual(nothing);
+    // Its logo goes with it; another tenant's stays.
+    await env.BRANDING.put(`tenants/${stale.tenant.id}/logo`, "png");
+    await env.BRANDING.put(`tenants/${verified.tenant.id}/logo`, "png");
     // A day later it goes.
     expect(await reclaimUnverifiedTenants(env, now + DAY)).toEqual({
       ...nothing,
@@ -118,6 +121,8 @@ describe("reclaiming unverified sign-ups", () => {
       entitlement_overrides: 0,
     });
     expect(await count(env.CONTROL_DB, `users WHERE id = '${stale.owner.id}'`)).toBe(0);
+    expect(await env.BRANDING.head(`tenants/${stale.tenant.id}/logo`)).toBeNull();
+    expect(await env.BRANDING.head(`tenants/${verified.tenant.id}/logo`)).not.toBeNull();
     // Free and empty.
     expect(await rows("SELECT tenant_id FROM tenant_databases WHERE binding = ?", binding)).toEqual(
       [{ tenant_id: null }],

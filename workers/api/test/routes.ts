@@ -56,6 +56,17 @@ export const ROUTES: RouteCase[] = [
   { method: "DELETE", path: "/v1/me/api-keys/{apiKey}", permission: null },
   { method: "GET", path: "/v1/audit-log", permission: "audit:read" },
   { method: "GET", path: "/v1/audit-log/export", permission: "audit:read" },
+  { method: "GET", path: "/v1/settings", permission: "settings:read" },
+  {
+    method: "PATCH",
+    path: "/v1/settings",
+    permission: "settings:manage",
+    body: () => ({ accent_color: "#0b57d0" }),
+  },
+  { method: "GET", path: "/v1/settings/logo", permission: "settings:read" },
+  // The body is an image, not JSON: every refusal here comes before it is read.
+  { method: "PUT", path: "/v1/settings/logo", permission: "settings:manage" },
+  { method: "DELETE", path: "/v1/settings/logo", permission: "settings:manage" },
   { method: "GET", path: "/v1/billing", permission: "billing:read" },
   { method: "GET", path: "/v1/entitlements", permission: "settings:read" },
   {

@@ -1,8 +1,9 @@
-import { Form, NavLink, Outlet } from "react-router";
+import { Form, NavLink, Outlet, useRouteLoaderData } from "react-router";
 import { isApex } from "../../server/hosts";
 import { tenantAppRequest } from "../../server/request";
 import { signedIn, signedInCaller } from "../../server/signed-in";
 import { NAV } from "../nav";
+import type { loader as rootLoader } from "../root";
 import type { Route } from "./+types/app-layout";
 
 /**
@@ -16,16 +17,28 @@ export async function loader(args: Route.LoaderArgs) {
   return { me: await signedInCaller(args), csrf: session.csrf };
 }
 
+/** The logo's URL, versioned by its upload time so the browser's cached copy is never stale. */
+export function logoUrl(updatedAt: string): string {
+  return `/branding/logo?v=${encodeURIComponent(updatedAt)}`;
+}
+
 export default function AppLayout({ loaderData }: Route.ComponentProps) {
+  const nonce = useRouteLoaderData<typeof rootLoader>("root")?.nonce;
   if (!loaderData) return <Outlet />;
   const { me, csrf } = loaderData;
+  const { accent_color: accent, logo_updated_at: logo } = me.branding;
   return (
     <>
+      {/* The tenant's colour for every page; the API accepts only `#rrggbb`, so it is safe CSS. */}
+      {accent && <style nonce={nonce}>{`:root{--accent:${accent}}`}</style>}
       <header className="app-header">
         <a className="skip" href="#main">
           Skip to content
         </a>
-        <strong className="brand">{me.tenant.name}</strong>
+        <span className="brand">
+          {logo && <img src={logoUrl(logo)} alt="" height={32} data-testid="brand-logo" />}
+          <strong data-testid="brand-name">{me.tenant.name}</strong>
+        </span>
         <nav aria-label="Main">
           <ul>
             {NAV.map((item) => (

@@ -18,8 +18,36 @@ const AuditEntrySchema = z
     request_id: z.string().nullable(),
     ip: z.string().nullable(),
     created_at: z.string(),
+    support: z
+      .object({
+        operator: z.object({ id: z.string(), email: z.string() }),
+        mode: z.string(),
+      })
+      .nullable()
+      .openapi({
+        description:
+          "Set on entries written under an operator's support access (actor type `support`): who the operator was and the mode (`read`, `write`)",
+      }),
   })
   .openapi("AuditEntry");
+
+const AuditQuerySchema = PageQuerySchema.extend({
+  action: z
+    .string()
+    .regex(/^[a-z_]+\.[a-z_]+$/, "must be an action like member.update")
+    .optional()
+    .openapi({ example: "member.update" }),
+  actor_type: z.enum(["user", "api_key", "support", "system"]).optional(),
+  actor_id: z.string().max(64).optional(),
+  from: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .openapi({ description: "Entries at or after this time" }),
+  to: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .openapi({ description: "Entries before this time" }),
+});
 
 const CheckpointSchema = z
   .object({
@@ -93,14 +121,23 @@ export const auditLogRoutes = newRouter()
       path: "/v1/audit-log",
       operationId: "listAuditLog",
       tags: ["audit"],
-      summary: "The tenant's audit log, newest first",
+      summary: "The tenant's audit log, newest first, optionally filtered",
+      description:
+        "Filters combine (AND): an exact `action`, the actor (`actor_type`, `actor_id`) and a time range (`from` inclusive, `to` exclusive). The cursor pages within the same filters.",
       security,
       middleware: tenantRoute("audit:read"),
-      request: { query: PageQuerySchema },
+      request: { query: AuditQuerySchema },
       responses: { 200: jsonResponse(pageSchema(AuditEntrySchema), "Entries"), ...tenantErrors },
     }),
-    async (c) =>
-      c.json(await listAuditLog({ ctx: serviceContext(c), input: c.req.valid("query") }), 200),
+    async (c) => {
+      const { from, to, ...query } = c.req.valid("query");
+      const input = {
+        ...query,
+        from: from === undefined ? undefined : Date.parse(from),
+        to: to === undefined ? undefined : Date.parse(to),
+      };
+      return c.json(await listAuditLog({ ctx: serviceContext(c), input }), 200);
+    },
   )
   .openapi(
     createRoute({

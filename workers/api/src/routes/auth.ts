@@ -9,6 +9,7 @@ import { createHandoff, redeemHandoff } from "../services/handoff";
 import { login } from "../services/login";
 import { confirmPasswordReset, requestPasswordReset } from "../services/password-reset";
 import { refreshSession, revokeSession } from "../services/sessions";
+import { brandingView, readBranding } from "../services/settings";
 import { EmailSchema, PasswordSchema } from "../services/signup";
 import { findUser } from "../services/users";
 import { ApiKeySchema } from "./api-keys";
@@ -17,6 +18,7 @@ import {
   jsonBody,
   jsonResponse,
   security,
+  serviceContext,
   sessionSecurity,
   tenantErrors,
   tenantRequestContext,
@@ -267,6 +269,12 @@ export const authRoutes = newRouter()
                 description:
                   "Set when an operator acts through support access: the caller is then the impersonated user, and the operator is named here",
               }),
+            branding: z
+              .object({
+                accent_color: z.string().nullable(),
+                logo_updated_at: z.string().nullable(),
+              })
+              .openapi({ description: "What every page of the app draws: see GET /v1/settings" }),
           }),
           "The caller",
         ),
@@ -276,7 +284,10 @@ export const authRoutes = newRouter()
     async (c) => {
       const tenant = c.get("tenant");
       const actor = c.get("actor");
-      const user = actor.type === "api_key" ? null : await findUser(c.env, actingUserId(actor));
+      const [user, brand] = await Promise.all([
+        actor.type === "api_key" ? null : findUser(c.env, actingUserId(actor)),
+        readBranding(serviceContext(c)).then(brandingView),
+      ]);
       return c.json(
         {
           tenant: { id: tenant.id, slug: tenant.slug, name: tenant.name, plan: tenant.plan },
@@ -295,6 +306,10 @@ export const authRoutes = newRouter()
                   expires_at: new Date(actor.expiresAt).toISOString(),
                 }
               : null,
+          branding: {
+            accent_color: brand.accent_color,
+            logo_updated_at: brand.logo?.updated_at ?? null,
+          },
         },
         200,
       );

@@ -26,6 +26,7 @@ import {
 import { controlDb } from "../db/control-db";
 import { config, type Env } from "../env";
 import { emailVerificationLink } from "./email-verification";
+import { removeTenantObjects } from "./logo";
 import { mailer } from "./mailer";
 import { warnIfPoolLow } from "./pool";
 import { tenantUrl } from "./registry";
@@ -100,9 +101,9 @@ export interface ReclaimResult {
  *    window when this job was deployed from being removed without a word.
  * 3. **Remove**, once the registry caches of other isolates have expired (a cached `active` row
  *    could otherwise still reach the database): the database assigned to the tenant is wiped,
- *    the meter's storage cleared, then one batch frees the database, deletes the registry rows
- *    (and the owner identity when it has nothing else) and writes the `tenant.reclaim` entry of
- *    `platform_audit_log`.
+ *    its objects in R2 (the logo) deleted, the meter's storage cleared, then one batch frees the
+ *    database, deletes the registry rows (and the owner identity when it has nothing else) and
+ *    writes the `tenant.reclaim` entry of `platform_audit_log`.
  *
  * Every step is idempotent and the tenant stays `reclaiming` until the batch, so a crash
  * anywhere is finished by the next run; the batch is atomic, so a database is never assigned to
@@ -254,6 +255,7 @@ async function removeTenant(
     .where(eq(tenantDatabases.tenantId, tenant.id))
     .get();
   if (held) await resetDatabase(tenantDb(env, { id: tenant.id, databaseBinding: held.binding }).d1);
+  await removeTenantObjects(env, tenant.id);
   await meterFor(env.TENANT_METER, tenant.id).destroy();
 
   // Every statement is guarded: a run that lost the race (the tenant is gone) changes nothing.

@@ -29,6 +29,11 @@ export async function findTenantBySlug(env: Env, slug: string): Promise<TenantRo
   return row;
 }
 
+/** Drops this isolate's cached row after a change (a rename); other isolates follow within the TTL. */
+export function forgetTenant(slug: string): void {
+  cache.delete(slug);
+}
+
 export type HostTarget = { kind: "apex" } | { kind: "tenant"; slug: string } | { kind: "unknown" };
 
 /** `acme.<BASE_DOMAIN>` → tenant `acme`; `<BASE_DOMAIN>` → apex; anything else → unknown. */
