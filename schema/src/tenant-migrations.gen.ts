@@ -36,5 +36,14 @@ export const TENANT_MIGRATIONS: TenantMigration[] = [
       "CREATE UNIQUE INDEX `audit_seals_entry_id_unique` ON `audit_seals` (`entry_id`);",
       "CREATE INDEX `audit_seals_tenant_idx` ON `audit_seals` (`tenant_id`);"
     ]
+  },
+  {
+    "name": "0002_notifications",
+    "queries": [
+      "CREATE TABLE `notifications` (\n\t`id` text PRIMARY KEY NOT NULL,\n\t`tenant_id` text NOT NULL,\n\t`kind` text NOT NULL,\n\t`dedupe_key` text NOT NULL,\n\t`title` text NOT NULL,\n\t`body` text,\n\t`link` text,\n\t`read_at` integer,\n\t`created_at` integer NOT NULL\n);",
+      "CREATE INDEX `notifications_tenant_idx` ON `notifications` (`tenant_id`);",
+      "CREATE UNIQUE INDEX `notifications_dedupe_unique` ON `notifications` (`tenant_id`,`dedupe_key`);",
+      "CREATE INDEX `notifications_unread_idx` ON `notifications` (`tenant_id`,`read_at`);"
+    ]
   }
 ];
