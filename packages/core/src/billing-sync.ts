@@ -2,7 +2,7 @@ import { CATALOG, type PlanId, parseLookupKey } from "@tenantry/plans";
 import { newId } from "@tenantry/schema";
 import { subscriptions, tenants } from "@tenantry/schema/control";
 import { auditLog } from "@tenantry/schema/tenant";
-import { eq, lt, sql } from "drizzle-orm";
+import { and, eq, lt, sql } from "drizzle-orm";
 import type Stripe from "stripe";
 import { auditEntry } from "./audit";
 import { type BillingRow, effectivePlan, readBilling } from "./billing-state";
@@ -133,13 +133,21 @@ export async function recordBillingChange(
     return false;
   }
   const db = controlDb(env);
+  // Reserved only while the recorded state is still the one this call read: a call racing one
+  // that already recorded this change finds it moved on and records (and notifies) nothing.
   const [reserved] = await db
     .update(subscriptions)
     .set({ pendingAuditId: sql`COALESCE(${subscriptions.pendingAuditId}, ${newId("audit", now)})` })
-    .where(eq(subscriptions.tenantId, tenant.id))
+    .where(
+      and(
+        eq(subscriptions.tenantId, tenant.id),
+        sql`${subscriptions.recordedState} IS ${row.recordedState}`,
+      ),
+    )
     .returning({ pendingAuditId: subscriptions.pendingAuditId });
+  if (!reserved?.pendingAuditId) return false;
   const entry = {
-    id: reserved?.pendingAuditId ?? newId("audit", now),
+    id: reserved.pendingAuditId,
     action: "billing.update" as const,
     target: { type: "tenant", id: tenant.id },
     before: { ...last },
