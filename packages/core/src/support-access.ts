@@ -13,10 +13,10 @@ import type { BatchItem } from "drizzle-orm/batch";
 import { importJWK, type JWK, SignJWT } from "jose";
 import { z } from "zod";
 import { auditEntry } from "./audit";
-import { notification } from "./notifications";
 import { controlDb } from "./control-db";
 import type { CoreEnv } from "./env";
 import { log } from "./log";
+import { notification } from "./notifications";
 import { ProblemError } from "./problem";
 import { tenantDb } from "./tenant-db";
 

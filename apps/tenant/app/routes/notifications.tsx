@@ -34,8 +34,11 @@ export async function action(args: Route.ActionArgs) {
         });
   if (r.response.status === 401) throw signedOut(args);
   if (!r.data) return { problem: shownProblem(r) };
-  const url = new URL(args.request.url);
-  return redirect(url.pathname + url.search);
+  // Not `request.url`: with JavaScript the action is reached at `/notifications.data`.
+  const cursor = new URL(args.request.url).searchParams.get("cursor");
+  return redirect(
+    cursor ? `/notifications?cursor=${encodeURIComponent(cursor)}` : "/notifications",
+  );
 }
 
 const when = new Intl.DateTimeFormat("en", { dateStyle: "medium", timeStyle: "short" });
