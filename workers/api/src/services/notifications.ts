@@ -1,3 +1,4 @@
+import type { NotificationKind } from "@tenantry/core";
 import { notifications } from "@tenantry/schema/tenant";
 import { and, count, eq, isNull, sql } from "drizzle-orm";
 import type { ServiceContext } from "../context";
@@ -9,7 +10,8 @@ type NotificationRow = typeof notifications.$inferSelect;
 export function notificationView(n: NotificationRow) {
   return {
     id: n.id,
-    kind: n.kind,
+    // Written only through `notify`, which takes a kind of the closed list.
+    kind: n.kind as NotificationKind,
     title: n.title,
     body: n.body,
     link: n.link,
