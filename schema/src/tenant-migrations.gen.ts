@@ -44,5 +44,14 @@ export const TENANT_MIGRATIONS: TenantMigration[] = [
       "CREATE INDEX `audit_log_action_idx` ON `audit_log` (`action`,`id`);",
       "CREATE INDEX `audit_log_actor_idx` ON `audit_log` (`actor_type`,`actor_id`,`id`);"
     ]
+  },
+  {
+    "name": "0003_notifications",
+    "queries": [
+      "CREATE TABLE `notifications` (\n\t`id` text PRIMARY KEY NOT NULL,\n\t`tenant_id` text NOT NULL,\n\t`kind` text NOT NULL,\n\t`dedupe_key` text NOT NULL,\n\t`title` text NOT NULL,\n\t`body` text,\n\t`link` text,\n\t`read_at` integer,\n\t`created_at` integer NOT NULL\n);",
+      "CREATE INDEX `notifications_tenant_idx` ON `notifications` (`tenant_id`);",
+      "CREATE UNIQUE INDEX `notifications_dedupe_unique` ON `notifications` (`tenant_id`,`dedupe_key`);",
+      "CREATE INDEX `notifications_unread_idx` ON `notifications` (`tenant_id`,`read_at`);"
+    ]
   }
 ];

@@ -20,6 +20,7 @@ export default [
     route("api-keys", "routes/api-keys.tsx"),
     route("audit-log", "routes/audit-log.tsx"),
     route("settings", "routes/settings.tsx"),
+    route("notifications", "routes/notifications.tsx"),
     // The example product (apps/tenant/README.md: replacing it).
     route("projects", "routes/projects.tsx"),
     route("projects/:id", "routes/projects-detail.tsx"),

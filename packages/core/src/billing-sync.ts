@@ -1,8 +1,8 @@
-import { type PlanId, parseLookupKey } from "@tenantry/plans";
+import { CATALOG, type PlanId, parseLookupKey } from "@tenantry/plans";
 import { newId } from "@tenantry/schema";
 import { subscriptions, tenants } from "@tenantry/schema/control";
 import { auditLog } from "@tenantry/schema/tenant";
-import { eq, lt, sql } from "drizzle-orm";
+import { and, eq, lt, sql } from "drizzle-orm";
 import type Stripe from "stripe";
 import { auditEntry } from "./audit";
 import { type BillingRow, effectivePlan, readBilling } from "./billing-state";
@@ -10,6 +10,7 @@ import { controlDb } from "./control-db";
 import { type CoreEnv, coreConfig } from "./env";
 import { log } from "./log";
 import { meterFor } from "./meter-contract";
+import { type NotifyInput, notification } from "./notifications";
 import { stripeClient } from "./stripe";
 import { tenantDb } from "./tenant-db";
 
@@ -132,27 +133,35 @@ export async function recordBillingChange(
     return false;
   }
   const db = controlDb(env);
+  // Reserved only while the recorded state is still the one this call read: a call racing one
+  // that already recorded this change finds it moved on and records (and notifies) nothing.
   const [reserved] = await db
     .update(subscriptions)
     .set({ pendingAuditId: sql`COALESCE(${subscriptions.pendingAuditId}, ${newId("audit", now)})` })
-    .where(eq(subscriptions.tenantId, tenant.id))
+    .where(
+      and(
+        eq(subscriptions.tenantId, tenant.id),
+        sql`${subscriptions.recordedState} IS ${row.recordedState}`,
+      ),
+    )
     .returning({ pendingAuditId: subscriptions.pendingAuditId });
+  if (!reserved?.pendingAuditId) return false;
   const entry = {
-    id: reserved?.pendingAuditId ?? newId("audit", now),
+    id: reserved.pendingAuditId,
     action: "billing.update" as const,
     target: { type: "tenant", id: tenant.id },
     before: { ...last },
     after: { ...next },
   };
-  await auditEntry(
-    {
-      db: tenantDb(env, tenant),
-      requestId: ctx.requestId,
-      ip: ctx.ip,
-      actor: { type: "system", id: "stripe" },
-    },
-    entry,
-  ).onConflictDoUpdate({ target: auditLog.id, set: { after: JSON.stringify(next) } });
+  const tdb = tenantDb(env, tenant);
+  // The notifications' keys derive from the reserved audit id: a retry does not notify twice.
+  await tdb.orm.batch([
+    auditEntry(
+      { db: tdb, requestId: ctx.requestId, ip: ctx.ip, actor: { type: "system", id: "stripe" } },
+      entry,
+    ).onConflictDoUpdate({ target: auditLog.id, set: { after: JSON.stringify(next) } }),
+    ...billingNotices(last, next, entry.id).map((n) => notification(tdb, n)),
+  ]);
   await db.batch([
     db
       .update(tenants)
@@ -170,6 +179,32 @@ export async function recordBillingChange(
   ]);
   await refreshMeter(env, tenant.id);
   return true;
+}
+
+const FAILING = new Set(["past_due", "unpaid"]);
+
+/** What a recorded billing change tells the tenant's people (ADR 019). */
+function billingNotices(last: RecordedState, next: RecordedState, changeId: string): NotifyInput[] {
+  const notices: NotifyInput[] = [];
+  if (next.status && FAILING.has(next.status) && !FAILING.has(last.status ?? "")) {
+    notices.push({
+      kind: "billing.payment_failed",
+      dedupeKey: `billing.payment_failed:${changeId}`,
+      title: "Payment failed: the subscription is past due",
+      body: "Update the payment method in the billing portal to keep full access.",
+      link: "/billing",
+    });
+  }
+  if (last.plan !== next.plan) {
+    notices.push({
+      kind: "billing.plan_changed",
+      dedupeKey: `billing.plan_changed:${changeId}`,
+      title: `Plan changed to ${CATALOG.plans[next.plan].name}`,
+      body: `The organization moved from ${CATALOG.plans[last.plan].name} to ${CATALOG.plans[next.plan].name}.`,
+      link: "/billing",
+    });
+  }
+  return notices;
 }
 
 /**

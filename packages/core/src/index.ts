@@ -63,6 +63,13 @@ export {
   type TenantMeterRpc,
   type UnflushedUsage,
 } from "./meter-contract";
+export {
+  NOTIFICATION_KINDS,
+  type NotificationKind,
+  type NotifyInput,
+  notification,
+  notify,
+} from "./notifications";
 export { newNonce, pageSecurityHeaders } from "./page-headers";
 export { type PoolStatus, poolStatus } from "./pool";
 export { ProblemError, renderProblem, TooManyRequestsError, ValidationError } from "./problem";

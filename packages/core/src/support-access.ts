@@ -16,6 +16,7 @@ import { auditEntry } from "./audit";
 import { controlDb } from "./control-db";
 import type { CoreEnv } from "./env";
 import { log } from "./log";
+import { notification } from "./notifications";
 import { ProblemError } from "./problem";
 import { tenantDb } from "./tenant-db";
 
@@ -202,10 +203,12 @@ async function recordInTenant(
   const tenant = await loadTenant(ctx.env, session.tenantId);
   const db = tenantDb(ctx.env, tenant);
   const ref = { type: "support_session", id: session.id };
-  await auditEntry(
+  const started = "started" in event;
+  const kind = started ? "support.started" : "support.ended";
+  const audit = auditEntry(
     { db, requestId: ctx.requestId, ip: ctx.ip, actor: { type: "support", id: session.id } },
     {
-      action: "started" in event ? "support.start" : "support.end",
+      action: started ? "support.start" : "support.end",
       target: ref,
       after: {
         operator: { id: session.operatorId, email: session.operatorEmail },
@@ -221,9 +224,24 @@ async function recordInTenant(
       },
     },
   );
+  // Keyed by the session: a start or an end is told once, whoever records it.
+  await db.orm.batch([
+    audit,
+    notification(db, {
+      kind,
+      dedupeKey: `${kind}:${session.id}`,
+      title: started
+        ? `Support access started by ${session.operatorEmail}`
+        : `Support access ended (${session.operatorEmail})`,
+      body: started
+        ? `${session.mode === "write" ? "Read and write" : "Read-only"} access. Reason: ${session.reason}`
+        : `Ended by ${"by" in event ? event.by : "the operator"}.`,
+      link: "/audit-log",
+    }),
+  ]);
   await ctx.env.MAIL_QUEUE.send({
     kind: "support_access",
-    event: "started" in event ? "started" : "ended",
+    event: started ? "started" : "ended",
     tenant_id: session.tenantId,
     support_session_id: session.id,
   });

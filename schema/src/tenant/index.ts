@@ -4,5 +4,6 @@ export * from "./audit-seals";
 export * from "./branding";
 export * from "./invitations";
 export * from "./members";
+export * from "./notifications";
 export * from "./product/index";
 export * from "./sessions";

@@ -11,6 +11,7 @@ import { devRoutes } from "./routes/dev";
 import { entitlementRoutes } from "./routes/entitlements";
 import { invitationRoutes } from "./routes/invitations";
 import { memberRoutes } from "./routes/members";
+import { notificationRoutes } from "./routes/notifications";
 import { settingsRoutes } from "./routes/settings";
 import { signupRoutes } from "./routes/signup";
 import { systemRoutes } from "./routes/system";
@@ -40,6 +41,7 @@ export const app = base
   .route("/", billingRoutes)
   .route("/", entitlementRoutes)
   .route("/", usageRoutes)
+  .route("/", notificationRoutes)
   .route("/", productRoutes)
   .route("/", devRoutes);
 

@@ -1,5 +1,5 @@
-import { readBilling, tenantDb, tenantEntitlements } from "@tenantry/core";
-import type { LimitKey } from "@tenantry/plans";
+import { notify, readBilling, tenantDb, tenantEntitlements } from "@tenantry/core";
+import { LIMIT_DEFINITIONS, type LimitKey } from "@tenantry/plans";
 import { members } from "@tenantry/schema/tenant";
 import { getTableName } from "drizzle-orm";
 import type { Env } from "./env";
@@ -47,6 +47,24 @@ export function meterSources(env: Env): MeterSources {
           .bind(tenant.id)
           .first<{ n: number }>();
         return row?.n ?? 0;
+      },
+    },
+    notices: {
+      async thresholdReached(tenantId, { metric, periodStart, periodEnd, percent, quota }) {
+        const tenant = await findTenantById(env, tenantId);
+        // Gone (reclaimed) or not provisioned: nobody left to tell.
+        if (!tenant?.databaseBinding) return;
+        const what = LIMIT_DEFINITIONS[metric].description;
+        await notify(tenantDb(env, tenant), {
+          kind: "usage.threshold",
+          dedupeKey: `usage:${metric}:${periodStart}:${percent}`,
+          title:
+            percent >= 100
+              ? `Quota reached: ${metric} (${quota.toLocaleString("en")})`
+              : `${percent}% of the ${metric} quota used`,
+          body: `${what[0]?.toUpperCase()}${what.slice(1)}: ${percent}% of ${quota.toLocaleString("en")} this period (resets ${new Date(periodEnd).toISOString().slice(0, 10)}).`,
+          link: "/usage",
+        });
       },
     },
   };

@@ -2,10 +2,13 @@ import { env, exports } from "cloudflare:workers";
 import {
   approveSupportAccess,
   mintSupportToken,
+  type NotifyInput,
+  notify,
   refreshMeter,
   type SupportAccessContext,
   type SupportAccessEnv,
   startSupportAccess,
+  tenantDb,
 } from "@tenantry/core";
 import { hashPassword } from "@tenantry/core/crypto";
 import { newId } from "@tenantry/schema";
@@ -346,4 +349,19 @@ export async function writeSupport(t: TestTenant) {
   });
   const { token } = await mintSupportToken({ ctx: requester, input: { sessionId: session.id } });
   return { requester, session, token };
+}
+
+/** A notification in `t`'s inbox, through the one notify verb; returns its id. */
+export async function addNotification(
+  t: TestTenant,
+  input: Partial<NotifyInput> = {},
+): Promise<string> {
+  const db = tenantDb(env, t.tenant);
+  const dedupeKey = input.dedupeKey ?? `test:${crypto.randomUUID()}`;
+  await notify(db, { kind: "invitation.accepted", title: "A test notice", ...input, dedupeKey });
+  const row = await tenantD1(t)
+    .prepare("SELECT id FROM notifications WHERE dedupe_key = ?")
+    .bind(dedupeKey)
+    .first<{ id: string }>();
+  return row!.id;
 }

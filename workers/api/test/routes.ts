@@ -5,6 +5,7 @@
 import type { Permission } from "../src/rbac/permissions";
 import {
   addMember,
+  addNotification,
   api,
   createApiKey,
   createTenant,
@@ -13,7 +14,7 @@ import {
 } from "./helpers";
 import { createProductResources, PRODUCT_ROUTES, type ProductResource } from "./product-routes";
 
-export type Resource = "member" | "invitation" | "apiKey" | ProductResource;
+export type Resource = "member" | "invitation" | "apiKey" | "notification" | ProductResource;
 
 export interface RouteCase {
   method: string;
@@ -92,6 +93,9 @@ export const ROUTES: RouteCase[] = [
     }),
   },
   { method: "GET", path: "/v1/usage?metric=events", permission: "usage:read" },
+  { method: "GET", path: "/v1/notifications", permission: null },
+  { method: "POST", path: "/v1/notifications/read-all", permission: null },
+  { method: "POST", path: "/v1/notifications/{notification}/read", permission: null },
   ...PRODUCT_ROUTES,
 ];
 
@@ -147,12 +151,14 @@ export async function createFixture(): Promise<Fixture> {
     body: { email: `invitee-${t.slug}@example.com`, role: "member" },
   });
   const key = await createApiKey(t, ["members:read"]);
+  const notification = await addNotification(t);
   return {
     ...t,
     ids: {
       member: member.memberId,
       invitation: invitation.body.id,
       apiKey: key.id,
+      notification,
       ...(await createProductResources(t)),
     },
   };

@@ -1,7 +1,7 @@
 /**
  * The BILLING queue consumer, driven with message batches as the Queues runtime builds them:
  * coalescing per customer, retries with backoff and the ledger's record of why, the dead-letter
- * queue, each billing change audited once (also across a crash), and status → access.
+ * queue, each billing change audited and notified once (also across a crash), and status → access.
  */
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { recordBillingChange, retryDelaySeconds, syncTenantBilling } from "@tenantry/core";
@@ -241,5 +241,23 @@ describe("recording changes", () => {
     expect(audit.map((a) => [a.after.status, a.after.access])).toEqual(
       cases.map(([status, , , access]) => [status, access]),
     );
+  });
+
+  it("a redelivered event and a parallel batch notify the plan change once (ADR 019)", async () => {
+    const t = await createTenant();
+    await checkout(t);
+    const first = message(t);
+    const again = { ...first, id: `${first.id}-redelivered`, attempts: 2 };
+    const other = message(t);
+    await ledgerFor([first, other]);
+    await Promise.all([consume([first]), consume([other])]);
+    await consume([again]);
+    const db = (wenv as unknown as Record<string, D1Database>)[t.databaseBinding!]!;
+    const notices = await db
+      .prepare("SELECT kind, title, link FROM notifications")
+      .all<Record<string, string>>();
+    expect(notices.results).toEqual([
+      { kind: "billing.plan_changed", title: "Plan changed to Pro", link: "/billing" },
+    ]);
   });
 });

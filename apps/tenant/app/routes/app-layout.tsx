@@ -2,19 +2,26 @@ import { Form, NavLink, Outlet, useRouteLoaderData } from "react-router";
 import { isApex } from "../../server/hosts";
 import { tenantAppRequest } from "../../server/request";
 import { signedIn, signedInCaller } from "../../server/signed-in";
+import { NotificationBell } from "../components/notification-bell";
 import { NAV } from "../nav";
 import type { loader as rootLoader } from "../root";
 import type { Route } from "./+types/app-layout";
 
 /**
  * Every signed-in page sits in this layout: the caller from `GET /v1/me` (pages read it with
- * `useSignedIn`), the navigation, and the CSRF secret every form sends back.
+ * `useSignedIn`), the navigation, the notification bell, and the CSRF secret every form sends back.
  */
 export async function loader(args: Route.LoaderArgs) {
   // The apex's only page in here is sign-up (`/`, see `home.tsx`): nobody is signed in there.
   if (isApex(args.request, args.context.get(tenantAppRequest).env)) return null;
-  const { session } = signedIn(args);
-  return { me: await signedInCaller(args), csrf: session.csrf };
+  const { api, session } = signedIn(args);
+  // The bell's count in parallel with the caller: one page of one item carries `unread_count`.
+  const [me, inbox] = await Promise.all([
+    signedInCaller(args),
+    api.GET("/v1/notifications", { params: { query: { limit: 1 } } }),
+  ]);
+  // A failed count must not take every page down: the bell says it is unavailable.
+  return { me, csrf: session.csrf, unread: inbox.data?.unread_count ?? null };
 }
 
 /** The logo's URL, versioned by its upload time so the browser's cached copy is never stale. */
@@ -25,7 +32,7 @@ export function logoUrl(updatedAt: string): string {
 export default function AppLayout({ loaderData }: Route.ComponentProps) {
   const nonce = useRouteLoaderData<typeof rootLoader>("root")?.nonce;
   if (!loaderData) return <Outlet />;
-  const { me, csrf } = loaderData;
+  const { me, csrf, unread } = loaderData;
   const { accent_color: accent, logo_updated_at: logo } = me.branding;
   return (
     <>
@@ -51,6 +58,7 @@ export default function AppLayout({ loaderData }: Route.ComponentProps) {
           </ul>
         </nav>
         <div className="who">
+          <NotificationBell unread={unread} />
           <span data-testid="user-email">{me.user?.email}</span>
           <Form method="post" action="/sign-out">
             <input type="hidden" name="csrf" value={csrf} />

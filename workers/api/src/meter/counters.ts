@@ -10,6 +10,7 @@ import {
 } from "@tenantry/plans";
 import { type Gauges, isGauge } from "./gauges";
 import type { MeterEntitlements } from "./sources";
+import type { Thresholds } from "./thresholds";
 
 const HOUR = 3_600_000;
 /** API call counts are written to storage at most this long after they happen (see `buffer`). */
@@ -41,6 +42,7 @@ export class Counters {
   constructor(
     private readonly storage: DurableObjectStorage,
     private readonly gauges: Gauges,
+    private readonly thresholds: Thresholds,
   ) {}
 
   /** Several check-and-counts in one transaction, each on its own. */
@@ -126,6 +128,7 @@ export class Counters {
         if (metric === "api_calls") this.buffer(row);
         else this.writeUsage(row);
         this.periodTotals.set(`${metric}:${period.start}`, used + amount);
+        this.thresholds.record(metric, period, check.value, used, used + amount, now);
         this.dirty = true;
       }
       result = {

@@ -22,6 +22,11 @@ export function setUpMeterStorage(sql: SqlStorage): string | null {
     metric TEXT NOT NULL, window_start INTEGER NOT NULL, delta INTEGER NOT NULL,
     billable INTEGER NOT NULL, key TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL,
     sent_at INTEGER, period_start INTEGER)`);
+  // Quota thresholds crossed per metric and period, and when the tenant was told (thresholds.ts).
+  sql.exec(`CREATE TABLE IF NOT EXISTS thresholds (metric TEXT NOT NULL,
+    period_start INTEGER NOT NULL, percent INTEGER NOT NULL, period_end INTEGER NOT NULL,
+    quota INTEGER NOT NULL, created_at INTEGER NOT NULL, delivered_at INTEGER,
+    PRIMARY KEY (metric, period_start, percent))`);
   // Outboxes created before rows carried their period get the column (null on old rows).
   const columns = sql.exec("SELECT 1 FROM pragma_table_info('outbox') WHERE name = 'period_start'");
   if (columns.toArray().length === 0) {

@@ -1,4 +1,5 @@
 import type { Entitlements, LimitKey } from "@tenantry/plans";
+import type { ThresholdReached } from "./thresholds";
 
 // What the meter reads from outside its own storage, given to it where the Durable Object is
 // constructed (`../meter-sources.ts` builds them from the worker's bindings). The meter itself
@@ -24,7 +25,13 @@ export interface GaugeSource {
   count(tenantId: string, metric: LimitKey): Promise<number | null>;
 }
 
+/** Where the meter tells the tenant that usage reached a share of a quota (ADR 019). */
+export interface UsageNoticeSink {
+  thresholdReached(tenantId: string, reached: ThresholdReached): Promise<void>;
+}
+
 export interface MeterSources {
   entitlements: EntitlementsSource;
   gauges: GaugeSource;
+  notices: UsageNoticeSink;
 }

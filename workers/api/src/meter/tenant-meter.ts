@@ -18,6 +18,8 @@ import { EntitlementsCache } from "./entitlements";
 import { Gauges, isGauge } from "./gauges";
 import { Outbox } from "./outbox";
 import { bindMeterTenant, setUpMeterStorage } from "./schema";
+import type { UsageNoticeSink } from "./sources";
+import { Thresholds } from "./thresholds";
 import { RequestWindows } from "./windows";
 
 /**
@@ -35,13 +37,17 @@ export class TenantMeter extends DurableObject<Env> implements TenantMeterRpc {
   private readonly counters: Counters;
   private readonly windows: RequestWindows;
   private readonly outbox: Outbox;
+  private readonly thresholds: Thresholds;
+  private readonly notices: UsageNoticeSink;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const sources = meterSources(env);
     this.entitlements = new EntitlementsCache(sources.entitlements);
     this.gauges = new Gauges(ctx.storage, sources.gauges);
-    this.counters = new Counters(ctx.storage, this.gauges);
+    this.thresholds = new Thresholds(ctx.storage);
+    this.notices = sources.notices;
+    this.counters = new Counters(ctx.storage, this.gauges, this.thresholds);
     this.windows = new RequestWindows(this.counters);
     this.outbox = new Outbox(
       ctx.storage,
@@ -135,9 +141,14 @@ export class TenantMeter extends DurableObject<Env> implements TenantMeterRpc {
     await this.flush();
   }
 
+  /**
+   * Sends pending usage to the queue, then tells the tenant of quota thresholds crossed. A
+   * failure throws, so the alarm is retried; both steps are idempotent.
+   */
   async flush(): Promise<void> {
     if (!this.tenantId) return;
     await this.outbox.flush(this.tenantId);
+    await this.thresholds.deliver(this.tenantId, this.notices);
   }
 
   /**

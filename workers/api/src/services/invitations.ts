@@ -1,4 +1,11 @@
-import { auditEntry, auditEntryWhere, insertWhere, type TenantDb, tenantDb } from "@tenantry/core";
+import {
+  auditEntry,
+  auditEntryWhere,
+  insertWhere,
+  notification,
+  type TenantDb,
+  tenantDb,
+} from "@tenantry/core";
 import { hashPassword, randomSecret, sha256Hex, verifyPassword } from "@tenantry/core/crypto";
 import { newId } from "@tenantry/schema";
 import { users, userTenants } from "@tenantry/schema/control";
@@ -410,6 +417,18 @@ async function join(
         after: { email: member.email, role: member.role },
       },
       claimed,
+    ),
+    notification(
+      db,
+      {
+        kind: "invitation.accepted",
+        dedupeKey: `invitation.accepted:${inv.id}`,
+        title: `${inv.email} joined as ${inv.role}`,
+        body: "They accepted the invitation.",
+        link: "/members",
+      },
+      claimed,
+      now,
     ),
   ]);
   if (consumed.length !== 1) throw new ValidationError(INVALID_INVITATION);
