@@ -27,20 +27,24 @@ export function apiAt(env: TenantAppEnv, origin: string, token?: string): Tenant
 }
 
 /**
- * A page's reads refused by the tenant's per-second request budget (429, Retry-After: 1) are
- * retried once a second later: a page costs a few API calls, and a burst of clicks on the free
- * plan's 10 a second should slow the next page, not fail it. A longer wait (the per-minute budget
- * or the monthly quota) is the API's answer to show; writes are never repeated.
+ * A call refused by the tenant's per-second request budget (429 `rate_limited`, Retry-After: 1)
+ * is sent once more a second later: a page costs a few API calls, and a burst of clicks on the
+ * free plan's 10 a second should slow the next page, not fail it. Safe for writes too: the API
+ * admits a request before any of its work runs, so a refused one changed nothing. A longer wait
+ * (the per-minute budget, the monthly quota, a sign-in throttle) is the API's answer to show.
  */
 async function withinBudget(
   request: Request,
   send: (request: Request) => Promise<Response>,
 ): Promise<Response> {
-  const retry = request.method === "GET" ? new Request(request) : null;
+  const retry = request.clone();
   const response = await send(request);
-  if (!retry || response.status !== 429 || response.headers.get("retry-after") !== "1") {
-    return response;
-  }
+  if (response.status !== 429 || response.headers.get("retry-after") !== "1") return response;
+  const problem = (await response
+    .clone()
+    .json()
+    .catch(() => null)) as { code?: string } | null;
+  if (problem?.code !== "rate_limited") return response;
   await new Promise((resolve) => setTimeout(resolve, 1000));
   return send(retry);
 }
