@@ -11,6 +11,7 @@ import { devRoutes } from "./routes/dev";
 import { entitlementRoutes } from "./routes/entitlements";
 import { invitationRoutes } from "./routes/invitations";
 import { memberRoutes } from "./routes/members";
+import { planRoutes } from "./routes/plans";
 import { signupRoutes } from "./routes/signup";
 import { systemRoutes } from "./routes/system";
 import { usageRoutes } from "./routes/usage";
@@ -37,6 +38,7 @@ export const app = base
   .route("/", auditLogRoutes)
   .route("/", billingRoutes)
   .route("/", entitlementRoutes)
+  .route("/", planRoutes)
   .route("/", usageRoutes)
   .route("/", productRoutes)
   .route("/", devRoutes);

@@ -56,6 +56,7 @@ export const ROUTES: RouteCase[] = [
   { method: "GET", path: "/v1/audit-log/export", permission: "audit:read" },
   { method: "GET", path: "/v1/billing", permission: "billing:read" },
   { method: "GET", path: "/v1/entitlements", permission: "settings:read" },
+  { method: "GET", path: "/v1/plans", permission: null },
   {
     method: "POST",
     path: "/v1/billing/checkout",

@@ -1,9 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { ACCESS_STATES } from "@tenantry/plans";
 import { newRouter } from "../app";
 import { actingUserId } from "../context";
 import { ValidationError } from "../errors";
 import { resolveTenant } from "../middleware/tenant";
 import { tenantRoute } from "../middleware/tenant-route";
+import { billingAccess } from "../services/billing";
 import { verifyEmail } from "../services/email-verification";
 import { login } from "../services/login";
 import { confirmPasswordReset, requestPasswordReset } from "../services/password-reset";
@@ -175,6 +177,13 @@ export const authRoutes = newRouter()
               slug: z.string(),
               name: z.string(),
               plan: z.string().nullable(),
+              access: z.enum(ACCESS_STATES).openapi({
+                description:
+                  "What billing allows: full, read_only (past due beyond grace, or paused) or free_limits",
+              }),
+              grace_ends_at: z.string().nullable().openapi({
+                description: "Past due within grace: when the workspace turns read-only",
+              }),
             }),
             user: z
               .object({ id: z.string(), email: z.string(), email_verified: z.boolean() })
@@ -203,10 +212,20 @@ export const authRoutes = newRouter()
     async (c) => {
       const tenant = c.get("tenant");
       const actor = c.get("actor");
-      const user = actor.type === "api_key" ? null : await findUser(c.env, actingUserId(actor));
+      // Every member sees the billing banners, so access comes here rather than behind billing:read.
+      const [user, billing] = await Promise.all([
+        actor.type === "api_key" ? null : findUser(c.env, actingUserId(actor)),
+        billingAccess(c.env, tenant.id),
+      ]);
       return c.json(
         {
-          tenant: { id: tenant.id, slug: tenant.slug, name: tenant.name, plan: tenant.plan },
+          tenant: {
+            id: tenant.id,
+            slug: tenant.slug,
+            name: tenant.name,
+            plan: tenant.plan,
+            ...billing,
+          },
           user: user
             ? { id: user.id, email: user.email, email_verified: user.emailVerifiedAt !== null }
             : null,
