@@ -1,6 +1,7 @@
 import { Form, NavLink, Outlet } from "react-router";
 import { apiFailure } from "../../server/api";
 import { signedIn, signedOut } from "../../server/signed-in";
+import { BillingBanner } from "../components/billing-banner";
 import { NAV } from "../nav";
 import type { Route } from "./+types/app-layout";
 
@@ -47,6 +48,7 @@ export default function AppLayout({ loaderData }: Route.ComponentProps) {
         </div>
       </header>
       <main id="main" className="page">
+        <BillingBanner tenant={me.tenant} />
         <Outlet />
       </main>
     </>
