@@ -81,7 +81,7 @@ export function UsageChart({
 }) {
   const points = usagePoints(series, granularity);
   const inPeriod = points.filter((p) => p.inPeriod !== null);
-  const top = Math.max(limit ?? 0, ...points.map((p) => Math.max(p.value, p.inPeriod ?? 0)), 1);
+  const top = Math.max(limit ?? 0, ...points.map((p) => p.inPeriod ?? 0), 1);
   const title = `${series.metric} per ${granularity}, ${formatDate(series.from)} to ${formatDate(series.to)}`;
   const desc = `${formatCount(series.total)} ${series.metric} in this range; ${formatCount(series.period.used)} of ${formatCount(limit)} used in the period ${formatDate(series.period.start)} to ${formatDate(series.period.end)}.`;
   return (
@@ -98,6 +98,7 @@ export function UsageChart({
         <CartesianGrid strokeDasharray="3 3" vertical={false} />
         {inPeriod.length > 0 && (
           <ReferenceArea
+            yAxisId="period"
             x1={inPeriod[0]?.label}
             x2={inPeriod.at(-1)?.label}
             fill="#0b57d0"
@@ -124,6 +125,7 @@ export function UsageChart({
         />
         {limit !== null && (
           <ReferenceLine
+            yAxisId="period"
             y={limit}
             stroke="#b42318"
             strokeDasharray="6 4"

@@ -60,7 +60,6 @@ export async function action(args: Route.ActionArgs) {
   return { problem: null, to: result.data.url };
 }
 
-const LIVE = new Set(["active", "trialing", "past_due", "unpaid", "paused", "incomplete"]);
 const ACCESS: Record<string, string> = {
   full: "Full access",
   read_only: "Read-only until billing is settled",
@@ -77,7 +76,9 @@ export default function Billing({ loaderData, actionData }: Route.ComponentProps
     if (to) window.location.assign(to);
   }, [to]);
   const current = plans.data.find((p) => p.id === billing?.plan);
-  const subscribed = billing?.status ? LIVE.has(billing.status) : false;
+  // A paying subscription (any access but free limits) changes plans in the portal; the API
+  // refuses a second checkout either way (409 subscription_exists, shown beside the form).
+  const subscribed = billing ? billing.access !== "free_limits" : false;
   const cannotManage = `Only owners and billing members can change billing; your role is ${me.role ?? "an API key"}.`;
   const invoices = (billing?.invoices ?? null) as Invoice[] | null;
   return (
