@@ -107,14 +107,24 @@ export function UsageChart({
           />
         )}
         <XAxis dataKey="label" minTickGap={24} />
-        <YAxis domain={[0, Math.ceil(top * 1.1)]} allowDecimals={false} width={64} />
+        {/* Left: the period's running total against the quota. Right: each bucket's own usage,
+            on its own scale so small buckets stay visible under a large quota. */}
+        <YAxis
+          yAxisId="period"
+          domain={[0, Math.ceil(top * 1.1)]}
+          allowDecimals={false}
+          width={64}
+        />
+        <YAxis yAxisId="bucket" orientation="right" allowDecimals={false} width={48} />
         <Bar
+          yAxisId="bucket"
           dataKey="value"
           name={`${series.metric} per ${granularity}`}
           fill="#0b57d0"
           isAnimationActive={false}
         />
         <Line
+          yAxisId="period"
           dataKey="inPeriod"
           name="used this period"
           stroke="#1a7f37"
