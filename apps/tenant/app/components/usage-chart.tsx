@@ -2,6 +2,7 @@ import {
   Bar,
   CartesianGrid,
   ComposedChart,
+  Legend,
   Line,
   ReferenceArea,
   ReferenceLine,
@@ -96,9 +97,12 @@ export function UsageChart({
         margin={{ top: 16, right: 16, bottom: 0, left: 8 }}
       >
         <CartesianGrid strokeDasharray="3 3" vertical={false} />
+        <Legend verticalAlign="top" height={24} />
         {inPeriod.length > 0 && (
           <ReferenceArea
             yAxisId="period"
+            // Clipped, not dropped, where the category axis's band edge passes the plot area.
+            ifOverflow="hidden"
             x1={inPeriod[0]?.label}
             x2={inPeriod.at(-1)?.label}
             fill="#0b57d0"
