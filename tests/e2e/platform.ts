@@ -34,7 +34,7 @@ export const STRIPE_PORT = 12127 + OFFSET;
 export const ADMIN_URL = `http://admin.localhost:${API_PORT}`;
 const TMP = resolve("tests/e2e/.tmp");
 export const STATE = `${TMP}/state`;
-const STRIPE_KEY = "sk_test_tenantry_e2e";
+export const STRIPE_KEY = "sk_test_tenantry_e2e";
 const WEBHOOK_SECRET = "whsec_tenantry_e2e";
 const stripeVars = `STRIPE_SECRET_KEY=${STRIPE_KEY}\nSTRIPE_API_BASE=http://localhost:${STRIPE_PORT}\n`;
 
@@ -45,6 +45,9 @@ export const E2E_TENANT = {
   email: "owner@e2e.example",
   password: "e2e-password-1",
 };
+
+/** Past-due grace in days, for the API and the webhooks worker's re-sync alike. */
+const GRACE: [RegExp, string] = [/^BILLING_GRACE_DAYS = ".+"$/m, 'BILLING_GRACE_DAYS = "0"'];
 
 export async function startPlatform(): Promise<{ token: string; stop: () => void }> {
   const procs: { stop: () => void }[] = [];
@@ -77,6 +80,8 @@ async function start(procs: { stop: () => void }[]): Promise<string> {
       [/^METER_FLUSH_SECONDS = ".+"$/m, 'METER_FLUSH_SECONDS = "2"'],
       // A suspension reaches the API within this bound; the browser tests wait for it.
       [/^REGISTRY_CACHE_TTL_SECONDS = ".+"$/m, 'REGISTRY_CACHE_TTL_SECONDS = "1"'],
+      // No grace: a failed payment makes the tenant read-only at once (tenant-billing.test.ts).
+      GRACE,
     ],
   });
   const webhooks = fittedWorkerConfig({
@@ -87,6 +92,7 @@ async function start(procs: { stop: () => void }[]): Promise<string> {
       names("tenantry-webhooks"),
       [/script_name = "tenantry-api"/, 'script_name = "tenantry-api-e2e"'],
       [/^BILLING_COALESCE_SECONDS = ".+"$/m, 'BILLING_COALESCE_SECONDS = "1"'],
+      GRACE,
     ],
   });
   const metering = fittedWorkerConfig({

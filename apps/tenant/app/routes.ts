@@ -19,6 +19,8 @@ export default [
     route("members", "routes/members.tsx"),
     route("api-keys", "routes/api-keys.tsx"),
     route("audit-log", "routes/audit-log.tsx"),
+    route("billing", "routes/billing.tsx"),
+    route("usage", "routes/usage.tsx"),
     route("settings", "routes/settings.tsx"),
     route("notifications", "routes/notifications.tsx"),
     // The example product (apps/tenant/README.md: replacing it).

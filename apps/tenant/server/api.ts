@@ -37,7 +37,8 @@ async function withinBudget(
   request: Request,
   send: (request: Request) => Promise<Response>,
 ): Promise<Response> {
-  const retry = request.clone();
+  // A copy to send again (a body can be read once); the workers types give clone() a wider type.
+  const retry = request.clone() as typeof request;
   const response = await send(request);
   if (response.status !== 429 || response.headers.get("retry-after") !== "1") return response;
   const problem = (await response

@@ -625,6 +625,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/plans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The plan catalog: prices per interval, limits and features of every plan */
+        get: operations["listPlans"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/usage/events": {
         parameters: {
             query?: never;
@@ -1896,6 +1913,13 @@ export interface operations {
                             slug: string;
                             name: string;
                             plan: string | null;
+                            /**
+                             * @description What billing allows: full, read_only (past due beyond grace, or paused) or free_limits
+                             * @enum {string}
+                             */
+                            access: "full" | "read_only" | "free_limits";
+                            /** @description Past due within grace: when the workspace turns read-only */
+                            grace_ends_at: string | null;
                         };
                         user: {
                             id: string;
@@ -1923,6 +1947,8 @@ export interface operations {
                             accent_color: string | null;
                             logo_updated_at: string | null;
                         };
+                        /** @description The tenant's unread notifications (the bell): see GET /v1/notifications */
+                        unread_notifications: number;
                     };
                 };
             };
@@ -3874,6 +3900,100 @@ export interface operations {
             };
         };
     };
+    listPlans: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every plan, cheapest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        currency: string;
+                        data: {
+                            id: string;
+                            name: string;
+                            description: string;
+                            /** @description Sold by sales, not through checkout */
+                            contact_sales: boolean;
+                            /** @description In cents of `currency`; null for a plan that is not sold */
+                            prices: {
+                                month: number;
+                                year: number;
+                            } | null;
+                            /** @description The features the plan includes */
+                            features: string[];
+                            limits: {
+                                key: string;
+                                description: string;
+                                /**
+                                 * @description null: a current total
+                                 * @enum {string|null}
+                                 */
+                                period: "month" | null;
+                                /** @description null: unlimited */
+                                value: number | null;
+                                /** @description Refused past the value (soft: overage billed) */
+                                hard: boolean;
+                            }[];
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing permission, or tenant suspended */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (including other tenants' resources) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     reportUsageEvents: {
         parameters: {
             query?: never;
@@ -3991,6 +4111,12 @@ export interface operations {
                             start: string;
                             value: number;
                         }[];
+                        /** @description The quota period holding now, and its usage so far */
+                        period: {
+                            start: string;
+                            end: string;
+                            used: number;
+                        };
                     };
                 };
             };

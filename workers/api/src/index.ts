@@ -12,6 +12,7 @@ import { entitlementRoutes } from "./routes/entitlements";
 import { invitationRoutes } from "./routes/invitations";
 import { memberRoutes } from "./routes/members";
 import { notificationRoutes } from "./routes/notifications";
+import { planRoutes } from "./routes/plans";
 import { settingsRoutes } from "./routes/settings";
 import { signupRoutes } from "./routes/signup";
 import { systemRoutes } from "./routes/system";
@@ -40,6 +41,7 @@ export const app = base
   .route("/", settingsRoutes)
   .route("/", billingRoutes)
   .route("/", entitlementRoutes)
+  .route("/", planRoutes)
   .route("/", usageRoutes)
   .route("/", notificationRoutes)
   .route("/", productRoutes)

@@ -1,4 +1,4 @@
-import { notify, readBilling, tenantDb, tenantEntitlements } from "@tenantry/core";
+import { type BillingRow, notify, readBilling, tenantDb, tenantEntitlements } from "@tenantry/core";
 import { LIMIT_DEFINITIONS, type LimitKey } from "@tenantry/plans";
 import { members } from "@tenantry/schema/tenant";
 import { getTableName } from "drizzle-orm";
@@ -18,6 +18,15 @@ const GAUGE_TABLES: Partial<Record<LimitKey, string>> = Object.fromEntries(
   ]),
 );
 
+/**
+ * Where monthly usage periods turn: the live subscription's period end (its billing anchor), or
+ * calendar months (null) without one.
+ */
+export function periodAnchor(billing: BillingRow | null): number | null {
+  const live = billing?.status && !["canceled", "incomplete_expired"].includes(billing.status);
+  return live ? (billing?.currentPeriodEnd ?? null) : null;
+}
+
 /** What a tenant's meter reads from the control plane and the tenant's database. */
 export function meterSources(env: Env): MeterSources {
   return {
@@ -27,9 +36,7 @@ export function meterSources(env: Env): MeterSources {
           tenantEntitlements(env, tenantId, now),
           readBilling(env, tenantId),
         ]);
-        const live =
-          billing?.status && !["canceled", "incomplete_expired"].includes(billing.status);
-        return { value, anchor: live ? (billing?.currentPeriodEnd ?? null) : null };
+        return { value, anchor: periodAnchor(billing) };
       },
     },
     gauges: {

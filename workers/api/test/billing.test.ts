@@ -215,4 +215,52 @@ describe("tenant billing", () => {
     });
     expect(again.status).toBe(201);
   });
+
+  it("every member sees billing access on GET /v1/me: past due within grace names when read-only begins, past grace says read_only", async () => {
+    const t = await createTenant();
+    const viewer = await addMember(t, "viewer");
+    const me = () => api("GET", "/v1/me", { slug: t.slug, token: viewer.tokens.access_token });
+    expect((await me()).body.tenant).toMatchObject({ access: "free_limits", grace_ends_at: null });
+    await setPastDue(t, 2);
+    const within = (await me()).body.tenant;
+    expect(within.access).toBe("full");
+    // Grace is 7 days (wrangler.toml) from the first past_due sync, two days ago.
+    const left = Date.parse(within.grace_ends_at) - Date.now();
+    expect(left).toBeGreaterThan(4.9 * 86_400_000);
+    expect(left).toBeLessThan(5.1 * 86_400_000);
+    await env.CONTROL_DB.prepare("DELETE FROM subscriptions WHERE tenant_id = ?")
+      .bind(t.tenant.id)
+      .run();
+    await setPastDue(t);
+    expect((await me()).body.tenant).toMatchObject({ access: "read_only", grace_ends_at: null });
+  });
+
+  it("GET /v1/plans lists the catalog to any member: prices per interval, limits and features", async () => {
+    const t = await createTenant();
+    const viewer = await addMember(t, "viewer");
+    const res = await api("GET", "/v1/plans", { slug: t.slug, token: viewer.tokens.access_token });
+    expect(res.status).toBe(200);
+    expect(res.body.currency).toBe("usd");
+    expect(res.body.data.map((p: { id: string }) => p.id)).toEqual([
+      "free",
+      "pro",
+      "business",
+      "enterprise",
+    ]);
+    const pro = res.body.data[1];
+    expect(pro).toMatchObject({
+      name: "Pro",
+      contact_sales: false,
+      prices: { month: 2900, year: 29000 },
+    });
+    expect(pro.features).toContain("custom_domain");
+    expect(pro.limits).toContainEqual({
+      key: "events",
+      description: "usage events ingested",
+      period: "month",
+      value: 100000,
+      hard: false,
+    });
+    expect(res.body.data[0].prices).toBeNull();
+  });
 });

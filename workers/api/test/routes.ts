@@ -70,6 +70,7 @@ export const ROUTES: RouteCase[] = [
   { method: "DELETE", path: "/v1/settings/logo", permission: "settings:manage" },
   { method: "GET", path: "/v1/billing", permission: "billing:read" },
   { method: "GET", path: "/v1/entitlements", permission: "settings:read" },
+  { method: "GET", path: "/v1/plans", permission: null },
   {
     method: "POST",
     path: "/v1/billing/checkout",

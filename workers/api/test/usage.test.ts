@@ -52,6 +52,14 @@ describe("POST /v1/usage/events", () => {
     expect(retry.body).toMatchObject({ accepted: 0, duplicates: 3, rejected: 7 });
     const usage = await api("GET", "/v1/usage?metric=events&granularity=day", as);
     expect(usage.body.total).toBe(8);
+    // No subscription: the quota period is the calendar month, and the meter counted the 8.
+    const today = new Date();
+    const month = (m: number) => new Date(Date.UTC(today.getUTCFullYear(), m, 1)).toISOString();
+    expect(usage.body.period).toEqual({
+      start: month(today.getUTCMonth()),
+      end: month(today.getUTCMonth() + 1),
+      used: 8,
+    });
   });
 
   it("refuses usage that Stripe would refuse by the time it is reported (35 days, less a day for delivery)", async () => {
@@ -189,6 +197,7 @@ describe("GET /v1/usage", () => {
     const calls = await api("GET", "/v1/usage?metric=api_calls", as);
     // This request and the one before it.
     expect(calls.body.total).toBeGreaterThanOrEqual(1);
+    expect(calls.body.period.used).toBeGreaterThanOrEqual(1);
     expectProblem(await api("GET", "/v1/usage?metric=seats", as), 400, "invalid_request");
     expectProblem(
       await api("GET", `/v1/usage?metric=events&from=${iso(Date.now())}&to=${iso(0)}`, as),

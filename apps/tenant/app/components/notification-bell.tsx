@@ -1,16 +1,15 @@
 import { NavLink } from "react-router";
 
 /** The accessible name says the count ("Notifications, 2 unread"); the badge shows it. */
-export function bellLabel(unread: number | null): string {
-  if (unread === null) return "Notifications (unread count unavailable)";
+function bellLabel(unread: number): string {
   return unread === 0 ? "Notifications, none unread" : `Notifications, ${unread} unread`;
 }
 
 /**
  * The header's bell: a plain link to /notifications (works without JavaScript), its unread count
- * from the layout's loader. `unread` is null when the count could not be read: the bell stays.
+ * from `GET /v1/me` (the layout's loader).
  */
-export function NotificationBell({ unread }: { unread: number | null }) {
+export function NotificationBell({ unread }: { unread: number }) {
   return (
     <NavLink to="/notifications" className="bell" aria-label={bellLabel(unread)}>
       <svg aria-hidden="true" viewBox="0 0 24 24" width="20" height="20">

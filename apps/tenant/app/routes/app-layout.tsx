@@ -2,6 +2,7 @@ import { Form, NavLink, Outlet, useRouteLoaderData } from "react-router";
 import { isApex } from "../../server/hosts";
 import { tenantAppRequest } from "../../server/request";
 import { signedIn, signedInCaller } from "../../server/signed-in";
+import { BillingBanner } from "../components/billing-banner";
 import { NotificationBell } from "../components/notification-bell";
 import { NAV } from "../nav";
 import type { loader as rootLoader } from "../root";
@@ -14,14 +15,10 @@ import type { Route } from "./+types/app-layout";
 export async function loader(args: Route.LoaderArgs) {
   // The apex's only page in here is sign-up (`/`, see `home.tsx`): nobody is signed in there.
   if (isApex(args.request, args.context.get(tenantAppRequest).env)) return null;
-  const { api, session } = signedIn(args);
-  // The bell's count in parallel with the caller: one page of one item carries `unread_count`.
-  const [me, inbox] = await Promise.all([
-    signedInCaller(args),
-    api.GET("/v1/notifications", { params: { query: { limit: 1 } } }),
-  ]);
-  // A failed count must not take every page down: the bell says it is unavailable.
-  return { me, csrf: session.csrf, unread: inbox.data?.unread_count ?? null };
+  const { session } = signedIn(args);
+  // The bell's count comes with the caller: a page view costs the API one call less.
+  const me = await signedInCaller(args);
+  return { me, csrf: session.csrf, unread: me.unread_notifications };
 }
 
 /** The logo's URL, versioned by its upload time so the browser's cached copy is never stale. */
@@ -69,6 +66,7 @@ export default function AppLayout({ loaderData }: Route.ComponentProps) {
         </div>
       </header>
       <main id="main" className="page">
+        <BillingBanner tenant={me.tenant} />
         <Outlet />
       </main>
     </>

@@ -1,12 +1,15 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { ACCESS_STATES } from "@tenantry/plans";
 import { newRouter } from "../app";
 import { type Actor, actingUserId } from "../context";
 import { ValidationError } from "../errors";
 import { resolveTenant } from "../middleware/tenant";
 import { tenantRoute } from "../middleware/tenant-route";
+import { billingAccess } from "../services/billing";
 import { resendEmailVerification, verifyEmail } from "../services/email-verification";
 import { createHandoff, redeemHandoff } from "../services/handoff";
 import { login } from "../services/login";
+import { unreadCount } from "../services/notifications";
 import { confirmPasswordReset, requestPasswordReset } from "../services/password-reset";
 import { refreshSession, revokeSession } from "../services/sessions";
 import { brandingView, readBranding } from "../services/settings";
@@ -250,6 +253,13 @@ export const authRoutes = newRouter()
               slug: z.string(),
               name: z.string(),
               plan: z.string().nullable(),
+              access: z.enum(ACCESS_STATES).openapi({
+                description:
+                  "What billing allows: full, read_only (past due beyond grace, or paused) or free_limits",
+              }),
+              grace_ends_at: z.string().nullable().openapi({
+                description: "Past due within grace: when the workspace turns read-only",
+              }),
             }),
             user: z
               .object({ id: z.string(), email: z.string(), email_verified: z.boolean() })
@@ -275,6 +285,10 @@ export const authRoutes = newRouter()
                 logo_updated_at: z.string().nullable(),
               })
               .openapi({ description: "What every page of the app draws: see GET /v1/settings" }),
+            unread_notifications: z.number().int().openapi({
+              description:
+                "The tenant's unread notifications (the bell): see GET /v1/notifications",
+            }),
           }),
           "The caller",
         ),
@@ -284,13 +298,23 @@ export const authRoutes = newRouter()
     async (c) => {
       const tenant = c.get("tenant");
       const actor = c.get("actor");
-      const [user, brand] = await Promise.all([
+      // Every member sees the billing banners, so access comes here rather than behind billing:read.
+      const ctx = serviceContext(c);
+      const [user, brand, billing, unread] = await Promise.all([
         actor.type === "api_key" ? null : findUser(c.env, actingUserId(actor)),
-        readBranding(serviceContext(c)).then(brandingView),
+        readBranding(ctx).then(brandingView),
+        billingAccess(c.env, tenant.id),
+        unreadCount(ctx),
       ]);
       return c.json(
         {
-          tenant: { id: tenant.id, slug: tenant.slug, name: tenant.name, plan: tenant.plan },
+          tenant: {
+            id: tenant.id,
+            slug: tenant.slug,
+            name: tenant.name,
+            plan: tenant.plan,
+            ...billing,
+          },
           user: user
             ? { id: user.id, email: user.email, email_verified: user.emailVerifiedAt !== null }
             : null,
@@ -310,6 +334,7 @@ export const authRoutes = newRouter()
             accent_color: brand.accent_color,
             logo_updated_at: brand.logo?.updated_at ?? null,
           },
+          unread_notifications: unread,
         },
         200,
       );

@@ -81,6 +81,9 @@ export const usageRoutes = newRouter()
             to: z.string(),
             total: z.number(),
             data: z.array(z.object({ start: z.string(), value: z.number() })),
+            period: z
+              .object({ start: z.string(), end: z.string(), used: z.number() })
+              .openapi({ description: "The quota period holding now, and its usage so far" }),
           }),
           "Buckets with usage, oldest first",
         ),

@@ -18,6 +18,12 @@ import { linkStripeCustomer } from "./billing-customer";
 import { findTenantById, type TenantRow, tenantUrl } from "./registry";
 import { takeAttempt } from "./throttle";
 
+/** What billing allows the tenant now, and (past due within grace) until when. */
+export async function billingAccess(env: ServiceContext["env"], tenantId: string) {
+  const { access, graceEndsAt } = effectivePlan(env, await readBilling(env, tenantId));
+  return { access, grace_ends_at: graceEndsAt ? new Date(graceEndsAt).toISOString() : null };
+}
+
 /** What GET /v1/billing shows. Invoices come live from Stripe; null when it cannot be reached. */
 export async function billingOverview({ ctx }: { ctx: ServiceContext; input?: undefined }) {
   const row = await readBilling(ctx.env, ctx.tenant.id);

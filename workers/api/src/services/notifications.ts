@@ -21,7 +21,8 @@ export function notificationView(n: NotificationRow) {
 }
 export type NotificationView = ReturnType<typeof notificationView>;
 
-async function unreadCount(ctx: ServiceContext): Promise<number> {
+/** How many of the tenant's notifications nobody has read (the bell's count, on `GET /v1/me`). */
+export async function unreadCount(ctx: ServiceContext): Promise<number> {
   const [row] = await ctx.db.orm
     .select({ n: count() })
     .from(notifications)

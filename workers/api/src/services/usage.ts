@@ -1,10 +1,17 @@
-import { inChunks, meterFor } from "@tenantry/core";
-import { isUsageMetric, LIMIT_DEFINITIONS, type LimitKey, LimitKeySchema } from "@tenantry/plans";
+import { inChunks, meterFor, readBilling } from "@tenantry/core";
+import {
+  isUsageMetric,
+  LIMIT_DEFINITIONS,
+  type LimitKey,
+  LimitKeySchema,
+  usagePeriod,
+} from "@tenantry/plans";
 import { usageLedger } from "@tenantry/schema/control";
 import { and, eq, gte, inArray, lt, sum } from "drizzle-orm";
 import type { ServiceContext } from "../context";
 import { controlDb } from "../db/control-db";
 import { ValidationError } from "../errors";
+import { periodAnchor } from "../meter-sources";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -170,7 +177,8 @@ export async function usageSeries({
     ]);
   }
   const start = from - (from % step);
-  const [ledger, unflushed] = await Promise.all([
+  const meter = meterFor(ctx.env.TENANT_METER, ctx.tenant.id);
+  const [ledger, unflushed, period] = await Promise.all([
     controlDb(ctx.env)
       .select({
         window_start: usageLedger.windowStart,
@@ -186,7 +194,8 @@ export async function usageSeries({
         ),
       )
       .groupBy(usageLedger.windowStart),
-    meterFor(ctx.env.TENANT_METER, ctx.tenant.id).unflushedUsage(metric.data, start, to),
+    meter.unflushedUsage(metric.data, start, to),
+    currentPeriod(ctx, meter, metric.data, now),
   ]);
   const recentKeys = unflushed.flatMap((u) => (u.key ? [u.key] : []));
   const inLedger = new Set<string>();
@@ -215,5 +224,29 @@ export async function usageSeries({
     to: new Date(to).toISOString(),
     total: data.reduce((sum, d) => sum + d.value, 0),
     data,
+    period,
+  };
+}
+
+/**
+ * The quota period holding `now` and what it used, as the meter (the quota authority) counts it;
+ * a period the meter has not counted in yet used nothing.
+ */
+async function currentPeriod(
+  ctx: ServiceContext,
+  meter: ReturnType<typeof meterFor>,
+  metric: LimitKey,
+  now: number,
+) {
+  const counted = (await meter.totals()).find(
+    (t) => t.metric === metric && t.period_start <= now && now < t.period_end,
+  );
+  const { start, end } = counted
+    ? { start: counted.period_start, end: counted.period_end }
+    : usagePeriod(now, periodAnchor(await readBilling(ctx.env, ctx.tenant.id)));
+  return {
+    start: new Date(start).toISOString(),
+    end: new Date(end).toISOString(),
+    used: counted?.used ?? 0,
   };
 }
