@@ -7,7 +7,7 @@ import type { Browser, BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call } from "../../scripts/lib/platform.mjs";
 import { launchBrowser, screenshot } from "./browser";
-import { API_PORT, E2E_TENANT } from "./platform";
+import { API_PORT, E2E_TENANT, eventually } from "./platform";
 import { freshTenant, ownerPage } from "./tenant-session";
 
 const TENANT_URL = `http://${E2E_TENANT.slug}.localhost:${API_PORT}`;
@@ -136,5 +136,25 @@ describe("the tenant app", () => {
     await page.goto(`${a.url}/`);
     expect(await page.getByTestId("user-email").textContent()).toBe(a.email);
     await context.close();
+  });
+
+  it("does not count a person's page views as the tenant's API calls", async () => {
+    const tenant = await freshTenant("calls");
+    const { context, page } = await ownerPage(browser, tenant);
+    // Ten page views, each several API calls through the app's own entrypoint (ADR 022).
+    for (const path of ["/", "/projects", "/members", "/api-keys", "/billing"]) {
+      await page.goto(`${tenant.url}${path}`);
+      await page.goto(`${tenant.url}/`);
+    }
+    await context.close();
+    // Only this test's own direct calls to the API are API calls: each poll is one.
+    let polls = 0;
+    const used = await eventually(async () => {
+      polls++;
+      const r = await tenant.api({ path: "/v1/usage?metric=api_calls" });
+      const n = (r.body as { period?: { used: number } }).period?.used ?? 0;
+      return n > 0 ? n : null;
+    });
+    expect(used).toBeLessThanOrEqual(polls);
   });
 });

@@ -51,6 +51,7 @@ export {
   type AdmissionClass,
   type ConsumeInput,
   type ConsumeResult,
+  countsAsApiCall,
   type GaugeDrift,
   type LeaseInput,
   type LeaseReport,

@@ -55,9 +55,17 @@ export interface ConsumeResult {
  * ones (sign-out, billing, revocations) only from a small budget of their own, so an exhausted
  * tenant can still fix its situation; `refused` ones (a missing permission) only from another
  * small budget, so a low-privilege credential cannot spend the tenant's budget on refusals.
+ * `app` requests are the tenant app's pages calling the API for a signed-in person (ADR 022):
+ * a budget of the tenant's size of their own, so API clients and people never starve each other,
+ * and never `api_calls`: people using the product are not API usage, and are not billed as such.
  */
-export const ADMISSION_CLASSES = ["standard", "expensive", "essential", "refused"] as const;
+export const ADMISSION_CLASSES = ["standard", "expensive", "essential", "refused", "app"] as const;
 export type AdmissionClass = (typeof ADMISSION_CLASSES)[number];
+
+/** Whether a class's admitted requests are counted as `api_calls` (what ran, when reported). */
+export function countsAsApiCall(cls: AdmissionClass): boolean {
+  return cls !== "refused" && cls !== "app";
+}
 
 /** How a lease of an isolate was used: reported when it ends, so API calls count what ran. */
 export interface LeaseReport {

@@ -1,3 +1,4 @@
+import { WorkerEntrypoint } from "cloudflare:workers";
 import { endExpiredSupportAccess, sealAuditLogs } from "@tenantry/core";
 import { newId } from "@tenantry/schema";
 import { addMethodNotAllowed, newApp } from "./app";
@@ -21,6 +22,7 @@ import { linkMissingStripeCustomers } from "./services/billing-customer";
 import { consumeMailBatch, deadLetterMail } from "./services/mail-queue";
 import { sweepStaleProvisioning } from "./services/provisioning";
 import { reclaimUnverifiedTenants } from "./services/reclaim";
+import { markFromTenantApp } from "./tenant-app-entry";
 
 const base = newApp();
 // A bad configuration (e.g. production without a mailer) fails every request, loudly, rather
@@ -74,6 +76,18 @@ app.doc31("/openapi.json", {
 addMethodNotAllowed(app);
 
 export { TenantMeter } from "./meter/tenant-meter";
+
+/**
+ * The tenant app's way in: its service binding names this entrypoint, which the internet cannot
+ * reach. The same API, except that its requests for signed-in people are admitted as `app`
+ * (a budget of their own, never `api_calls`; ADR 022).
+ */
+export class TenantApp extends WorkerEntrypoint<Env> {
+  override fetch(request: Request): Response | Promise<Response> {
+    markFromTenantApp(request);
+    return app.fetch(request, this.env, this.ctx);
+  }
+}
 
 export default {
   fetch: app.fetch,

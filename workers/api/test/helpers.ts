@@ -37,6 +37,8 @@ export async function api<T = any>(
     body?: unknown;
     rawBody?: string;
     headers?: Record<string, string>;
+    /** "app": through the `TenantApp` entrypoint, as the tenant app's service binding calls. */
+    via?: "app";
   } = {},
 ): Promise<ApiResponse<T>> {
   const host = opts.slug ? `${opts.slug}.${BASE}` : BASE;
@@ -46,7 +48,8 @@ export async function api<T = any>(
   if (opts.rawBody !== undefined) body = opts.rawBody;
   else if (opts.body !== undefined) body = JSON.stringify(opts.body);
   if (body !== undefined) headers["content-type"] ??= "application/json";
-  const res = await exports.default.fetch(`http://${host}${path}`, {
+  const entry = opts.via === "app" ? exports.TenantApp : exports.default;
+  const res = await entry.fetch(`http://${host}${path}`, {
     method,
     headers,
     body,

@@ -275,6 +275,54 @@ describe("admission leases", () => {
     expect(statuses.filter((s) => s === 429).length).toBe(70);
   });
 
+  it("the tenant app's calls for a person have a budget of their own and are never API calls", async () => {
+    const t = await createTenant();
+    const as = { slug: t.slug, token: t.owner.token };
+    const viaApp = { ...as, via: "app" as const };
+    const key = await createApiKey(t, ["members:read"]);
+    await addOverride(t, { type: "limit", key: "api_calls", value: 0, hard: true, reason: "test" });
+    // The quota refuses the API's clients, people through the app not at all.
+    expectProblem(await api("GET", "/v1/me", as), 429, "rate_limited");
+    expect((await api("GET", "/v1/me", viaApp)).status).toBe(200);
+    // An API key stays API usage, whichever way it comes in.
+    const keyViaApp = await api("GET", "/v1/members", { slug: t.slug, token: key.key, via: "app" });
+    expectProblem(keyViaApp, 429, "rate_limited");
+
+    // A spent tenant budget leaves the app's own window open, and the other way round.
+    const t2 = await createTenant();
+    const as2 = { slug: t2.slug, token: t2.owner.token };
+    await addOverride(t2, {
+      type: "rate_limit",
+      key: "tenant",
+      value: { perSecond: 1000, perMinute: 3 },
+      reason: "a small tenant budget",
+    });
+    const intoMinute = Date.now() % 60_000;
+    if (intoMinute > 50_000) await new Promise((r) => setTimeout(r, 60_500 - intoMinute));
+    const direct = await Promise.all(Array.from({ length: 5 }, () => api("GET", "/v1/me", as2)));
+    expect(direct.filter((r) => r.status === 429).length).toBe(2);
+    const app = await Promise.all(
+      Array.from({ length: 5 }, () => api("GET", "/v1/me", { ...as2, via: "app" })),
+    );
+    expect(app.filter((r) => r.status === 429).length).toBe(2);
+
+    // What the app asked is never counted: only the 2 direct calls are API calls.
+    const t3 = await createTenant();
+    const as3 = { slug: t3.slug, token: t3.owner.token };
+    for (let i = 0; i < 4; i++)
+      expect((await api("GET", "/v1/me", { ...as3, via: "app" })).status).toBe(200);
+    for (let i = 0; i < 2; i++) expect((await api("GET", "/v1/me", as3)).status).toBe(200);
+    await expect
+      .poll(async () => {
+        const usage = await api<{ period: { used: number } }>("GET", "/v1/usage?metric=api_calls", {
+          ...as3,
+          via: "app",
+        });
+        return usage.body.period?.used;
+      })
+      .toBe(2);
+  });
+
   it("an exhausted quota still lets the tenant sign out, pay and revoke", async () => {
     const t = await createTenant();
     const as = { slug: t.slug, token: t.owner.token };

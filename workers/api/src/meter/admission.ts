@@ -1,5 +1,6 @@
 import {
   type AdmissionClass,
+  countsAsApiCall,
   type LeaseReport,
   type LeaseResult,
   log,
@@ -141,7 +142,7 @@ export async function admit(env: Env, req: AdmitRequest): Promise<Admission> {
     until: result.until,
     quota: result.quota,
     apiAccess: result.apiAccess,
-    counted: req.cls !== "refused",
+    counted: countsAsApiCall(req.cls),
   };
   slot.leases.push(lease);
   scheduleReport(env, req, result.until - at);

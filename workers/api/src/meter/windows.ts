@@ -41,7 +41,10 @@ export class RequestWindows {
     const checks: [string, string, RateLimit][] =
       input.cls === "essential" || input.cls === "refused"
         ? [[input.cls, input.cls === "essential" ? "essential" : "refusal", budgets[input.cls]]]
-        : [["tenant", "tenant", budgets.tenant]];
+        : input.cls === "app"
+          ? // The tenant app's pages: the tenant's budget in a window of their own (ADR 022).
+            [["app", "app", budgets.tenant]]
+          : [["tenant", "tenant", budgets.tenant]];
     if (input.apiKeyId && (input.cls === "standard" || input.cls === "expensive")) {
       checks.push([`key:${input.apiKeyId}`, "API key", budgets.apiKey]);
     }

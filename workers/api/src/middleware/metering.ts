@@ -5,6 +5,7 @@ import type { AppEnv } from "../context";
 import { config } from "../env";
 import { ForbiddenError, TooManyRequestsError } from "../errors";
 import { type Admission, admit } from "../meter/admission";
+import { isFromTenantApp } from "../tenant-app-entry";
 
 /** Admits the request from the tenant's meter (through this isolate's lease), or null when off. */
 export async function admitRequest(
@@ -13,10 +14,12 @@ export async function admitRequest(
 ): Promise<Admission | null> {
   if (config(c.env).METERING === "off") return null;
   const actor = c.get("actor");
+  // A person using the tenant app is not API usage (ADR 022); API keys always are.
+  const app = cls === "standard" && actor.type === "user" && isFromTenantApp(c.req.raw);
   return admit(c.env, {
     tenantId: c.get("tenant").id,
     apiKeyId: actor.type === "api_key" ? actor.id : null,
-    cls,
+    cls: app ? "app" : cls,
     waitUntil: (p) => c.executionCtx.waitUntil(p),
   });
 }
