@@ -5,8 +5,9 @@
  */
 import type { Browser, BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { NAV } from "../../apps/tenant/app/nav";
 import { call } from "../../scripts/lib/platform.mjs";
-import { launchBrowser, screenshot } from "./browser";
+import { launchBrowser, screenshot, seriousViolations } from "./browser";
 import { API_PORT, E2E_TENANT, eventually } from "./platform";
 import { freshTenant, ownerPage } from "./tenant-session";
 
@@ -156,5 +157,19 @@ describe("the tenant app", () => {
       return n > 0 ? n : null;
     });
     expect(used).toBeLessThanOrEqual(polls);
+  });
+
+  it("has no serious or critical accessibility violations on any signed-in page", async () => {
+    const tenant = await freshTenant("a11y");
+    const { context, page } = await ownerPage(browser, tenant);
+    const found: Record<string, string[]> = {};
+    for (const path of [...NAV.map((item) => item.to), "/notifications"]) {
+      await page.goto(`${tenant.url}${path}`);
+      await page.locator("main h1").first().waitFor();
+      const violations = await seriousViolations(page);
+      if (violations.length) found[path] = violations;
+    }
+    expect(found).toEqual({});
+    await context.close();
   });
 });
