@@ -159,6 +159,15 @@ describe("billing in the tenant app", () => {
       access: "read_only",
     });
     expect(write.body.detail).toContain("read-only until billing is settled");
+
+    // In the app, a form's write is refused beside it, explained, with the request id.
+    await page.goto(`${tenant.url}/projects`);
+    await page.getByLabel("Name").fill("After the due date");
+    await page.getByRole("button", { name: "Create project" }).click();
+    const refused = page.getByRole("alert");
+    await expect.poll(() => refused.textContent()).toContain("read-only until billing is settled");
+    await expect(refused.textContent()).resolves.toMatch(/\(request req_/);
+    await expect(refused.getByRole("link", { name: "Open billing" }).count()).resolves.toBe(1);
     await context.close();
   });
 });
