@@ -3,6 +3,7 @@
  * owner signs in, sees the dashboard `GET /v1/me` feeds, and signs out; a refused access token
  * is renewed with the refresh token; the API's own paths on the same host still reach the API.
  */
+import { request } from "node:http";
 import type { Browser, BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NAV } from "../../apps/tenant/app/nav";
@@ -37,6 +38,33 @@ async function refreshStatus(refreshToken: string): Promise<number> {
     body: { refresh_token: refreshToken },
   });
   return status;
+}
+
+/** A form post to the tenant app as a browser on `origin` would send it. */
+function postForm(path: string, origin: string, fields: Record<string, string>) {
+  const body = new URLSearchParams(fields).toString();
+  return new Promise<{ status: number; cookies: string[] }>((resolve, reject) => {
+    const req = request(
+      {
+        host: "127.0.0.1",
+        port: API_PORT,
+        method: "POST",
+        path,
+        headers: {
+          host: `${E2E_TENANT.slug}.localhost:${API_PORT}`,
+          origin,
+          "content-type": "application/x-www-form-urlencoded",
+          "content-length": Buffer.byteLength(body),
+        },
+      },
+      (res) => {
+        res.resume();
+        resolve({ status: res.statusCode ?? 0, cookies: res.headers["set-cookie"] ?? [] });
+      },
+    );
+    req.on("error", reject);
+    req.end(body);
+  });
 }
 
 beforeAll(async () => {
@@ -171,5 +199,18 @@ describe("the tenant app", () => {
     }
     expect(found).toEqual({});
     await context.close();
+  });
+
+  it("refuses a form posted from another site, even where no session protects it yet", async () => {
+    const credentials = { email: E2E_TENANT.email, password: E2E_TENANT.password };
+    for (const origin of ["http://evil.example", "null", `http://other.localhost:${API_PORT}`]) {
+      const forged = await postForm("/sign-in", origin, credentials);
+      expect(forged.status).toBe(403);
+      expect(forged.cookies).toEqual([]);
+    }
+    // The same form from the tenant's own pages signs in.
+    const own = await postForm("/sign-in", TENANT_URL, credentials);
+    expect(own.status).toBe(302);
+    expect(own.cookies.join()).toContain("tenantry_session=");
   });
 });

@@ -3,6 +3,7 @@ import { createRequestHandler, RouterContextProvider } from "react-router";
 import type { TenantAppEnv } from "../server/env";
 import { apexFormTargets, apexRedirect } from "../server/hosts";
 import { newTenantAppRequest, tenantAppRequest } from "../server/request";
+import { crossSiteRefusal } from "../server/same-origin";
 
 const pages = createRequestHandler(
   () => import("virtual:react-router/server-build"),
@@ -15,7 +16,8 @@ export default {
     const context = new RouterContextProvider();
     const req = newTenantAppRequest(env);
     context.set(tenantAppRequest, req);
-    const response = apexRedirect(request, env) ?? (await pages(request, context));
+    const response =
+      crossSiteRefusal(request) ?? apexRedirect(request, env) ?? (await pages(request, context));
     // Pages are never cached; a resource route that chose its own caching (the logo) keeps it.
     const ownCaching = response.headers.get("cache-control");
     pageSecurityHeaders(response.headers, req.nonce, apexFormTargets(request, env));
