@@ -2,6 +2,7 @@ import { Form, NavLink, Outlet, useRouteLoaderData } from "react-router";
 import { isApex } from "../../server/hosts";
 import { tenantAppRequest } from "../../server/request";
 import { signedIn, signedInCaller } from "../../server/signed-in";
+import { logoUrl } from "../branding";
 import { BillingBanner } from "../components/billing-banner";
 import { NotificationBell } from "../components/notification-bell";
 import { NAV } from "../nav";
@@ -19,11 +20,6 @@ export async function loader(args: Route.LoaderArgs) {
   // The bell's count comes with the caller: a page view costs the API one call less.
   const me = await signedInCaller(args);
   return { me, csrf: session.csrf, unread: me.unread_notifications };
-}
-
-/** The logo's URL, versioned by its upload time so the browser's cached copy is never stale. */
-export function logoUrl(updatedAt: string): string {
-  return `/branding/logo?v=${encodeURIComponent(updatedAt)}`;
 }
 
 export default function AppLayout({ loaderData }: Route.ComponentProps) {

@@ -1,11 +1,11 @@
 import { Form, redirect, useNavigation } from "react-router";
 import { apiFailure, type ShownProblem, shownProblem } from "../../server/api";
 import { signedIn, signedInForm, signedOut } from "../../server/signed-in";
+import { logoUrl } from "../branding";
 import { CsrfField } from "../components/csrf";
 import { ProblemNotice } from "../components/problem";
 import { useCan, useSignedIn } from "../signed-in";
 import type { Route } from "./+types/settings";
-import { logoUrl } from "./app-layout";
 
 export function meta() {
   return [{ title: "Settings" }];

@@ -1,5 +1,5 @@
 import type { Entitlements, LimitKey } from "@tenantry/plans";
-import type { ThresholdReached } from "./thresholds";
+import type { UsageNoticeSink } from "./thresholds";
 
 // What the meter reads from outside its own storage, given to it where the Durable Object is
 // constructed (`../meter-sources.ts` builds them from the worker's bindings). The meter itself
@@ -23,11 +23,6 @@ export interface GaugeSource {
    * no table counts it (a catalog limit the product does not use), and the meter's total stands.
    */
   count(tenantId: string, metric: LimitKey): Promise<number | null>;
-}
-
-/** Where the meter tells the tenant that usage reached a share of a quota (ADR 019). */
-export interface UsageNoticeSink {
-  thresholdReached(tenantId: string, reached: ThresholdReached): Promise<void>;
 }
 
 export interface MeterSources {

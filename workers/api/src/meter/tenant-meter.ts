@@ -18,7 +18,7 @@ import { EntitlementsCache } from "./entitlements";
 import { Gauges, isGauge } from "./gauges";
 import { Outbox } from "./outbox";
 import { bindMeterTenant, setUpMeterStorage } from "./schema";
-import type { UsageNoticeSink } from "./sources";
+import type { UsageNoticeSink } from "./thresholds";
 import { Thresholds } from "./thresholds";
 import { RequestWindows } from "./windows";
 

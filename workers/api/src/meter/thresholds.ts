@@ -1,5 +1,4 @@
 import type { LimitKey } from "@tenantry/plans";
-import type { UsageNoticeSink } from "./sources";
 
 /** The shares of a quota that the tenant is told about, in percent. */
 const PERCENTS = [80, 100] as const;
@@ -10,6 +9,11 @@ export interface ThresholdReached {
   periodEnd: number;
   percent: number;
   quota: number;
+}
+
+/** Where the meter tells the tenant that usage reached a share of a quota (ADR 019). */
+export interface UsageNoticeSink {
+  thresholdReached(tenantId: string, reached: ThresholdReached): Promise<void>;
 }
 
 /**
