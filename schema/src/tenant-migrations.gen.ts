@@ -63,6 +63,7 @@ export const TENANT_MIGRATIONS: TenantMigration[] = [
       "CREATE UNIQUE INDEX `mfa_recovery_codes_code_hash_unique` ON `mfa_recovery_codes` (`code_hash`);",
       "CREATE INDEX `mfa_recovery_codes_tenant_idx` ON `mfa_recovery_codes` (`tenant_id`);",
       "CREATE INDEX `mfa_recovery_codes_user_idx` ON `mfa_recovery_codes` (`user_id`);",
+      "CREATE TABLE `security_settings` (\n\t`tenant_id` text PRIMARY KEY NOT NULL,\n\t`require_mfa` integer DEFAULT false NOT NULL,\n\t`updated_at` integer NOT NULL\n);",
       "ALTER TABLE `sessions` ADD `mfa_verified_at` integer;"
     ]
   }

@@ -22,6 +22,7 @@ export const AUDIT_ACTIONS = [
   "session.verify_mfa",
   "mfa.enable",
   "mfa.disable",
+  "security.update",
   "user.verify_email",
   "user.reset_password",
   "billing.update",

@@ -21,4 +21,10 @@ CREATE TABLE `mfa_recovery_codes` (
 CREATE UNIQUE INDEX `mfa_recovery_codes_code_hash_unique` ON `mfa_recovery_codes` (`code_hash`);--> statement-breakpoint
 CREATE INDEX `mfa_recovery_codes_tenant_idx` ON `mfa_recovery_codes` (`tenant_id`);--> statement-breakpoint
 CREATE INDEX `mfa_recovery_codes_user_idx` ON `mfa_recovery_codes` (`user_id`);--> statement-breakpoint
+CREATE TABLE `security_settings` (
+	`tenant_id` text PRIMARY KEY NOT NULL,
+	`require_mfa` integer DEFAULT false NOT NULL,
+	`updated_at` integer NOT NULL
+);
+--> statement-breakpoint
 ALTER TABLE `sessions` ADD `mfa_verified_at` integer;

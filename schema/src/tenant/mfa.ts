@@ -36,3 +36,11 @@ export const mfaRecoveryCodes = sqliteTable(
     index("mfa_recovery_codes_user_idx").on(t.userId),
   ],
 );
+
+/** The tenant's security policy: one row per tenant database, absent until the first change. */
+export const securitySettings = sqliteTable("security_settings", {
+  tenantId: tenantId().primaryKey(),
+  /** Every member must enrol MFA (SSO members will satisfy it through their IdP, issue 12 §1). */
+  requireMfa: integer("require_mfa", { mode: "boolean" }).notNull().default(false),
+  updatedAt: integer("updated_at").notNull(),
+});

@@ -267,3 +267,65 @@ describe("step-up on sensitive actions", () => {
     expect(back.status, JSON.stringify(back.body)).toBe(200);
   });
 });
+
+describe("require MFA for every member", () => {
+  it("is an owner's setting, and only for an owner who has MFA", async () => {
+    const t = await createTenant();
+    const policy = (token: string, require_mfa: boolean) =>
+      api("PATCH", "/v1/settings/security", { slug: t.slug, token, body: { require_mfa } });
+    expectProblem(await policy(t.owner.token, true), 409, "mfa_not_enrolled");
+    const admin = await addMember(t, "admin");
+    expectProblem(await policy(admin.tokens.access_token, false), 403, "owner_only");
+    await enrolOwner(t);
+    const on = await policy(t.owner.token, true);
+    expect(on.status, JSON.stringify(on.body)).toBe(200);
+    const [audit] = await auditRows(t, "security.update");
+    expect(JSON.parse(audit?.before)).toEqual({ require_mfa: false });
+    expect(JSON.parse(audit?.after)).toEqual({ require_mfa: true });
+    const read = await api("GET", "/v1/settings/security", { slug: t.slug, token: t.owner.token });
+    expect(read.body).toEqual({ require_mfa: true });
+  });
+
+  it("holds members without MFA to enrolment until they enrol", async () => {
+    const t = await createTenant();
+    await markEmailVerified(t.owner.id);
+    const member = await addMember(t, "member");
+    const key = await api("POST", "/v1/api-keys", {
+      slug: t.slug,
+      token: t.owner.token,
+      body: { name: "k", permissions: ["members:read"] },
+    });
+    await enrolOwner(t);
+    await api("PATCH", "/v1/settings/security", {
+      slug: t.slug,
+      token: t.owner.token,
+      body: { require_mfa: true },
+    });
+    const token = member.tokens.access_token;
+    expectProblem(
+      await api("GET", "/v1/members", { slug: t.slug, token }),
+      403,
+      "mfa_enrolment_required",
+    );
+    const me = await api("GET", "/v1/me", { slug: t.slug, token });
+    expect(me.body.mfa_enrolment_required).toBe(true);
+    // The owner (enrolled) and API keys (not sign-ins) carry on.
+    expect((await api("GET", "/v1/members", { slug: t.slug, token: t.owner.token })).status).toBe(
+      200,
+    );
+    expect((await api("GET", "/v1/members", { slug: t.slug, token: key.body.key })).status).toBe(
+      200,
+    );
+
+    const start = await api("POST", "/v1/me/mfa/enrol", { slug: t.slug, token });
+    const confirm = await api("POST", "/v1/me/mfa/confirm", {
+      slug: t.slug,
+      token,
+      body: { code: totpCode(start.body.secret) },
+    });
+    expect(confirm.status).toBe(200);
+    expect((await api("GET", "/v1/members", { slug: t.slug, token })).status).toBe(200);
+    const after = await api("GET", "/v1/me", { slug: t.slug, token });
+    expect(after.body.mfa_enrolment_required).toBe(false);
+  });
+});

@@ -79,6 +79,13 @@ export const ROUTES: RouteCase[] = [
     permission: "settings:manage",
     body: () => ({ accent_color: "#0b57d0" }),
   },
+  { method: "GET", path: "/v1/settings/security", permission: "settings:read" },
+  {
+    method: "PATCH",
+    path: "/v1/settings/security",
+    permission: "settings:manage",
+    body: () => ({ require_mfa: false }),
+  },
   { method: "GET", path: "/v1/settings/logo", permission: "settings:read" },
   // The body is an image, not JSON: every refusal here comes before it is read.
   { method: "PUT", path: "/v1/settings/logo", permission: "settings:manage" },

@@ -48,7 +48,11 @@ const MfaChallengeSchema = z
 const TokenInputSchema = z.strictObject({ token: z.string().min(1).max(200) });
 const accepted = { description: "Accepted" };
 /** Routes that act for a signed-in user's own session: sign-out, hand-off, resending mail. */
-const sessionOnly = tenantRoute(undefined, { essential: true, refuseSupport: true });
+const sessionOnly = tenantRoute(undefined, {
+  essential: true,
+  refuseSupport: true,
+  beforeMfaEnrolment: true,
+});
 
 /** The signed-in user behind a session; API keys have none. */
 function sessionUser(actor: Actor) {
@@ -285,7 +289,7 @@ export const authRoutes = newRouter()
       tags: ["auth"],
       summary: "The caller, their role and permissions in this tenant",
       security,
-      middleware: tenantRoute(),
+      middleware: tenantRoute(undefined, { beforeMfaEnrolment: true }),
       responses: {
         200: jsonResponse(
           z.object({
@@ -326,6 +330,10 @@ export const authRoutes = newRouter()
                 logo_updated_at: z.string().nullable(),
               })
               .openapi({ description: "What every page of the app draws: see GET /v1/settings" }),
+            mfa_enrolment_required: z.boolean().openapi({
+              description:
+                "The workspace requires MFA and the caller has not enrolled: every other route answers 403 mfa_enrolment_required until POST /v1/me/mfa/enrol and /confirm",
+            }),
             unread_notifications: z.number().int().openapi({
               description:
                 "The tenant's unread notifications (the bell): see GET /v1/notifications",
@@ -375,6 +383,7 @@ export const authRoutes = newRouter()
             accent_color: brand.accent_color,
             logo_updated_at: brand.logo?.updated_at ?? null,
           },
+          mfa_enrolment_required: actor.type === "user" && actor.mfaEnrolmentRequired,
           unread_notifications: unread,
         },
         200,

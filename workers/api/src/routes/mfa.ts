@@ -8,6 +8,7 @@ import {
   startMfaEnrolment,
   verifyMfa,
 } from "../services/mfa";
+import { getMfaPolicy, updateMfaPolicy } from "../services/mfa-policy";
 import {
   conflictError,
   jsonBody,
@@ -18,7 +19,7 @@ import {
 } from "./helpers";
 
 /** A member's own second factor: their session only, never support access (ADR 023). */
-const ownSession = tenantRoute(undefined, { refuseSupport: true });
+const ownSession = tenantRoute(undefined, { refuseSupport: true, beforeMfaEnrolment: true });
 export const MfaCodeSchema = z
   .strictObject({
     code: z.string().min(6).max(20).openapi({ description: "A TOTP code or a recovery code" }),
@@ -27,6 +28,8 @@ export const MfaCodeSchema = z
 const VerifiedSchema = z
   .object({ verified_until: z.string() })
   .openapi("MfaVerified", { description: "Sensitive actions are allowed until then" });
+
+const MfaPolicySchema = z.object({ require_mfa: z.boolean() }).openapi("SecuritySettings");
 
 export const mfaRoutes = newRouter()
   .openapi(
@@ -131,4 +134,37 @@ export const mfaRoutes = newRouter()
       await disableMfa({ ctx: serviceContext(c), input: c.req.valid("json") });
       return c.body(null, 204);
     },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/settings/security",
+      operationId: "getSecuritySettings",
+      tags: ["settings"],
+      summary: "The workspace's MFA policy",
+      security: sessionSecurity,
+      middleware: tenantRoute("settings:read"),
+      responses: { 200: jsonResponse(MfaPolicySchema, "The policy"), ...tenantErrors },
+    }),
+    async (c) => c.json(await getMfaPolicy({ ctx: serviceContext(c) }), 200),
+  )
+  .openapi(
+    createRoute({
+      method: "patch",
+      path: "/v1/settings/security",
+      operationId: "updateSecuritySettings",
+      tags: ["settings"],
+      summary:
+        "Require MFA of every member (owners only, after a recent code; SSO members will satisfy it through their IdP)",
+      security: sessionSecurity,
+      middleware: tenantRoute("settings:manage", { refuseSupport: true }),
+      request: { body: jsonBody(MfaPolicySchema.strict()) },
+      responses: {
+        200: jsonResponse(MfaPolicySchema, "The policy"),
+        409: conflictError,
+        ...tenantErrors,
+      },
+    }),
+    async (c) =>
+      c.json(await updateMfaPolicy({ ctx: serviceContext(c), input: c.req.valid("json") }), 200),
   );

@@ -6,6 +6,7 @@ import { mfaFactors, mfaRecoveryCodes, sessions } from "@tenantry/schema/tenant"
 import { and, count, eq, isNotNull, isNull, lt, or } from "drizzle-orm";
 import type { Actor, ServiceContext, TenantRequestContext } from "../context";
 import { ConflictError, ForbiddenError } from "../errors";
+import { forgetSessions } from "./session-cache";
 import { refundAttempt, takeAttempt } from "./throttle";
 
 const MINUTE = 60_000;
@@ -212,6 +213,8 @@ export async function confirmMfaEnrolment({
       after: { method: "totp", recovery_codes: RECOVERY_CODE_COUNT },
     }),
   ]);
+  // Cached sessions carry whether the require-MFA policy holds this member back.
+  forgetSessions({ userId: user.id, tenantId: ctx.tenant.id });
   return { recovery_codes: codes };
 }
 
@@ -229,6 +232,7 @@ export async function disableMfa({ ctx, input }: { ctx: ServiceContext; input: {
       after: { proved_with: method },
     }),
   ]);
+  forgetSessions({ userId: user.id, tenantId: ctx.tenant.id });
 }
 
 /** Step-up: proves the second factor again on this session, for the next sensitive actions. */
