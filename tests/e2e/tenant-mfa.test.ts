@@ -2,6 +2,7 @@
  * MFA in real Chromium: the owner enrols TOTP on the security page with a code computed here
  * from the secret the page shows, sees the recovery codes once, signs out and back in with a
  * code; a recovery code signs in once (without JavaScript), and the second time it is refused.
+ * The owner turns on the require-MFA policy from the same page.
  */
 import { totpCode } from "@tenantry/core/totp";
 import type { Browser, Page } from "playwright-core";
@@ -48,6 +49,16 @@ describe("two-factor authentication", () => {
     expect(recoveryCodes).toHaveLength(10);
     expect(await seriousViolations(page)).toEqual([]);
     await screenshot(page, "tenant-mfa");
+
+    // The owner's policy: every member must have MFA (the session proved a code at enrolment).
+    const policy = page.getByLabel("Require two-factor authentication for every member");
+    await policy.check();
+    await page.getByRole("button", { name: "Save policy" }).click();
+    await expect
+      .poll(() => tenant.api({ path: "/v1/settings/security" }))
+      .toMatchObject({
+        body: { require_mfa: true },
+      });
 
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.waitForURL(/\/sign-in/);

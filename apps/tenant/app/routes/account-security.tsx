@@ -1,19 +1,26 @@
 import { data, Form, redirect, useActionData } from "react-router";
 import { apiFailure, shownProblem } from "../../server/api";
-import { signedIn, signedInForm, signedOut } from "../../server/signed-in";
+import { signedIn, signedInCaller, signedInForm, signedOut } from "../../server/signed-in";
 import { CsrfField } from "../components/csrf";
 import { ProblemNotice } from "../components/problem";
+import { useSignedIn } from "../signed-in";
 import type { Route } from "./+types/account-security";
 
 export function meta() {
   return [{ title: "Security" }];
 }
 
+/** The member's own MFA; for owners also the workspace's policy. */
 export async function loader(args: Route.LoaderArgs) {
-  const r = await signedIn(args).api.GET("/v1/me/mfa");
+  const { api } = signedIn(args);
+  const me = await signedInCaller(args);
+  const r = await api.GET("/v1/me/mfa");
   if (r.response.status === 401) throw signedOut(args);
   if (!r.data) throw apiFailure(r);
-  return r.data;
+  if (me.role !== "owner") return { mfa: r.data, policy: null };
+  const policy = await api.GET("/v1/settings/security");
+  if (!policy.data) throw apiFailure(policy);
+  return { mfa: r.data, policy: policy.data };
 }
 
 /** Only a path on this host (a step-up form names the page to return to). */
@@ -56,6 +63,13 @@ export async function action(args: Route.ActionArgs) {
     if (!r.data) return fail(r, shown);
     return { problem: null, enrolment: null, recoveryCodes: r.data.recovery_codes };
   }
+  if (intent === "policy") {
+    const r = await api.PATCH("/v1/settings/security", {
+      body: { require_mfa: form.get("require_mfa") === "on" },
+    });
+    if (!r.data) return fail(r);
+    return redirect("/account/security");
+  }
   if (intent === "verify") {
     const r = await api.POST("/v1/me/mfa/verify", { body: { code } });
     if (!r.data) return fail(r);
@@ -82,11 +96,18 @@ function CodeField({ label = "Code from your authenticator app" }: { label?: str
   );
 }
 
-export default function AccountSecurity({ loaderData: mfa }: Route.ComponentProps) {
+export default function AccountSecurity({ loaderData }: Route.ComponentProps) {
+  const { mfa, policy } = loaderData;
   const result = useActionData<typeof action>();
+  const { me } = useSignedIn();
   return (
     <div className="stack">
       <h1>Security</h1>
+      {me.mfa_enrolment_required && (
+        <p className="notice warn">
+          This workspace requires two-factor authentication. Set it up to continue.
+        </p>
+      )}
       <ProblemNotice problem={result?.problem} />
       {result?.recoveryCodes && (
         <section className="card stack notice ok" aria-labelledby="codes">
@@ -155,6 +176,24 @@ export default function AccountSecurity({ loaderData: mfa }: Route.ComponentProp
           </Form>
         )}
       </section>
+      {policy && (
+        <section className="card stack" aria-labelledby="policy">
+          <h2 id="policy">Workspace policy</h2>
+          <Form method="post" className="stack">
+            <CsrfField />
+            <input type="hidden" name="intent" value="policy" />
+            <label className="check">
+              <input type="checkbox" name="require_mfa" defaultChecked={policy.require_mfa} />{" "}
+              Require two-factor authentication for every member
+            </label>
+            <p className="muted">
+              Members without it are sent to set it up after signing in. Members who sign in with
+              single sign-on will satisfy it through their identity provider (not available yet).
+            </p>
+            <button type="submit">Save policy</button>
+          </Form>
+        </section>
+      )}
     </div>
   );
 }
