@@ -53,5 +53,18 @@ export const TENANT_MIGRATIONS: TenantMigration[] = [
       "CREATE UNIQUE INDEX `notifications_dedupe_unique` ON `notifications` (`tenant_id`,`dedupe_key`);",
       "CREATE INDEX `notifications_unread_idx` ON `notifications` (`tenant_id`,`read_at`);"
     ]
+  },
+  {
+    "name": "0004_mfa",
+    "queries": [
+      "CREATE TABLE `mfa_factors` (\n\t`user_id` text PRIMARY KEY NOT NULL,\n\t`tenant_id` text NOT NULL,\n\t`secret` text NOT NULL,\n\t`confirmed_at` integer,\n\t`last_step` integer,\n\t`created_at` integer NOT NULL,\n\t`updated_at` integer NOT NULL\n);",
+      "CREATE INDEX `mfa_factors_tenant_idx` ON `mfa_factors` (`tenant_id`);",
+      "CREATE TABLE `mfa_recovery_codes` (\n\t`id` text PRIMARY KEY NOT NULL,\n\t`tenant_id` text NOT NULL,\n\t`user_id` text NOT NULL,\n\t`code_hash` text NOT NULL,\n\t`used_at` integer,\n\t`created_at` integer NOT NULL\n);",
+      "CREATE UNIQUE INDEX `mfa_recovery_codes_code_hash_unique` ON `mfa_recovery_codes` (`code_hash`);",
+      "CREATE INDEX `mfa_recovery_codes_tenant_idx` ON `mfa_recovery_codes` (`tenant_id`);",
+      "CREATE INDEX `mfa_recovery_codes_user_idx` ON `mfa_recovery_codes` (`user_id`);",
+      "CREATE TABLE `security_settings` (\n\t`tenant_id` text PRIMARY KEY NOT NULL,\n\t`require_mfa` integer DEFAULT false NOT NULL,\n\t`updated_at` integer NOT NULL\n);",
+      "ALTER TABLE `sessions` ADD `mfa_verified_at` integer;"
+    ]
   }
 ];

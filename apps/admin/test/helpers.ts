@@ -2,6 +2,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { controlDb } from "@tenantry/core";
 import { hashPassword, randomSecret, sha256Hex } from "@tenantry/core/crypto";
+import { newTotpSecret } from "@tenantry/core/totp";
 import { newId } from "@tenantry/schema";
 import {
   type OperatorRole,
@@ -14,7 +15,6 @@ import { adminApi } from "../server/api";
 import { OPERATOR_TOKEN_PREFIX, sessionCookieName } from "../server/auth";
 import type { AdminRequestContext } from "../server/context";
 import { adminRequest, newAdminRequest } from "../server/request";
-import { newTotpSecret } from "../server/totp";
 
 export const ADMIN = "http://admin.localhost:8787";
 

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
+import { totpCode } from "@tenantry/core/totp";
 import { describe, expect, it } from "vitest";
 import { completeSetup, signIn } from "../server/services/sign-in";
-import { totpCode } from "../server/totp";
 import {
   adminFetch,
   auditRowsOf,

@@ -1,5 +1,6 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { totpCode } from "@tenantry/core/totp";
 import { RouterContextProvider } from "react-router";
 import { describe, expect, it } from "vitest";
 import { action as operatorsAction } from "../app/routes/operators";
@@ -8,7 +9,6 @@ import { action as signOutAction } from "../app/routes/sign-out";
 import { action as tokensAction, loader as tokensLoader } from "../app/routes/tokens";
 import { safeNext, sessionCookie } from "../server/page-auth";
 import { adminRequest, newAdminRequest } from "../server/request";
-import { totpCode } from "../server/totp";
 import { ADMIN, auditRowsOf, OPERATOR_PASSWORD, operatorWithPassword } from "./helpers";
 
 type Args = { request: Request; context: RouterContextProvider; params: Record<string, string> };

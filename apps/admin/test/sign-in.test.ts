@@ -1,9 +1,9 @@
 import { env } from "cloudflare:workers";
+import { totpCode } from "@tenantry/core/totp";
 import { describe, expect, it } from "vitest";
 import { operatorFromSession } from "../server/auth";
 import { adminConfig } from "../server/env";
 import { OPERATOR_SIGN_IN_LIMITS, signIn, signOut } from "../server/services/sign-in";
-import { totpCode } from "../server/totp";
 import { OPERATOR_PASSWORD, operatorWithPassword, requestContext } from "./helpers";
 
 const noWait = (p: Promise<unknown>) => void p;

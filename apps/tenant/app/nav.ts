@@ -8,4 +8,5 @@ export const NAV: { to: string; label: string }[] = [
   { to: "/usage", label: "Usage" },
   { to: "/audit-log", label: "Audit log" },
   { to: "/settings", label: "Settings" },
+  { to: "/account/security", label: "Security" },
 ];

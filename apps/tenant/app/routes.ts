@@ -23,6 +23,7 @@ export default [
     route("usage", "routes/usage.tsx"),
     route("settings", "routes/settings.tsx"),
     route("notifications", "routes/notifications.tsx"),
+    route("account/security", "routes/account-security.tsx"),
     // The example product (apps/tenant/README.md: replacing it).
     route("projects", "routes/projects.tsx"),
     route("projects/:id", "routes/projects-detail.tsx"),

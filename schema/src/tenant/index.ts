@@ -4,6 +4,7 @@ export * from "./audit-seals";
 export * from "./branding";
 export * from "./invitations";
 export * from "./members";
+export * from "./mfa";
 export * from "./notifications";
 export * from "./product/index";
 export * from "./sessions";

@@ -18,6 +18,8 @@ export const sessions = sqliteTable(
     revokedAt: integer("revoked_at"),
     revokedReason: text("revoked_reason"),
     ip: text("ip"),
+    /** When this session last proved a second factor (sign-in or step-up); null: never. */
+    mfaVerifiedAt: integer("mfa_verified_at"),
   },
   (t) => [index("sessions_tenant_idx").on(t.tenantId), index("sessions_user_idx").on(t.userId)],
 );

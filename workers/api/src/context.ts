@@ -12,6 +12,8 @@ export type Actor =
       email: string;
       role: Role;
       sessionId: string;
+      /** The tenant requires MFA and this member has not enrolled: only enrolment is open. */
+      mfaEnrolmentRequired: boolean;
       permissions: ReadonlySet<Permission>;
     }
   | {

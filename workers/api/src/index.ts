@@ -12,6 +12,7 @@ import { devRoutes } from "./routes/dev";
 import { entitlementRoutes } from "./routes/entitlements";
 import { invitationRoutes } from "./routes/invitations";
 import { memberRoutes } from "./routes/members";
+import { mfaRoutes } from "./routes/mfa";
 import { notificationRoutes } from "./routes/notifications";
 import { planRoutes } from "./routes/plans";
 import { settingsRoutes } from "./routes/settings";
@@ -36,6 +37,7 @@ export const app = base
   .route("/", systemRoutes)
   .route("/", signupRoutes)
   .route("/", authRoutes)
+  .route("/", mfaRoutes)
   .route("/", memberRoutes)
   .route("/", invitationRoutes)
   .route("/", apiKeyRoutes)

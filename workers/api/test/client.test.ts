@@ -34,7 +34,9 @@ describe("@tenantry/client", () => {
       body: { email: tenant.email, password: PASSWORD },
     });
     expect(login.response.status).toBe(200);
-    const token = login.data!.access_token;
+    // A member without MFA gets tokens straight away (with MFA: a challenge, see mfa.test.ts).
+    if (!login.data || !("access_token" in login.data)) throw new Error("expected tokens");
+    const token = login.data.access_token;
 
     const client = createTenantryClient({ baseUrl: tenant.url, fetch, token });
     const me = await client.GET("/v1/me");

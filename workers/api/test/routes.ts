@@ -29,6 +29,21 @@ export const ROUTES: RouteCase[] = [
   { method: "POST", path: "/v1/auth/logout", permission: null },
   { method: "POST", path: "/v1/auth/handoff", permission: null },
   { method: "POST", path: "/v1/auth/verify-email/resend", permission: null },
+  { method: "GET", path: "/v1/me/mfa", permission: null },
+  { method: "POST", path: "/v1/me/mfa/enrol", permission: null },
+  {
+    method: "POST",
+    path: "/v1/me/mfa/confirm",
+    permission: null,
+    body: () => ({ code: "000000" }),
+  },
+  { method: "POST", path: "/v1/me/mfa/verify", permission: null, body: () => ({ code: "000000" }) },
+  {
+    method: "POST",
+    path: "/v1/me/mfa/disable",
+    permission: null,
+    body: () => ({ code: "000000" }),
+  },
   { method: "GET", path: "/v1/members", permission: "members:read" },
   {
     method: "PATCH",
@@ -63,6 +78,13 @@ export const ROUTES: RouteCase[] = [
     path: "/v1/settings",
     permission: "settings:manage",
     body: () => ({ accent_color: "#0b57d0" }),
+  },
+  { method: "GET", path: "/v1/settings/security", permission: "settings:read" },
+  {
+    method: "PATCH",
+    path: "/v1/settings/security",
+    permission: "settings:manage",
+    body: () => ({ require_mfa: false }),
   },
   { method: "GET", path: "/v1/settings/logo", permission: "settings:read" },
   // The body is an image, not JSON: every refusal here comes before it is read.
@@ -105,6 +127,11 @@ export const PUBLIC_TENANT_ROUTES: { method: string; path: string; body?: unknow
   // Checkout's success redirect: a browser arrives without a credential.
   { method: "GET", path: "/v1/billing/checkout/complete" },
   { method: "POST", path: "/v1/auth/login", body: { email: "a@b.example", password: "x" } },
+  {
+    method: "POST",
+    path: "/v1/auth/login/mfa",
+    body: { challenge: "x", code: "000000" },
+  },
   { method: "POST", path: "/v1/auth/refresh", body: { refresh_token: "ses_x.y" } },
   { method: "POST", path: "/v1/auth/verify-email", body: { token: "x" } },
   { method: "POST", path: "/v1/auth/handoff/redeem", body: { code: "ses_x.y" } },

@@ -1,7 +1,7 @@
+import { totpUri } from "@tenantry/core/totp";
 import { data, Form, redirect, useActionData, useLoaderData } from "react-router";
 import { formError, pageRequestContext, verifySameOrigin } from "../../server/page-auth";
 import { completeSetup, MIN_PASSWORD_LENGTH, pendingSetup } from "../../server/services/sign-in";
-import { totpUri } from "../../server/totp";
 import type { Route } from "./+types/setup";
 
 export function meta(_: Route.MetaArgs) {
@@ -16,7 +16,7 @@ export async function loader(args: Route.LoaderArgs) {
     email: op.email,
     name: op.name,
     secret: op.totpSecret,
-    uri: totpUri(op.totpSecret, op.email),
+    uri: totpUri(op.totpSecret, op.email, "Tenantry admin"),
   };
 }
 

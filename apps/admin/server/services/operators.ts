@@ -1,5 +1,6 @@
 import { controlDb, ProblemError } from "@tenantry/core";
 import { randomSecret, sha256Hex } from "@tenantry/core/crypto";
+import { newTotpSecret } from "@tenantry/core/totp";
 import { newId } from "@tenantry/schema";
 import {
   type OperatorRole,
@@ -11,7 +12,6 @@ import { and, asc, eq, isNull } from "drizzle-orm";
 import { operatorAuditEntry } from "../audit";
 import type { OperatorContext } from "../context";
 import { adminConfig } from "../env";
-import { newTotpSecret } from "../totp";
 
 /** How long an invitation or TOTP-reset link works. */
 export const SETUP_LINK_HOURS = 72;

@@ -12,13 +12,13 @@ import {
   sha256Hex,
   verifyPassword,
 } from "@tenantry/core/crypto";
+import { totpStep } from "@tenantry/core/totp";
 import { newId } from "@tenantry/schema";
 import { operatorSessions, operators } from "@tenantry/schema/control";
 import { and, eq, gt, isNull, lt, or } from "drizzle-orm";
 import { accessEnabled } from "../access";
 import { SESSION_MAX_AGE_MS, unauthorized } from "../auth";
 import type { AdminRequestContext, OperatorContext } from "../context";
-import { totpStep } from "../totp";
 
 const MINUTE = 60_000;
 

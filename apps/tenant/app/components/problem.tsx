@@ -1,5 +1,6 @@
-import { Link } from "react-router";
+import { Form, Link, useLocation } from "react-router";
 import type { ShownProblem } from "../../server/api";
+import { CsrfField } from "./csrf";
 
 /** What a limit means for the person who hit it, and what to do about it. */
 const EXPLAINED: Record<string, { why: string; upgrade: boolean }> = {
@@ -27,6 +28,7 @@ const EXPLAINED: Record<string, { why: string; upgrade: boolean }> = {
  */
 export function ProblemNotice({ problem }: { problem?: ShownProblem | null }) {
   if (!problem) return null;
+  if (problem.code === "mfa_step_up_required") return <StepUp problem={problem} />;
   const explained = problem.code ? EXPLAINED[problem.code] : undefined;
   return (
     <div className="notice error" role="alert">
@@ -37,6 +39,31 @@ export function ProblemNotice({ problem }: { problem?: ShownProblem | null }) {
           <Link to="/billing">{explained.upgrade ? "See plans" : "Open billing"}</Link>
         </p>
       )}
+    </div>
+  );
+}
+
+/**
+ * A sensitive action (API keys, owner changes) refused for want of a recent second factor: the
+ * code is confirmed on the security page, which brings the user back here to submit again.
+ */
+function StepUp({ problem }: { problem: ShownProblem }) {
+  const back = useLocation().pathname;
+  return (
+    <div className="notice warn stack" role="alert">
+      <p>{problem.message}</p>
+      <Form method="post" action="/account/security" className="stack">
+        <CsrfField />
+        <input type="hidden" name="intent" value="verify" />
+        <input type="hidden" name="back" value={back} />
+        <label>
+          Confirm with your code (authenticator or recovery code)
+          <input name="code" required autoComplete="one-time-code" maxLength={20} />
+        </label>
+        <button type="submit" className="primary">
+          Confirm
+        </button>
+      </Form>
     </div>
   );
 }

@@ -1,4 +1,4 @@
-import { Form, NavLink, Outlet, useRouteLoaderData } from "react-router";
+import { Form, NavLink, Outlet, redirect, useRouteLoaderData } from "react-router";
 import { isApex } from "../../server/hosts";
 import { tenantAppRequest } from "../../server/request";
 import { signedIn, signedInCaller } from "../../server/signed-in";
@@ -19,6 +19,10 @@ export async function loader(args: Route.LoaderArgs) {
   const { session } = signedIn(args);
   // The bell's count comes with the caller: a page view costs the API one call less.
   const me = await signedInCaller(args);
+  // The workspace requires MFA and this member has none: enrolment is the only page open.
+  const security = "/account/security";
+  if (me.mfa_enrolment_required && !new URL(args.request.url).pathname.startsWith(security))
+    throw redirect(security);
   return { me, csrf: session.csrf, unread: me.unread_notifications };
 }
 

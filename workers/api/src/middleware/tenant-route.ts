@@ -2,6 +2,7 @@ import type { Permission } from "../rbac/permissions";
 import { requireActor, requirePermission } from "./auth";
 import { requireWritable } from "./entitlements";
 import { meterRequest } from "./metering";
+import { requireMfaEnrolment } from "./mfa";
 import { limitSupportAccess } from "./support";
 import { resolveTenant } from "./tenant";
 
@@ -23,20 +24,28 @@ import { resolveTenant } from "./tenant";
  */
 export function tenantRoute(
   permission?: Permission,
-  opts: { expensive?: boolean; essential?: boolean; refuseSupport?: boolean } = {},
+  opts: {
+    expensive?: boolean;
+    essential?: boolean;
+    refuseSupport?: boolean;
+    /** Open to a member the require-MFA policy holds back: enrolment itself, sign-out, /v1/me. */
+    beforeMfaEnrolment?: boolean;
+  } = {},
 ) {
   const meter = meterRequest(
     opts.essential ? "essential" : opts.expensive ? "expensive" : "standard",
   );
   const support = limitSupportAccess(opts.refuseSupport ?? false);
+  const mfa = opts.beforeMfaEnrolment ? [] : [requireMfaEnrolment];
   return permission
     ? [
         resolveTenant,
         requireActor,
+        ...mfa,
         support,
         requirePermission(permission),
         meter,
         requireWritable(permission),
       ]
-    : [resolveTenant, requireActor, support, meter];
+    : [resolveTenant, requireActor, ...mfa, support, meter];
 }

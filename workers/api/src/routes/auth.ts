@@ -8,7 +8,7 @@ import { tenantRoute } from "../middleware/tenant-route";
 import { billingAccess } from "../services/billing";
 import { resendEmailVerification, verifyEmail } from "../services/email-verification";
 import { createHandoff, redeemHandoff } from "../services/handoff";
-import { login } from "../services/login";
+import { completeMfaLogin, login } from "../services/login";
 import { unreadCount } from "../services/notifications";
 import { confirmPasswordReset, requestPasswordReset } from "../services/password-reset";
 import { refreshSession, revokeSession } from "../services/sessions";
@@ -26,6 +26,7 @@ import {
   tenantErrors,
   tenantRequestContext,
 } from "./helpers";
+import { MfaCodeSchema } from "./mfa";
 
 const TokenPairSchema = z
   .object({
@@ -35,10 +36,23 @@ const TokenPairSchema = z
     expires_in: z.number().int(),
   })
   .openapi("TokenPair");
+const MfaChallengeSchema = z
+  .object({
+    mfa_required: z.literal(true),
+    challenge: z.string(),
+    expires_in: z.number().int(),
+  })
+  .openapi("MfaChallenge", {
+    description: "The member has MFA: send the challenge and a code to POST /v1/auth/login/mfa",
+  });
 const TokenInputSchema = z.strictObject({ token: z.string().min(1).max(200) });
 const accepted = { description: "Accepted" };
 /** Routes that act for a signed-in user's own session: sign-out, hand-off, resending mail. */
-const sessionOnly = tenantRoute(undefined, { essential: true, refuseSupport: true });
+const sessionOnly = tenantRoute(undefined, {
+  essential: true,
+  refuseSupport: true,
+  beforeMfaEnrolment: true,
+});
 
 /** The signed-in user behind a session; API keys have none. */
 function sessionUser(actor: Actor) {
@@ -65,10 +79,41 @@ export const authRoutes = newRouter()
           z.strictObject({ email: EmailSchema, password: z.string().min(1).max(200) }),
         ),
       },
-      responses: { 200: jsonResponse(TokenPairSchema, "Signed in"), ...tenantErrors },
+      responses: {
+        200: jsonResponse(
+          z.union([TokenPairSchema, MfaChallengeSchema]),
+          "Signed in, or (the member has MFA) a challenge for the second step",
+        ),
+        ...tenantErrors,
+      },
     }),
     async (c) =>
       c.json(await login({ ctx: tenantRequestContext(c), input: c.req.valid("json") }), 200),
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/auth/login/mfa",
+      operationId: "signInWithMfa",
+      tags: ["auth"],
+      summary: "Second sign-in step: the challenge and a TOTP or recovery code (each works once)",
+      security: [],
+      middleware: [resolveTenant] as const,
+      request: {
+        body: jsonBody(
+          z.strictObject({
+            challenge: z.string().min(1).max(2000),
+            code: MfaCodeSchema.shape.code,
+          }),
+        ),
+      },
+      responses: { 200: jsonResponse(TokenPairSchema, "Signed in"), ...tenantErrors },
+    }),
+    async (c) =>
+      c.json(
+        await completeMfaLogin({ ctx: tenantRequestContext(c), input: c.req.valid("json") }),
+        200,
+      ),
   )
   .openapi(
     createRoute({
@@ -244,7 +289,7 @@ export const authRoutes = newRouter()
       tags: ["auth"],
       summary: "The caller, their role and permissions in this tenant",
       security,
-      middleware: tenantRoute(),
+      middleware: tenantRoute(undefined, { beforeMfaEnrolment: true }),
       responses: {
         200: jsonResponse(
           z.object({
@@ -285,6 +330,10 @@ export const authRoutes = newRouter()
                 logo_updated_at: z.string().nullable(),
               })
               .openapi({ description: "What every page of the app draws: see GET /v1/settings" }),
+            mfa_enrolment_required: z.boolean().openapi({
+              description:
+                "The workspace requires MFA and the caller has not enrolled: every other route answers 403 mfa_enrolment_required until POST /v1/me/mfa/enrol and /confirm",
+            }),
             unread_notifications: z.number().int().openapi({
               description:
                 "The tenant's unread notifications (the bell): see GET /v1/notifications",
@@ -334,6 +383,7 @@ export const authRoutes = newRouter()
             accent_color: brand.accent_color,
             logo_updated_at: brand.logo?.updated_at ?? null,
           },
+          mfa_enrolment_required: actor.type === "user" && actor.mfaEnrolmentRequired,
           unread_notifications: unread,
         },
         200,

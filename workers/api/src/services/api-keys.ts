@@ -9,6 +9,7 @@ import { listPage, type PageQuery } from "../lib/pagination";
 import { isSubset, type Permission } from "../rbac/permissions";
 import { API_KEY_PREFIX } from "./authenticate";
 import { assertVerified } from "./invitations";
+import { requireRecentMfa } from "./mfa";
 import { forgetApiKeys } from "./session-cache";
 
 type ApiKeyRow = typeof apiKeys.$inferSelect;
@@ -46,6 +47,7 @@ export async function createApiKey({
       "api_key_cannot_create_keys",
     );
   }
+  await requireRecentMfa(ctx);
   const permissions = [...new Set(input.permissions)];
   if (!isSubset(permissions, ctx.actor.permissions)) {
     throw new ForbiddenError(

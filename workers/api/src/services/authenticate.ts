@@ -120,7 +120,9 @@ async function authenticateAccessToken(
     // Raw on purpose: the hot path of every JWT request (one round trip, no ORM mapping).
     const row = await tenantDb(env, tenant)
       .d1.prepare(
-        `SELECT m.id AS member_id, m.role, m.email, s.revoked_at, s.expires_at
+        `SELECT m.id AS member_id, m.role, m.email, s.revoked_at, s.expires_at,
+           (SELECT require_mfa FROM security_settings WHERE tenant_id = ?3) AS require_mfa,
+           (SELECT confirmed_at FROM mfa_factors WHERE user_id = s.user_id) AS mfa_at
          FROM sessions s JOIN members m ON m.user_id = s.user_id
          WHERE s.id = ?1 AND s.user_id = ?2 AND s.tenant_id = ?3 AND m.tenant_id = ?3`,
       )
@@ -131,6 +133,8 @@ async function authenticateAccessToken(
         email: string;
         revoked_at: number | null;
         expires_at: number;
+        require_mfa: number | null;
+        mfa_at: number | null;
       }>();
     if (!row || row.revoked_at !== null || row.expires_at <= Date.now()) return null;
     session = {
@@ -140,6 +144,7 @@ async function authenticateAccessToken(
       role: row.role,
       email: row.email,
       expiresAt: row.expires_at,
+      mfaEnrolmentRequired: row.require_mfa === 1 && row.mfa_at === null,
     };
     cacheSession(claims.sid, session, cfg.SESSION_CACHE_TTL_SECONDS);
   }
@@ -157,6 +162,7 @@ async function authenticateAccessToken(
     email: session.email,
     role: session.role,
     sessionId: claims.sid,
+    mfaEnrolmentRequired: session.mfaEnrolmentRequired ?? false,
     permissions: ROLE_PERMISSIONS[session.role],
   };
 }

@@ -8,6 +8,7 @@ import { ConflictError, ForbiddenError, NotFoundError } from "../errors";
 import { listPage, type PageQuery } from "../lib/pagination";
 import { isSubset, permissionsOf, ROLES, type Role } from "../rbac/permissions";
 import { releaseUnit } from "./limits";
+import { requireRecentMfa } from "./mfa";
 import { forgetApiKeys, forgetSessions } from "./session-cache";
 
 export type Member = typeof members.$inferSelect;
@@ -112,6 +113,8 @@ export async function updateMemberRole({
   const target = await getMember(ctx, id);
   assertCanManage(ctx, target, role);
   if (target.role === role) return target;
+  // Who the owners are is the tenant's most sensitive setting: a recent second factor first.
+  if (target.role === "owner" || role === "owner") await requireRecentMfa(ctx);
   const updated = { ...target, role, updatedAt: Date.now() };
   const changed = sql`EXISTS (SELECT 1 FROM ${members} WHERE ${members.id} = ${id} AND ${members.role} = ${role} AND ${members.updatedAt} = ${updated.updatedAt})`;
   const [applied] = await ctx.db.orm.batch([
@@ -164,6 +167,7 @@ export async function removeMember({
 }) {
   const target = await getMember(ctx, id);
   assertCanManage(ctx, target);
+  if (target.role === "owner") await requireRecentMfa(ctx);
   const now = Date.now();
   const removed = sql`NOT EXISTS (SELECT 1 FROM ${members} WHERE ${members.id} = ${id})`;
   const [deleted] = await ctx.db.orm.batch([

@@ -16,6 +16,8 @@ export interface CachedSession {
   role: string;
   email: string;
   expiresAt: number;
+  /** The tenant requires MFA and the member has not enrolled (user sessions only). */
+  mfaEnrolmentRequired?: boolean;
   /** Set for a support session (keyed by its `sup_` id): only active rows are cached. */
   support?: { mode: SupportMode; operatorId: string; operatorEmail: string };
 }
@@ -39,13 +41,16 @@ export function cacheSession(sid: string, session: CachedSession, ttlSeconds: nu
   entries.set(sid, { session, until: Date.now() + ttlSeconds * 1000 });
 }
 
-/** Forgets one session, or every session of a user (optionally in one tenant). */
+/**
+ * Forgets one session, every session of a user (optionally in one tenant), or every session of a
+ * tenant (its MFA policy changed).
+ */
 export function forgetSessions(match: { sid?: string; userId?: string; tenantId?: string }): void {
   if (match.sid) entries.delete(match.sid);
-  if (!match.userId) return;
+  if (!match.userId && !match.tenantId) return;
   for (const [sid, { session }] of entries) {
     if (
-      session.userId === match.userId &&
+      (!match.userId || session.userId === match.userId) &&
       (!match.tenantId || session.tenantId === match.tenantId)
     ) {
       entries.delete(sid);

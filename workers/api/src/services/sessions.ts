@@ -51,13 +51,16 @@ async function issue(
   };
 }
 
-/** Signs a user into the tenant: a session row and its audit entry, in one batch. */
+/**
+ * Signs a user into the tenant: a session row and its audit entry, in one batch. `mfa` says how
+ * the second factor was proved, if it was (the session then starts MFA-verified).
+ */
 export async function createSession({
   ctx,
-  input: { userId },
+  input: { userId, mfa },
 }: {
   ctx: SessionCtx;
-  input: { userId: string };
+  input: { userId: string; mfa?: "totp" | "recovery_code" };
 }): Promise<TokenPair> {
   const db = tenantDb(ctx.env, ctx.tenant);
   const sid = newId("session");
@@ -73,10 +76,15 @@ export async function createSession({
       refreshedAt: now,
       expiresAt: now + REFRESH_TOKEN_TTL_MS,
       ip: ctx.ip,
+      mfaVerifiedAt: mfa ? now : null,
     }),
     auditEntry(
       { db, requestId: ctx.requestId, ip: ctx.ip, actor: { type: "user", id: userId } },
-      { action: "session.create", target: { type: "session", id: sid } },
+      {
+        action: "session.create",
+        target: { type: "session", id: sid },
+        ...(mfa ? { after: { mfa } } : {}),
+      },
     ),
   ]);
   return issue(ctx, userId, sid, secret);

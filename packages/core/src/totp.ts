@@ -3,10 +3,14 @@ import { Secret, TOTP } from "otpauth";
 /** RFC 6238 as every authenticator app speaks it: SHA-1, 6 digits, 30-second steps. */
 const PERIOD_SECONDS = 30;
 
-function totp(secret: string, email = "operator") {
+/**
+ * TOTP for both realms: operators (apps/admin) and tenant users (workers/api, ADR 023). The
+ * issuer names the realm in the authenticator app.
+ */
+function totp(secret: string, label = "user", issuer = "Tenantry") {
   return new TOTP({
-    issuer: "Tenantry admin",
-    label: email,
+    issuer,
+    label,
     secret: Secret.fromBase32(secret),
     algorithm: "SHA1",
     digits: 6,
@@ -20,8 +24,8 @@ export function newTotpSecret(): string {
 }
 
 /** The `otpauth://` URI an authenticator app enrols from (a QR code or pasted). */
-export function totpUri(secret: string, email: string): string {
-  return totp(secret, email).toString();
+export function totpUri(secret: string, label: string, issuer: string): string {
+  return totp(secret, label, issuer).toString();
 }
 
 /** The current code: for tests and the seeded demo operator's documentation only. */
