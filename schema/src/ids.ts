@@ -24,6 +24,8 @@ const PLATFORM_ID_PREFIXES = {
   /** An operator's billing re-sync, recorded in the Stripe event ledger beside Stripe's events. */
   billingResync: "rsy",
   notification: "ntf",
+  scimToken: "sct",
+  scimUser: "scu",
 } as const;
 
 /** The one prefix map: the platform's kinds and the product's (which may not redefine one). */

@@ -53,5 +53,17 @@ export const TENANT_MIGRATIONS: TenantMigration[] = [
       "CREATE UNIQUE INDEX `notifications_dedupe_unique` ON `notifications` (`tenant_id`,`dedupe_key`);",
       "CREATE INDEX `notifications_unread_idx` ON `notifications` (`tenant_id`,`read_at`);"
     ]
+  },
+  {
+    "name": "0004_scim",
+    "queries": [
+      "CREATE TABLE `scim_tokens` (\n\t`id` text PRIMARY KEY NOT NULL,\n\t`tenant_id` text NOT NULL,\n\t`name` text NOT NULL,\n\t`start` text NOT NULL,\n\t`token_hash` text NOT NULL,\n\t`created_by` text NOT NULL,\n\t`last_used_at` integer,\n\t`revoked_at` integer,\n\t`created_at` integer NOT NULL\n);",
+      "CREATE UNIQUE INDEX `scim_tokens_token_hash_unique` ON `scim_tokens` (`token_hash`);",
+      "CREATE INDEX `scim_tokens_tenant_idx` ON `scim_tokens` (`tenant_id`);",
+      "CREATE TABLE `scim_users` (\n\t`id` text PRIMARY KEY NOT NULL,\n\t`tenant_id` text NOT NULL,\n\t`user_name` text NOT NULL,\n\t`external_id` text,\n\t`given_name` text,\n\t`family_name` text,\n\t`display_name` text,\n\t`active` integer NOT NULL,\n\t`user_id` text NOT NULL,\n\t`member_id` text,\n\t`version` text NOT NULL,\n\t`created_at` integer NOT NULL,\n\t`updated_at` integer NOT NULL\n);",
+      "CREATE UNIQUE INDEX `scim_users_user_name_unique` ON `scim_users` (`user_name`);",
+      "CREATE INDEX `scim_users_tenant_idx` ON `scim_users` (`tenant_id`);",
+      "CREATE INDEX `scim_users_external_idx` ON `scim_users` (`external_id`);"
+    ]
   }
 ];

@@ -25,6 +25,13 @@ export const AUDIT_ACTIONS = [
   "support.start",
   "support.end",
   "support.request",
+  "scim_token.create",
+  "scim_token.revoke",
+  "scim_user.create",
+  "scim_user.update",
+  "scim_user.deactivate",
+  "scim_user.reactivate",
+  "scim_user.delete",
 ] as const;
 export type PlatformAuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -6,4 +6,5 @@ export * from "./invitations";
 export * from "./members";
 export * from "./notifications";
 export * from "./product/index";
+export * from "./scim";
 export * from "./sessions";

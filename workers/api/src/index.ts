@@ -14,6 +14,8 @@ import { invitationRoutes } from "./routes/invitations";
 import { memberRoutes } from "./routes/members";
 import { notificationRoutes } from "./routes/notifications";
 import { planRoutes } from "./routes/plans";
+import { scimRoutes } from "./routes/scim/index";
+import { scimTokenRoutes } from "./routes/scim-tokens";
 import { settingsRoutes } from "./routes/settings";
 import { signupRoutes } from "./routes/signup";
 import { systemRoutes } from "./routes/system";
@@ -39,6 +41,8 @@ export const app = base
   .route("/", memberRoutes)
   .route("/", invitationRoutes)
   .route("/", apiKeyRoutes)
+  .route("/", scimTokenRoutes)
+  .route("/", scimRoutes)
   .route("/", auditLogRoutes)
   .route("/", settingsRoutes)
   .route("/", billingRoutes)
