@@ -3230,7 +3230,7 @@ export interface operations {
                 limit?: number;
                 cursor?: string;
                 action?: string;
-                actor_type?: "user" | "api_key" | "support" | "system";
+                actor_type?: "user" | "api_key" | "support" | "system" | "scim_token";
                 actor_id?: string;
                 /** @description Entries at or after this time */
                 from?: string;

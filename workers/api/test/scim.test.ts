@@ -222,6 +222,11 @@ describe("SCIM Users", () => {
       expect(rows.length, action).toBeGreaterThan(0);
       expect(rows.at(-1)).toMatchObject({ actor_type: "scim_token", actor_id: tokenId });
     }
+    const filtered = await api("GET", "/v1/audit-log?actor_type=scim_token", {
+      slug: t.slug,
+      token: t.owner.token,
+    });
+    expect(filtered.body.data.length).toBeGreaterThanOrEqual(5);
   });
 
   it("Entra ID: creates with the enterprise extension, PATCHes with string booleans and paths, PUTs", async () => {
