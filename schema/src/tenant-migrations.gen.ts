@@ -57,7 +57,7 @@ export const TENANT_MIGRATIONS: TenantMigration[] = [
   {
     "name": "0004_scim",
     "queries": [
-      "CREATE TABLE `scim_tokens` (\n\t`id` text PRIMARY KEY NOT NULL,\n\t`tenant_id` text NOT NULL,\n\t`name` text NOT NULL,\n\t`start` text NOT NULL,\n\t`token_hash` text NOT NULL,\n\t`created_by` text NOT NULL,\n\t`last_used_at` integer,\n\t`revoked_at` integer,\n\t`created_at` integer NOT NULL\n);",
+      "CREATE TABLE `scim_tokens` (\n\t`id` text PRIMARY KEY NOT NULL,\n\t`tenant_id` text NOT NULL,\n\t`name` text NOT NULL,\n\t`start` text NOT NULL,\n\t`token_hash` text NOT NULL,\n\t`created_by` text NOT NULL,\n\t`revoked_at` integer,\n\t`created_at` integer NOT NULL\n);",
       "CREATE UNIQUE INDEX `scim_tokens_token_hash_unique` ON `scim_tokens` (`token_hash`);",
       "CREATE INDEX `scim_tokens_tenant_idx` ON `scim_tokens` (`tenant_id`);",
       "CREATE TABLE `scim_users` (\n\t`id` text PRIMARY KEY NOT NULL,\n\t`tenant_id` text NOT NULL,\n\t`user_name` text NOT NULL,\n\t`external_id` text,\n\t`given_name` text,\n\t`family_name` text,\n\t`display_name` text,\n\t`active` integer NOT NULL,\n\t`user_id` text NOT NULL,\n\t`member_id` text,\n\t`version` text NOT NULL,\n\t`created_at` integer NOT NULL,\n\t`updated_at` integer NOT NULL\n);",

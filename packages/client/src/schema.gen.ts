@@ -920,7 +920,6 @@ export interface components {
             name: string;
             start: string;
             created_by: string;
-            last_used_at: string | null;
             revoked_at: string | null;
             created_at: string;
         };

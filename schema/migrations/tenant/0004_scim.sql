@@ -5,7 +5,6 @@ CREATE TABLE `scim_tokens` (
 	`start` text NOT NULL,
 	`token_hash` text NOT NULL,
 	`created_by` text NOT NULL,
-	`last_used_at` integer,
 	`revoked_at` integer,
 	`created_at` integer NOT NULL
 );

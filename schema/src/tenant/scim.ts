@@ -14,7 +14,6 @@ export const scimTokens = sqliteTable(
     start: text("start").notNull(),
     tokenHash: text("token_hash").notNull().unique(),
     createdBy: text("created_by").notNull(),
-    lastUsedAt: integer("last_used_at"),
     revokedAt: integer("revoked_at"),
     createdAt: integer("created_at").notNull(),
   },

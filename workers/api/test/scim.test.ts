@@ -325,6 +325,12 @@ describe("SCIM Users", () => {
     expectScimError(staleDelete, 412);
     const now = await scim(t, "GET", `/Users/${created.body.id}`);
     expect(now.body).toMatchObject({ active: true, displayName: "One" });
+    // A sync that re-sends the same user changes nothing: same ETag, no audit entry.
+    const same = await scim(t, "PATCH", `/Users/${created.body.id}`, {
+      body: { Operations: [{ op: "replace", path: "displayName", value: "One" }] },
+    });
+    expect(same.headers.get("etag")).toBe(changed.headers.get("etag"));
+    expect(await auditRows(t, "scim_user.update")).toHaveLength(1);
   });
 
   it("answers SCIM error bodies for bad input, unknown users and unknown paths", async () => {

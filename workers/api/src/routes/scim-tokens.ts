@@ -20,7 +20,6 @@ const ScimTokenSchema = z
     name: z.string(),
     start: z.string(),
     created_by: z.string(),
-    last_used_at: z.string().nullable(),
     revoked_at: z.string().nullable(),
     created_at: z.string(),
   })

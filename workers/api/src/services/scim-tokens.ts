@@ -20,7 +20,6 @@ export function scimTokenView(t: ScimTokenRow) {
     name: t.name,
     start: t.start,
     created_by: t.createdBy,
-    last_used_at: iso(t.lastUsedAt),
     revoked_at: iso(t.revokedAt),
     created_at: new Date(t.createdAt).toISOString(),
   };
@@ -50,7 +49,6 @@ export async function createScimToken({
     start: token.slice(0, SCIM_TOKEN_PREFIX.length + 4),
     tokenHash: await sha256Hex(token),
     createdBy: ctx.actor.id,
-    lastUsedAt: null,
     revokedAt: null,
     createdAt: Date.now(),
   };

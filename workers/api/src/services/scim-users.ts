@@ -274,12 +274,17 @@ export async function changeScimUser({
     if (desired.userName !== current.userName) {
       throw new ScimError(400, "mutability", "userName is the member's email and cannot change.");
     }
+    // IdPs re-send unchanged users on every sync: no new version, no audit entry.
+    if (unchanged(current, desired)) return current;
     const applied = await apply(ctx, current, desired);
     if (applied) return applied;
     if (input.ifMatch) throw preconditionFailed();
   }
   throw new ScimError(409, null, "The user kept changing meanwhile; retry.");
 }
+
+const unchanged = (row: ScimUserRow, s: ScimUserState) =>
+  (Object.keys(s) as (keyof ScimUserState)[]).every((k) => row[k] === s[k]);
 
 function assertMatches(row: ScimUserRow, ifMatch: string | undefined) {
   if (ifMatch === undefined || ifMatch.trim() === "*") return;
