@@ -26,6 +26,7 @@ const PLATFORM_ID_PREFIXES = {
   notification: "ntf",
   scimToken: "sct",
   scimUser: "scu",
+  scimGroup: "scg",
 } as const;
 
 /** The one prefix map: the platform's kinds and the product's (which may not redefine one). */

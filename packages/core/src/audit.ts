@@ -32,6 +32,9 @@ export const AUDIT_ACTIONS = [
   "scim_user.deactivate",
   "scim_user.reactivate",
   "scim_user.delete",
+  "scim_group.create",
+  "scim_group.update",
+  "scim_group.delete",
 ] as const;
 export type PlatformAuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -1,4 +1,4 @@
-import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { tenantId, timestamps } from "../columns";
 
 /**
@@ -48,5 +48,36 @@ export const scimUsers = sqliteTable(
   (t) => [
     index("scim_users_tenant_idx").on(t.tenantId),
     index("scim_users_external_idx").on(t.externalId),
+  ],
+);
+
+/**
+ * SCIM groups. A group named like a role (`admin`, `billing`, `member`, `viewer`; never `owner`)
+ * sets its members' role; other groups are kept for the IdP and change nothing.
+ */
+export const scimGroups = sqliteTable(
+  "scim_groups",
+  {
+    id: text("id").primaryKey(),
+    tenantId: tenantId(),
+    displayName: text("display_name").notNull().unique(),
+    externalId: text("external_id"),
+    version: text("version").notNull(),
+    ...timestamps,
+  },
+  (t) => [index("scim_groups_tenant_idx").on(t.tenantId)],
+);
+
+export const scimGroupMembers = sqliteTable(
+  "scim_group_members",
+  {
+    tenantId: tenantId(),
+    groupId: text("group_id").notNull(),
+    scimUserId: text("scim_user_id").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.groupId, t.scimUserId] }),
+    index("scim_group_members_tenant_idx").on(t.tenantId),
+    index("scim_group_members_user_idx").on(t.scimUserId),
   ],
 );

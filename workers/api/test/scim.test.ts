@@ -479,3 +479,108 @@ describe("SCIM discovery", () => {
     expect((await scim(t, "GET", `/Schemas/${USER}`)).status).toBe(200);
   });
 });
+
+describe("SCIM Groups", () => {
+  const roleOf = async (t: TestTenant, who: string) => (await memberRow(t, who))?.role;
+
+  it("Okta: a group named like a role sets its members' role; leaving it falls back to member", async () => {
+    const t = await scimTenant();
+    const [ada, bob] = [email(t, "ada"), email(t, "bob")];
+    const a = await scim(t, "POST", "/Users", { body: oktaUser(ada) });
+    const b = await scim(t, "POST", "/Users", { body: oktaUser(bob) });
+    const none = await scim(
+      t,
+      "GET",
+      `/Groups?filter=${encodeURIComponent('displayName eq "admin"')}`,
+    );
+    expect(none.body.totalResults).toBe(0);
+    const group = await scim(t, "POST", "/Groups", {
+      body: {
+        schemas: ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+        displayName: "admin",
+        members: [{ value: a.body.id, display: ada }],
+      },
+    });
+    expect(group.status, JSON.stringify(group.body)).toBe(201);
+    expect(group.body.members).toEqual([expect.objectContaining({ value: a.body.id })]);
+    expect(await roleOf(t, ada)).toBe("admin");
+    expect(await roleOf(t, bob)).toBe("member");
+
+    // Okta's membership pushes: add by value list, remove by a filtered path.
+    const added = await scim(t, "PATCH", `/Groups/${group.body.id}`, {
+      body: {
+        schemas: [PATCH_OP],
+        Operations: [{ op: "add", path: "members", value: [{ value: b.body.id }] }],
+      },
+    });
+    expect(added.status, JSON.stringify(added.body)).toBe(200);
+    expect(await roleOf(t, bob)).toBe("admin");
+    await scim(t, "PATCH", `/Groups/${group.body.id}`, {
+      body: {
+        schemas: [PATCH_OP],
+        Operations: [{ op: "remove", path: `members[value eq "${a.body.id}"]` }],
+      },
+    });
+    expect(await roleOf(t, ada)).toBe("member");
+    // Renaming the group away from a role's name takes the role away.
+    const renamed = await scim(t, "PATCH", `/Groups/${group.body.id}`, {
+      body: {
+        Operations: [{ op: "replace", value: { id: group.body.id, displayName: "Engineering" } }],
+      },
+    });
+    expect(renamed.body.displayName).toBe("Engineering");
+    expect(await roleOf(t, bob)).toBe("member");
+    expect((await auditRows(t, "member.update")).at(-1)).toMatchObject({
+      actor_type: "scim_token",
+    });
+    expect(await auditRows(t, "scim_group.update")).toHaveLength(3);
+  });
+
+  it("Entra: Add/Remove members by value list, highest role wins, an owner group grants nothing, DELETE", async () => {
+    const t = await scimTenant();
+    const who = email(t, "eve");
+    const u = await scim(t, "POST", "/Users", { body: entraUser(who) });
+    const viewers = await scim(t, "POST", "/Groups", {
+      body: { displayName: "Viewer", externalId: "g1" },
+    });
+    const billing = await scim(t, "POST", "/Groups", { body: { displayName: "billing" } });
+    for (const g of [viewers, billing]) {
+      const res = await scim(t, "PATCH", `/Groups/${g.body.id}`, {
+        body: {
+          schemas: [PATCH_OP],
+          Operations: [{ op: "Add", path: "members", value: [{ value: u.body.id }] }],
+        },
+      });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+    }
+    expect(await roleOf(t, who)).toBe("billing");
+    await scim(t, "PATCH", `/Groups/${billing.body.id}`, {
+      body: { Operations: [{ op: "Remove", path: "members", value: [{ value: u.body.id }] }] },
+    });
+    expect(await roleOf(t, who)).toBe("viewer");
+    expect((await scim(t, "DELETE", `/Groups/${viewers.body.id}`)).status).toBe(204);
+    expect(await roleOf(t, who)).toBe("member");
+    expectScimError(await scim(t, "GET", `/Groups/${viewers.body.id}`), 404);
+
+    // A group named "owner" is just a group: owners are made in the app.
+    const owners = await scim(t, "POST", "/Groups", {
+      body: { displayName: "owner", members: [{ value: u.body.id }] },
+    });
+    expect(owners.status).toBe(201);
+    expect(await roleOf(t, who)).toBe("member");
+    expectScimError(
+      await scim(t, "POST", "/Groups", { body: { displayName: "owner" } }),
+      409,
+      "uniqueness",
+    );
+    expectScimError(
+      await scim(t, "POST", "/Groups", {
+        body: { displayName: "x", members: [{ value: "scu_nobody" }] },
+      }),
+      400,
+      "invalidValue",
+    );
+    const listed = await scim(t, "GET", "/Groups?startIndex=1&count=1");
+    expect(listed.body).toMatchObject({ totalResults: 2, itemsPerPage: 1 });
+  });
+});

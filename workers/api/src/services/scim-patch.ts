@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { ScimGroupState } from "./scim-groups";
 import { ScimError, type ScimUserState } from "./scim-users";
 
 // Bodies are read leniently, as IdPs send them: unknown attributes (enterprise extension,
@@ -143,6 +144,70 @@ export function applyPatch(body: unknown, current: ScimUserState): ScimUserState
       }
     } else {
       invalid("An operation without a path needs an object value.");
+    }
+  }
+  return state;
+}
+
+const MemberRefsSchema = z.array(z.object({ value: z.string().max(64) }).passthrough()).max(1000);
+
+const GroupBodySchema = z
+  .object({
+    displayName: z.string().trim().min(1).max(200),
+    externalId: z.string().max(200).nullish(),
+    members: MemberRefsSchema.nullish(),
+  })
+  .passthrough();
+
+/** A group's POST or PUT body. */
+export function parseGroupBody(body: unknown): ScimGroupState {
+  const parsed = GroupBodySchema.safeParse(body);
+  if (!parsed.success) invalid("A group needs a displayName; members are [{ value: <user id> }].");
+  return {
+    displayName: parsed.data.displayName,
+    externalId: parsed.data.externalId ?? null,
+    memberIds: (parsed.data.members ?? []).map((m) => m.value),
+  };
+}
+
+function memberRefs(value: unknown): string[] {
+  const parsed = MemberRefsSchema.safeParse(value);
+  if (!parsed.success) invalid("members must be [{ value: <user id> }].");
+  return parsed.data.map((m) => m.value);
+}
+
+/**
+ * Group PATCH as Okta and Entra send it: members added or removed by value list, one member
+ * removed by a `members[value eq "…"]` path, the name replaced with or without a path.
+ */
+export function applyGroupPatch(body: unknown, current: ScimGroupState): ScimGroupState {
+  const parsed = PatchSchema.safeParse(body);
+  if (!parsed.success) invalid("A PATCH body needs Operations: [{ op, path?, value? }].");
+  const state = { ...current, memberIds: [...current.memberIds] };
+  for (const { op, path, value } of parsed.data.Operations) {
+    const p = path?.trim().toLowerCase();
+    const one = path?.match(/^members\[value eq "([^"]+)"\]$/i)?.[1];
+    if (op === "remove" && one) {
+      state.memberIds = state.memberIds.filter((id) => id !== one);
+    } else if (p === "members" && op === "remove") {
+      const gone = value === undefined ? state.memberIds : memberRefs(value);
+      state.memberIds = state.memberIds.filter((id) => !gone.includes(id));
+    } else if (p === "members" && op === "add") {
+      state.memberIds = [...new Set([...state.memberIds, ...memberRefs(value)])];
+    } else if (p === "members" && op === "replace") {
+      state.memberIds = memberRefs(value);
+    } else if ((p === "displayname" || p === "externalid") && op !== "remove") {
+      const v = text(value, path ?? "");
+      if (p === "displayname") state.displayName = v ?? invalid("displayName is required.");
+      else state.externalId = v;
+    } else if (p === undefined && op !== "remove" && value && typeof value === "object") {
+      const v = value as Record<string, unknown>;
+      if (typeof v.displayName === "string") state.displayName = v.displayName;
+      if (v.members !== undefined) {
+        state.memberIds = [...new Set([...state.memberIds, ...memberRefs(v.members)])];
+      }
+    } else {
+      throw new ScimError(400, "invalidPath", `Unsupported group operation ${op} ${path ?? ""}.`);
     }
   }
   return state;

@@ -1,7 +1,7 @@
 import { auditEntry, auditEntryWhere, insertWhere, ProblemError } from "@tenantry/core";
 import { newId } from "@tenantry/schema";
 import { users, userTenants } from "@tenantry/schema/control";
-import { members, scimUsers } from "@tenantry/schema/tenant";
+import { members, scimGroupMembers, scimUsers } from "@tenantry/schema/tenant";
 import { and, asc, count, eq, sql } from "drizzle-orm";
 import type { ServiceContext } from "../context";
 import { controlDb } from "../db/control-db";
@@ -34,10 +34,10 @@ export class ScimError extends ProblemError {
 /** Identities created by provisioning have no password until the person sets one (reset, SSO). */
 const NO_PASSWORD = "!scim";
 /** The role a provisioned member joins with. */
-const DEFAULT_ROLE = "member";
+export const DEFAULT_ROLE = "member";
 
 const etagOf = (row: ScimUserRow) => `W/"${row.version}"`;
-const newVersion = () => crypto.randomUUID().replaceAll("-", "").slice(0, 16);
+export const newVersion = () => crypto.randomUUID().replaceAll("-", "").slice(0, 16);
 
 export function scimUserView(row: ScimUserRow, base: string) {
   return {
@@ -428,6 +428,7 @@ export async function deleteScimUser({
   const gone = sql`NOT EXISTS (SELECT 1 FROM ${scimUsers} WHERE ${scimUsers.id} = ${row.id})`;
   await ctx.db.orm.batch([
     ctx.db.orm.delete(scimUsers).where(eq(scimUsers.id, row.id)),
+    ctx.db.orm.delete(scimGroupMembers).where(eq(scimGroupMembers.scimUserId, row.id)),
     auditEntryWhere(
       ctx,
       {

@@ -1,6 +1,7 @@
 // The SCIM discovery documents (RFC 7644 §4): minimal, but what Okta and Entra read.
 
 const SCHEMA_USER = "urn:ietf:params:scim:schemas:core:2.0:User";
+const SCHEMA_GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group";
 const LIST = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 
 export function serviceProviderConfig(base: string) {
@@ -37,6 +38,19 @@ export function userResourceType(base: string) {
     description: "A member of the tenant",
     schema: SCHEMA_USER,
     meta: { resourceType: "ResourceType", location: `${base}/scim/v2/ResourceTypes/User` },
+  };
+}
+
+export function groupResourceType(base: string) {
+  return {
+    schemas: ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
+    id: "Group",
+    name: "Group",
+    endpoint: "/Groups",
+    description:
+      "A group; one named like a role (admin, billing, member, viewer) sets its members' role",
+    schema: SCHEMA_GROUP,
+    meta: { resourceType: "ResourceType", location: `${base}/scim/v2/ResourceTypes/Group` },
   };
 }
 
@@ -77,6 +91,27 @@ export function userSchema(base: string) {
       },
     ],
     meta: { resourceType: "Schema", location: `${base}/scim/v2/Schemas/${SCHEMA_USER}` },
+  };
+}
+
+export function groupSchema(base: string) {
+  return {
+    schemas: ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
+    id: SCHEMA_GROUP,
+    name: "Group",
+    description: "A group of provisioned users",
+    attributes: [
+      attr("displayName", { required: true, uniqueness: "server" }),
+      attr("externalId", { caseExact: true }),
+      {
+        ...attr("members", { type: "complex", multiValued: true }),
+        subAttributes: [
+          attr("value", { mutability: "immutable" }),
+          attr("$ref", { type: "reference" }),
+        ],
+      },
+    ],
+    meta: { resourceType: "Schema", location: `${base}/scim/v2/Schemas/${SCHEMA_GROUP}` },
   };
 }
 

@@ -8,7 +8,21 @@ import { UnauthorizedError } from "../../errors";
 import { requireFeature } from "../../middleware/entitlements";
 import { resolveTenant } from "../../middleware/tenant";
 import { tenantUrl } from "../../services/registry";
-import { applyPatch, parseUserBody } from "../../services/scim-patch";
+import {
+  changeScimGroup,
+  createScimGroup,
+  deleteScimGroup,
+  getScimGroup,
+  listScimGroups,
+  parseGroupFilter,
+  scimGroupView,
+} from "../../services/scim-groups";
+import {
+  applyGroupPatch,
+  applyPatch,
+  parseGroupBody,
+  parseUserBody,
+} from "../../services/scim-patch";
 import { authenticateScimToken } from "../../services/scim-tokens";
 import {
   changeScimUser,
@@ -22,7 +36,14 @@ import {
   scimUserView,
 } from "../../services/scim-users";
 import { serviceContext } from "../helpers";
-import { listResponse, serviceProviderConfig, userResourceType, userSchema } from "./discovery";
+import {
+  groupResourceType,
+  groupSchema,
+  listResponse,
+  serviceProviderConfig,
+  userResourceType,
+  userSchema,
+} from "./discovery";
 
 const SCIM_JSON = "application/scim+json";
 const ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error";
@@ -85,6 +106,23 @@ async function jsonOf(c: Context<AppEnv>): Promise<unknown> {
   }
 }
 
+function groupResponse(
+  c: Context<AppEnv>,
+  g: { row: Parameters<typeof scimGroupView>[0]; memberIds: string[] },
+  status: 200 | 201 = 200,
+) {
+  const view = scimGroupView(g.row, g.memberIds, base(c));
+  return scim(c, view, status, view.meta.version);
+}
+
+/** RFC 7644 §3.4.2.4: 1-based startIndex (values below 1 mean 1), count ≥ 0, capped at 100. */
+function paging(c: Context<AppEnv>) {
+  return {
+    startIndex: Math.max(1, positiveInt(c.req.query("startIndex"), 1, 1_000_000)),
+    count: positiveInt(c.req.query("count"), 100, 100),
+  };
+}
+
 function positiveInt(value: string | undefined, fallback: number, max: number) {
   const n = value === undefined ? fallback : Number.parseInt(value, 10);
   return Number.isFinite(n) ? Math.min(Math.max(n, 0), max) : fallback;
@@ -93,18 +131,23 @@ function positiveInt(value: string | undefined, fallback: number, max: number) {
 export const scimRoutes = newRouter()
   .use("/scim/*", scimErrors, resolveTenant, requireScimToken, requireFeature("sso"))
   .get("/scim/v2/ServiceProviderConfig", (c) => scim(c, serviceProviderConfig(base(c))))
-  .get("/scim/v2/ResourceTypes", (c) => scim(c, listResponse([userResourceType(base(c))], 1, 1)))
+  .get("/scim/v2/ResourceTypes", (c) =>
+    scim(c, listResponse([userResourceType(base(c)), groupResourceType(base(c))], 2, 1)),
+  )
+  .get("/scim/v2/ResourceTypes/Group", (c) => scim(c, groupResourceType(base(c))))
   .get("/scim/v2/ResourceTypes/User", (c) => scim(c, userResourceType(base(c))))
-  .get("/scim/v2/Schemas", (c) => scim(c, listResponse([userSchema(base(c))], 1, 1)))
+  .get("/scim/v2/Schemas", (c) =>
+    scim(c, listResponse([userSchema(base(c)), groupSchema(base(c))], 2, 1)),
+  )
   .get("/scim/v2/Schemas/:id", (c) => {
-    const schema = userSchema(base(c));
-    if (c.req.param("id") !== schema.id) throw new ScimError(404, null, "Unknown schema.");
+    const schema = [userSchema(base(c)), groupSchema(base(c))].find(
+      (s) => s.id === c.req.param("id"),
+    );
+    if (!schema) throw new ScimError(404, null, "Unknown schema.");
     return scim(c, schema);
   })
   .get("/scim/v2/Users", async (c) => {
-    // RFC 7644 §3.4.2.4: 1-based startIndex (values below 1 mean 1), count ≥ 0, capped.
-    const startIndex = Math.max(1, positiveInt(c.req.query("startIndex"), 1, 1_000_000));
-    const count = positiveInt(c.req.query("count"), 100, 100);
+    const { startIndex, count } = paging(c);
     const filter = parseFilter(c.req.query("filter"));
     const { rows, total } = await listScimUsers({
       ctx: serviceContext(c),
@@ -154,5 +197,49 @@ export const scimRoutes = newRouter()
       ctx: serviceContext(c),
       input: { id: c.req.param("id"), ifMatch: c.req.header("if-match") },
     });
+    return c.body(null, 204);
+  })
+  .get("/scim/v2/Groups", async (c) => {
+    const { startIndex, count } = paging(c);
+    const displayName = parseGroupFilter(c.req.query("filter"));
+    const { groups, total } = await listScimGroups({
+      ctx: serviceContext(c),
+      input: { displayName, startIndex, count },
+    });
+    const views = groups.map((g) => scimGroupView(g.row, g.memberIds, base(c)));
+    return scim(c, listResponse(views, total, startIndex));
+  })
+  .post("/scim/v2/Groups", async (c) => {
+    const input = parseGroupBody(await jsonOf(c));
+    return groupResponse(c, await createScimGroup({ ctx: serviceContext(c), input }), 201);
+  })
+  .get("/scim/v2/Groups/:id", async (c) =>
+    groupResponse(
+      c,
+      await getScimGroup({ ctx: serviceContext(c), input: { id: c.req.param("id") } }),
+    ),
+  )
+  .put("/scim/v2/Groups/:id", async (c) => {
+    const desired = parseGroupBody(await jsonOf(c));
+    const g = await changeScimGroup({
+      ctx: serviceContext(c),
+      input: { id: c.req.param("id"), ifMatch: c.req.header("if-match"), change: () => desired },
+    });
+    return groupResponse(c, g);
+  })
+  .patch("/scim/v2/Groups/:id", async (c) => {
+    const body = await jsonOf(c);
+    const g = await changeScimGroup({
+      ctx: serviceContext(c),
+      input: {
+        id: c.req.param("id"),
+        ifMatch: c.req.header("if-match"),
+        change: (current) => applyGroupPatch(body, current),
+      },
+    });
+    return groupResponse(c, g);
+  })
+  .delete("/scim/v2/Groups/:id", async (c) => {
+    await deleteScimGroup({ ctx: serviceContext(c), input: { id: c.req.param("id") } });
     return c.body(null, 204);
   });
