@@ -583,4 +583,20 @@ describe("SCIM Groups", () => {
     const listed = await scim(t, "GET", "/Groups?startIndex=1&count=1");
     expect(listed.body).toMatchObject({ totalResults: 2, itemsPerPage: 1 });
   });
+
+  it("a reactivated user comes back with the role their groups give", async () => {
+    const t = await scimTenant();
+    const who = email(t, "back");
+    const u = await scim(t, "POST", "/Users", { body: oktaUser(who) });
+    await scim(t, "POST", "/Groups", {
+      body: { displayName: "Admin", members: [{ value: u.body.id }] },
+    });
+    expect(await roleOf(t, who)).toBe("admin");
+    const off = { Operations: [{ op: "replace", value: { active: false } }] };
+    const on = { Operations: [{ op: "replace", value: { active: true } }] };
+    expect((await scim(t, "PATCH", `/Users/${u.body.id}`, { body: off })).status).toBe(200);
+    expect(await memberRow(t, who)).toBeNull();
+    expect((await scim(t, "PATCH", `/Users/${u.body.id}`, { body: on })).status).toBe(200);
+    expect(await roleOf(t, who)).toBe("admin");
+  });
 });

@@ -3,9 +3,9 @@ import { newId } from "@tenantry/schema";
 import { members, scimGroupMembers, scimGroups, scimUsers } from "@tenantry/schema/tenant";
 import { and, asc, count, eq, inArray, sql } from "drizzle-orm";
 import type { ServiceContext } from "../context";
-import { ROLES, type Role } from "../rbac/permissions";
 import { updateMemberRole } from "./members";
-import { DEFAULT_ROLE, newVersion, ScimError } from "./scim-users";
+import { roleFromGroups, roleNamed } from "./scim-roles";
+import { newVersion, ScimError } from "./scim-users";
 
 export type ScimGroupRow = typeof scimGroups.$inferSelect;
 
@@ -13,13 +13,6 @@ export interface ScimGroupState {
   displayName: string;
   externalId: string | null;
   memberIds: string[];
-}
-
-/** Roles a group may grant by its name; owners are made in the app, never by an IdP. */
-const GRANTABLE = ROLES.filter((r) => r !== "owner");
-
-function roleNamed(displayName: string): Role | undefined {
-  return GRANTABLE.find((r) => r === displayName.trim().toLowerCase());
 }
 
 export async function groupMemberIds(ctx: ServiceContext, groupId: string) {
@@ -242,9 +235,9 @@ export async function deleteScimGroup({
 }
 
 /**
- * After users joined or left a group named like a role: each active user's role becomes the
- * highest role among their role-named groups (admin > billing > member > viewer), or the default
- * role without one; owners are left alone. Each change is `updateMemberRole`, audited as usual.
+ * After users joined or left a group named like a role: each active user's role becomes the one
+ * their groups give (`roleFromGroups`); owners are left alone. Each change is `updateMemberRole`,
+ * audited as usual.
  */
 async function syncRoles(ctx: ServiceContext, groupName: string, scimUserIds: string[]) {
   if (!roleNamed(groupName)) return;
@@ -255,13 +248,7 @@ async function syncRoles(ctx: ServiceContext, groupName: string, scimUserIds: st
       .where(eq(scimUsers.id, id))
       .get();
     if (!user?.memberId) continue;
-    const names = await ctx.db.orm
-      .select({ name: scimGroups.displayName })
-      .from(scimGroupMembers)
-      .innerJoin(scimGroups, eq(scimGroups.id, scimGroupMembers.groupId))
-      .where(eq(scimGroupMembers.scimUserId, id));
-    const held = names.map((n) => roleNamed(n.name)).filter((r) => r !== undefined);
-    const role = GRANTABLE.find((r) => held.includes(r)) ?? DEFAULT_ROLE;
+    const role = await roleFromGroups(ctx, id);
     const member = await ctx.db.orm
       .select({ role: members.role })
       .from(members)

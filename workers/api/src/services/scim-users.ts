@@ -6,8 +6,10 @@ import { and, asc, count, eq, sql } from "drizzle-orm";
 import type { ServiceContext } from "../context";
 import { controlDb } from "../db/control-db";
 import { NotFoundError } from "../errors";
+import type { Role } from "../rbac/permissions";
 import { reserveUnit } from "./limits";
 import { removeMember } from "./members";
+import { DEFAULT_ROLE, roleFromGroups } from "./scim-roles";
 
 export type ScimUserRow = typeof scimUsers.$inferSelect;
 
@@ -33,8 +35,6 @@ export class ScimError extends ProblemError {
 
 /** Identities created by provisioning have no password until the person sets one (reset, SSO). */
 const NO_PASSWORD = "!scim";
-/** The role a provisioned member joins with. */
-export const DEFAULT_ROLE = "member";
 
 const etagOf = (row: ScimUserRow) => `W/"${row.version}"`;
 export const newVersion = () => crypto.randomUUID().replaceAll("-", "").slice(0, 16);
@@ -106,13 +106,19 @@ async function identityFor(ctx: ServiceContext, email: string, now: number): Pro
   return identityFor(ctx, email, now);
 }
 
-function newMember(ctx: ServiceContext, userId: string, email: string, now: number) {
+function newMember(
+  ctx: ServiceContext,
+  userId: string,
+  email: string,
+  now: number,
+  role: Role = DEFAULT_ROLE,
+) {
   return {
     id: newId("member"),
     tenantId: ctx.tenant.id,
     userId,
     email,
-    role: DEFAULT_ROLE,
+    role,
     createdAt: now,
     updatedAt: now,
   };
@@ -332,7 +338,9 @@ function reactivate(
   ours: ReturnType<typeof sql>,
 ) {
   return withSeat(ctx, true, async () => {
-    const member = newMember(ctx, current.userId, current.userName, next.updatedAt);
+    // Back with the role their groups give (a user in the admin group comes back an admin).
+    const role = await roleFromGroups(ctx, current.id);
+    const member = newMember(ctx, current.userId, current.userName, next.updatedAt, role);
     next.memberId = member.id;
     let claimed: { id: string }[];
     try {
