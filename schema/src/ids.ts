@@ -25,6 +25,9 @@ const PLATFORM_ID_PREFIXES = {
   billingResync: "rsy",
   notification: "ntf",
   recoveryCode: "rcv",
+  scimToken: "sct",
+  scimUser: "scu",
+  scimGroup: "scg",
 } as const;
 
 /** The one prefix map: the platform's kinds and the product's (which may not redefine one). */

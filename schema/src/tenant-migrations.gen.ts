@@ -66,5 +66,23 @@ export const TENANT_MIGRATIONS: TenantMigration[] = [
       "CREATE TABLE `security_settings` (\n\t`tenant_id` text PRIMARY KEY NOT NULL,\n\t`require_mfa` integer DEFAULT false NOT NULL,\n\t`updated_at` integer NOT NULL\n);",
       "ALTER TABLE `sessions` ADD `mfa_verified_at` integer;"
     ]
+  },
+  {
+    "name": "0005_scim",
+    "queries": [
+      "CREATE TABLE `scim_group_members` (\n\t`tenant_id` text NOT NULL,\n\t`group_id` text NOT NULL,\n\t`scim_user_id` text NOT NULL,\n\tPRIMARY KEY(`group_id`, `scim_user_id`)\n);",
+      "CREATE INDEX `scim_group_members_tenant_idx` ON `scim_group_members` (`tenant_id`);",
+      "CREATE INDEX `scim_group_members_user_idx` ON `scim_group_members` (`scim_user_id`);",
+      "CREATE TABLE `scim_groups` (\n\t`id` text PRIMARY KEY NOT NULL,\n\t`tenant_id` text NOT NULL,\n\t`display_name` text NOT NULL,\n\t`external_id` text,\n\t`version` text NOT NULL,\n\t`created_at` integer NOT NULL,\n\t`updated_at` integer NOT NULL\n);",
+      "CREATE UNIQUE INDEX `scim_groups_display_name_unique` ON `scim_groups` (`display_name`);",
+      "CREATE INDEX `scim_groups_tenant_idx` ON `scim_groups` (`tenant_id`);",
+      "CREATE TABLE `scim_tokens` (\n\t`id` text PRIMARY KEY NOT NULL,\n\t`tenant_id` text NOT NULL,\n\t`name` text NOT NULL,\n\t`start` text NOT NULL,\n\t`token_hash` text NOT NULL,\n\t`created_by` text NOT NULL,\n\t`revoked_at` integer,\n\t`created_at` integer NOT NULL\n);",
+      "CREATE UNIQUE INDEX `scim_tokens_token_hash_unique` ON `scim_tokens` (`token_hash`);",
+      "CREATE INDEX `scim_tokens_tenant_idx` ON `scim_tokens` (`tenant_id`);",
+      "CREATE TABLE `scim_users` (\n\t`id` text PRIMARY KEY NOT NULL,\n\t`tenant_id` text NOT NULL,\n\t`user_name` text NOT NULL,\n\t`external_id` text,\n\t`given_name` text,\n\t`family_name` text,\n\t`display_name` text,\n\t`active` integer NOT NULL,\n\t`user_id` text NOT NULL,\n\t`member_id` text,\n\t`version` text NOT NULL,\n\t`created_at` integer NOT NULL,\n\t`updated_at` integer NOT NULL\n);",
+      "CREATE UNIQUE INDEX `scim_users_user_name_unique` ON `scim_users` (`user_name`);",
+      "CREATE INDEX `scim_users_tenant_idx` ON `scim_users` (`tenant_id`);",
+      "CREATE INDEX `scim_users_external_idx` ON `scim_users` (`external_id`);"
+    ]
   }
 ];

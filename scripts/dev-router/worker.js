@@ -8,7 +8,7 @@
 
 /** The API worker's paths, as the production routes list them (plus its development `/_dev`). */
 const API_PATH =
-  /^\/(?:v1(?:\/|$)|openapi\.json$|docs(?:\/|$)|healthz(?:\/|$)|\.well-known\/|_dev\/)/;
+  /^\/(?:v1(?:\/|$)|scim\/|openapi\.json$|docs(?:\/|$)|healthz(?:\/|$)|\.well-known\/|_dev\/)/;
 
 export default {
   async fetch(request, env) {

@@ -29,6 +29,16 @@ export const AUDIT_ACTIONS = [
   "support.start",
   "support.end",
   "support.request",
+  "scim_token.create",
+  "scim_token.revoke",
+  "scim_user.create",
+  "scim_user.update",
+  "scim_user.deactivate",
+  "scim_user.reactivate",
+  "scim_user.delete",
+  "scim_group.create",
+  "scim_group.update",
+  "scim_group.delete",
 ] as const;
 export type PlatformAuditAction = (typeof AUDIT_ACTIONS)[number];
 

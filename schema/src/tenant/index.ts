@@ -7,4 +7,5 @@ export * from "./members";
 export * from "./mfa";
 export * from "./notifications";
 export * from "./product/index";
+export * from "./scim";
 export * from "./sessions";

@@ -38,6 +38,16 @@ export type Actor =
       operator: { id: string; email: string };
       expiresAt: number;
       permissions: ReadonlySet<Permission>;
+    }
+  | {
+      /**
+       * An identity provider provisioning through SCIM (issue 12 §4), named by its token. It only
+       * reaches the SCIM verbs, which never deprovision an owner.
+       */
+      type: "scim_token";
+      id: string;
+      createdBy: string;
+      permissions: ReadonlySet<Permission>;
     };
 
 /** The member a request acts for: the signed-in or impersonated user, or a key's creator. */

@@ -15,6 +15,8 @@ import { memberRoutes } from "./routes/members";
 import { mfaRoutes } from "./routes/mfa";
 import { notificationRoutes } from "./routes/notifications";
 import { planRoutes } from "./routes/plans";
+import { scimRoutes } from "./routes/scim/index";
+import { scimTokenRoutes } from "./routes/scim-tokens";
 import { settingsRoutes } from "./routes/settings";
 import { signupRoutes } from "./routes/signup";
 import { systemRoutes } from "./routes/system";
@@ -41,6 +43,8 @@ export const app = base
   .route("/", memberRoutes)
   .route("/", invitationRoutes)
   .route("/", apiKeyRoutes)
+  .route("/", scimTokenRoutes)
+  .route("/", scimRoutes)
   .route("/", auditLogRoutes)
   .route("/", settingsRoutes)
   .route("/", billingRoutes)

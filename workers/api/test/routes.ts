@@ -6,6 +6,7 @@ import type { Permission } from "../src/rbac/permissions";
 import {
   addMember,
   addNotification,
+  addOverride,
   api,
   createApiKey,
   createTenant,
@@ -14,7 +15,13 @@ import {
 } from "./helpers";
 import { createProductResources, PRODUCT_ROUTES, type ProductResource } from "./product-routes";
 
-export type Resource = "member" | "invitation" | "apiKey" | "notification" | ProductResource;
+export type Resource =
+  | "member"
+  | "invitation"
+  | "apiKey"
+  | "scimToken"
+  | "notification"
+  | ProductResource;
 
 export interface RouteCase {
   method: string;
@@ -70,6 +77,15 @@ export const ROUTES: RouteCase[] = [
   { method: "DELETE", path: "/v1/api-keys/{apiKey}", permission: "api_keys:manage" },
   { method: "GET", path: "/v1/me/api-keys", permission: null },
   { method: "DELETE", path: "/v1/me/api-keys/{apiKey}", permission: null },
+  // Owners only beyond the permission (the verbs check the role); the plan needs `sso`.
+  {
+    method: "POST",
+    path: "/v1/scim-tokens",
+    permission: "settings:manage",
+    body: () => ({ name: "Okta" }),
+  },
+  { method: "GET", path: "/v1/scim-tokens", permission: "settings:manage" },
+  { method: "DELETE", path: "/v1/scim-tokens/{scimToken}", permission: "settings:manage" },
   { method: "GET", path: "/v1/audit-log", permission: "audit:read" },
   { method: "GET", path: "/v1/audit-log/export", permission: "audit:read" },
   { method: "GET", path: "/v1/settings", permission: "settings:read" },
@@ -179,6 +195,12 @@ export async function createFixture(): Promise<Fixture> {
     body: { email: `invitee-${t.slug}@example.com`, role: "member" },
   });
   const key = await createApiKey(t, ["members:read"]);
+  await addOverride(t, { type: "feature", key: "sso", value: true, reason: "SCIM routes" });
+  const scimToken = await api("POST", "/v1/scim-tokens", {
+    slug: t.slug,
+    token: t.owner.token,
+    body: { name: "IdP" },
+  });
   const notification = await addNotification(t);
   return {
     ...t,
@@ -186,6 +208,7 @@ export async function createFixture(): Promise<Fixture> {
       member: member.memberId,
       invitation: invitation.body.id,
       apiKey: key.id,
+      scimToken: scimToken.body.id,
       notification,
       ...(await createProductResources(t)),
     },

@@ -37,7 +37,7 @@ const AuditQuerySchema = PageQuerySchema.extend({
     .regex(/^[a-z_]+\.[a-z_]+$/, "must be an action like member.update")
     .optional()
     .openapi({ example: "member.update" }),
-  actor_type: z.enum(["user", "api_key", "support", "system"]).optional(),
+  actor_type: z.enum(["user", "api_key", "support", "system", "scim_token"]).optional(),
   actor_id: z.string().max(64).optional(),
   from: z.iso
     .datetime({ offset: true })

@@ -368,7 +368,7 @@ export const authRoutes = newRouter()
             ? { id: user.id, email: user.email, email_verified: user.emailVerifiedAt !== null }
             : null,
           api_key: actor.type === "api_key" ? { id: actor.id } : null,
-          role: actor.type === "api_key" ? null : actor.role,
+          role: "role" in actor ? actor.role : null,
           permissions: [...actor.permissions].sort(),
           support:
             actor.type === "support"
