@@ -24,6 +24,7 @@ const PLATFORM_ID_PREFIXES = {
   /** An operator's billing re-sync, recorded in the Stripe event ledger beside Stripe's events. */
   billingResync: "rsy",
   notification: "ntf",
+  ssoConnection: "ssc",
 } as const;
 
 /** The one prefix map: the platform's kinds and the product's (which may not redefine one). */

@@ -25,6 +25,14 @@ export const AUDIT_ACTIONS = [
   "support.start",
   "support.end",
   "support.request",
+  "sso_connection.create",
+  "sso_connection.update",
+  "sso_connection.delete",
+  "sso_domain.add",
+  "sso_domain.verify",
+  "sso_domain.remove",
+  "sso.sign_in",
+  "sso.refuse",
 ] as const;
 export type PlatformAuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -7,3 +7,4 @@ export * from "./members";
 export * from "./notifications";
 export * from "./product/index";
 export * from "./sessions";
+export * from "./sso";

@@ -16,6 +16,7 @@ import { notificationRoutes } from "./routes/notifications";
 import { planRoutes } from "./routes/plans";
 import { settingsRoutes } from "./routes/settings";
 import { signupRoutes } from "./routes/signup";
+import { ssoRoutes } from "./routes/sso";
 import { systemRoutes } from "./routes/system";
 import { usageRoutes } from "./routes/usage";
 import { linkMissingStripeCustomers } from "./services/billing-customer";
@@ -41,6 +42,7 @@ export const app = base
   .route("/", apiKeyRoutes)
   .route("/", auditLogRoutes)
   .route("/", settingsRoutes)
+  .route("/", ssoRoutes)
   .route("/", billingRoutes)
   .route("/", entitlementRoutes)
   .route("/", planRoutes)

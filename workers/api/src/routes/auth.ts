@@ -27,7 +27,7 @@ import {
   tenantRequestContext,
 } from "./helpers";
 
-const TokenPairSchema = z
+export const TokenPairSchema = z
   .object({
     access_token: z.string(),
     refresh_token: z.string(),
