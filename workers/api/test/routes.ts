@@ -13,8 +13,16 @@ import {
   type TestTenant,
 } from "./helpers";
 import { createProductResources, PRODUCT_ROUTES, type ProductResource } from "./product-routes";
+import { enabledConnection, IDP_ISSUER } from "./sso-helpers";
 
-export type Resource = "member" | "invitation" | "apiKey" | "notification" | ProductResource;
+export type Resource =
+  | "member"
+  | "invitation"
+  | "apiKey"
+  | "notification"
+  | "ssoConnection"
+  | "ssoDomain"
+  | ProductResource;
 
 export interface RouteCase {
   method: string;
@@ -97,6 +105,42 @@ export const ROUTES: RouteCase[] = [
   { method: "GET", path: "/v1/notifications", permission: null },
   { method: "POST", path: "/v1/notifications/read-all", permission: null },
   { method: "POST", path: "/v1/notifications/{notification}/read", permission: null },
+  { method: "GET", path: "/v1/sso/connections", permission: "settings:manage" },
+  {
+    method: "POST",
+    path: "/v1/sso/connections",
+    permission: "settings:manage",
+    body: () => ({
+      name: "IdP",
+      issuer: IDP_ISSUER,
+      client_id: "client",
+      client_secret: "secret",
+    }),
+  },
+  { method: "GET", path: "/v1/sso/connections/{ssoConnection}", permission: "settings:manage" },
+  {
+    method: "PATCH",
+    path: "/v1/sso/connections/{ssoConnection}",
+    permission: "settings:manage",
+    body: () => ({ name: "Renamed" }),
+  },
+  { method: "DELETE", path: "/v1/sso/connections/{ssoConnection}", permission: "settings:manage" },
+  {
+    method: "POST",
+    path: "/v1/sso/connections/{ssoConnection}/domains",
+    permission: "settings:manage",
+    body: () => ({ domain: `d-${crypto.randomUUID().slice(0, 8)}.example` }),
+  },
+  {
+    method: "POST",
+    path: "/v1/sso/connections/{ssoConnection}/domains/{ssoDomain}/verify",
+    permission: "settings:manage",
+  },
+  {
+    method: "DELETE",
+    path: "/v1/sso/connections/{ssoConnection}/domains/{ssoDomain}",
+    permission: "settings:manage",
+  },
   ...PRODUCT_ROUTES,
 ];
 
@@ -115,6 +159,9 @@ export const PUBLIC_TENANT_ROUTES: { method: string; path: string; body?: unknow
     body: { token: "x", password: "long enough password" },
   },
   { method: "POST", path: "/v1/invitations/preview", body: { token: "x" } },
+  { method: "POST", path: "/v1/auth/sso/discover", body: { email: "a@b.example" } },
+  { method: "POST", path: "/v1/auth/sso/start", body: { email: "a@b.example" } },
+  { method: "POST", path: "/v1/auth/sso/callback", body: { state: "x", code: "y" } },
   {
     method: "POST",
     path: "/v1/invitations/accept",
@@ -153,6 +200,7 @@ export async function createFixture(): Promise<Fixture> {
   });
   const key = await createApiKey(t, ["members:read"]);
   const notification = await addNotification(t);
+  const sso = await enabledConnection(t);
   return {
     ...t,
     ids: {
@@ -160,6 +208,8 @@ export async function createFixture(): Promise<Fixture> {
       invitation: invitation.body.id,
       apiKey: key.id,
       notification,
+      ssoConnection: sso.connection.id,
+      ssoDomain: sso.domain,
       ...(await createProductResources(t)),
     },
   };

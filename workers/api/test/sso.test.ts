@@ -1,6 +1,7 @@
 /** SSO connections (issue 12 §1) and OIDC sign-in (§2) against a stand-in provider and resolver. */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { config } from "../src/env";
 import { open } from "../src/lib/secret-box";
 import { api, auditRows, count, createTenant, expectProblem, tenantD1 } from "./helpers";
 import {
@@ -16,6 +17,20 @@ import {
 } from "./sso-helpers";
 
 describe("SSO connections", () => {
+  it("production refuses to start without SSO_ENCRYPTION_KEY", () => {
+    const production = {
+      ...env,
+      ENVIRONMENT: "production",
+      MAILER: "resend",
+      MAIL_FROM: "Tenantry <no-reply@example.com>",
+      MAIL_API_TOKEN: "re_test",
+    };
+    expect(config(production).SSO_ENCRYPTION_KEY).toBe(env.SSO_ENCRYPTION_KEY);
+    expect(() => config({ ...production, SSO_ENCRYPTION_KEY: undefined })).toThrow(
+      /SSO_ENCRYPTION_KEY is not set/,
+    );
+  });
+
   it("an owner adds an OIDC connection: endpoints discovered, secret sealed at rest, audited", async () => {
     const t = await createTenant();
     await grantSso(t);
