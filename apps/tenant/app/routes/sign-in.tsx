@@ -21,13 +21,33 @@ export function loader({ request, context }: Route.LoaderArgs) {
   return null;
 }
 
+/**
+ * "Continue with SSO" is home-realm discovery by email: a verified domain with an enabled
+ * connection sends the browser to its provider; any other email is told to use its password.
+ */
+async function continueWithSso(args: Route.ActionArgs, email: string) {
+  const api = apiFor(args);
+  const found = await api.POST("/v1/auth/sso/discover", { body: { email } });
+  if (!found.data) return { email, problem: shownProblem(found) };
+  if (!found.data.sso)
+    return {
+      email,
+      problem: null,
+      noSso: "Single sign-on is not set up for this email here: sign in with your password.",
+    };
+  const started = await api.POST("/v1/auth/sso/start", { body: { email } });
+  if (!started.data) return { email, problem: shownProblem(started) };
+  return redirect(started.data.authorization_url);
+}
+
 /** Email and password go to the API's login; its tokens stay in the HttpOnly session cookie. */
 export async function action(args: Route.ActionArgs) {
   const form = await args.request.formData();
   const email = String(form.get("email") ?? "");
+  if (form.get("intent") === "sso") return continueWithSso(args, email);
   const password = String(form.get("password") ?? "");
   const result = await apiFor(args).POST("/v1/auth/login", { body: { email, password } });
-  if (!result.data) return { email, problem: shownProblem(result) };
+  if (!result.data) return { email, problem: shownProblem(result), noSso: null };
   const { env } = args.context.get(tenantAppRequest);
   return redirect(nextPath(args.request), {
     headers: { "set-cookie": sessionCookie(env, newSession(result.data)) },
@@ -41,6 +61,11 @@ export default function SignIn() {
     <main className="page narrow">
       <h1>Sign in</h1>
       <ProblemNotice problem={failed?.problem} />
+      {failed?.noSso && (
+        <p className="notice warn" role="status">
+          {failed.noSso}
+        </p>
+      )}
       <Form method="post" className="stack">
         <label>
           Email
@@ -58,6 +83,10 @@ export default function SignIn() {
         </label>
         <button type="submit" className="primary" disabled={busy}>
           Sign in
+        </button>
+        {/* Needs only the email: the password's `required` does not apply to this button. */}
+        <button type="submit" name="intent" value="sso" formNoValidate disabled={busy}>
+          Continue with SSO
         </button>
       </Form>
       <p>
