@@ -1,3 +1,4 @@
+import { useEffect } from "react";
 import { Form, Link, redirect, useActionData, useNavigation } from "react-router";
 import { apiFor, shownProblem } from "../../server/api";
 import { tenantAppRequest } from "../../server/request";
@@ -24,6 +25,8 @@ export function loader({ request, context }: Route.LoaderArgs) {
 /**
  * "Continue with SSO" is home-realm discovery by email: a verified domain with an enabled
  * connection sends the browser to its provider; any other email is told to use its password.
+ * The provider's URL comes back as data, not a redirect: the CSP's `form-action 'self'` stops a
+ * form post that redirects to another origin. Scripts follow it; without them it is a link.
  */
 async function continueWithSso(args: Route.ActionArgs, email: string) {
   const api = apiFor(args);
@@ -37,7 +40,7 @@ async function continueWithSso(args: Route.ActionArgs, email: string) {
     };
   const started = await api.POST("/v1/auth/sso/start", { body: { email } });
   if (!started.data) return { email, problem: shownProblem(started) };
-  return redirect(started.data.authorization_url);
+  return { email, problem: null, noSso: null, to: started.data.authorization_url };
 }
 
 /** Email and password go to the API's login; its tokens stay in the HttpOnly session cookie. */
@@ -57,10 +60,19 @@ export async function action(args: Route.ActionArgs) {
 export default function SignIn() {
   const failed = useActionData<typeof action>();
   const busy = useNavigation().state !== "idle";
+  const to = failed && "to" in failed ? failed.to : null;
+  useEffect(() => {
+    if (to) window.location.assign(to);
+  }, [to]);
   return (
     <main className="page narrow">
       <h1>Sign in</h1>
       <ProblemNotice problem={failed?.problem} />
+      {to && (
+        <p className="notice ok" role="status">
+          Continuing to your identity provider… <a href={to}>Continue</a>
+        </p>
+      )}
       {failed?.noSso && (
         <p className="notice warn" role="status">
           {failed.noSso}
