@@ -57,7 +57,7 @@ export const TENANT_MIGRATIONS: TenantMigration[] = [
   {
     "name": "0004_sso_connections",
     "queries": [
-      "CREATE TABLE `sso_connections` (\n\t`id` text PRIMARY KEY NOT NULL,\n\t`tenant_id` text NOT NULL,\n\t`protocol` text NOT NULL,\n\t`name` text NOT NULL,\n\t`enabled` integer DEFAULT false NOT NULL,\n\t`default_role` text NOT NULL,\n\t`issuer` text,\n\t`client_id` text,\n\t`client_secret_enc` text,\n\t`authorization_endpoint` text,\n\t`token_endpoint` text,\n\t`jwks_uri` text,\n\t`created_at` integer NOT NULL,\n\t`updated_at` integer NOT NULL\n);",
+      "CREATE TABLE `sso_connections` (\n\t`id` text PRIMARY KEY NOT NULL,\n\t`tenant_id` text NOT NULL,\n\t`protocol` text NOT NULL,\n\t`name` text NOT NULL,\n\t`enabled` integer DEFAULT false NOT NULL,\n\t`enforced` integer DEFAULT false NOT NULL,\n\t`default_role` text NOT NULL,\n\t`issuer` text,\n\t`client_id` text,\n\t`client_secret_enc` text,\n\t`authorization_endpoint` text,\n\t`token_endpoint` text,\n\t`jwks_uri` text,\n\t`created_at` integer NOT NULL,\n\t`updated_at` integer NOT NULL\n);",
       "CREATE INDEX `sso_connections_tenant_idx` ON `sso_connections` (`tenant_id`);",
       "CREATE TABLE `sso_domains` (\n\t`domain` text PRIMARY KEY NOT NULL,\n\t`tenant_id` text NOT NULL,\n\t`connection_id` text NOT NULL,\n\t`verification_token` text NOT NULL,\n\t`verified_at` integer,\n\t`created_at` integer NOT NULL\n);",
       "CREATE INDEX `sso_domains_tenant_idx` ON `sso_domains` (`tenant_id`);",

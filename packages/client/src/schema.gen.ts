@@ -576,7 +576,7 @@ export interface paths {
         delete: operations["deleteSsoConnection"];
         options?: never;
         head?: never;
-        /** Rename, switch on or off, change the default role or rotate the client secret */
+        /** Rename, switch on or off, enforce, change the default role or rotate the client secret */
         patch: operations["updateSsoConnection"];
         trace?: never;
     };
@@ -1120,6 +1120,8 @@ export interface components {
             protocol: "oidc";
             name: string;
             enabled: boolean;
+            /** @description Passwords refused for the verified domains (owners keep theirs: break-glass) */
+            enforced: boolean;
             /** @enum {string} */
             default_role: "owner" | "admin" | "billing" | "member" | "viewer";
             issuer: string;
@@ -3973,6 +3975,7 @@ export interface operations {
                 "application/json": {
                     name?: string;
                     enabled?: boolean;
+                    enforced?: boolean;
                     /** @enum {string} */
                     default_role?: "owner" | "admin" | "billing" | "member" | "viewer";
                     client_secret?: string;

@@ -4,6 +4,7 @@ CREATE TABLE `sso_connections` (
 	`protocol` text NOT NULL,
 	`name` text NOT NULL,
 	`enabled` integer DEFAULT false NOT NULL,
+	`enforced` integer DEFAULT false NOT NULL,
 	`default_role` text NOT NULL,
 	`issuer` text,
 	`client_id` text,

@@ -14,6 +14,8 @@ export const ssoConnections = sqliteTable(
     protocol: text("protocol", { enum: ["oidc"] }).notNull(),
     name: text("name").notNull(),
     enabled: integer("enabled", { mode: "boolean" }).notNull().default(false),
+    /** Enforce SSO: password sign-in and reset are refused for its verified domains (not owners). */
+    enforced: integer("enforced", { mode: "boolean" }).notNull().default(false),
     /** The role a member created at their first SSO sign-in gets. */
     defaultRole: text("default_role").notNull(),
     issuer: text("issuer"),

@@ -1,9 +1,21 @@
 /** SSO connections (issue 12 §1) and OIDC sign-in (§2) against a stand-in provider and resolver. */
 import { env } from "cloudflare:workers";
+import { newId } from "@tenantry/schema";
 import { describe, expect, it } from "vitest";
 import { config } from "../src/env";
 import { open } from "../src/lib/secret-box";
-import { api, auditRows, count, createTenant, expectProblem, tenantD1 } from "./helpers";
+import { mailPasswordReset } from "../src/services/password-reset";
+import {
+  addMember,
+  api,
+  auditRows,
+  count,
+  createTenant,
+  expectProblem,
+  lastMail,
+  PASSWORD,
+  tenantD1,
+} from "./helpers";
 import {
   createConnection,
   enabledConnection,
@@ -66,6 +78,7 @@ describe("SSO connections", () => {
     expect(JSON.parse(audit!.after)).toEqual({
       name: "Stand-in IdP",
       enabled: false,
+      enforced: false,
       default_role: "viewer",
       issuer: IDP_ISSUER,
       client_id: `client-${t.slug}`,
@@ -249,5 +262,52 @@ describe("OIDC sign-in", () => {
     expectProblem(await finish(t, await ssoRedirect(t, email)), 401, "unauthorized");
     const [refusal] = await auditRows(t, "sso.refuse");
     expect(JSON.parse(refusal!.after).reason).toBe("email_domain_not_served");
+  });
+});
+
+describe("enforced SSO", () => {
+  it("refuses passwords for the verified domain, but owners keep theirs (break-glass)", async () => {
+    const t = await createTenant();
+    const { connection, domain } = await enabledConnection(t);
+    const enforce = await api("PATCH", `/v1/sso/connections/${connection.id}`, {
+      slug: t.slug,
+      token: t.owner.token,
+      body: { enforced: true },
+    });
+    expect(enforce.body.enforced).toBe(true);
+    const bob = await addMember(t, "admin", { userId: newId("user"), email: `bob@${domain}` });
+    const boss = await addMember(t, "owner", { userId: newId("user"), email: `boss@${domain}` });
+    const login = (email: string) =>
+      api("POST", "/v1/auth/login", { slug: t.slug, body: { email, password: PASSWORD } });
+    const refused = await login(bob.email);
+    expectProblem(refused, 403, "sso_required");
+    expect((await login(boss.email)).status).toBe(200);
+    const [refusal] = await auditRows(t, "sso.refuse");
+    expect(refusal).toMatchObject({ target_id: bob.userId });
+    expect(JSON.parse(refusal!.after)).toEqual({ reason: "password_sign_in_sso_enforced" });
+
+    // No reset mail for bob; the owner still gets one.
+    for (const m of [bob, boss]) {
+      await mailPasswordReset(env, {
+        tenant_id: t.tenant.id,
+        email: m.email,
+        request_id: newId("request"),
+      });
+    }
+    expect(await lastMail(boss.email, "Reset")).not.toBeNull();
+    const mails = await env.CONTROL_DB.prepare(
+      'SELECT count(*) AS n FROM mail_outbox WHERE "to" = ?',
+    )
+      .bind(bob.email)
+      .first<{ n: number }>();
+    expect(mails!.n).toBe(0);
+
+    // Switched off again, passwords work.
+    await api("PATCH", `/v1/sso/connections/${connection.id}`, {
+      slug: t.slug,
+      token: t.owner.token,
+      body: { enforced: false },
+    });
+    expect((await login(bob.email)).status).toBe(200);
   });
 });

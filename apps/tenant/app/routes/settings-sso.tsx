@@ -58,6 +58,12 @@ export async function action(args: Route.ActionArgs) {
           ...path,
           body: { enabled: intent === "enable" },
         });
+      case "enforce":
+      case "unenforce":
+        return api.PATCH("/v1/sso/connections/{id}", {
+          ...path,
+          body: { enforced: intent === "enforce" },
+        });
       case "delete":
         return api.DELETE("/v1/sso/connections/{id}", path);
       case "add-domain":
@@ -79,6 +85,9 @@ const SAVED: Record<string, string> = {
   create: "The connection was added. Name its email domains, verify them, then switch it on.",
   enable: "The connection is on: people of its verified domains can sign in with SSO.",
   disable: "The connection is off.",
+  enforce:
+    "SSO is enforced: people of its verified domains can no longer use a password here (owners still can).",
+  unenforce: "SSO is no longer enforced: passwords work again.",
   delete: "The connection was removed.",
   "add-domain": "The domain was added: publish its TXT record, then verify it.",
   "verify-domain": "The domain is verified.",
@@ -125,6 +134,12 @@ export default function SsoSettings({ loaderData, actionData }: Route.ComponentP
                 </dd>
                 <dt>New members get the role</dt>
                 <dd>{c.default_role}</dd>
+                <dt>Enforced</dt>
+                <dd>
+                  {c.enforced
+                    ? "Yes: passwords are refused for its verified domains; owners keep theirs (break-glass)."
+                    : "No: people may still sign in with a password."}
+                </dd>
               </dl>
               <h3>Email domains</h3>
               {c.domains.length === 0 && <p className="muted">No domains yet.</p>}
@@ -192,6 +207,14 @@ export default function SsoSettings({ loaderData, actionData }: Route.ComponentP
                 </Form>
                 <Form method="post">
                   <CsrfField />
+                  <input type="hidden" name="intent" value={c.enforced ? "unenforce" : "enforce"} />
+                  <input type="hidden" name="id" value={c.id} />
+                  <button type="submit" disabled={busy}>
+                    {c.enforced ? "Stop enforcing SSO" : "Enforce SSO"}
+                  </button>
+                </Form>
+                <Form method="post">
+                  <CsrfField />
                   <input type="hidden" name="intent" value="delete" />
                   <input type="hidden" name="id" value={c.id} />
                   <button type="submit" className="danger" disabled={busy}>
@@ -200,6 +223,7 @@ export default function SsoSettings({ loaderData, actionData }: Route.ComponentP
                 </Form>
               </div>
               <ProblemNotice problem={problemFor("enable", c.id)} />
+              <ProblemNotice problem={problemFor("enforce", c.id)} />
               <ProblemNotice problem={problemFor("delete", c.id)} />
             </section>
           ))}

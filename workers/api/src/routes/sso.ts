@@ -47,6 +47,9 @@ const ConnectionSchema = z
     protocol: z.enum(["oidc"]),
     name: z.string(),
     enabled: z.boolean(),
+    enforced: z.boolean().openapi({
+      description: "Passwords refused for the verified domains (owners keep theirs: break-glass)",
+    }),
     default_role: z.enum(ROLES),
     issuer: z.string(),
     client_id: z.string(),
@@ -141,7 +144,8 @@ export const ssoRoutes = newRouter()
       path: "/v1/sso/connections/{id}",
       operationId: "updateSsoConnection",
       tags,
-      summary: "Rename, switch on or off, change the default role or rotate the client secret",
+      summary:
+        "Rename, switch on or off, enforce, change the default role or rotate the client secret",
       security,
       middleware: manage,
       request: {
@@ -150,6 +154,7 @@ export const ssoRoutes = newRouter()
           z.strictObject({
             name: z.string().trim().min(1).max(100).optional(),
             enabled: z.boolean().optional(),
+            enforced: z.boolean().optional(),
             default_role: z.enum(ROLES).optional(),
             client_secret: z.string().min(1).max(2000).optional(),
           }),

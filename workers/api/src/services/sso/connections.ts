@@ -53,6 +53,7 @@ function connectionView(ctx: ServiceContext, c: SsoConnection, domains: SsoDomai
     protocol: c.protocol,
     name: c.name,
     enabled: c.enabled,
+    enforced: c.enforced,
     default_role: c.defaultRole as Role,
     issuer: c.issuer ?? "",
     client_id: c.clientId ?? "",
@@ -69,6 +70,7 @@ export type SsoConnectionView = ReturnType<typeof connectionView>;
 const snapshot = (c: SsoConnection) => ({
   name: c.name,
   enabled: c.enabled,
+  enforced: c.enforced,
   default_role: c.defaultRole,
   issuer: c.issuer,
   client_id: c.clientId,
@@ -129,6 +131,7 @@ export async function createSsoConnection({
     protocol: "oidc",
     name: input.name,
     enabled: false,
+    enforced: false,
     defaultRole: input.default_role,
     issuer: input.issuer,
     clientId: input.client_id,
@@ -154,6 +157,7 @@ export async function createSsoConnection({
 export interface SsoConnectionChange {
   name?: string | undefined;
   enabled?: boolean | undefined;
+  enforced?: boolean | undefined;
   default_role?: Role | undefined;
   client_secret?: string | undefined;
 }
@@ -172,6 +176,7 @@ export async function updateSsoConnection({
     ...before,
     name: change.name ?? before.name,
     enabled: change.enabled ?? before.enabled,
+    enforced: change.enforced ?? before.enforced,
     defaultRole: change.default_role ?? before.defaultRole,
     clientSecretEnc:
       change.client_secret === undefined

@@ -13,30 +13,12 @@ import { reserveUnit } from "../limits";
 import { createSession } from "../sessions";
 import { encryptionKey, redirectUri, type SsoConnection } from "./connections";
 import { type IdClaims, IdTokenError, verifyIdToken } from "./id-token";
+import { connectionForEmail, domainOf } from "./realm";
 
 /** How long a started sign-in may take at the provider. */
 const LOGIN_TTL_MS = 10 * 60_000;
 /** Stored for SSO-only identities: no password verifies against it (not a PBKDF2 string). */
 const NO_PASSWORD = "sso-only";
-
-const domainOf = (email: string) => email.slice(email.lastIndexOf("@") + 1).toLowerCase();
-
-/** The enabled connection serving the email's verified domain on this tenant, if any. */
-async function connectionFor(ctx: TenantRequestContext, email: string) {
-  return tenantDb(ctx.env, ctx.tenant)
-    .orm.select({ connection: ssoConnections })
-    .from(ssoDomains)
-    .innerJoin(ssoConnections, eq(ssoConnections.id, ssoDomains.connectionId))
-    .where(
-      and(
-        eq(ssoDomains.domain, domainOf(email)),
-        isNotNull(ssoDomains.verifiedAt),
-        eq(ssoConnections.enabled, true),
-      ),
-    )
-    .get()
-    .then((r) => r?.connection ?? null);
-}
 
 /** Home-realm discovery: whether the sign-in page should offer SSO for this email. */
 export async function discoverSso({
@@ -46,7 +28,7 @@ export async function discoverSso({
   ctx: TenantRequestContext;
   input: { email: string };
 }) {
-  const connection = await connectionFor(ctx, input.email);
+  const connection = await connectionForEmail(ctx.env, ctx.tenant, input.email);
   return { sso: connection !== null, connection_name: connection?.name ?? null };
 }
 
@@ -65,7 +47,7 @@ export async function startSso({
   ctx: TenantRequestContext;
   input: { email: string };
 }) {
-  const connection = await connectionFor(ctx, input.email);
+  const connection = await connectionForEmail(ctx.env, ctx.tenant, input.email);
   if (!connection?.authorizationEndpoint || !connection.clientId)
     throw new ValidationError("No single sign-on serves this email's domain here.", [
       { path: "body.email", message: "no SSO for this domain" },
