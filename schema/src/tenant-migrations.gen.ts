@@ -62,7 +62,7 @@ export const TENANT_MIGRATIONS: TenantMigration[] = [
       "CREATE TABLE `sso_domains` (\n\t`domain` text PRIMARY KEY NOT NULL,\n\t`tenant_id` text NOT NULL,\n\t`connection_id` text NOT NULL,\n\t`verification_token` text NOT NULL,\n\t`verified_at` integer,\n\t`created_at` integer NOT NULL\n);",
       "CREATE INDEX `sso_domains_tenant_idx` ON `sso_domains` (`tenant_id`);",
       "CREATE INDEX `sso_domains_connection_idx` ON `sso_domains` (`connection_id`);",
-      "CREATE TABLE `sso_logins` (\n\t`state_hash` text PRIMARY KEY NOT NULL,\n\t`tenant_id` text NOT NULL,\n\t`connection_id` text NOT NULL,\n\t`nonce` text NOT NULL,\n\t`code_verifier` text NOT NULL,\n\t`expires_at` integer NOT NULL,\n\t`used_at` integer,\n\t`created_at` integer NOT NULL\n);",
+      "CREATE TABLE `sso_logins` (\n\t`state_hash` text PRIMARY KEY NOT NULL,\n\t`tenant_id` text NOT NULL,\n\t`connection_id` text NOT NULL,\n\t`purpose` text DEFAULT 'sign_in' NOT NULL,\n\t`nonce` text NOT NULL,\n\t`code_verifier` text NOT NULL,\n\t`expires_at` integer NOT NULL,\n\t`used_at` integer,\n\t`created_at` integer NOT NULL\n);",
       "CREATE INDEX `sso_logins_tenant_idx` ON `sso_logins` (`tenant_id`);"
     ]
   }

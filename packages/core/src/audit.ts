@@ -28,6 +28,7 @@ export const AUDIT_ACTIONS = [
   "sso_connection.create",
   "sso_connection.update",
   "sso_connection.delete",
+  "sso_connection.test",
   "sso_domain.add",
   "sso_domain.verify",
   "sso_domain.remove",

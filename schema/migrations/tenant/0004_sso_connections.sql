@@ -32,6 +32,7 @@ CREATE TABLE `sso_logins` (
 	`state_hash` text PRIMARY KEY NOT NULL,
 	`tenant_id` text NOT NULL,
 	`connection_id` text NOT NULL,
+	`purpose` text DEFAULT 'sign_in' NOT NULL,
 	`nonce` text NOT NULL,
 	`code_verifier` text NOT NULL,
 	`expires_at` integer NOT NULL,

@@ -63,6 +63,10 @@ export const ssoLogins = sqliteTable(
     stateHash: text("state_hash").primaryKey(),
     tenantId: tenantId(),
     connectionId: text("connection_id").notNull(),
+    /** `test`: an owner or admin trying the connection; the callback shows claims, signs nobody in. */
+    purpose: text("purpose", { enum: ["sign_in", "test"] })
+      .notNull()
+      .default("sign_in"),
     nonce: text("nonce").notNull(),
     codeVerifier: text("code_verifier").notNull(),
     expiresAt: integer("expires_at").notNull(),

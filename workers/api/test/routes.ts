@@ -127,6 +127,11 @@ export const ROUTES: RouteCase[] = [
   { method: "DELETE", path: "/v1/sso/connections/{ssoConnection}", permission: "settings:manage" },
   {
     method: "POST",
+    path: "/v1/sso/connections/{ssoConnection}/test",
+    permission: "settings:manage",
+  },
+  {
+    method: "POST",
     path: "/v1/sso/connections/{ssoConnection}/domains",
     permission: "settings:manage",
     body: () => ({ domain: `d-${crypto.randomUUID().slice(0, 8)}.example` }),

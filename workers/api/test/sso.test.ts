@@ -311,3 +311,34 @@ describe("enforced SSO", () => {
     expect((await login(bob.email)).status).toBe(200);
   });
 });
+
+describe("test connection", () => {
+  it("shows the claims of a switched-off connection and signs nobody in", async () => {
+    const t = await createTenant();
+    await grantSso(t);
+    const c = await createConnection(t);
+    const started = await api("POST", `/v1/sso/connections/${c.id}/test`, {
+      slug: t.slug,
+      token: t.owner.token,
+    });
+    expect(started.status).toBe(200);
+    const url = new URL(started.body.authorization_url);
+    url.searchParams.set("login_hint", "tester@elsewhere.example");
+    const res = await fetch(url, { redirect: "manual" });
+    await res.body?.cancel();
+    const back = new URL(res.headers.get("location") ?? "");
+    const sessionsBefore = await count(tenantD1(t), "sessions");
+    const result = await finish(t, {
+      state: back.searchParams.get("state") ?? "",
+      code: back.searchParams.get("code") ?? "",
+    });
+    expect(result.status).toBe(200);
+    expect(result.body.test).toMatchObject({
+      claims: { email: "tester@elsewhere.example", iss: IDP_ISSUER },
+      domain_served: false,
+    });
+    expect(result.body.access_token).toBeUndefined();
+    expect(await count(tenantD1(t), "sessions")).toBe(sessionsBefore);
+    expect(await auditRows(t, "sso_connection.test")).toHaveLength(1);
+  });
+});

@@ -1,3 +1,4 @@
+import { useEffect } from "react";
 import { Form, Link, redirect, useNavigation } from "react-router";
 import { apiFailure, type ShownProblem, shownProblem } from "../../server/api";
 import { featureGates } from "../../server/plan-gate";
@@ -40,6 +41,13 @@ export async function action(args: Route.ActionArgs) {
   const domain = field("domain");
   const path = { params: { path: { id } } };
   const domainPath = { params: { path: { id, domain } } };
+  if (intent === "test") {
+    // The provider's URL comes back as data (the CSP's form-action stops off-site redirects).
+    const started = await api.POST("/v1/sso/connections/{id}/test", path);
+    if (started.response.status === 401) throw signedOut(args);
+    if (!started.data) return { intent, id, problem: shownProblem(started), to: null };
+    return { intent, id, problem: null, to: started.data.authorization_url };
+  }
   const r = await (() => {
     switch (intent) {
       case "create":
@@ -77,7 +85,7 @@ export async function action(args: Route.ActionArgs) {
     }
   })();
   if (r.response.status === 401) throw signedOut(args);
-  if (!r.response.ok) return { intent, id, problem: shownProblem(r) };
+  if (!r.response.ok) return { intent, id, problem: shownProblem(r), to: null };
   return redirect(`/settings/sso?saved=${intent}`);
 }
 
@@ -97,6 +105,10 @@ const SAVED: Record<string, string> = {
 export default function SsoSettings({ loaderData, actionData }: Route.ComponentProps) {
   const { allowed, role, gate, connections, saved } = loaderData;
   const busy = useNavigation().state === "submitting";
+  const to = actionData?.to;
+  useEffect(() => {
+    if (to) window.location.assign(to);
+  }, [to]);
   const problemFor = (intent: string, id = ""): ShownProblem | null =>
     actionData?.intent === intent && actionData.id === id ? actionData.problem : null;
   return (
@@ -106,6 +118,11 @@ export default function SsoSettings({ loaderData, actionData }: Route.ComponentP
         People of your verified email domains sign in through your identity provider (OpenID
         Connect). <Link to="/settings">Back to settings</Link>
       </p>
+      {to && (
+        <p className="notice ok" role="status">
+          Continuing to your identity provider… <a href={to}>Continue</a>
+        </p>
+      )}
       {saved && SAVED[saved] && !actionData && (
         <p className="notice ok" role="status">
           {SAVED[saved]}
@@ -215,6 +232,14 @@ export default function SsoSettings({ loaderData, actionData }: Route.ComponentP
                 </Form>
                 <Form method="post">
                   <CsrfField />
+                  <input type="hidden" name="intent" value="test" />
+                  <input type="hidden" name="id" value={c.id} />
+                  <button type="submit" disabled={busy}>
+                    Test connection
+                  </button>
+                </Form>
+                <Form method="post">
+                  <CsrfField />
                   <input type="hidden" name="intent" value="delete" />
                   <input type="hidden" name="id" value={c.id} />
                   <button type="submit" className="danger" disabled={busy}>
@@ -224,6 +249,7 @@ export default function SsoSettings({ loaderData, actionData }: Route.ComponentP
               </div>
               <ProblemNotice problem={problemFor("enable", c.id)} />
               <ProblemNotice problem={problemFor("enforce", c.id)} />
+              <ProblemNotice problem={problemFor("test", c.id)} />
               <ProblemNotice problem={problemFor("delete", c.id)} />
             </section>
           ))}

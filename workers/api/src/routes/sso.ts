@@ -12,6 +12,7 @@ import {
   getSsoConnection,
   listSsoConnections,
   removeSsoDomain,
+  testSsoConnection,
   updateSsoConnection,
   verifySsoDomain,
 } from "../services/sso/connections";
@@ -75,6 +76,17 @@ const DomainParamsSchema = z.object({ id: z.string().max(64), domain: DomainName
 /** Configuring SSO: owners and admins (`settings:manage`), on a plan with the `sso` feature. */
 const manage = [...tenantRoute("settings:manage"), requireFeature("sso")];
 const tags = ["sso"];
+const SsoTestResultSchema = z
+  .object({
+    test: z.object({
+      claims: z.record(z.string(), z.unknown()),
+      domain_served: z.boolean().openapi({
+        description: "Whether the email is on a verified domain of this connection",
+      }),
+    }),
+  })
+  .openapi("SsoTestResult");
+
 export const ssoRoutes = newRouter()
   .openapi(
     createRoute({
@@ -174,6 +186,25 @@ export const ssoRoutes = newRouter()
         }),
         200,
       ),
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/sso/connections/{id}/test",
+      operationId: "testSsoConnection",
+      tags,
+      summary:
+        "Try the connection (on or off): the callback shows the ID token's claims, no session",
+      security,
+      middleware: manage,
+      request: { params: IdParamSchema },
+      responses: {
+        200: jsonResponse(z.object({ authorization_url: z.string() }), "Where to send the browser"),
+        ...tenantErrors,
+      },
+    }),
+    async (c) =>
+      c.json(await testSsoConnection({ ctx: serviceContext(c), input: c.req.valid("param") }), 200),
   )
   .openapi(
     createRoute({
@@ -314,8 +345,16 @@ export const ssoRoutes = newRouter()
           z.strictObject({ state: z.string().min(1).max(200), code: z.string().min(1).max(2000) }),
         ),
       },
-      responses: { 200: jsonResponse(TokenPairSchema, "Signed in"), ...tenantErrors },
+      responses: {
+        200: jsonResponse(
+          z.union([TokenPairSchema, SsoTestResultSchema]),
+          "Signed in (a token pair), or a test's result (`test`: claims, no session)",
+        ),
+        ...tenantErrors,
+      },
     }),
-    async (c) =>
-      c.json(await finishSso({ ctx: tenantRequestContext(c), input: c.req.valid("json") }), 200),
+    async (c) => {
+      const r = await finishSso({ ctx: tenantRequestContext(c), input: c.req.valid("json") });
+      return c.json("session" in r ? r.session : r, 200);
+    },
   );

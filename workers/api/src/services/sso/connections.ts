@@ -11,6 +11,7 @@ import type { Role } from "../../rbac/permissions";
 import { tenantUrl } from "../registry";
 import { discover } from "./discovery";
 import { resolveTxt } from "./dns";
+import { authorizationUrl } from "./sign-in";
 
 export type SsoConnection = typeof ssoConnections.$inferSelect;
 type SsoDomain = typeof ssoDomains.$inferSelect;
@@ -204,6 +205,21 @@ export async function updateSsoConnection({
       "The connection changed meanwhile; reload and retry.",
     );
   return getSsoConnection({ ctx, input: { id: before.id } });
+}
+
+/**
+ * Starts a test sign-in with the connection, on or off: the callback shows the ID token's
+ * claims (and whether the email's domain is served) instead of signing anyone in.
+ */
+export async function testSsoConnection({
+  ctx,
+  input,
+}: {
+  ctx: ServiceContext;
+  input: { id: string };
+}) {
+  const connection = await findConnection(ctx, input.id);
+  return { authorization_url: await authorizationUrl(ctx, connection, "test") };
 }
 
 export async function deleteSsoConnection({

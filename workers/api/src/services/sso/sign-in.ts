@@ -48,10 +48,25 @@ export async function startSso({
   input: { email: string };
 }) {
   const connection = await connectionForEmail(ctx.env, ctx.tenant, input.email);
-  if (!connection?.authorizationEndpoint || !connection.clientId)
+  if (!connection)
     throw new ValidationError("No single sign-on serves this email's domain here.", [
       { path: "body.email", message: "no SSO for this domain" },
     ]);
+  return { authorization_url: await authorizationUrl(ctx, connection, "sign_in", input.email) };
+}
+
+/**
+ * The provider's authorization URL for one sign-in of `purpose`; its state, nonce and PKCE
+ * verifier are stored first.
+ */
+export async function authorizationUrl(
+  ctx: TenantRequestContext,
+  connection: SsoConnection,
+  purpose: "sign_in" | "test",
+  loginHint?: string,
+) {
+  if (!connection.authorizationEndpoint || !connection.clientId)
+    throw new ValidationError("The connection is incomplete.");
   const state = randomSecret();
   const nonce = randomSecret();
   const codeVerifier = randomSecret(48);
@@ -62,6 +77,7 @@ export async function startSso({
       stateHash: await sha256Hex(state),
       tenantId: ctx.tenant.id,
       connectionId: connection.id,
+      purpose,
       nonce,
       codeVerifier,
       expiresAt: now + LOGIN_TTL_MS,
@@ -76,8 +92,8 @@ export async function startSso({
   url.searchParams.set("nonce", nonce);
   url.searchParams.set("code_challenge", await pkceChallenge(codeVerifier));
   url.searchParams.set("code_challenge_method", "S256");
-  url.searchParams.set("login_hint", input.email);
-  return { authorization_url: url.toString() };
+  if (loginHint) url.searchParams.set("login_hint", loginHint);
+  return url.toString();
 }
 
 /** A refusal: the reason goes to the tenant's audit log, the caller gets one plain 401. */
@@ -257,7 +273,14 @@ export async function finishSso({
       .from(ssoConnections)
       .where(eq(ssoConnections.id, login.connectionId))
       .get();
-    if (!connection?.enabled || !connection.issuer || !connection.clientId || !connection.jwksUri)
+    const testing = login.purpose === "test";
+    if (
+      !connection ||
+      (!connection.enabled && !testing) ||
+      !connection.issuer ||
+      !connection.clientId ||
+      !connection.jwksUri
+    )
       throw new Refusal("connection_disabled", login.connectionId);
     const idToken = await exchangeCode(ctx, connection, input.code, login.codeVerifier);
     const claims = await verifyIdToken(idToken, {
@@ -279,6 +302,15 @@ export async function finishSso({
         ),
       )
       .get();
+    if (testing) {
+      // A test signs nobody in: it shows what the provider sent, and whether it would be let in.
+      await auditEntry(system, {
+        action: "sso_connection.test",
+        target: { type: "sso_connection", id: connection.id },
+        after: { email: claims.email, domain_served: served !== undefined },
+      });
+      return { test: { claims, domain_served: served !== undefined } } as const;
+    }
     if (!served) throw new Refusal("email_domain_not_served", connection.id);
     const now = Date.now();
     const user = await identityFor(ctx, claims.email, now);
@@ -296,7 +328,7 @@ export async function finishSso({
         },
       },
     );
-    return createSession({ ctx, input: { userId: user.id } });
+    return { session: await createSession({ ctx, input: { userId: user.id } }) } as const;
   } catch (err) {
     if (!(err instanceof Refusal)) throw err;
     await auditEntry(system, {
