@@ -6,7 +6,7 @@
  */
 import { createServer, type Server } from "node:http";
 import Provider from "oidc-provider";
-import type { Browser } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDohResolver } from "../oidc-idp";
 import { launchBrowser, screenshot, seriousViolations } from "./browser";
@@ -64,6 +64,14 @@ function startProvider(clientId: string, redirectUri: string) {
   servers.push(provider.listen(IDP_PORT));
 }
 
+/** The package's development login page (any login is an account), then its consent page. */
+async function signInAtProvider(page: Page, email: string) {
+  await page.locator('input[name="login"]').fill(email);
+  await page.locator('input[name="password"]').fill("any password");
+  await page.locator('button[type="submit"]').click();
+  await page.locator('button[type="submit"]').click();
+}
+
 beforeAll(async () => {
   browser = await launchBrowser();
   startDoh();
@@ -106,6 +114,14 @@ describe("single sign-on", () => {
     });
     await page.getByRole("button", { name: `Verify ${domain}` }).click();
     await page.getByText("The domain is verified").waitFor();
+    // Test connection while it is still off: the provider's claims are shown, nobody signs in.
+    await page.getByRole("button", { name: "Test connection" }).click();
+    await page.waitForURL(`${ISSUER}/**`);
+    await signInAtProvider(page, `tester@${domain}`);
+    await page.getByRole("heading", { name: "Connection test" }).waitFor();
+    await page.getByText(`"email": "tester@${domain}"`).waitFor();
+    await page.getByText("its owner could sign in").waitFor();
+    await page.getByRole("link", { name: "Back to single sign-on" }).click();
     await page.getByRole("button", { name: "Switch on" }).click();
     await page.getByText("The connection is on").waitFor();
     await screenshot(page, "tenant-sso");
@@ -119,11 +135,7 @@ describe("single sign-on", () => {
     await visitor.getByLabel("Email").fill(email);
     await visitor.getByRole("button", { name: "Continue with SSO" }).click();
     await visitor.waitForURL(`${ISSUER}/**`);
-    await visitor.locator('input[name="login"]').fill(email);
-    await visitor.locator('input[name="password"]').fill("any password");
-    await visitor.locator('button[type="submit"]').click();
-    // The provider asks for consent once.
-    await visitor.locator('button[type="submit"]').click();
+    await signInAtProvider(visitor, email);
     await visitor.waitForURL(`${tenant.url}/`);
     await visitor.getByRole("heading", { level: 1 }).waitFor();
 
