@@ -39,7 +39,7 @@ export const DEV_CONFIGS = ["scripts/dev-port/wrangler.toml", "scripts/dev-route
  */
 export const PRODUCTION = {
   "tenantry-api": {
-    secrets: ["JWT_PRIVATE_KEY", "AUDIT_SIGNING_KEY", "MAIL_API_TOKEN"],
+    secrets: ["JWT_PRIVATE_KEY", "AUDIT_SIGNING_KEY", "MAIL_API_TOKEN", "SSO_ENCRYPTION_KEY"],
     optionalSecrets: ["STRIPE_SECRET_KEY", "HEALTH_TOKEN"],
     vars: {
       BASE_DOMAIN: { match: /^(?!localhost\b)[a-z0-9.-]+$/, example: '"example.com" (no port)' },

@@ -1,8 +1,9 @@
-import { generateKeyPairSync } from "node:crypto";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { withAccessTeam } from "./access-team.js";
 import { withMailRecorder } from "./mail-recorder.js";
+import { withIdentityStandIns } from "./oidc-idp.js";
 import { stripeOutboundWithCatalog, stripeWithoutSourceMaps } from "./stripe.js";
 
 /** Tests get a larger pool than development (each test file provisions its own tenants). */
@@ -48,7 +49,9 @@ export async function apiWorkerProject({
   // by the project's emulator, running in this Node process, with the plan catalog in place;
   // requests to the mail provider reach a recorder that checks and keeps them; a stand-in
   // Cloudflare Access team serves its keys and signs tokens for the admin worker's tests.
-  const outboundService = await withAccessTeam(withMailRecorder(await stripeOutboundWithCatalog()));
+  const outboundService = await withIdentityStandIns(
+    await withAccessTeam(withMailRecorder(await stripeOutboundWithCatalog())),
+  );
   return {
     plugins: [
       stripeWithoutSourceMaps,
@@ -76,6 +79,8 @@ export async function apiWorkerProject({
             STRIPE_API_BASE: "https://api.stripe.com",
             MAILER: "outbox",
             MAIL_API_BASE: "https://api.resend.com",
+            SSO_ENCRYPTION_KEY: randomBytes(32).toString("base64url"),
+            SSO_DNS_RESOLVER: "https://cloudflare-dns.com/dns-query",
             ...bindings,
           },
           outboundService,

@@ -28,6 +28,7 @@ const PLATFORM_ID_PREFIXES = {
   scimToken: "sct",
   scimUser: "scu",
   scimGroup: "scg",
+  ssoConnection: "ssc",
 } as const;
 
 /** The one prefix map: the platform's kinds and the product's (which may not redefine one). */

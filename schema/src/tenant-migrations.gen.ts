@@ -84,5 +84,17 @@ export const TENANT_MIGRATIONS: TenantMigration[] = [
       "CREATE INDEX `scim_users_tenant_idx` ON `scim_users` (`tenant_id`);",
       "CREATE INDEX `scim_users_external_idx` ON `scim_users` (`external_id`);"
     ]
+  },
+  {
+    "name": "0006_sso_connections",
+    "queries": [
+      "CREATE TABLE `sso_connections` (\n\t`id` text PRIMARY KEY NOT NULL,\n\t`tenant_id` text NOT NULL,\n\t`protocol` text NOT NULL,\n\t`name` text NOT NULL,\n\t`enabled` integer DEFAULT false NOT NULL,\n\t`enforced` integer DEFAULT false NOT NULL,\n\t`default_role` text NOT NULL,\n\t`issuer` text,\n\t`client_id` text,\n\t`client_secret_enc` text,\n\t`authorization_endpoint` text,\n\t`token_endpoint` text,\n\t`jwks_uri` text,\n\t`created_at` integer NOT NULL,\n\t`updated_at` integer NOT NULL\n);",
+      "CREATE INDEX `sso_connections_tenant_idx` ON `sso_connections` (`tenant_id`);",
+      "CREATE TABLE `sso_domains` (\n\t`domain` text PRIMARY KEY NOT NULL,\n\t`tenant_id` text NOT NULL,\n\t`connection_id` text NOT NULL,\n\t`verification_token` text NOT NULL,\n\t`verified_at` integer,\n\t`created_at` integer NOT NULL\n);",
+      "CREATE INDEX `sso_domains_tenant_idx` ON `sso_domains` (`tenant_id`);",
+      "CREATE INDEX `sso_domains_connection_idx` ON `sso_domains` (`connection_id`);",
+      "CREATE TABLE `sso_logins` (\n\t`state_hash` text PRIMARY KEY NOT NULL,\n\t`tenant_id` text NOT NULL,\n\t`connection_id` text NOT NULL,\n\t`purpose` text DEFAULT 'sign_in' NOT NULL,\n\t`nonce` text NOT NULL,\n\t`code_verifier` text NOT NULL,\n\t`expires_at` integer NOT NULL,\n\t`used_at` integer,\n\t`created_at` integer NOT NULL\n);",
+      "CREATE INDEX `sso_logins_tenant_idx` ON `sso_logins` (`tenant_id`);"
+    ]
   }
 ];

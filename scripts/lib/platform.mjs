@@ -1,5 +1,6 @@
 // Starting the platform locally: shared by `npm run dev` and the benchmarks.
 import { execFileSync, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { dirname, relative, resolve } from "node:path";
@@ -22,6 +23,7 @@ export function readVars(path) {
 const GENERATED = [
   () => ({ JWT_PRIVATE_KEY: newJwtKey() }),
   () => ({ AUDIT_SIGNING_KEY: newJwtKey() }),
+  () => ({ SSO_ENCRYPTION_KEY: randomBytes(32).toString("base64url") }),
   newSupportKeys,
 ];
 

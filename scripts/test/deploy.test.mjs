@@ -119,7 +119,12 @@ describe("npm run deploy", () => {
     const account = {
       // The API worker exists without its optional Stripe key; the others were never deployed.
       secrets: {
-        "tenantry-api": ["JWT_PRIVATE_KEY", "AUDIT_SIGNING_KEY", "MAIL_API_TOKEN"],
+        "tenantry-api": [
+          "JWT_PRIVATE_KEY",
+          "AUDIT_SIGNING_KEY",
+          "MAIL_API_TOKEN",
+          "SSO_ENCRYPTION_KEY",
+        ],
         "tenantry-webhooks": null,
       },
       queues: parseQueueList(QUEUES_TABLE),

@@ -11,6 +11,7 @@ import {
   applyControlMigrations,
   buildAdminApp,
   buildTenantApp,
+  controlSql,
   devPortConfig,
   devRouterConfig,
   ensureDevVars,
@@ -32,6 +33,9 @@ export const API_PORT = 8827 + OFFSET;
 export const WEBHOOKS_PORT = 8828 + OFFSET;
 export const STRIPE_PORT = 12127 + OFFSET;
 export const ADMIN_URL = `http://admin.localhost:${API_PORT}`;
+/** The SSO browser test's own OpenID Provider and DNS-over-HTTPS stand-in (it starts them). */
+export const IDP_PORT = 8840 + OFFSET;
+export const DOH_PORT = 8841 + OFFSET;
 const TMP = resolve("tests/e2e/.tmp");
 export const STATE = `${TMP}/state`;
 export const STRIPE_KEY = "sk_test_tenantry_e2e";
@@ -123,7 +127,11 @@ async function start(procs: { stop: () => void }[]): Promise<string> {
     tenant: "tenantry-tenant-e2e",
   });
   ensureDevVars(`${TMP}/api/.dev.vars`);
-  writeFileSync(`${TMP}/api/.dev.vars`, stripeVars, { flag: "a" });
+  writeFileSync(
+    `${TMP}/api/.dev.vars`,
+    `${stripeVars}SSO_DNS_RESOLVER=http://localhost:${DOH_PORT}/dns-query\n`,
+    { flag: "a" },
+  );
   writeFileSync(
     `${TMP}/webhooks/.dev.vars`,
     `ENVIRONMENT=development\n${stripeVars}STRIPE_WEBHOOK_SECRET=${WEBHOOK_SECRET}\n`,
@@ -176,4 +184,19 @@ export async function eventually<T>(
     if (Date.now() > deadline) throw new Error("condition not met in time");
     await new Promise((r) => setTimeout(r, 500));
   }
+}
+
+/** Grants a tenant a plan feature through an entitlement override, as an operator would. */
+export function grantFeature(tenantId: string, feature: string) {
+  const override = JSON.stringify({
+    type: "feature",
+    key: feature,
+    value: true,
+    reason: "browser test",
+    expiresAt: null,
+  });
+  controlSql(
+    `INSERT INTO entitlement_overrides (id, tenant_id, override, expires_at, created_at) VALUES ('ovr_e2e_${tenantId}', '${tenantId}', '${override}', NULL, ${Date.now()})`,
+    { config: `${TMP}/api/wrangler.toml`, persistTo: STATE },
+  );
 }

@@ -11,6 +11,8 @@ export default [
   route("signup/confirm", "routes/signup-confirm.tsx"),
   route("favicon.ico", "routes/favicon.ts"),
   route("accept-invitation", "routes/accept-invitation.tsx"),
+  // The identity provider returns here (each SSO connection's redirect URI).
+  route("sso/callback", "routes/sso-callback.tsx"),
   route("branding/logo", "routes/branding-logo.ts"),
   // Signed-in pages: the layout loads the caller and draws the navigation. On the apex, `/` is
   // sign-up instead (home.tsx) and every other path redirects there (server/hosts.ts, in the worker entry).
@@ -22,6 +24,7 @@ export default [
     route("billing", "routes/billing.tsx"),
     route("usage", "routes/usage.tsx"),
     route("settings", "routes/settings.tsx"),
+    route("settings/sso", "routes/settings-sso.tsx"),
     route("notifications", "routes/notifications.tsx"),
     route("account/security", "routes/account-security.tsx"),
     // The example product (apps/tenant/README.md: replacing it).

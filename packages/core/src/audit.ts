@@ -39,6 +39,15 @@ export const AUDIT_ACTIONS = [
   "scim_group.create",
   "scim_group.update",
   "scim_group.delete",
+  "sso_connection.create",
+  "sso_connection.update",
+  "sso_connection.delete",
+  "sso_connection.test",
+  "sso_domain.add",
+  "sso_domain.verify",
+  "sso_domain.remove",
+  "sso.sign_in",
+  "sso.refuse",
 ] as const;
 export type PlatformAuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -9,3 +9,4 @@ export * from "./notifications";
 export * from "./product/index";
 export * from "./scim";
 export * from "./sessions";
+export * from "./sso";

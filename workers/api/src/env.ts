@@ -36,6 +36,8 @@ export interface Env extends AuditChainEnv {
   UNVERIFIED_TENANT_TTL_DAYS?: string;
   POOL_LOW_WATER?: string;
   HEALTH_TOKEN?: string;
+  SSO_ENCRYPTION_KEY?: string;
+  SSO_DNS_RESOLVER?: string;
 }
 
 /** Production defaults of the sign-up throttle (per hour). */
@@ -93,6 +95,13 @@ export const ConfigSchema = CoreConfigSchema.extend({
   POOL_LOW_WATER: z.coerce.number().int().min(0).optional(),
   /** Bearer token for GET /healthz/detail; without it the route is closed in production. */
   HEALTH_TOKEN: z.string().min(16).optional(),
+  /** 32 random bytes, base64url: seals SSO client secrets at rest (required in production). */
+  SSO_ENCRYPTION_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{43}$/, "must be 32 bytes, base64url")
+    .optional(),
+  /** DNS-over-HTTPS (JSON API) that verifies SSO domains' TXT records. */
+  SSO_DNS_RESOLVER: z.url().default("https://cloudflare-dns.com/dns-query"),
 })
   .superRefine((cfg, ctx) => {
     const development = cfg.ENVIRONMENT !== "production";
@@ -101,6 +110,14 @@ export const ConfigSchema = CoreConfigSchema.extend({
         code: "custom",
         path: ["MAILER"],
         message: `MAILER is ${cfg.MAILER ? '"outbox"' : "not set"} with ENVIRONMENT=${cfg.ENVIRONMENT}: the development outbox sends nothing. Set MAILER=resend with MAIL_FROM and the MAIL_API_TOKEN secret (README, Configuration).`,
+      });
+    }
+    if (!development && !cfg.SSO_ENCRYPTION_KEY) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["SSO_ENCRYPTION_KEY"],
+        message:
+          "SSO_ENCRYPTION_KEY is not set: SSO client secrets cannot be sealed. Set the secret (32 random bytes, base64url; README, Configuration).",
       });
     }
     if (cfg.MAILER === "resend") {

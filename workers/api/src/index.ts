@@ -19,6 +19,7 @@ import { scimRoutes } from "./routes/scim/index";
 import { scimTokenRoutes } from "./routes/scim-tokens";
 import { settingsRoutes } from "./routes/settings";
 import { signupRoutes } from "./routes/signup";
+import { ssoRoutes } from "./routes/sso";
 import { systemRoutes } from "./routes/system";
 import { usageRoutes } from "./routes/usage";
 import { linkMissingStripeCustomers } from "./services/billing-customer";
@@ -47,6 +48,7 @@ export const app = base
   .route("/", scimRoutes)
   .route("/", auditLogRoutes)
   .route("/", settingsRoutes)
+  .route("/", ssoRoutes)
   .route("/", billingRoutes)
   .route("/", entitlementRoutes)
   .route("/", planRoutes)

@@ -14,6 +14,7 @@ import {
   type TestTenant,
 } from "./helpers";
 import { createProductResources, PRODUCT_ROUTES, type ProductResource } from "./product-routes";
+import { enabledConnection, IDP_ISSUER } from "./sso-helpers";
 
 export type Resource =
   | "member"
@@ -21,6 +22,8 @@ export type Resource =
   | "apiKey"
   | "scimToken"
   | "notification"
+  | "ssoConnection"
+  | "ssoDomain"
   | ProductResource;
 
 export interface RouteCase {
@@ -135,6 +138,47 @@ export const ROUTES: RouteCase[] = [
   { method: "GET", path: "/v1/notifications", permission: null },
   { method: "POST", path: "/v1/notifications/read-all", permission: null },
   { method: "POST", path: "/v1/notifications/{notification}/read", permission: null },
+  { method: "GET", path: "/v1/sso/connections", permission: "settings:manage" },
+  {
+    method: "POST",
+    path: "/v1/sso/connections",
+    permission: "settings:manage",
+    body: () => ({
+      name: "IdP",
+      issuer: IDP_ISSUER,
+      client_id: "client",
+      client_secret: "secret",
+    }),
+  },
+  { method: "GET", path: "/v1/sso/connections/{ssoConnection}", permission: "settings:manage" },
+  {
+    method: "PATCH",
+    path: "/v1/sso/connections/{ssoConnection}",
+    permission: "settings:manage",
+    body: () => ({ name: "Renamed" }),
+  },
+  { method: "DELETE", path: "/v1/sso/connections/{ssoConnection}", permission: "settings:manage" },
+  {
+    method: "POST",
+    path: "/v1/sso/connections/{ssoConnection}/test",
+    permission: "settings:manage",
+  },
+  {
+    method: "POST",
+    path: "/v1/sso/connections/{ssoConnection}/domains",
+    permission: "settings:manage",
+    body: () => ({ domain: `d-${crypto.randomUUID().slice(0, 8)}.example` }),
+  },
+  {
+    method: "POST",
+    path: "/v1/sso/connections/{ssoConnection}/domains/{ssoDomain}/verify",
+    permission: "settings:manage",
+  },
+  {
+    method: "DELETE",
+    path: "/v1/sso/connections/{ssoConnection}/domains/{ssoDomain}",
+    permission: "settings:manage",
+  },
   ...PRODUCT_ROUTES,
 ];
 
@@ -158,6 +202,9 @@ export const PUBLIC_TENANT_ROUTES: { method: string; path: string; body?: unknow
     body: { token: "x", password: "long enough password" },
   },
   { method: "POST", path: "/v1/invitations/preview", body: { token: "x" } },
+  { method: "POST", path: "/v1/auth/sso/discover", body: { email: "a@b.example" } },
+  { method: "POST", path: "/v1/auth/sso/start", body: { email: "a@b.example" } },
+  { method: "POST", path: "/v1/auth/sso/callback", body: { state: "x", code: "y" } },
   {
     method: "POST",
     path: "/v1/invitations/accept",
@@ -202,6 +249,7 @@ export async function createFixture(): Promise<Fixture> {
     body: { name: "IdP" },
   });
   const notification = await addNotification(t);
+  const sso = await enabledConnection(t);
   return {
     ...t,
     ids: {
@@ -210,6 +258,8 @@ export async function createFixture(): Promise<Fixture> {
       apiKey: key.id,
       scimToken: scimToken.body.id,
       notification,
+      ssoConnection: sso.connection.id,
+      ssoDomain: sso.domain,
       ...(await createProductResources(t)),
     },
   };

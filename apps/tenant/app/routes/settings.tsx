@@ -1,4 +1,4 @@
-import { Form, redirect, useNavigation } from "react-router";
+import { Form, Link, redirect, useNavigation } from "react-router";
 import { apiFailure, type ShownProblem, shownProblem } from "../../server/api";
 import { signedIn, signedInForm, signedOut } from "../../server/signed-in";
 import { logoUrl } from "../branding";
@@ -183,6 +183,13 @@ export default function Settings({ loaderData, actionData }: Route.ComponentProp
           </Form>
         )}
         <ProblemNotice problem={problemFor("logo") ?? problemFor("remove-logo")} />
+      </section>
+
+      <section className="card stack" aria-labelledby="sso">
+        <h2 id="sso">Single sign-on</h2>
+        <p>
+          <Link to="/settings/sso">Configure single sign-on</Link> (owners and admins).
+        </p>
       </section>
     </div>
   );

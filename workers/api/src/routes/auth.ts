@@ -28,7 +28,7 @@ import {
 } from "./helpers";
 import { MfaCodeSchema } from "./mfa";
 
-const TokenPairSchema = z
+export const TokenPairSchema = z
   .object({
     access_token: z.string(),
     refresh_token: z.string(),

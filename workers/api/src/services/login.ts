@@ -1,4 +1,4 @@
-import { tenantDb } from "@tenantry/core";
+import { auditEntry, tenantDb } from "@tenantry/core";
 import {
   burnPasswordCheck,
   hashPassword,
@@ -12,10 +12,11 @@ import { z } from "zod";
 import type { TenantRequestContext } from "../context";
 import { controlDb } from "../db/control-db";
 import { config } from "../env";
-import { UnauthorizedError } from "../errors";
+import { ForbiddenError, UnauthorizedError } from "../errors";
 import { signPurposeToken, verifyPurposeToken } from "../lib/jwt";
 import { consumeSecondFactor, hasMfa } from "./mfa";
 import { createSession, type TokenPair } from "./sessions";
+import { passwordRefusedBySso } from "./sso/realm";
 import { refundAttempt, signInBudgets, takeAttempt } from "./throttle";
 
 const INVALID = "Invalid email or password.";
@@ -29,6 +30,8 @@ export interface MfaChallenge {
   challenge: string;
   expires_in: number;
 }
+export const SSO_REQUIRED =
+  "Your organisation signs you in with single sign-on: use Continue with SSO.";
 
 /**
  * Password sign-in on a tenant host. Unknown email, wrong password and "not a member of this
@@ -55,12 +58,29 @@ export async function login({
   const member =
     user && passwordOk
       ? await tenantDb(env, tenant)
-          .orm.select({ id: members.id })
+          .orm.select({ id: members.id, role: members.role })
           .from(members)
           .where(eq(members.userId, user.id))
           .get()
       : undefined;
   if (!user || !member) throw new UnauthorizedError(INVALID);
+  // Checked only after the password held: the refusal tells nothing to whoever lacks it.
+  if (await passwordRefusedBySso(env, tenant, input.email, member.role)) {
+    await auditEntry(
+      {
+        db: tenantDb(env, tenant),
+        requestId: ctx.requestId,
+        ip: ctx.ip,
+        actor: { type: "user", id: user.id },
+      },
+      {
+        action: "sso.refuse",
+        target: { type: "user", id: user.id },
+        after: { reason: "password_sign_in_sso_enforced" },
+      },
+    );
+    throw new ForbiddenError(SSO_REQUIRED, "sso_required");
+  }
   // A success clears the account's failures and gives the client its attempt back.
   await refundAttempt(env, taken, { clear: [0], refund: [1] });
   // Hashes made under weaker parameters are upgraded the first time the password is seen again.

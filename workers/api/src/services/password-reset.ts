@@ -7,12 +7,14 @@ import { and, eq, isNull } from "drizzle-orm";
 import type { TenantRequestContext } from "../context";
 import { controlDb } from "../db/control-db";
 import { config, type Env } from "../env";
-import { ValidationError } from "../errors";
+import { ForbiddenError, ValidationError } from "../errors";
 import { activeKeysCreatedBy } from "./api-keys";
 import { consumeAuthToken, createAuthToken } from "./auth-tokens";
+import { SSO_REQUIRED } from "./login";
 import { mailer } from "./mailer";
 import { findTenantById, tenantUrl } from "./registry";
 import { forgetSessions } from "./session-cache";
+import { passwordRefusedBySso } from "./sso/realm";
 import { type Budget, takeAttempt } from "./throttle";
 
 export const PASSWORD_RESET_TTL_MS = 3600_000;
@@ -77,11 +79,12 @@ export async function mailPasswordReset(
     .get();
   if (!user) return;
   const member = await tenantDb(env, tenant)
-    .orm.select({ id: members.id })
+    .orm.select({ id: members.id, role: members.role })
     .from(members)
     .where(eq(members.userId, user.id))
     .get();
-  if (!member) return;
+  // No reset mail where SSO is enforced (the request's answer is the same 202 either way).
+  if (!member || (await passwordRefusedBySso(env, tenant, email, member.role))) return;
   const token = await createAuthToken(env, {
     kind: "password_reset",
     userId: user.id,
@@ -115,7 +118,7 @@ export async function confirmPasswordReset({
   const consumed = await consumeAuthToken(env, "password_reset", tenant.id, input.token);
   const member = consumed
     ? await tenantDb(env, tenant)
-        .orm.select({ id: members.id })
+        .orm.select({ id: members.id, role: members.role, email: members.email })
         .from(members)
         .where(eq(members.userId, consumed.userId))
         .get()
@@ -123,6 +126,9 @@ export async function confirmPasswordReset({
   if (!consumed || !member) {
     throw new ValidationError("The reset link is invalid, used or expired.");
   }
+  // A link mailed before SSO was enforced no longer sets a password.
+  if (await passwordRefusedBySso(env, tenant, member.email, member.role))
+    throw new ForbiddenError(SSO_REQUIRED, "sso_required");
   const now = Date.now();
   await controlDb(env)
     .update(users)

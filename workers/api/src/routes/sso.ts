@@ -1,0 +1,360 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { newRouter } from "../app";
+import { requireFeature } from "../middleware/entitlements";
+import { resolveTenant } from "../middleware/tenant";
+import { tenantRoute } from "../middleware/tenant-route";
+import { ROLES } from "../rbac/permissions";
+import { EmailSchema } from "../services/signup";
+import {
+  addSsoDomain,
+  createSsoConnection,
+  deleteSsoConnection,
+  getSsoConnection,
+  listSsoConnections,
+  removeSsoDomain,
+  testSsoConnection,
+  updateSsoConnection,
+  verifySsoDomain,
+} from "../services/sso/connections";
+import { discoverSso, finishSso, startSso } from "../services/sso/sign-in";
+import { TokenPairSchema } from "./auth";
+import {
+  conflictError,
+  IdParamSchema,
+  jsonBody,
+  jsonResponse,
+  security,
+  serviceContext,
+  tenantErrors,
+  tenantRequestContext,
+} from "./helpers";
+
+const DomainSchema = z
+  .object({
+    domain: z.string(),
+    verified: z.boolean(),
+    verified_at: z.string().nullable(),
+    verification: z.object({
+      type: z.literal("TXT"),
+      name: z.string().openapi({ example: "_tenantry-verify.example.com" }),
+      value: z.string(),
+    }),
+  })
+  .openapi("SsoDomain");
+
+const ConnectionSchema = z
+  .object({
+    id: z.string(),
+    protocol: z.enum(["oidc"]),
+    name: z.string(),
+    enabled: z.boolean(),
+    enforced: z.boolean().openapi({
+      description: "Passwords refused for the verified domains (owners keep theirs: break-glass)",
+    }),
+    default_role: z.enum(ROLES),
+    issuer: z.string(),
+    client_id: z.string(),
+    client_secret_set: z.boolean(),
+    redirect_uri: z.string().openapi({ description: "Register this at the identity provider" }),
+    domains: z.array(DomainSchema),
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .openapi("SsoConnection");
+
+const DomainNameSchema = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .max(253)
+  .regex(
+    /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/,
+    "must be a domain like example.com",
+  );
+const DomainParamsSchema = z.object({ id: z.string().max(64), domain: DomainNameSchema });
+
+/** Configuring SSO: owners and admins (`settings:manage`), on a plan with the `sso` feature. */
+const manage = [...tenantRoute("settings:manage"), requireFeature("sso")];
+const tags = ["sso"];
+const SsoTestResultSchema = z
+  .object({
+    test: z.object({
+      claims: z.record(z.string(), z.unknown()),
+      domain_served: z.boolean().openapi({
+        description: "Whether the email is on a verified domain of this connection",
+      }),
+    }),
+  })
+  .openapi("SsoTestResult");
+
+export const ssoRoutes = newRouter()
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/sso/connections",
+      operationId: "listSsoConnections",
+      tags,
+      summary: "The organisation's SSO connections with their domains",
+      security,
+      middleware: manage,
+      responses: {
+        200: jsonResponse(z.object({ data: z.array(ConnectionSchema) }), "The connections"),
+        ...tenantErrors,
+      },
+    }),
+    async (c) => c.json(await listSsoConnections({ ctx: serviceContext(c) }), 200),
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/sso/connections",
+      operationId: "createSsoConnection",
+      tags,
+      summary:
+        "Add an OIDC connection (read from the issuer's discovery document; off until enabled)",
+      description:
+        "The client secret is stored encrypted and never returned. Register `redirect_uri` of the answer at the provider.",
+      security,
+      middleware: manage,
+      request: {
+        body: jsonBody(
+          z.strictObject({
+            name: z.string().trim().min(1).max(100),
+            issuer: z.url().max(500),
+            client_id: z.string().min(1).max(500),
+            client_secret: z.string().min(1).max(2000),
+            default_role: z.enum(ROLES).default("member"),
+          }),
+        ),
+      },
+      responses: { 201: jsonResponse(ConnectionSchema, "The new connection"), ...tenantErrors },
+    }),
+    async (c) =>
+      c.json(
+        await createSsoConnection({ ctx: serviceContext(c), input: c.req.valid("json") }),
+        201,
+      ),
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/sso/connections/{id}",
+      operationId: "getSsoConnection",
+      tags,
+      summary: "One SSO connection",
+      security,
+      middleware: manage,
+      request: { params: IdParamSchema },
+      responses: { 200: jsonResponse(ConnectionSchema, "The connection"), ...tenantErrors },
+    }),
+    async (c) =>
+      c.json(await getSsoConnection({ ctx: serviceContext(c), input: c.req.valid("param") }), 200),
+  )
+  .openapi(
+    createRoute({
+      method: "patch",
+      path: "/v1/sso/connections/{id}",
+      operationId: "updateSsoConnection",
+      tags,
+      summary:
+        "Rename, switch on or off, enforce, change the default role or rotate the client secret",
+      security,
+      middleware: manage,
+      request: {
+        params: IdParamSchema,
+        body: jsonBody(
+          z.strictObject({
+            name: z.string().trim().min(1).max(100).optional(),
+            enabled: z.boolean().optional(),
+            enforced: z.boolean().optional(),
+            default_role: z.enum(ROLES).optional(),
+            client_secret: z.string().min(1).max(2000).optional(),
+          }),
+        ),
+      },
+      responses: {
+        200: jsonResponse(ConnectionSchema, "The connection after the change"),
+        409: conflictError,
+        ...tenantErrors,
+      },
+    }),
+    async (c) =>
+      c.json(
+        await updateSsoConnection({
+          ctx: serviceContext(c),
+          input: { id: c.req.valid("param").id, change: c.req.valid("json") },
+        }),
+        200,
+      ),
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/sso/connections/{id}/test",
+      operationId: "testSsoConnection",
+      tags,
+      summary:
+        "Try the connection (on or off): the callback shows the ID token's claims, no session",
+      security,
+      middleware: manage,
+      request: { params: IdParamSchema },
+      responses: {
+        200: jsonResponse(z.object({ authorization_url: z.string() }), "Where to send the browser"),
+        ...tenantErrors,
+      },
+    }),
+    async (c) =>
+      c.json(await testSsoConnection({ ctx: serviceContext(c), input: c.req.valid("param") }), 200),
+  )
+  .openapi(
+    createRoute({
+      method: "delete",
+      path: "/v1/sso/connections/{id}",
+      operationId: "deleteSsoConnection",
+      tags,
+      summary: "Remove an SSO connection and its domains",
+      security,
+      middleware: manage,
+      request: { params: IdParamSchema },
+      responses: { 204: { description: "Removed" }, ...tenantErrors },
+    }),
+    async (c) => {
+      await deleteSsoConnection({ ctx: serviceContext(c), input: c.req.valid("param") });
+      return c.body(null, 204);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/sso/connections/{id}/domains",
+      operationId: "addSsoDomain",
+      tags,
+      summary: "Name an email domain the connection serves; publish the TXT record it answers",
+      security,
+      middleware: manage,
+      request: {
+        params: IdParamSchema,
+        body: jsonBody(z.strictObject({ domain: DomainNameSchema })),
+      },
+      responses: {
+        201: jsonResponse(DomainSchema, "The domain, unverified"),
+        409: conflictError,
+        ...tenantErrors,
+      },
+    }),
+    async (c) =>
+      c.json(
+        await addSsoDomain({
+          ctx: serviceContext(c),
+          input: { id: c.req.valid("param").id, domain: c.req.valid("json").domain },
+        }),
+        201,
+      ),
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/sso/connections/{id}/domains/{domain}/verify",
+      operationId: "verifySsoDomain",
+      tags,
+      summary:
+        "Look the domain's TXT record up over DNS-over-HTTPS; verified when it holds the token",
+      security,
+      middleware: manage,
+      request: { params: DomainParamsSchema },
+      responses: {
+        200: jsonResponse(DomainSchema, "The domain, verified"),
+        409: conflictError,
+        ...tenantErrors,
+      },
+    }),
+    async (c) =>
+      c.json(await verifySsoDomain({ ctx: serviceContext(c), input: c.req.valid("param") }), 200),
+  )
+  .openapi(
+    createRoute({
+      method: "delete",
+      path: "/v1/sso/connections/{id}/domains/{domain}",
+      operationId: "removeSsoDomain",
+      tags,
+      summary: "Stop serving a domain",
+      security,
+      middleware: manage,
+      request: { params: DomainParamsSchema },
+      responses: { 204: { description: "Removed" }, ...tenantErrors },
+    }),
+    async (c) => {
+      await removeSsoDomain({ ctx: serviceContext(c), input: c.req.valid("param") });
+      return c.body(null, 204);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/auth/sso/discover",
+      operationId: "discoverSso",
+      tags,
+      summary: "Home-realm discovery: whether this email signs in with SSO here",
+      security: [],
+      middleware: [resolveTenant] as const,
+      request: { body: jsonBody(z.strictObject({ email: EmailSchema })) },
+      responses: {
+        200: jsonResponse(
+          z.object({ sso: z.boolean(), connection_name: z.string().nullable() }),
+          "Whether to offer SSO",
+        ),
+        ...tenantErrors,
+      },
+    }),
+    async (c) =>
+      c.json(await discoverSso({ ctx: tenantRequestContext(c), input: c.req.valid("json") }), 200),
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/auth/sso/start",
+      operationId: "startSso",
+      tags,
+      summary: "Start an SP-initiated OIDC sign-in (PKCE S256, state, nonce)",
+      description:
+        "Send the browser to `authorization_url`; the provider returns it to the tenant's `/sso/callback`.",
+      security: [],
+      middleware: [resolveTenant] as const,
+      request: { body: jsonBody(z.strictObject({ email: EmailSchema })) },
+      responses: {
+        200: jsonResponse(z.object({ authorization_url: z.string() }), "Where to send the browser"),
+        ...tenantErrors,
+      },
+    }),
+    async (c) =>
+      c.json(await startSso({ ctx: tenantRequestContext(c), input: c.req.valid("json") }), 200),
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/auth/sso/callback",
+      operationId: "finishSso",
+      tags,
+      summary: "Finish an SSO sign-in with the provider's state and code: an ordinary session",
+      description:
+        "Every refusal is the same 401; its reason is in the organisation's audit log (`sso.refuse`).",
+      security: [],
+      middleware: [resolveTenant] as const,
+      request: {
+        body: jsonBody(
+          z.strictObject({ state: z.string().min(1).max(200), code: z.string().min(1).max(2000) }),
+        ),
+      },
+      responses: {
+        200: jsonResponse(
+          z.union([TokenPairSchema, SsoTestResultSchema]),
+          "Signed in (a token pair), or a test's result (`test`: claims, no session)",
+        ),
+        ...tenantErrors,
+      },
+    }),
+    async (c) => {
+      const r = await finishSso({ ctx: tenantRequestContext(c), input: c.req.valid("json") });
+      return c.json("session" in r ? r.session : r, 200);
+    },
+  );
