@@ -12,5 +12,8 @@ export default defineConfig({
     fileParallelism: false,
     testTimeout: 120_000,
     hookTimeout: 180_000,
+    // A page navigation on a busy 2-core machine can take over a second: `expect.poll` waits
+    // for the page's state (never for a time), so give it room beyond vitest's 1 s default.
+    expect: { poll: { timeout: 15_000 } },
   },
 });
