@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { config } from "../src/env";
 import { open } from "../src/lib/secret-box";
 import { mailPasswordReset } from "../src/services/password-reset";
+import { SSO_START_LIMIT } from "../src/services/sso/sign-in";
 import {
   addMember,
   api,
@@ -168,6 +169,20 @@ describe("OIDC sign-in", () => {
       await api("POST", "/v1/auth/sso/start", { slug: t.slug, body: { email: `ann@${domain}` } }),
       400,
     );
+  });
+
+  it("starting sign-ins is throttled per client: 40 parallel starts, exactly the budget admitted", async () => {
+    const t = await createTenant();
+    const { domain } = await enabledConnection(t);
+    const start = () =>
+      api("POST", "/v1/auth/sso/start", {
+        slug: t.slug,
+        body: { email: `ann@${domain}` },
+        headers: { "cf-connecting-ip": "203.0.113.9" },
+      });
+    const statuses = (await Promise.all(Array.from({ length: 40 }, start))).map((r) => r.status);
+    expect(statuses.filter((s) => s === 200).length).toBe(SSO_START_LIMIT.max);
+    expect(statuses.filter((s) => s === 429).length).toBe(40 - SSO_START_LIMIT.max);
   });
 
   it("the first sign-in creates the member just in time; the session is an ordinary one", async () => {

@@ -11,6 +11,7 @@ import { UnauthorizedError, ValidationError } from "../../errors";
 import { open } from "../../lib/secret-box";
 import { reserveUnit } from "../limits";
 import { createSession } from "../sessions";
+import { takeAttempt } from "../throttle";
 import { encryptionKey, redirectUri, type SsoConnection } from "./connections";
 import { type IdClaims, IdTokenError, verifyIdToken } from "./id-token";
 import { connectionForEmail, domainOf } from "./realm";
@@ -28,6 +29,12 @@ export async function discoverSso({
   ctx: TenantRequestContext;
   input: { email: string };
 }) {
+  // Public, and each start stores a sign-in row: bounded per client on this tenant.
+  await takeAttempt(
+    ctx.env,
+    [{ key: `sso-start:${ctx.tenant.id}:${ctx.ip ?? "unknown"}`, ...SSO_START_LIMIT }],
+    "Too many single sign-on attempts. Try again later.",
+  );
   const connection = await connectionForEmail(ctx.env, ctx.tenant, input.email);
   return { sso: connection !== null, connection_name: connection?.name ?? null };
 }
@@ -40,6 +47,9 @@ async function pkceChallenge(verifier: string) {
  * Starts an SP-initiated sign-in: state, nonce and the PKCE verifier stay server-side (only the
  * state's hash is the key), and the browser is sent to the provider with the S256 challenge.
  */
+/** Starts of an SSO sign-in per client per tenant: people retry, scripts filling the table don't. */
+export const SSO_START_LIMIT = { max: 30, windowMs: 15 * 60_000 } as const;
+
 export async function startSso({
   ctx,
   input,
@@ -47,6 +57,12 @@ export async function startSso({
   ctx: TenantRequestContext;
   input: { email: string };
 }) {
+  // Public, and each start stores a sign-in row: bounded per client on this tenant.
+  await takeAttempt(
+    ctx.env,
+    [{ key: `sso-start:${ctx.tenant.id}:${ctx.ip ?? "unknown"}`, ...SSO_START_LIMIT }],
+    "Too many single sign-on attempts. Try again later.",
+  );
   const connection = await connectionForEmail(ctx.env, ctx.tenant, input.email);
   if (!connection)
     throw new ValidationError("No single sign-on serves this email's domain here.", [
