@@ -1,9 +1,8 @@
-import { isbot } from "isbot";
-import { renderToReadableStream } from "react-dom/server";
-import { type EntryContext, type RouterContextProvider, ServerRouter } from "react-router";
+import { streamDocument } from "@tenantry/web/entry-server";
+import type { EntryContext, RouterContextProvider } from "react-router";
 import { adminRequest } from "../server/request";
 
-export default async function handleRequest(
+export default function handleRequest(
   request: Request,
   status: number,
   headers: Headers,
@@ -11,19 +10,5 @@ export default async function handleRequest(
   loadContext: RouterContextProvider,
 ) {
   const { nonce } = loadContext.get(adminRequest);
-  let shellRendered = false;
-  const body = await renderToReadableStream(
-    <ServerRouter context={routerContext} url={request.url} nonce={nonce} />,
-    {
-      nonce,
-      onError(error: unknown) {
-        status = 500;
-        if (shellRendered) console.error(error);
-      },
-    },
-  );
-  shellRendered = true;
-  if (isbot(request.headers.get("user-agent") ?? "")) await body.allReady;
-  headers.set("content-type", "text/html; charset=utf-8");
-  return new Response(body, { headers, status });
+  return streamDocument(request, status, headers, routerContext, nonce);
 }

@@ -1,14 +1,5 @@
-import {
-  Form,
-  isRouteErrorResponse,
-  Links,
-  Meta,
-  NavLink,
-  Outlet,
-  Scripts,
-  ScrollRestoration,
-  useRouteLoaderData,
-} from "react-router";
+import { Document, ErrorPage } from "@tenantry/web/document";
+import { Form, isRouteErrorResponse, NavLink, Outlet, useRouteLoaderData } from "react-router";
 import { currentOperator } from "../server/page-auth";
 import { adminRequest } from "../server/request";
 import type { Route } from "./+types/root";
@@ -59,21 +50,10 @@ function Nav() {
 export function Layout({ children }: { children: React.ReactNode }) {
   const nonce = useRouteLoaderData<typeof loader>("root")?.nonce;
   return (
-    <html lang="en">
-      <head>
-        <meta charSet="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
-        <Meta />
-        <Links />
-      </head>
-      <body>
-        <Nav />
-        {children}
-        <ScrollRestoration nonce={nonce} />
-        <Scripts nonce={nonce} />
-      </body>
-    </html>
+    <Document nonce={nonce}>
+      <Nav />
+      {children}
+    </Document>
   );
 }
 
@@ -86,12 +66,7 @@ export function ErrorBoundary({ error }: Route.ErrorBoundaryProps) {
   const detail = isRouteErrorResponse(error)
     ? (problemDetail(error.data) ?? error.statusText)
     : "An unexpected error occurred.";
-  return (
-    <main className="page">
-      <h1>{status === 404 ? "Not found" : "Something went wrong"}</h1>
-      <p>{detail}</p>
-    </main>
-  );
+  return <ErrorPage status={status} detail={detail} />;
 }
 
 /** What a thrown answer says: plain text, or the `detail` of a problem+json body (CSRF, Access). */

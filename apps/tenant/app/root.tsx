@@ -1,12 +1,5 @@
-import {
-  isRouteErrorResponse,
-  Links,
-  Meta,
-  Outlet,
-  Scripts,
-  ScrollRestoration,
-  useRouteLoaderData,
-} from "react-router";
+import { Document, ErrorPage } from "@tenantry/web/document";
+import { isRouteErrorResponse, Outlet, useRouteLoaderData } from "react-router";
 import { tenantAppRequest } from "../server/request";
 import { sessionMiddleware } from "../server/signed-in";
 import type { Route } from "./+types/root";
@@ -21,22 +14,7 @@ export function loader({ context }: Route.LoaderArgs) {
 
 export function Layout({ children }: { children: React.ReactNode }) {
   const nonce = useRouteLoaderData<typeof loader>("root")?.nonce;
-  return (
-    <html lang="en">
-      <head>
-        <meta charSet="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
-        <Meta />
-        <Links />
-      </head>
-      <body>
-        {children}
-        <ScrollRestoration nonce={nonce} />
-        <Scripts nonce={nonce} />
-      </body>
-    </html>
-  );
+  return <Document nonce={nonce}>{children}</Document>;
 }
 
 export default function App() {
@@ -51,10 +29,5 @@ export function ErrorBoundary({ error }: Route.ErrorBoundaryProps) {
     isRouteErrorResponse(error) && typeof error.data === "string"
       ? error.data
       : `An unexpected error occurred.${requestId ? ` (request ${requestId})` : ""}`;
-  return (
-    <main className="page">
-      <h1>{status === 404 ? "Not found" : "Something went wrong"}</h1>
-      <p>{detail}</p>
-    </main>
-  );
+  return <ErrorPage status={status} detail={detail} />;
 }
