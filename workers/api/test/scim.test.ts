@@ -3,7 +3,7 @@
  * paging, ETags, SCIM error bodies, seats, and deprovisioning that locks a member out at once.
  */
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { createSession } from "../src/services/sessions";
 import {
   type ApiResponse,
@@ -12,6 +12,7 @@ import {
   api,
   auditRows,
   createTenant,
+  setStatus,
   type TestTenant,
   tenantD1,
 } from "./helpers";
@@ -598,5 +599,69 @@ describe("SCIM Groups", () => {
     expect(await memberRow(t, who)).toBeNull();
     expect((await scim(t, "PATCH", `/Users/${u.body.id}`, { body: on })).status).toBe(200);
     expect(await roleOf(t, who)).toBe("admin");
+  });
+});
+
+/**
+ * The shared security suite's checks, for the SCIM surface (it is not in the OpenAPI document, so
+ * security.test.ts cannot list it): every SCIM route refuses no token and another tenant's
+ * token, answers 404 for another tenant's user or group id, and 403 on a suspended tenant even
+ * with that tenant's own valid token.
+ */
+describe("SCIM routes in the security checks", () => {
+  const ROUTES: { method: string; path: string; body?: unknown }[] = [
+    { method: "GET", path: "/ServiceProviderConfig" },
+    { method: "GET", path: "/ResourceTypes" },
+    { method: "GET", path: "/Schemas" },
+    { method: "GET", path: "/Users" },
+    { method: "POST", path: "/Users", body: oktaUser("new@scim-security.example") },
+    { method: "GET", path: "/Users/{user}" },
+    { method: "PUT", path: "/Users/{user}", body: oktaUser("put@scim-security.example") },
+    {
+      method: "PATCH",
+      path: "/Users/{user}",
+      body: { schemas: [PATCH_OP], Operations: [{ op: "replace", value: { active: false } }] },
+    },
+    { method: "DELETE", path: "/Users/{user}" },
+    { method: "GET", path: "/Groups" },
+    { method: "GET", path: "/Groups/{group}" },
+    {
+      method: "PATCH",
+      path: "/Groups/{group}",
+      body: { schemas: [PATCH_OP], Operations: [{ op: "replace", value: { displayName: "x" } }] },
+    },
+    { method: "DELETE", path: "/Groups/{group}" },
+  ];
+
+  /** A SCIM tenant with one provisioned user and one group, whose ids fill the paths. */
+  async function fixture() {
+    const t = await scimTenant();
+    const user = await scim(t, "POST", "/Users", { body: oktaUser(email(t, "held")) });
+    const group = await scim(t, "POST", "/Groups", {
+      body: { schemas: ["urn:ietf:params:scim:schemas:core:2.0:Group"], displayName: "viewers" },
+    });
+    expect([user.status, group.status]).toEqual([201, 201]);
+    return { ...t, ids: { user: user.body.id as string, group: group.body.id as string } };
+  }
+  const fill = (path: string, ids: { user: string; group: string }) =>
+    path.replace("{user}", ids.user).replace("{group}", ids.group);
+
+  // Shared: every call below is refused, so none changes a fixture.
+  type Fixture = Awaited<ReturnType<typeof fixture>>;
+  let a: Fixture;
+  let b: Fixture;
+  let suspended: Fixture;
+  beforeAll(async () => {
+    [a, b, suspended] = [await fixture(), await fixture(), await fixture()];
+    await setStatus(suspended, "suspended");
+  });
+
+  it.each(ROUTES)("$method $path", async (route) => {
+    const call = (t: ScimTenant, token: string | null, ids = a.ids) =>
+      scim(t, route.method, fill(route.path, ids), { token, body: route.body });
+    expectScimError(await call(a, null), 401);
+    expectScimError(await call(a, b.scimToken), 401);
+    if (route.path.includes("{")) expectScimError(await call(a, a.scimToken, b.ids), 404);
+    expectScimError(await call(suspended, suspended.scimToken, suspended.ids), 403);
   });
 });
