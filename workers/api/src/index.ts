@@ -23,6 +23,7 @@ import { ssoRoutes } from "./routes/sso";
 import { systemRoutes } from "./routes/system";
 import { usageRoutes } from "./routes/usage";
 import { linkMissingStripeCustomers } from "./services/billing-customer";
+import { migrateTenantDatabases } from "./services/fleet-migrations";
 import { consumeMailBatch, deadLetterMail } from "./services/mail-queue";
 import { sweepStaleProvisioning } from "./services/provisioning";
 import { reclaimUnverifiedTenants } from "./services/reclaim";
@@ -111,5 +112,8 @@ export default {
     ctx.waitUntil(endExpiredSupportAccess(env, newId("request")));
     // Seals the operator log and a round of tenants' logs, and signs their heads (ADR 012).
     ctx.waitUntil(sealAuditLogs(env));
+    // Tenant databases behind the deployed code (new tenant migrations), in the background;
+    // a tenant's own request catches it up first if it comes sooner (middleware/tenant.ts).
+    ctx.waitUntil(migrateTenantDatabases(env));
   },
 } satisfies ExportedHandler<Env>;

@@ -4,7 +4,7 @@ import { env } from "cloudflare:workers";
 import { TENANT_MIGRATIONS } from "@tenantry/schema/tenant-migrations";
 import { describe, expect, it } from "vitest";
 import { migrateTenantDatabases } from "../src/services/fleet-migrations";
-import { createTenant, tenantD1 } from "./helpers";
+import { api, createTenant, tenantD1 } from "./helpers";
 
 const extra = {
   name: "9999_test_add_column",
@@ -57,5 +57,55 @@ describe("migrateTenantDatabases", () => {
     const rerun = await migrateTenantDatabases(env, { migrations });
     expect(rerun.map((r) => r.tenant_id)).toEqual([broken.tenant.id]);
     expect(rerun[0]).toMatchObject({ applied: ["9998_test_index"], to: migrations.length });
+  });
+});
+
+describe("a tenant behind the deployed code", () => {
+  /** Undoes the newest tenant migration on one tenant: its tables, its bookkeeping row, the version. */
+  async function setBack(t: Awaited<ReturnType<typeof createTenant>>) {
+    const newest = TENANT_MIGRATIONS.at(-1)!;
+    const db = tenantD1(t);
+    const created = newest.queries
+      .map((q) => q.match(/^CREATE TABLE [`"]?(\w+)/)?.[1])
+      .filter((name): name is string => Boolean(name));
+    expect(created.length).toBeGreaterThan(0);
+    await db.batch([
+      ...created.map((name) => db.prepare(`DROP TABLE ${name}`)),
+      db.prepare("DELETE FROM _tenant_migrations WHERE name = ?").bind(newest.name),
+    ]);
+    await env.CONTROL_DB.prepare("UPDATE tenants SET schema_version = ? WHERE id = ?")
+      .bind(TENANT_MIGRATIONS.length - 1, t.tenant.id)
+      .run();
+    return created;
+  }
+
+  it("is caught up by its first requests, sent in parallel, before they are served", async () => {
+    const t = await createTenant();
+    const tables = await setBack(t);
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, () => api("GET", "/v1/me", { slug: t.slug, token: t.owner.token })),
+    );
+    expect(answers.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+    const present = await tenantD1(t)
+      .prepare(
+        `SELECT name FROM sqlite_master WHERE type = 'table' AND name IN (${tables.map(() => "?").join(",")})`,
+      )
+      .bind(...tables)
+      .all<{ name: string }>();
+    expect(present.results.map((r) => r.name).sort()).toEqual([...tables].sort());
+    const row = await env.CONTROL_DB.prepare("SELECT schema_version FROM tenants WHERE id = ?")
+      .bind(t.tenant.id)
+      .first();
+    expect(row).toEqual({ schema_version: TENANT_MIGRATIONS.length });
+  });
+
+  it("is caught up by the fleet run (the cron's) when no request comes first", async () => {
+    const t = await createTenant();
+    await setBack(t);
+    const results = await migrateTenantDatabases(env);
+    expect(results.find((r) => r.tenant_id === t.tenant.id)).toMatchObject({
+      applied: [TENANT_MIGRATIONS.at(-1)!.name],
+      to: TENANT_MIGRATIONS.length,
+    });
   });
 });

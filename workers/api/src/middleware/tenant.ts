@@ -2,6 +2,7 @@ import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../context";
 import { config } from "../env";
 import { ForbiddenError, NotFoundError, ServiceUnavailableError } from "../errors";
+import { catchUpTenantSchema, schemaBehind } from "../services/fleet-migrations";
 import { classifyHost, findTenantBySlug } from "../services/registry";
 
 /** Requests built without a Host header (tests, service bindings) fall back to the URL's host. */
@@ -12,7 +13,7 @@ export function requestHost(req: Request): string {
 /**
  * Resolves the tenant from the Host header against the registry, before anything else runs.
  * Unknown or being reclaimed → 404; suspended → 403 `tenant_suspended`; provisioning → 503 with
- * Retry-After.
+ * Retry-After. A database behind the deployed code is migrated before the request goes on.
  */
 export const resolveTenant = createMiddleware<AppEnv>(async (c, next) => {
   const target = classifyHost(config(c.env), requestHost(c.req.raw));
@@ -30,6 +31,7 @@ export const resolveTenant = createMiddleware<AppEnv>(async (c, next) => {
       5,
     );
   }
+  if (schemaBehind(tenant)) await catchUpTenantSchema(c.env, tenant);
   c.set("tenant", tenant);
   await next();
 });

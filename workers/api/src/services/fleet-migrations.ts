@@ -3,6 +3,8 @@ import { tenants } from "@tenantry/schema/control";
 import { and, gt, isNotNull, lt } from "drizzle-orm";
 import { controlDb } from "../db/control-db";
 import type { Env } from "../env";
+import { ServiceUnavailableError } from "../errors";
+import { forgetTenant, type TenantRow } from "./registry";
 
 export interface TenantMigrationResult {
   tenant_id: string;
@@ -70,4 +72,32 @@ export async function migrateTenantDatabases(
     }
   }
   return results;
+}
+
+/** Whether the code expects more of this tenant's database than it has (a deploy shipped migrations). */
+export const schemaBehind = (tenant: TenantRow) => tenant.schemaVersion < TENANT_MIGRATIONS.length;
+
+/**
+ * Catches one tenant's database up before its request is served. After a deploy that ships
+ * tenant migrations the new code reads the new tables at once, while the fleet run (the cron and
+ * the admin fleet page) reaches tenants one by one: the tenant's own first request does not
+ * wait for it. Parallel first requests may race on the same migration: the loser's batch fails
+ * whole (D1 batches are atomic), and a second look finds it applied.
+ */
+export async function catchUpTenantSchema(env: Env, tenant: TenantRow): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await migrateTenantDatabase(env, tenant);
+      forgetTenant(tenant.slug); // the cached row still has the old version
+      return;
+    } catch (err) {
+      if (attempt < 2) continue;
+      console.error(`tenant ${tenant.id}: catching up its schema failed`, err);
+      throw new ServiceUnavailableError(
+        "tenant_upgrading",
+        "This tenant's database is being upgraded. Try again in a few seconds.",
+        5,
+      );
+    }
+  }
 }

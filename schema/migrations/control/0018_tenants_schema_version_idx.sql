@@ -1,0 +1,1 @@
+CREATE INDEX `tenants_schema_version_idx` ON `tenants` (`schema_version`,`id`);
