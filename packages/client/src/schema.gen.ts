@@ -1335,6 +1335,15 @@ export interface components {
             enforced: boolean;
             /** @enum {string} */
             default_role: "owner" | "admin" | "billing" | "member" | "viewer";
+            /** @description The role a sign-in's claim gives: the first rule whose value the claim holds, else the default role; applied at each sign-in (owners are left alone) */
+            role_mapping: {
+                claim: string;
+                rules: {
+                    value: string;
+                    /** @enum {string} */
+                    role: "admin" | "billing" | "member" | "viewer";
+                }[];
+            } | null;
             issuer: string;
             client_id: string;
             client_secret_set: boolean;
@@ -4761,7 +4770,15 @@ export interface operations {
                      * @default member
                      * @enum {string}
                      */
-                    default_role?: "owner" | "admin" | "billing" | "member" | "viewer";
+                    default_role?: "admin" | "billing" | "member" | "viewer";
+                    role_mapping?: {
+                        claim: string;
+                        rules: {
+                            value: string;
+                            /** @enum {string} */
+                            role: "admin" | "billing" | "member" | "viewer";
+                        }[];
+                    } | null;
                 };
             };
         };
@@ -4970,7 +4987,15 @@ export interface operations {
                     enabled?: boolean;
                     enforced?: boolean;
                     /** @enum {string} */
-                    default_role?: "owner" | "admin" | "billing" | "member" | "viewer";
+                    default_role?: "admin" | "billing" | "member" | "viewer";
+                    role_mapping?: {
+                        claim: string;
+                        rules: {
+                            value: string;
+                            /** @enum {string} */
+                            role: "admin" | "billing" | "member" | "viewer";
+                        }[];
+                    } | null;
                     client_secret?: string;
                 };
             };

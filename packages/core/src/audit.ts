@@ -11,6 +11,7 @@ export const AUDIT_ACTIONS = [
   "branding.update",
   "member.join",
   "member.update",
+  "member.role_change",
   "member.remove",
   "invitation.create",
   "invitation.revoke",

@@ -11,6 +11,7 @@ import type { Role } from "../../rbac/permissions";
 import { tenantUrl } from "../registry";
 import { discover } from "./discovery";
 import { resolveTxt } from "./dns";
+import { parseRoleMapping, type RoleMapping } from "./role-mapping";
 import { authorizationUrl } from "./sign-in";
 
 export type SsoConnection = typeof ssoConnections.$inferSelect;
@@ -56,6 +57,7 @@ function connectionView(ctx: ServiceContext, c: SsoConnection, domains: SsoDomai
     enabled: c.enabled,
     enforced: c.enforced,
     default_role: c.defaultRole as Role,
+    role_mapping: parseRoleMapping(c.roleMapping),
     issuer: c.issuer ?? "",
     client_id: c.clientId ?? "",
     client_secret_set: c.clientSecretEnc !== null,
@@ -73,6 +75,7 @@ const snapshot = (c: SsoConnection) => ({
   enabled: c.enabled,
   enforced: c.enforced,
   default_role: c.defaultRole,
+  role_mapping: parseRoleMapping(c.roleMapping),
   issuer: c.issuer,
   client_id: c.clientId,
 });
@@ -113,6 +116,7 @@ export interface OidcConnectionInput {
   client_id: string;
   client_secret: string;
   default_role: Role;
+  role_mapping?: RoleMapping | null | undefined;
 }
 
 /** Adds an OIDC connection, switched off until an owner or admin turns it on. */
@@ -140,6 +144,7 @@ export async function createSsoConnection({
     authorizationEndpoint: found.authorization_endpoint,
     tokenEndpoint: found.token_endpoint,
     jwksUri: found.jwks_uri,
+    roleMapping: input.role_mapping ? JSON.stringify(input.role_mapping) : null,
     createdAt: now,
     updatedAt: now,
   };
@@ -160,10 +165,15 @@ export interface SsoConnectionChange {
   enabled?: boolean | undefined;
   enforced?: boolean | undefined;
   default_role?: Role | undefined;
+  /** Null removes the mapping; absent leaves it. */
+  role_mapping?: RoleMapping | null | undefined;
   client_secret?: string | undefined;
 }
 
-/** Renames, switches, changes the default role or rotates the secret; audited with before/after. */
+/**
+ * Renames, switches, changes the default role or role mapping, or rotates the secret; audited
+ * with before/after. Each is an SSO configuration change: a recent second factor first.
+ */
 export async function updateSsoConnection({
   ctx,
   input,
@@ -179,6 +189,10 @@ export async function updateSsoConnection({
     enabled: change.enabled ?? before.enabled,
     enforced: change.enforced ?? before.enforced,
     defaultRole: change.default_role ?? before.defaultRole,
+    roleMapping:
+      change.role_mapping === undefined
+        ? before.roleMapping
+        : change.role_mapping && JSON.stringify(change.role_mapping),
     clientSecretEnc:
       change.client_secret === undefined
         ? before.clientSecretEnc
