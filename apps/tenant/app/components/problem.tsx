@@ -44,7 +44,7 @@ export function ProblemNotice({ problem }: { problem?: ShownProblem | null }) {
 }
 
 /**
- * A sensitive action (API keys, owner changes) refused for want of a recent second factor: the
+ * A sensitive action (API keys, owner changes, SSO settings) refused for want of a recent second factor: the
  * code is confirmed on the security page, which brings the user back here to submit again.
  */
 function StepUp({ problem }: { problem: ShownProblem }) {

@@ -253,7 +253,7 @@ export async function verifyMfa({ ctx, input }: { ctx: ServiceContext; input: { 
 }
 
 /**
- * The guard of sensitive actions (API key creation, owner changes; SSO settings when §1 lands):
+ * The guard of sensitive actions (API key creation, owner changes; every SSO configuration change):
  * a member with MFA must have proved it on this session within STEP_UP_WINDOW_MS. Members
  * without MFA pass (the require-MFA policy is what makes them enrol).
  */

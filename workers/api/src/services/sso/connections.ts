@@ -8,6 +8,7 @@ import { config, type Env } from "../../env";
 import { ConflictError, NotFoundError, ServiceUnavailableError } from "../../errors";
 import { seal } from "../../lib/secret-box";
 import type { Role } from "../../rbac/permissions";
+import { requireRecentMfa } from "../mfa";
 import { tenantUrl } from "../registry";
 import { discover } from "./discovery";
 import { resolveTxt } from "./dns";
@@ -119,7 +120,10 @@ export interface OidcConnectionInput {
   role_mapping?: RoleMapping | null | undefined;
 }
 
-/** Adds an OIDC connection, switched off until an owner or admin turns it on. */
+/**
+ * Adds an OIDC connection, switched off until an owner or admin turns it on. This and every other
+ * change of SSO configuration decides who can sign in: a recent second factor first (ADR 023).
+ */
 export async function createSsoConnection({
   ctx,
   input,
@@ -127,6 +131,7 @@ export async function createSsoConnection({
   ctx: ServiceContext;
   input: OidcConnectionInput;
 }) {
+  await requireRecentMfa(ctx);
   const key = encryptionKey(ctx.env);
   const found = await discover(ctx.env, input.issuer);
   const now = Date.now();
@@ -181,6 +186,7 @@ export async function updateSsoConnection({
   ctx: ServiceContext;
   input: { id: string; change: SsoConnectionChange };
 }) {
+  await requireRecentMfa(ctx);
   const before = await findConnection(ctx, input.id);
   const { change } = input;
   const after: SsoConnection = {
@@ -243,6 +249,7 @@ export async function deleteSsoConnection({
   ctx: ServiceContext;
   input: { id: string };
 }) {
+  await requireRecentMfa(ctx);
   const row = await findConnection(ctx, input.id);
   await ctx.db.orm.batch([
     ctx.db.orm.delete(ssoDomains).where(eq(ssoDomains.connectionId, row.id)),
@@ -263,6 +270,7 @@ export async function addSsoDomain({
   ctx: ServiceContext;
   input: { id: string; domain: string };
 }) {
+  await requireRecentMfa(ctx);
   const connection = await findConnection(ctx, input.id);
   const row: SsoDomain = {
     domain: input.domain,
@@ -314,6 +322,7 @@ export async function verifySsoDomain({
   ctx: ServiceContext;
   input: { id: string; domain: string };
 }) {
+  await requireRecentMfa(ctx);
   const row = await findDomain(ctx, input.id, input.domain);
   if (row.verifiedAt !== null) return domainView(row);
   const values = await resolveTxt(ctx.env, verificationRecord(row.domain));
@@ -344,6 +353,7 @@ export async function removeSsoDomain({
   ctx: ServiceContext;
   input: { id: string; domain: string };
 }) {
+  await requireRecentMfa(ctx);
   const row = await findDomain(ctx, input.id, input.domain);
   await ctx.db.orm.batch([
     ctx.db.orm.delete(ssoDomains).where(eq(ssoDomains.domain, row.domain)),
