@@ -23,6 +23,7 @@ export const AUDIT_ACTIONS = [
   "session.verify_mfa",
   "mfa.enable",
   "mfa.disable",
+  "mfa.regenerate_recovery_codes",
   "security.update",
   "user.verify_email",
   "user.reset_password",

@@ -164,6 +164,70 @@ describe("sign-in with MFA", () => {
   });
 });
 
+describe("regenerating recovery codes", () => {
+  const regenerate = (t: TestTenant, body: { code?: string } = {}) =>
+    api("POST", "/v1/me/mfa/recovery-codes", { slug: t.slug, token: t.owner.token, body });
+
+  it("replaces the set, shown once, with a current code; old codes are refused after", async () => {
+    const t = await createTenant();
+    expectProblem(await regenerate(t, { code: "000000" }), 409, "mfa_not_enabled");
+    const { secret, recoveryCodes: old } = await enrolOwner(t);
+    expectProblem(
+      await regenerate(t, { code: "000000" === totpCode(secret) ? "111111" : "000000" }),
+      403,
+      "invalid_mfa_code",
+    );
+    const res = await regenerate(t, { code: await unusedCode(t, secret) });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const fresh: string[] = res.body.recovery_codes;
+    expect(fresh).toHaveLength(RECOVERY_CODE_COUNT);
+    expect(fresh.filter((c) => old.includes(c))).toEqual([]);
+    const stored = await tenantD1(t)
+      .prepare("SELECT code_hash FROM mfa_recovery_codes")
+      .all<{ code_hash: string }>();
+    expect(stored.results).toHaveLength(RECOVERY_CODE_COUNT);
+    expect(JSON.stringify(stored.results)).not.toContain(fresh[0]);
+    const [audit] = await auditRows(t, "mfa.regenerate_recovery_codes");
+    expect(JSON.parse(audit!.after)).toEqual({
+      proved_with: "totp",
+      recovery_codes: RECOVERY_CODE_COUNT,
+    });
+    // An old code no longer proves anything; a new one does, once.
+    const verify = (code: string) =>
+      api("POST", "/v1/me/mfa/verify", { slug: t.slug, token: t.owner.token, body: { code } });
+    expectProblem(await verify(old[0]!), 403, "invalid_mfa_code");
+    expect((await verify(fresh[0]!)).status).toBe(200);
+    expectProblem(await verify(fresh[0]!), 403, "invalid_mfa_code");
+  });
+
+  it("without a code needs a recent step-up", async () => {
+    const t = await createTenant();
+    const { secret } = await enrolOwner(t);
+    await expireStepUp(t);
+    expectProblem(await regenerate(t), 403, "mfa_step_up_required");
+    await api("POST", "/v1/me/mfa/verify", {
+      slug: t.slug,
+      token: t.owner.token,
+      body: { code: await unusedCode(t, secret) },
+    });
+    const res = await regenerate(t);
+    expect(res.status).toBe(200);
+    const [audit] = await auditRows(t, "mfa.regenerate_recovery_codes");
+    expect(JSON.parse(audit!.after).proved_with).toBe("step_up");
+  });
+
+  it("parallel regenerations leave exactly one set", async () => {
+    const t = await createTenant();
+    await enrolOwner(t);
+    const results = await Promise.all([regenerate(t), regenerate(t), regenerate(t)]);
+    expect(results.map((r) => r.status)).toEqual([200, 200, 200]);
+    const n = await tenantD1(t)
+      .prepare("SELECT count(*) AS n FROM mfa_recovery_codes")
+      .first<{ n: number }>();
+    expect(n!.n).toBe(RECOVERY_CODE_COUNT);
+  });
+});
+
 describe("step-up on sensitive actions", () => {
   it("refuses API key creation without a recent code, and allows it after verifying", async () => {
     const t = await createTenant();
