@@ -393,7 +393,7 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Require MFA of every member (owners only, after a recent code; SSO members will satisfy it through their IdP) */
+        /** Require MFA of every member (owners only, after a recent code; SSO sessions satisfy it through the IdP) */
         patch: operations["updateSecuritySettings"];
         trace?: never;
     };

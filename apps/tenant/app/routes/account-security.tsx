@@ -216,7 +216,7 @@ export default function AccountSecurity({ loaderData }: Route.ComponentProps) {
             </label>
             <p className="muted">
               Members without it are sent to set it up after signing in. Members who sign in with
-              single sign-on will satisfy it through their identity provider (not available yet).
+              single sign-on satisfy it through their identity provider.
             </p>
             <button type="submit">Save policy</button>
           </Form>

@@ -188,7 +188,7 @@ export const mfaRoutes = newRouter()
       operationId: "updateSecuritySettings",
       tags: ["settings"],
       summary:
-        "Require MFA of every member (owners only, after a recent code; SSO members will satisfy it through their IdP)",
+        "Require MFA of every member (owners only, after a recent code; SSO sessions satisfy it through the IdP)",
       security: sessionSecurity,
       middleware: tenantRoute("settings:manage", { refuseSupport: true }),
       request: { body: jsonBody(MfaPolicySchema.strict()) },

@@ -300,20 +300,34 @@ export async function verifyMfa({ ctx, input }: { ctx: ServiceContext; input: { 
 }
 
 /**
- * The guard of sensitive actions (API key creation, owner changes; every SSO configuration change):
- * a member with MFA must have proved it on this session within STEP_UP_WINDOW_MS. Members
- * without MFA pass (the require-MFA policy is what makes them enrol).
+ * The guard of sensitive actions (API key creation, owner changes, every SSO configuration
+ * change): a member with MFA must have proved it on this session within STEP_UP_WINDOW_MS. A
+ * member without it who signed in through SSO steps up by signing in through SSO again: the
+ * session's start is the IdP's proof. Other members without MFA pass (the require-MFA policy is
+ * what makes them enrol).
  */
 export async function requireRecentMfa(ctx: ServiceContext): Promise<void> {
   if (ctx.actor.type !== "user") return;
   const row = await ctx.db.orm
-    .select({ confirmedAt: mfaFactors.confirmedAt, verifiedAt: sessions.mfaVerifiedAt })
+    .select({
+      confirmedAt: mfaFactors.confirmedAt,
+      verifiedAt: sessions.mfaVerifiedAt,
+      signedInWith: sessions.signedInWith,
+      createdAt: sessions.createdAt,
+    })
     .from(sessions)
     .leftJoin(mfaFactors, eq(mfaFactors.userId, sessions.userId))
     .where(eq(sessions.id, ctx.actor.sessionId))
     .get();
-  if (!row?.confirmedAt) return;
-  if (row.verifiedAt !== null && row.verifiedAt > Date.now() - STEP_UP_WINDOW_MS) return;
+  const since = Date.now() - STEP_UP_WINDOW_MS;
+  if (!row?.confirmedAt) {
+    if (row?.signedInWith !== "sso" || row.createdAt > since) return;
+    throw new ForbiddenError(
+      "Sign in again with single sign-on, then retry within 10 minutes.",
+      "sso_step_up_required",
+    );
+  }
+  if (row.verifiedAt !== null && row.verifiedAt > since) return;
   throw new ForbiddenError(
     "Confirm with your authentication code first (POST /v1/me/mfa/verify), then retry.",
     "mfa_step_up_required",

@@ -346,7 +346,9 @@ export async function finishSso({
         },
       },
     );
-    return { session: await createSession({ ctx, input: { userId: user.id } }) } as const;
+    return {
+      session: await createSession({ ctx, input: { userId: user.id, via: "sso" } }),
+    } as const;
   } catch (err) {
     if (!(err instanceof Refusal)) throw err;
     await auditEntry(system, {
