@@ -10,6 +10,7 @@ import {
   createTenant,
   expectProblem,
   type TestTenant,
+  tenantD1,
 } from "./helpers";
 import { enabledConnection, finish, grantSso, scriptIdp, ssoRedirect } from "./sso-helpers";
 
@@ -143,5 +144,27 @@ describe("role mapping on a connection", () => {
     const boss = await addMember(t, "owner", { userId: newId("user"), email: `boss@${domain}` });
     expect(await signInWith(t, boss.email, ["Finance"])).toBe("owner");
     expect(await auditRows(t, "member.role_change")).toHaveLength(2);
+  });
+
+  it("parallel sign-ins change the role once: the update is guarded on the role it read", async () => {
+    const t = await createTenant();
+    const { connection, domain } = await enabledConnection(t);
+    const email = `eve@${domain}`;
+    expect(await signInWith(t, email, [])).toBe("member");
+    // No groups in these tokens: the mapping's fallback, the default role, now admin, applies.
+    await api("PATCH", `/v1/sso/connections/${connection.id}`, {
+      slug: t.slug,
+      token: t.owner.token,
+      body: { role_mapping: MAPPING, default_role: "admin" },
+    });
+    const flows = await Promise.all([1, 2, 3].map(() => ssoRedirect(t, email)));
+    const results = await Promise.all(flows.map((f) => finish(t, f)));
+    expect(results.map((r) => r.status)).toEqual([200, 200, 200]);
+    expect(await auditRows(t, "member.role_change")).toHaveLength(1);
+    const row = await tenantD1(t)
+      .prepare("SELECT role FROM members WHERE email = ?")
+      .bind(email)
+      .first();
+    expect(row).toEqual({ role: "admin" });
   });
 });
