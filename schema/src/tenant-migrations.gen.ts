@@ -96,5 +96,12 @@ export const TENANT_MIGRATIONS: TenantMigration[] = [
       "CREATE TABLE `sso_logins` (\n\t`state_hash` text PRIMARY KEY NOT NULL,\n\t`tenant_id` text NOT NULL,\n\t`connection_id` text NOT NULL,\n\t`purpose` text DEFAULT 'sign_in' NOT NULL,\n\t`nonce` text NOT NULL,\n\t`code_verifier` text NOT NULL,\n\t`expires_at` integer NOT NULL,\n\t`used_at` integer,\n\t`created_at` integer NOT NULL\n);",
       "CREATE INDEX `sso_logins_tenant_idx` ON `sso_logins` (`tenant_id`);"
     ]
+  },
+  {
+    "name": "0007_sso_role_mapping_and_session_origin",
+    "queries": [
+      "ALTER TABLE `sessions` ADD `signed_in_with` text DEFAULT 'password' NOT NULL;",
+      "ALTER TABLE `sso_connections` ADD `role_mapping` text;"
+    ]
   }
 ];

@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call } from "../../scripts/lib/platform.mjs";
 import { launchBrowser, screenshot, seriousViolations } from "./browser";
 import { API_PORT, eventually } from "./platform";
-import { type FreshTenant, freshTenant, ownerPage, signIn } from "./tenant-session";
+import { joinedMember, mailedLink, verifyOwner } from "./tenant-people";
+import { freshTenant, ownerPage, signIn } from "./tenant-session";
 
 let browser: Browser;
 beforeAll(async () => {
@@ -17,50 +18,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
 });
-
-/** The newest mailed link to `to` whose path is `path` (the mail queue delivers it shortly). */
-function mailedLink(to: string, path: string): Promise<string> {
-  return eventually(async () => {
-    const { body } = await call(API_PORT, {
-      path: `/_dev/outbox?format=json&to=${encodeURIComponent(to)}`,
-    });
-    const mails = (body as { data: { text: string }[] }).data;
-    for (const mail of mails) {
-      const link = mail.text.match(new RegExp(`https?://\\S+/${path}\\?token=\\S+`))?.[0];
-      if (link) return link;
-    }
-    return null;
-  });
-}
-
-/** The owner proves their address, as inviting requires. */
-async function verifyOwner(t: FreshTenant) {
-  const link = await mailedLink(t.email, "verify-email");
-  const token = new URL(link).searchParams.get("token");
-  const { status } = await t.api({
-    method: "POST",
-    path: "/v1/auth/verify-email",
-    body: { token },
-  });
-  expect(status).toBe(204);
-}
-
-/** A member with `role`, invited by the owner and joined through the API: their credentials. */
-async function joinedMember(t: FreshTenant, role: string) {
-  const email = `${role}-${Math.random().toString(36).slice(2, 6)}@${t.slug}.example`;
-  const invited = await t.api({ method: "POST", path: "/v1/invitations", body: { email, role } });
-  expect(invited.status).toBe(201);
-  const token = new URL(await mailedLink(email, "accept-invitation")).searchParams.get("token");
-  const password = `${role}-password-1`;
-  const accepted = await call(API_PORT, {
-    slug: t.slug,
-    method: "POST",
-    path: "/v1/invitations/accept",
-    body: { token, password },
-  });
-  expect(accepted.status).toBe(201);
-  return { url: t.url, email, password, token: accepted.body.access_token as string };
-}
 
 /**
  * A form POST from inside the page (Node cannot resolve `*.localhost`; Chromium can), with the

@@ -124,6 +124,13 @@ describe("single sign-on", () => {
     await page.getByRole("link", { name: "Back to single sign-on" }).click();
     await page.getByRole("button", { name: "Switch on" }).click();
     await page.getByText("The connection is on").waitFor();
+    // Roles from the provider: a claim and a row "value → role" (this provider sends no groups).
+    await page.getByLabel("Claim").fill("groups");
+    await page.getByLabel("Value of rule 1").fill("Admins");
+    await page.getByLabel("Role of rule 1").selectOption("admin");
+    await page.getByRole("button", { name: "Save role mapping" }).click();
+    await page.getByText("The role mapping was saved").waitFor();
+    expect(await page.getByLabel("Value of rule 1").inputValue()).toBe("Admins");
     await screenshot(page, "tenant-sso");
     expect(await seriousViolations(page)).toEqual([]);
     await context.close();

@@ -25,6 +25,7 @@ export default [
     route("usage", "routes/usage.tsx"),
     route("settings", "routes/settings.tsx"),
     route("settings/sso", "routes/settings-sso.tsx"),
+    route("settings/scim", "routes/settings-scim.tsx"),
     route("notifications", "routes/notifications.tsx"),
     route("account/security", "routes/account-security.tsx"),
     // The example product (apps/tenant/README.md: replacing it).

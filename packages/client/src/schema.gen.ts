@@ -342,6 +342,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/me/mfa/recovery-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace the recovery codes with a new set, shown this once (a code, or a recent step-up)
+         * @description Send a current code (authenticator or recovery code), or none after `POST /v1/me/mfa/verify` within the step-up window. The old codes stop working.
+         */
+        post: operations["regenerateMfaRecoveryCodes"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/me/mfa/disable": {
         parameters: {
             query?: never;
@@ -373,7 +393,7 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Require MFA of every member (owners only, after a recent code; SSO members will satisfy it through their IdP) */
+        /** Require MFA of every member (owners only, after a recent code; SSO sessions satisfy it through the IdP) */
         patch: operations["updateSecuritySettings"];
         trace?: never;
     };
@@ -1335,6 +1355,15 @@ export interface components {
             enforced: boolean;
             /** @enum {string} */
             default_role: "owner" | "admin" | "billing" | "member" | "viewer";
+            /** @description The role a sign-in's claim gives: the first rule whose value the claim holds, else the default role; applied at each sign-in (owners are left alone) */
+            role_mapping: {
+                claim: string;
+                rules: {
+                    value: string;
+                    /** @enum {string} */
+                    role: "admin" | "billing" | "member" | "viewer";
+                }[];
+            } | null;
             issuer: string;
             client_id: string;
             client_secret_set: boolean;
@@ -2732,6 +2761,87 @@ export interface operations {
             };
             /** @description Not found (including other tenants' resources) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    regenerateMfaRecoveryCodes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description A TOTP code or a recovery code */
+                    code?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The new recovery codes; each works once */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MfaRecoveryCodes"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing permission, or tenant suspended */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (including other tenants' resources) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4761,7 +4871,15 @@ export interface operations {
                      * @default member
                      * @enum {string}
                      */
-                    default_role?: "owner" | "admin" | "billing" | "member" | "viewer";
+                    default_role?: "admin" | "billing" | "member" | "viewer";
+                    role_mapping?: {
+                        claim: string;
+                        rules: {
+                            value: string;
+                            /** @enum {string} */
+                            role: "admin" | "billing" | "member" | "viewer";
+                        }[];
+                    } | null;
                 };
             };
         };
@@ -4970,7 +5088,15 @@ export interface operations {
                     enabled?: boolean;
                     enforced?: boolean;
                     /** @enum {string} */
-                    default_role?: "owner" | "admin" | "billing" | "member" | "viewer";
+                    default_role?: "admin" | "billing" | "member" | "viewer";
+                    role_mapping?: {
+                        claim: string;
+                        rules: {
+                            value: string;
+                            /** @enum {string} */
+                            role: "admin" | "billing" | "member" | "viewer";
+                        }[];
+                    } | null;
                     client_secret?: string;
                 };
             };

@@ -20,6 +20,10 @@ export const sessions = sqliteTable(
     ip: text("ip"),
     /** When this session last proved a second factor (sign-in or step-up); null: never. */
     mfaVerifiedAt: integer("mfa_verified_at"),
+    /** How the session was made: `sso` sessions proved their factors at the IdP (ADR 023). */
+    signedInWith: text("signed_in_with", { enum: ["password", "sso"] })
+      .notNull()
+      .default("password"),
   },
   (t) => [index("sessions_tenant_idx").on(t.tenantId), index("sessions_user_idx").on(t.userId)],
 );

@@ -26,6 +26,11 @@ export const ssoConnections = sqliteTable(
     authorizationEndpoint: text("authorization_endpoint"),
     tokenEndpoint: text("token_endpoint"),
     jwksUri: text("jwks_uri"),
+    /**
+     * JSON `{ claim, rules: [{ value, role }] }`: the role a sign-in's claims give (first rule
+     * whose value the claim holds; none → the default role). Null: roles are managed here.
+     */
+    roleMapping: text("role_mapping"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },

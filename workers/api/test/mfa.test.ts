@@ -1,6 +1,6 @@
 import { totpCode } from "@tenantry/core/totp";
 import { describe, expect, it } from "vitest";
-import { MFA_LIMIT, RECOVERY_CODE_COUNT, STEP_UP_WINDOW_MS } from "../src/services/mfa";
+import { MFA_LIMIT, RECOVERY_CODE_COUNT } from "../src/services/mfa";
 import {
   addMember,
   api,
@@ -12,33 +12,7 @@ import {
   type TestTenant,
   tenantD1,
 } from "./helpers";
-
-interface Enrolled {
-  secret: string;
-  recoveryCodes: string[];
-}
-
-/** Enrols the owner through the API: start, then confirm with the current code. */
-async function enrolOwner(t: TestTenant): Promise<Enrolled> {
-  const start = await api("POST", "/v1/me/mfa/enrol", { slug: t.slug, token: t.owner.token });
-  expect(start.status, JSON.stringify(start.body)).toBe(201);
-  const confirm = await api("POST", "/v1/me/mfa/confirm", {
-    slug: t.slug,
-    token: t.owner.token,
-    body: { code: totpCode(start.body.secret) },
-  });
-  expect(confirm.status, JSON.stringify(confirm.body)).toBe(200);
-  return { secret: start.body.secret, recoveryCodes: confirm.body.recovery_codes };
-}
-
-/**
- * A current code that has not been used yet: tests act faster than one 30-second step, so the
- * record of the last accepted step is cleared first (the once-only rule has its own test).
- */
-async function unusedCode(t: TestTenant, secret: string) {
-  await tenantD1(t).prepare("UPDATE mfa_factors SET last_step = NULL").run();
-  return totpCode(secret);
-}
+import { enrolOwner, expireStepUp, unusedCode } from "./mfa-helpers";
 
 function signIn(t: TestTenant, email = t.owner.email) {
   return api("POST", "/v1/auth/login", { slug: t.slug, body: { email, password: PASSWORD } });
@@ -46,14 +20,6 @@ function signIn(t: TestTenant, email = t.owner.email) {
 
 function secondStep(t: TestTenant, challenge: string, code: string) {
   return api("POST", "/v1/auth/login/mfa", { slug: t.slug, body: { challenge, code } });
-}
-
-/** Ages the owner's sessions' last MFA proof beyond the step-up window. */
-async function expireStepUp(t: TestTenant) {
-  await tenantD1(t)
-    .prepare("UPDATE sessions SET mfa_verified_at = ?")
-    .bind(Date.now() - STEP_UP_WINDOW_MS - 1000)
-    .run();
 }
 
 describe("TOTP enrolment", () => {
@@ -195,6 +161,70 @@ describe("sign-in with MFA", () => {
     expect(Number(refused[0]!.headers.get("retry-after"))).toBeGreaterThan(0);
     // Even the right code waits for the window now.
     expectProblem(await secondStep(t, body.challenge, await unusedCode(t, secret)), 429);
+  });
+});
+
+describe("regenerating recovery codes", () => {
+  const regenerate = (t: TestTenant, body: { code?: string } = {}) =>
+    api("POST", "/v1/me/mfa/recovery-codes", { slug: t.slug, token: t.owner.token, body });
+
+  it("replaces the set, shown once, with a current code; old codes are refused after", async () => {
+    const t = await createTenant();
+    expectProblem(await regenerate(t, { code: "000000" }), 409, "mfa_not_enabled");
+    const { secret, recoveryCodes: old } = await enrolOwner(t);
+    expectProblem(
+      await regenerate(t, { code: "000000" === totpCode(secret) ? "111111" : "000000" }),
+      403,
+      "invalid_mfa_code",
+    );
+    const res = await regenerate(t, { code: await unusedCode(t, secret) });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const fresh: string[] = res.body.recovery_codes;
+    expect(fresh).toHaveLength(RECOVERY_CODE_COUNT);
+    expect(fresh.filter((c) => old.includes(c))).toEqual([]);
+    const stored = await tenantD1(t)
+      .prepare("SELECT code_hash FROM mfa_recovery_codes")
+      .all<{ code_hash: string }>();
+    expect(stored.results).toHaveLength(RECOVERY_CODE_COUNT);
+    expect(JSON.stringify(stored.results)).not.toContain(fresh[0]);
+    const [audit] = await auditRows(t, "mfa.regenerate_recovery_codes");
+    expect(JSON.parse(audit!.after)).toEqual({
+      proved_with: "totp",
+      recovery_codes: RECOVERY_CODE_COUNT,
+    });
+    // An old code no longer proves anything; a new one does, once.
+    const verify = (code: string) =>
+      api("POST", "/v1/me/mfa/verify", { slug: t.slug, token: t.owner.token, body: { code } });
+    expectProblem(await verify(old[0]!), 403, "invalid_mfa_code");
+    expect((await verify(fresh[0]!)).status).toBe(200);
+    expectProblem(await verify(fresh[0]!), 403, "invalid_mfa_code");
+  });
+
+  it("without a code needs a recent step-up", async () => {
+    const t = await createTenant();
+    const { secret } = await enrolOwner(t);
+    await expireStepUp(t);
+    expectProblem(await regenerate(t), 403, "mfa_step_up_required");
+    await api("POST", "/v1/me/mfa/verify", {
+      slug: t.slug,
+      token: t.owner.token,
+      body: { code: await unusedCode(t, secret) },
+    });
+    const res = await regenerate(t);
+    expect(res.status).toBe(200);
+    const [audit] = await auditRows(t, "mfa.regenerate_recovery_codes");
+    expect(JSON.parse(audit!.after).proved_with).toBe("step_up");
+  });
+
+  it("parallel regenerations leave exactly one set", async () => {
+    const t = await createTenant();
+    await enrolOwner(t);
+    const results = await Promise.all([regenerate(t), regenerate(t), regenerate(t)]);
+    expect(results.map((r) => r.status)).toEqual([200, 200, 200]);
+    const n = await tenantD1(t)
+      .prepare("SELECT count(*) AS n FROM mfa_recovery_codes")
+      .first<{ n: number }>();
+    expect(n!.n).toBe(RECOVERY_CODE_COUNT);
   });
 });
 

@@ -50,6 +50,12 @@ export const ROUTES: RouteCase[] = [
   { method: "POST", path: "/v1/me/mfa/verify", permission: null, body: () => ({ code: "000000" }) },
   {
     method: "POST",
+    path: "/v1/me/mfa/recovery-codes",
+    permission: null,
+    body: () => ({ code: "000000" }),
+  },
+  {
+    method: "POST",
     path: "/v1/me/mfa/disable",
     permission: null,
     body: () => ({ code: "000000" }),

@@ -81,6 +81,7 @@ describe("SSO connections", () => {
       enabled: false,
       enforced: false,
       default_role: "viewer",
+      role_mapping: null,
       issuer: IDP_ISSUER,
       client_id: `client-${t.slug}`,
     });

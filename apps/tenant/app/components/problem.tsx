@@ -29,6 +29,7 @@ const EXPLAINED: Record<string, { why: string; upgrade: boolean }> = {
 export function ProblemNotice({ problem }: { problem?: ShownProblem | null }) {
   if (!problem) return null;
   if (problem.code === "mfa_step_up_required") return <StepUp problem={problem} />;
+  if (problem.code === "sso_step_up_required") return <SsoStepUp problem={problem} />;
   const explained = problem.code ? EXPLAINED[problem.code] : undefined;
   return (
     <div className="notice error" role="alert">
@@ -44,7 +45,7 @@ export function ProblemNotice({ problem }: { problem?: ShownProblem | null }) {
 }
 
 /**
- * A sensitive action (API keys, owner changes) refused for want of a recent second factor: the
+ * A sensitive action (API keys, owner changes, SSO settings) refused for want of a recent second factor: the
  * code is confirmed on the security page, which brings the user back here to submit again.
  */
 function StepUp({ problem }: { problem: ShownProblem }) {
@@ -62,6 +63,24 @@ function StepUp({ problem }: { problem: ShownProblem }) {
         </label>
         <button type="submit" className="primary">
           Confirm
+        </button>
+      </Form>
+    </div>
+  );
+}
+
+/**
+ * The same refusal for a member who signed in through SSO and has no authenticator here: the
+ * proof is a new SSO sign-in, so the way on is to sign out and in again.
+ */
+function SsoStepUp({ problem }: { problem: ShownProblem }) {
+  return (
+    <div className="notice warn stack" role="alert">
+      <p>{problem.message}</p>
+      <Form method="post" action="/sign-out">
+        <CsrfField />
+        <button type="submit" className="primary">
+          Sign out to sign in again
         </button>
       </Form>
     </div>

@@ -63,6 +63,17 @@ export async function action(args: Route.ActionArgs) {
     if (!r.data) return fail(r, shown);
     return { problem: null, enrolment: null, recoveryCodes: r.data.recovery_codes };
   }
+  if (intent === "recovery-codes") {
+    // No code: a step-up made moments ago proves it (the step-up form brings the user back).
+    const r = await api.POST("/v1/me/mfa/recovery-codes", { body: code ? { code } : {} });
+    if (!r.data) return fail(r);
+    return {
+      problem: null,
+      enrolment: null,
+      recoveryCodes: r.data.recovery_codes,
+      regenerated: true,
+    };
+  }
   if (intent === "policy") {
     const r = await api.PATCH("/v1/settings/security", {
       body: { require_mfa: form.get("require_mfa") === "on" },
@@ -100,6 +111,7 @@ export default function AccountSecurity({ loaderData }: Route.ComponentProps) {
   const { mfa, policy } = loaderData;
   const result = useActionData<typeof action>();
   const { me } = useSignedIn();
+  const regenerated = result !== undefined && "regenerated" in result;
   return (
     <div className="stack">
       <h1>Security</h1>
@@ -111,10 +123,13 @@ export default function AccountSecurity({ loaderData }: Route.ComponentProps) {
       <ProblemNotice problem={result?.problem} />
       {result?.recoveryCodes && (
         <section className="card stack notice ok" aria-labelledby="codes">
-          <h2 id="codes">Two-factor authentication is on</h2>
+          <h2 id="codes">
+            {regenerated ? "New recovery codes" : "Two-factor authentication is on"}
+          </h2>
           <p>
             Save these recovery codes somewhere safe. Each works once, in place of a code, if you
-            lose your authenticator. They are not shown again.
+            lose your authenticator. They are not shown again
+            {regenerated ? "; your earlier codes no longer work." : "."}
           </p>
           <ul className="recovery-codes">
             {result.recoveryCodes.map((c) => (
@@ -134,6 +149,19 @@ export default function AccountSecurity({ loaderData }: Route.ComponentProps) {
               <time dateTime={mfa.enabled_at ?? ""}>{mfa.enabled_at?.slice(0, 10)}</time>;{" "}
               {mfa.recovery_codes_left} recovery codes left.
             </p>
+            <Form method="post" className="stack" aria-labelledby="regenerate">
+              <h3 id="regenerate">Recovery codes</h3>
+              <p className="muted">
+                A new set replaces the old one, whose codes then stop working.
+              </p>
+              <CsrfField />
+              <input type="hidden" name="intent" value="recovery-codes" />
+              <label>
+                Current code (or leave empty if you confirmed a code in the last minutes)
+                <input name="code" autoComplete="one-time-code" maxLength={20} spellCheck={false} />
+              </label>
+              <button type="submit">Generate new recovery codes</button>
+            </Form>
             <Form method="post" className="stack" aria-labelledby="disable">
               <h3 id="disable">Turn off</h3>
               <CsrfField />
@@ -188,7 +216,7 @@ export default function AccountSecurity({ loaderData }: Route.ComponentProps) {
             </label>
             <p className="muted">
               Members without it are sent to set it up after signing in. Members who sign in with
-              single sign-on will satisfy it through their identity provider (not available yet).
+              single sign-on satisfy it through their identity provider.
             </p>
             <button type="submit">Save policy</button>
           </Form>

@@ -1,10 +1,10 @@
 import type { PERMISSIONS } from "@tenantry/core/permissions";
-import { useEffect, useState } from "react";
 import { data, Form, redirect, useActionData } from "react-router";
 import { apiFailure, shownProblem } from "../../server/api";
 import { signedIn, signedInCaller, signedInForm, signedOut } from "../../server/signed-in";
 import { CsrfField } from "../components/csrf";
 import { ProblemNotice } from "../components/problem";
+import { ShownOnce } from "../components/shown-once";
 import { useCan, useSignedIn } from "../signed-in";
 import type { Route } from "./+types/api-keys";
 
@@ -66,7 +66,13 @@ export default function ApiKeys({ loaderData }: Route.ComponentProps) {
     <div className="stack">
       <h1>API keys</h1>
       <ProblemNotice problem={result?.problem} />
-      {result?.created && <NewKey {...result.created} />}
+      {result?.created && (
+        <ShownOnce
+          title={`Key “${result.created.name}” created`}
+          secret={result.created.secret}
+          testId="new-key"
+        />
+      )}
       {own && (
         <p className="muted">
           Your role ({me.role}) cannot see or manage the workspace's API keys; these are the keys
@@ -145,31 +151,5 @@ export default function ApiKeys({ loaderData }: Route.ComponentProps) {
         )}
       </section>
     </div>
-  );
-}
-
-/** The new key, shown once: selectable text, and a Copy button once scripts run. */
-function NewKey({ name, secret }: { name: string; secret: string }) {
-  const [scripted, setScripted] = useState(false);
-  const [copied, setCopied] = useState(false);
-  useEffect(() => setScripted(true), []);
-  return (
-    <section className="notice ok stack" aria-labelledby="new-key">
-      <h2 id="new-key">Key “{name}” created</h2>
-      <p>Copy it now: it is shown only once.</p>
-      <div className="row">
-        <code data-testid="new-key" className="secret">
-          {secret}
-        </code>
-        {scripted && (
-          <button
-            type="button"
-            onClick={() => navigator.clipboard.writeText(secret).then(() => setCopied(true))}
-          >
-            {copied ? "Copied" : "Copy"}
-          </button>
-        )}
-      </div>
-    </section>
   );
 }

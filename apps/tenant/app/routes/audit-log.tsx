@@ -14,7 +14,7 @@ export function meta() {
 
 /** The filters as the page's GET form sends them (and its links carry them). */
 const FILTERS = ["action", "actor_type", "actor_id", "from", "to"] as const;
-const ACTOR_TYPES = ["user", "api_key", "support", "system"] as const;
+const ACTOR_TYPES = ["user", "api_key", "support", "system", "scim_token"] as const;
 
 /** A `YYYY-MM-DD` day (UTC) as the API's instant: `to` is exclusive, so it is the next day. */
 function dayStart(day: string, plusDays = 0): string | undefined {
@@ -74,6 +74,7 @@ function Actor({ entry, emails }: { entry: Entry; emails: Record<string, string>
   }
   if (entry.actor.type === "user") return <>{emails[entry.actor.id] ?? entry.actor.id}</>;
   if (entry.actor.type === "api_key") return <>API key {entry.actor.id}</>;
+  if (entry.actor.type === "scim_token") return <>SCIM token {entry.actor.id}</>;
   return (
     <>
       {entry.actor.type} ({entry.actor.id})
@@ -137,6 +138,7 @@ export default function AuditLog({ loaderData }: Route.ComponentProps) {
             <option value="api_key">API key</option>
             <option value="support">Support access</option>
             <option value="system">System</option>
+            <option value="scim_token">SCIM provisioning</option>
           </select>
         </label>
         <label>

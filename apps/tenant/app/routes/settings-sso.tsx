@@ -6,6 +6,7 @@ import { signedIn, signedInCaller, signedInForm, signedOut } from "../../server/
 import { CsrfField } from "../components/csrf";
 import { PlanGate } from "../components/plan-gate";
 import { ProblemNotice } from "../components/problem";
+import { mappingFromForm, RoleMappingForm } from "../components/sso-role-mapping";
 import type { Route } from "./+types/settings-sso";
 
 export function meta() {
@@ -72,6 +73,11 @@ export async function action(args: Route.ActionArgs) {
           ...path,
           body: { enforced: intent === "enforce" },
         });
+      case "role-mapping":
+        return api.PATCH("/v1/sso/connections/{id}", {
+          ...path,
+          body: { role_mapping: mappingFromForm(form) },
+        });
       case "delete":
         return api.DELETE("/v1/sso/connections/{id}", path);
       case "add-domain":
@@ -96,6 +102,7 @@ const SAVED: Record<string, string> = {
   enforce:
     "SSO is enforced: people of its verified domains can no longer use a password here (owners still can).",
   unenforce: "SSO is no longer enforced: passwords work again.",
+  "role-mapping": "The role mapping was saved: it applies from each member's next sign-in.",
   delete: "The connection was removed.",
   "add-domain": "The domain was added: publish its TXT record, then verify it.",
   "verify-domain": "The domain is verified.",
@@ -158,6 +165,8 @@ export default function SsoSettings({ loaderData, actionData }: Route.ComponentP
                     : "No: people may still sign in with a password."}
                 </dd>
               </dl>
+              <RoleMappingForm id={c.id} mapping={c.role_mapping} busy={busy} />
+              <ProblemNotice problem={problemFor("role-mapping", c.id)} />
               <h3>Email domains</h3>
               {c.domains.length === 0 && <p className="muted">No domains yet.</p>}
               <ul className="stack">

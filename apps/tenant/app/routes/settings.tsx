@@ -190,6 +190,9 @@ export default function Settings({ loaderData, actionData }: Route.ComponentProp
         <p>
           <Link to="/settings/sso">Configure single sign-on</Link> (owners and admins).
         </p>
+        <p>
+          <Link to="/settings/scim">SCIM provisioning tokens</Link> (owners).
+        </p>
       </section>
     </div>
   );

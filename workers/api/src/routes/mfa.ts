@@ -5,6 +5,7 @@ import {
   confirmMfaEnrolment,
   disableMfa,
   mfaStatus,
+  regenerateRecoveryCodes,
   startMfaEnrolment,
   verifyMfa,
 } from "../services/mfa";
@@ -28,6 +29,10 @@ export const MfaCodeSchema = z
 const VerifiedSchema = z
   .object({ verified_until: z.string() })
   .openapi("MfaVerified", { description: "Sensitive actions are allowed until then" });
+
+const RecoveryCodesSchema = z
+  .object({ recovery_codes: z.array(z.string()) })
+  .openapi("MfaRecoveryCodes");
 
 const MfaPolicySchema = z.object({ require_mfa: z.boolean() }).openapi("SecuritySettings");
 
@@ -90,10 +95,7 @@ export const mfaRoutes = newRouter()
       middleware: ownSession,
       request: { body: jsonBody(MfaCodeSchema) },
       responses: {
-        200: jsonResponse(
-          z.object({ recovery_codes: z.array(z.string()) }).openapi("MfaRecoveryCodes"),
-          "MFA is on; each recovery code works once",
-        ),
+        200: jsonResponse(RecoveryCodesSchema, "MFA is on; each recovery code works once"),
         ...tenantErrors,
       },
     }),
@@ -117,6 +119,37 @@ export const mfaRoutes = newRouter()
     }),
     async (c) =>
       c.json(await verifyMfa({ ctx: serviceContext(c), input: c.req.valid("json") }), 200),
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/me/mfa/recovery-codes",
+      operationId: "regenerateMfaRecoveryCodes",
+      tags: ["auth"],
+      summary:
+        "Replace the recovery codes with a new set, shown this once (a code, or a recent step-up)",
+      description:
+        "Send a current code (authenticator or recovery code), or none after `POST /v1/me/mfa/verify` within the step-up window. The old codes stop working.",
+      security: sessionSecurity,
+      middleware: ownSession,
+      request: {
+        body: jsonBody(
+          z.strictObject({
+            code: MfaCodeSchema.shape.code.optional(),
+          }),
+        ),
+      },
+      responses: {
+        200: jsonResponse(RecoveryCodesSchema, "The new recovery codes; each works once"),
+        409: conflictError,
+        ...tenantErrors,
+      },
+    }),
+    async (c) =>
+      c.json(
+        await regenerateRecoveryCodes({ ctx: serviceContext(c), input: c.req.valid("json") }),
+        200,
+      ),
   )
   .openapi(
     createRoute({
@@ -155,7 +188,7 @@ export const mfaRoutes = newRouter()
       operationId: "updateSecuritySettings",
       tags: ["settings"],
       summary:
-        "Require MFA of every member (owners only, after a recent code; SSO members will satisfy it through their IdP)",
+        "Require MFA of every member (owners only, after a recent code; SSO sessions satisfy it through the IdP)",
       security: sessionSecurity,
       middleware: tenantRoute("settings:manage", { refuseSupport: true }),
       request: { body: jsonBody(MfaPolicySchema.strict()) },

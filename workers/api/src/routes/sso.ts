@@ -3,7 +3,8 @@ import { newRouter } from "../app";
 import { requireFeature } from "../middleware/entitlements";
 import { resolveTenant } from "../middleware/tenant";
 import { tenantRoute } from "../middleware/tenant-route";
-import { ROLES } from "../rbac/permissions";
+import { ROLES, type Role } from "../rbac/permissions";
+import { GRANTABLE } from "../services/scim-roles";
 import { EmailSchema } from "../services/signup";
 import {
   addSsoDomain,
@@ -16,6 +17,7 @@ import {
   updateSsoConnection,
   verifySsoDomain,
 } from "../services/sso/connections";
+import { RoleMappingSchema } from "../services/sso/role-mapping";
 import { discoverSso, finishSso, startSso } from "../services/sso/sign-in";
 import { TokenPairSchema } from "./auth";
 import {
@@ -52,6 +54,10 @@ const ConnectionSchema = z
       description: "Passwords refused for the verified domains (owners keep theirs: break-glass)",
     }),
     default_role: z.enum(ROLES),
+    role_mapping: RoleMappingSchema.nullable().openapi({
+      description:
+        "The role a sign-in's claim gives: the first rule whose value the claim holds, else the default role; applied at each sign-in (owners are left alone)",
+    }),
     issuer: z.string(),
     client_id: z.string(),
     client_secret_set: z.boolean(),
@@ -61,6 +67,9 @@ const ConnectionSchema = z
     updated_at: z.string(),
   })
   .openapi("SsoConnection");
+
+/** A connection never makes owners: not by default, not by a mapping. */
+const GrantableRoleSchema = z.enum(GRANTABLE as [Role, ...Role[]]);
 
 const DomainNameSchema = z
   .string()
@@ -123,7 +132,8 @@ export const ssoRoutes = newRouter()
             issuer: z.url().max(500),
             client_id: z.string().min(1).max(500),
             client_secret: z.string().min(1).max(2000),
-            default_role: z.enum(ROLES).default("member"),
+            default_role: GrantableRoleSchema.default("member"),
+            role_mapping: RoleMappingSchema.nullable().optional(),
           }),
         ),
       },
@@ -167,7 +177,8 @@ export const ssoRoutes = newRouter()
             name: z.string().trim().min(1).max(100).optional(),
             enabled: z.boolean().optional(),
             enforced: z.boolean().optional(),
-            default_role: z.enum(ROLES).optional(),
+            default_role: GrantableRoleSchema.optional(),
+            role_mapping: RoleMappingSchema.nullable().optional(),
             client_secret: z.string().min(1).max(2000).optional(),
           }),
         ),

@@ -120,7 +120,7 @@ async function authenticateAccessToken(
     // Raw on purpose: the hot path of every JWT request (one round trip, no ORM mapping).
     const row = await tenantDb(env, tenant)
       .d1.prepare(
-        `SELECT m.id AS member_id, m.role, m.email, s.revoked_at, s.expires_at,
+        `SELECT m.id AS member_id, m.role, m.email, s.revoked_at, s.expires_at, s.signed_in_with,
            (SELECT require_mfa FROM security_settings WHERE tenant_id = ?3) AS require_mfa,
            (SELECT confirmed_at FROM mfa_factors WHERE user_id = s.user_id) AS mfa_at
          FROM sessions s JOIN members m ON m.user_id = s.user_id
@@ -133,6 +133,7 @@ async function authenticateAccessToken(
         email: string;
         revoked_at: number | null;
         expires_at: number;
+        signed_in_with: string;
         require_mfa: number | null;
         mfa_at: number | null;
       }>();
@@ -144,7 +145,9 @@ async function authenticateAccessToken(
       role: row.role,
       email: row.email,
       expiresAt: row.expires_at,
-      mfaEnrolmentRequired: row.require_mfa === 1 && row.mfa_at === null,
+      // An SSO session satisfies the policy through the IdP's own factors (ADR 023).
+      mfaEnrolmentRequired:
+        row.require_mfa === 1 && row.mfa_at === null && row.signed_in_with !== "sso",
     };
     cacheSession(claims.sid, session, cfg.SESSION_CACHE_TTL_SECONDS);
   }

@@ -73,8 +73,8 @@ function invitableRoles(role: Role | null): Role[] {
  * Revokes the pending invitations a member sent (directly or through their API keys) that their
  * new role could not send, in the same batch as the change of role; `changed` guards it.
  */
-function revokeInvitationsOf(
-  ctx: ServiceContext,
+export function revokeInvitationsOf(
+  ctx: Pick<ServiceContext, "db">,
   target: Member,
   newRole: Role | null,
   changed: SQL,

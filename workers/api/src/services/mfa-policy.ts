@@ -13,8 +13,8 @@ export async function getMfaPolicy({ ctx }: { ctx: ServiceContext }) {
 /**
  * "Require MFA for every member": owners only, with a recent second factor, and an owner turning
  * it on must have MFA already (or they would lock themselves out of everything but enrolment).
- * Members without MFA are then held to enrolment (`requireMfaEnrolment`); SSO members will
- * satisfy it through their IdP once issue 12 §1 lands.
+ * Members without MFA are then held to enrolment (`requireMfaEnrolment`), except on a session
+ * made by SSO sign-in, which satisfies it through the IdP.
  */
 export async function updateMfaPolicy({
   ctx,

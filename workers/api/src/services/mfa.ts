@@ -134,6 +134,63 @@ export async function mfaStatus({ ctx }: { ctx: ServiceContext }) {
 }
 
 /**
+ * A new set of recovery codes: the codes to show once, and the two statements that replace the
+ * user's old set with their hashes (in the caller's batch, so no moment has both or neither).
+ */
+async function newRecoveryCodes(ctx: ServiceContext, userId: string, now: number) {
+  const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
+  const rows = await Promise.all(
+    codes.map(async (code) => ({
+      id: newId("recoveryCode"),
+      tenantId: ctx.tenant.id,
+      userId,
+      codeHash: await recoveryHash(code),
+      createdAt: now,
+    })),
+  );
+  const replace = [
+    ctx.db.orm.delete(mfaRecoveryCodes).where(eq(mfaRecoveryCodes.userId, userId)),
+    ctx.db.orm.insert(mfaRecoveryCodes).values(rows),
+  ] as const;
+  return { codes, replace };
+}
+
+/**
+ * Replaces the member's recovery codes with a new set, shown once: proved by a code sent along
+ * (a current TOTP or an unused recovery code) or by a recent step-up on this session. The old
+ * codes stop working in the same batch that stores the new ones.
+ */
+export async function regenerateRecoveryCodes({
+  ctx,
+  input,
+}: {
+  ctx: ServiceContext;
+  input: { code?: string | undefined };
+}) {
+  const user = mfaUser(ctx.actor);
+  if (!(await hasMfa(ctx.db, user.id)))
+    throw new ConflictError("mfa_not_enabled", "Turn on two-factor authentication first.");
+  let provedWith: string = "step_up";
+  if (input.code !== undefined) {
+    const method = await consumeSecondFactor(ctx, user.id, input.code);
+    if (!method) throw invalidCode();
+    provedWith = method;
+  } else {
+    await requireRecentMfa(ctx);
+  }
+  const { codes, replace } = await newRecoveryCodes(ctx, user.id, Date.now());
+  await ctx.db.orm.batch([
+    ...replace,
+    auditEntry(ctx, {
+      action: "mfa.regenerate_recovery_codes",
+      target: { type: "member", id: user.memberId },
+      after: { proved_with: provedWith, recovery_codes: RECOVERY_CODE_COUNT },
+    }),
+  ]);
+  return { recovery_codes: codes };
+}
+
+/**
  * Starts (or restarts) enrolment: a new pending secret. Refused while MFA is on (disable first),
  * so a stolen session cannot swap the factor.
  */
@@ -193,19 +250,9 @@ export async function confirmMfaEnrolment({
     .returning({ id: mfaFactors.userId });
   if (!claimed) throw invalidCode();
   await refundAttempt(ctx.env, taken, { clear: [0] });
-  const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
-  const rows = await Promise.all(
-    codes.map(async (code) => ({
-      id: newId("recoveryCode"),
-      tenantId: ctx.tenant.id,
-      userId: user.id,
-      codeHash: await recoveryHash(code),
-      createdAt: now,
-    })),
-  );
+  const { codes, replace } = await newRecoveryCodes(ctx, user.id, now);
   await ctx.db.orm.batch([
-    ctx.db.orm.delete(mfaRecoveryCodes).where(eq(mfaRecoveryCodes.userId, user.id)),
-    ctx.db.orm.insert(mfaRecoveryCodes).values(rows),
+    ...replace,
     ctx.db.orm.update(sessions).set({ mfaVerifiedAt: now }).where(eq(sessions.id, user.sessionId)),
     auditEntry(ctx, {
       action: "mfa.enable",
@@ -253,20 +300,34 @@ export async function verifyMfa({ ctx, input }: { ctx: ServiceContext; input: { 
 }
 
 /**
- * The guard of sensitive actions (API key creation, owner changes; SSO settings when §1 lands):
- * a member with MFA must have proved it on this session within STEP_UP_WINDOW_MS. Members
- * without MFA pass (the require-MFA policy is what makes them enrol).
+ * The guard of sensitive actions (API key creation, owner changes, every SSO configuration
+ * change): a member with MFA must have proved it on this session within STEP_UP_WINDOW_MS. A
+ * member without it who signed in through SSO steps up by signing in through SSO again: the
+ * session's start is the IdP's proof. Other members without MFA pass (the require-MFA policy is
+ * what makes them enrol).
  */
 export async function requireRecentMfa(ctx: ServiceContext): Promise<void> {
   if (ctx.actor.type !== "user") return;
   const row = await ctx.db.orm
-    .select({ confirmedAt: mfaFactors.confirmedAt, verifiedAt: sessions.mfaVerifiedAt })
+    .select({
+      confirmedAt: mfaFactors.confirmedAt,
+      verifiedAt: sessions.mfaVerifiedAt,
+      signedInWith: sessions.signedInWith,
+      createdAt: sessions.createdAt,
+    })
     .from(sessions)
     .leftJoin(mfaFactors, eq(mfaFactors.userId, sessions.userId))
     .where(eq(sessions.id, ctx.actor.sessionId))
     .get();
-  if (!row?.confirmedAt) return;
-  if (row.verifiedAt !== null && row.verifiedAt > Date.now() - STEP_UP_WINDOW_MS) return;
+  const since = Date.now() - STEP_UP_WINDOW_MS;
+  if (!row?.confirmedAt) {
+    if (row?.signedInWith !== "sso" || row.createdAt > since) return;
+    throw new ForbiddenError(
+      "Sign in again with single sign-on, then retry within 10 minutes.",
+      "sso_step_up_required",
+    );
+  }
+  if (row.verifiedAt !== null && row.verifiedAt > since) return;
   throw new ForbiddenError(
     "Confirm with your authentication code first (POST /v1/me/mfa/verify), then retry.",
     "mfa_step_up_required",

@@ -6,8 +6,8 @@ import { ROLES, type Role } from "../rbac/permissions";
 /** The role a provisioned member has without a role group. */
 export const DEFAULT_ROLE: Role = "member";
 
-/** Roles a group may grant by its name; owners are made in the app, never by an IdP. */
-const GRANTABLE = ROLES.filter((r) => r !== "owner");
+/** Roles an IdP may grant (a SCIM group, an SSO role mapping); owners are made in the app. */
+export const GRANTABLE = ROLES.filter((r) => r !== "owner");
 
 export function roleNamed(displayName: string): Role | undefined {
   return GRANTABLE.find((r) => r === displayName.trim().toLowerCase());

@@ -57,10 +57,11 @@ async function issue(
  */
 export async function createSession({
   ctx,
-  input: { userId, mfa },
+  input: { userId, mfa, via = "password" },
 }: {
   ctx: SessionCtx;
-  input: { userId: string; mfa?: "totp" | "recovery_code" };
+  /** `via: "sso"`: the IdP proved who signs in, and its factors count for require-MFA (ADR 023). */
+  input: { userId: string; mfa?: "totp" | "recovery_code"; via?: "password" | "sso" };
 }): Promise<TokenPair> {
   const db = tenantDb(ctx.env, ctx.tenant);
   const sid = newId("session");
@@ -77,13 +78,14 @@ export async function createSession({
       expiresAt: now + REFRESH_TOKEN_TTL_MS,
       ip: ctx.ip,
       mfaVerifiedAt: mfa ? now : null,
+      signedInWith: via,
     }),
     auditEntry(
       { db, requestId: ctx.requestId, ip: ctx.ip, actor: { type: "user", id: userId } },
       {
         action: "session.create",
         target: { type: "session", id: sid },
-        ...(mfa ? { after: { mfa } } : {}),
+        ...(mfa ? { after: { mfa } } : via === "sso" ? { after: { via } } : {}),
       },
     ),
   ]);

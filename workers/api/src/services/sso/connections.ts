@@ -8,9 +8,11 @@ import { config, type Env } from "../../env";
 import { ConflictError, NotFoundError, ServiceUnavailableError } from "../../errors";
 import { seal } from "../../lib/secret-box";
 import type { Role } from "../../rbac/permissions";
+import { requireRecentMfa } from "../mfa";
 import { tenantUrl } from "../registry";
 import { discover } from "./discovery";
 import { resolveTxt } from "./dns";
+import { parseRoleMapping, type RoleMapping } from "./role-mapping";
 import { authorizationUrl } from "./sign-in";
 
 export type SsoConnection = typeof ssoConnections.$inferSelect;
@@ -56,6 +58,7 @@ function connectionView(ctx: ServiceContext, c: SsoConnection, domains: SsoDomai
     enabled: c.enabled,
     enforced: c.enforced,
     default_role: c.defaultRole as Role,
+    role_mapping: parseRoleMapping(c.roleMapping),
     issuer: c.issuer ?? "",
     client_id: c.clientId ?? "",
     client_secret_set: c.clientSecretEnc !== null,
@@ -73,6 +76,7 @@ const snapshot = (c: SsoConnection) => ({
   enabled: c.enabled,
   enforced: c.enforced,
   default_role: c.defaultRole,
+  role_mapping: parseRoleMapping(c.roleMapping),
   issuer: c.issuer,
   client_id: c.clientId,
 });
@@ -113,9 +117,13 @@ export interface OidcConnectionInput {
   client_id: string;
   client_secret: string;
   default_role: Role;
+  role_mapping?: RoleMapping | null | undefined;
 }
 
-/** Adds an OIDC connection, switched off until an owner or admin turns it on. */
+/**
+ * Adds an OIDC connection, switched off until an owner or admin turns it on. This and every other
+ * change of SSO configuration decides who can sign in: a recent second factor first (ADR 023).
+ */
 export async function createSsoConnection({
   ctx,
   input,
@@ -123,6 +131,7 @@ export async function createSsoConnection({
   ctx: ServiceContext;
   input: OidcConnectionInput;
 }) {
+  await requireRecentMfa(ctx);
   const key = encryptionKey(ctx.env);
   const found = await discover(ctx.env, input.issuer);
   const now = Date.now();
@@ -140,6 +149,7 @@ export async function createSsoConnection({
     authorizationEndpoint: found.authorization_endpoint,
     tokenEndpoint: found.token_endpoint,
     jwksUri: found.jwks_uri,
+    roleMapping: input.role_mapping ? JSON.stringify(input.role_mapping) : null,
     createdAt: now,
     updatedAt: now,
   };
@@ -160,10 +170,15 @@ export interface SsoConnectionChange {
   enabled?: boolean | undefined;
   enforced?: boolean | undefined;
   default_role?: Role | undefined;
+  /** Null removes the mapping; absent leaves it. */
+  role_mapping?: RoleMapping | null | undefined;
   client_secret?: string | undefined;
 }
 
-/** Renames, switches, changes the default role or rotates the secret; audited with before/after. */
+/**
+ * Renames, switches, changes the default role or role mapping, or rotates the secret; audited
+ * with before/after. Each is an SSO configuration change: a recent second factor first.
+ */
 export async function updateSsoConnection({
   ctx,
   input,
@@ -171,6 +186,7 @@ export async function updateSsoConnection({
   ctx: ServiceContext;
   input: { id: string; change: SsoConnectionChange };
 }) {
+  await requireRecentMfa(ctx);
   const before = await findConnection(ctx, input.id);
   const { change } = input;
   const after: SsoConnection = {
@@ -179,6 +195,10 @@ export async function updateSsoConnection({
     enabled: change.enabled ?? before.enabled,
     enforced: change.enforced ?? before.enforced,
     defaultRole: change.default_role ?? before.defaultRole,
+    roleMapping:
+      change.role_mapping === undefined
+        ? before.roleMapping
+        : change.role_mapping && JSON.stringify(change.role_mapping),
     clientSecretEnc:
       change.client_secret === undefined
         ? before.clientSecretEnc
@@ -229,6 +249,7 @@ export async function deleteSsoConnection({
   ctx: ServiceContext;
   input: { id: string };
 }) {
+  await requireRecentMfa(ctx);
   const row = await findConnection(ctx, input.id);
   await ctx.db.orm.batch([
     ctx.db.orm.delete(ssoDomains).where(eq(ssoDomains.connectionId, row.id)),
@@ -249,6 +270,7 @@ export async function addSsoDomain({
   ctx: ServiceContext;
   input: { id: string; domain: string };
 }) {
+  await requireRecentMfa(ctx);
   const connection = await findConnection(ctx, input.id);
   const row: SsoDomain = {
     domain: input.domain,
@@ -300,6 +322,7 @@ export async function verifySsoDomain({
   ctx: ServiceContext;
   input: { id: string; domain: string };
 }) {
+  await requireRecentMfa(ctx);
   const row = await findDomain(ctx, input.id, input.domain);
   if (row.verifiedAt !== null) return domainView(row);
   const values = await resolveTxt(ctx.env, verificationRecord(row.domain));
@@ -330,6 +353,7 @@ export async function removeSsoDomain({
   ctx: ServiceContext;
   input: { id: string; domain: string };
 }) {
+  await requireRecentMfa(ctx);
   const row = await findDomain(ctx, input.id, input.domain);
   await ctx.db.orm.batch([
     ctx.db.orm.delete(ssoDomains).where(eq(ssoDomains.domain, row.domain)),

@@ -15,6 +15,7 @@ import { takeAttempt } from "../throttle";
 import { encryptionKey, redirectUri, type SsoConnection } from "./connections";
 import { type IdClaims, IdTokenError, verifyIdToken } from "./id-token";
 import { connectionForEmail, domainOf } from "./realm";
+import { roleForClaims, syncMappedRole } from "./role-mapping";
 
 /** How long a started sign-in may take at the provider. */
 const LOGIN_TTL_MS = 10 * 60_000;
@@ -211,7 +212,8 @@ async function memberFor(
 ) {
   const db = tenantDb(ctx.env, ctx.tenant);
   const existing = await db.orm.select().from(members).where(eq(members.userId, userId)).get();
-  if (existing) return { member: existing, created: false };
+  if (existing)
+    return { member: await syncMappedRole(ctx, connection, existing, claims), created: false };
   const seat = await reserveUnit(ctx.env, ctx.tenant.id, "seats").catch((err) => {
     throw new Refusal(`no_seat: ${(err as Error).message}`, connection.id);
   });
@@ -221,7 +223,7 @@ async function memberFor(
       tenantId: ctx.tenant.id,
       userId,
       email: claims.email,
-      role: connection.defaultRole,
+      role: roleForClaims(connection, claims),
       createdAt: now,
       updatedAt: now,
     };
@@ -344,7 +346,9 @@ export async function finishSso({
         },
       },
     );
-    return { session: await createSession({ ctx, input: { userId: user.id } }) } as const;
+    return {
+      session: await createSession({ ctx, input: { userId: user.id, via: "sso" } }),
+    } as const;
   } catch (err) {
     if (!(err instanceof Refusal)) throw err;
     await auditEntry(system, {
