@@ -99,6 +99,13 @@ const DomainParamsSchema = z.object({ id: z.string().max(64), domain: DomainName
 const MetadataUrlSchema = z.url().max(2000);
 /** Under the API's 64 KiB body limit; IdP metadata is a few KiB (Entra's ~25 KB). */
 const MetadataXmlSchema = z.string().min(1).max(60_000);
+/** The HTTP-POST binding's base64 form value (IdPs may wrap its lines); ~4–15 KB in practice. */
+const SamlResponseSchema = z
+  .string()
+  .min(4)
+  .max(60_000)
+  .regex(/^[A-Za-z0-9+/\s]+={0,2}\s*$/, "must be base64")
+  .refine((v) => v.replace(/\s+/g, "").length % 4 === 0, "must be base64 (whole quanta)");
 const invalidMetadata = problem("The IdP metadata cannot be used (the detail says why)");
 
 /** Configuring SSO: owners and admins (`settings:manage`), on a plan with the `sso` feature. */
@@ -507,7 +514,7 @@ export const ssoRoutes = newRouter()
         params: IdParamSchema,
         body: jsonBody(
           z.strictObject({
-            saml_response: z.string().min(1).max(60_000),
+            saml_response: SamlResponseSchema,
             relay_state: z.string().max(200).nullable().default(null),
           }),
         ),
