@@ -8,6 +8,10 @@
  */
 export function crossSiteRefusal(request: Request): Response | null {
   if (request.method === "GET" || request.method === "HEAD") return null;
+  // A SAML ACS is cross-site by design: the IdP's page posts the signed response here (the
+  // HTTP-POST binding). Its proof is the signature, audience and InResponseTo the API checks,
+  // not the Origin, and it acts on no ambient session.
+  if (SAML_ACS.test(new URL(request.url).pathname)) return null;
   const origin = request.headers.get("origin");
   if (origin === null || origin === new URL(request.url).origin) return null;
   return new Response("This form was sent from another site, so it was refused.", {
@@ -15,3 +19,5 @@ export function crossSiteRefusal(request: Request): Response | null {
     headers: { "content-type": "text/plain; charset=utf-8" },
   });
 }
+
+const SAML_ACS = /^\/sso\/saml\/[A-Za-z0-9_]+\/acs$/;

@@ -1,8 +1,8 @@
 import type { PERMISSIONS } from "@tenantry/core/permissions";
-import { useEffect, useState } from "react";
 import { data, Form, redirect, useActionData } from "react-router";
 import { apiFailure, shownProblem } from "../../server/api";
 import { signedIn, signedInCaller, signedInForm, signedOut } from "../../server/signed-in";
+import { CopyButton } from "../components/copy-button";
 import { CsrfField } from "../components/csrf";
 import { ProblemNotice } from "../components/problem";
 import { useCan, useSignedIn } from "../signed-in";
@@ -150,9 +150,6 @@ export default function ApiKeys({ loaderData }: Route.ComponentProps) {
 
 /** The new key, shown once: selectable text, and a Copy button once scripts run. */
 function NewKey({ name, secret }: { name: string; secret: string }) {
-  const [scripted, setScripted] = useState(false);
-  const [copied, setCopied] = useState(false);
-  useEffect(() => setScripted(true), []);
   return (
     <section className="notice ok stack" aria-labelledby="new-key">
       <h2 id="new-key">Key “{name}” created</h2>
@@ -161,14 +158,7 @@ function NewKey({ name, secret }: { name: string; secret: string }) {
         <code data-testid="new-key" className="secret">
           {secret}
         </code>
-        {scripted && (
-          <button
-            type="button"
-            onClick={() => navigator.clipboard.writeText(secret).then(() => setCopied(true))}
-          >
-            {copied ? "Copied" : "Copy"}
-          </button>
-        )}
+        <CopyButton value={secret} />
       </div>
     </section>
   );
