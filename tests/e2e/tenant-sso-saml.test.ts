@@ -56,9 +56,13 @@ describe("SAML single sign-on", () => {
       `${tenant.url}/sso/saml/${id}`,
     );
     expect(await page.getByTestId("sp-acs-url").textContent()).toBe(acsUrl);
-    // The SP metadata is served on the tenant's host, as the page says.
-    const spMetadata = await fetch(`${tenant.url}/sso/saml/${id}/metadata`);
-    expect(await spMetadata.text()).toContain(`Location="${acsUrl}"`);
+    // The SP metadata is served on the tenant's host, as the page says (read by the browser:
+    // Node does not resolve *.localhost).
+    const spMetadata = await page.evaluate(
+      (url) => fetch(url).then((r) => r.text()),
+      `${tenant.url}/sso/saml/${id}/metadata`,
+    );
+    expect(spMetadata).toContain(`Location="${acsUrl}"`);
     await page.getByRole("cell", { name: /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/ }).waitFor();
 
     await page.getByLabel("Domain").fill(domain);

@@ -8,10 +8,6 @@
  */
 export function crossSiteRefusal(request: Request): Response | null {
   if (request.method === "GET" || request.method === "HEAD") return null;
-  // A SAML ACS is cross-site by design: the IdP's page posts the signed response here (the
-  // HTTP-POST binding). Its proof is the signature, audience and InResponseTo the API checks,
-  // not the Origin, and it acts on no ambient session.
-  if (SAML_ACS.test(new URL(request.url).pathname)) return null;
   const origin = request.headers.get("origin");
   if (origin === null || origin === new URL(request.url).origin) return null;
   return new Response("This form was sent from another site, so it was refused.", {
@@ -21,3 +17,17 @@ export function crossSiteRefusal(request: Request): Response | null {
 }
 
 const SAML_ACS = /^\/sso\/saml\/[A-Za-z0-9_]+\/acs$/;
+
+/**
+ * The one exemption: a SAML connection's ACS (`/sso/saml/<id>/acs`) is cross-site by design, as
+ * the IdP's page posts the signed response to it (the HTTP-POST binding). Its proof is what the
+ * API verifies (signature, audience, recipient, InResponseTo, replay), not the Origin, and it
+ * acts on no ambient session. Its Origin is dropped, so neither the refusal above nor React
+ * Router's own action check (which would need every IdP's origin listed) turns it away.
+ */
+export function withoutAcsOrigin(request: Request): Request {
+  if (request.method !== "POST" || !SAML_ACS.test(new URL(request.url).pathname)) return request;
+  const headers = new Headers(request.headers);
+  headers.delete("origin");
+  return new Request(request, { headers });
+}

@@ -32,11 +32,7 @@ export async function action(args: Route.ActionArgs) {
   return redirect("/", { headers: { "set-cookie": sessionCookie(env, newSession(r.data)) } });
 }
 
-/** A GET here (a bookmark, the back button) has nothing to finish. */
-export function loader() {
-  return redirect("/sign-in");
-}
-
+/** Without a posted response (a GET: a bookmark, the back button) there is nothing to finish. */
 export default function SamlAcs({ actionData }: Route.ComponentProps) {
   return <SsoOutcome {...(actionData ?? { test: null, idpError: null, problem: null })} />;
 }
