@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { formValues, type RealmSettings, SAML_IDP_HOST } from "../../../tests/saml-idp";
+import { SAML_ACS_LIMIT } from "../src/services/sso/saml";
 import {
   api,
   auditRows,
@@ -302,7 +303,7 @@ describe("SAML sign-in", () => {
     ["unsigned", { unsigned: true }, "unsigned"],
     ["signed by a key the IdP never published", { signWith: "rogue" }, "bad_signature"],
     ["wrapped: a forged assertion before the signed one", { wrap: "ceo@" }, "assertion_count"],
-    ["a comment inside the NameID", { nameIdComment: true }, "comment_in_value"],
+    ["with a comment inside the NameID", { nameIdComment: true }, "comment_in_value"],
     ["for another audience", { audience: "https://other-sp.example" }, "audience_mismatch"],
     ["expired", { expired: true }, "expired"],
   ] as const)(
@@ -326,6 +327,21 @@ describe("SAML sign-in", () => {
       expect(await reasons(t)).toEqual([reason]);
     },
   );
+
+  it("ACS posts are throttled per client: 40 parallel posts, exactly the budget answered", async () => {
+    const t = await createTenant();
+    const { connection } = await enabledSaml(t);
+    const post = () =>
+      api("POST", `/v1/auth/sso/saml/${connection.id}/acs`, {
+        slug: t.slug,
+        body: { saml_response: "PHg+", relay_state: null },
+        headers: { "cf-connecting-ip": "203.0.113.7" },
+      });
+    const statuses = (await Promise.all(Array.from({ length: 40 }, post))).map((r) => r.status);
+    expect(statuses.filter((s) => s === 401).length).toBe(SAML_ACS_LIMIT.max);
+    expect(statuses.filter((s) => s === 429).length).toBe(40 - SAML_ACS_LIMIT.max);
+    expect(await reasons(t)).toHaveLength(SAML_ACS_LIMIT.max);
+  });
 
   it("test connection shows the parsed NameID and attributes, and signs nobody in", async () => {
     const t = await createTenant();

@@ -12,6 +12,7 @@ import { and, eq, gt, isNotNull, isNull, lte } from "drizzle-orm";
 import { z } from "zod";
 import type { TenantRequestContext } from "../../context";
 import { ValidationError } from "../../errors";
+import { takeAttempt } from "../throttle";
 import type { SsoConnection } from "./connections";
 import { admit, auditedRefusals, LOGIN_TTL_MS, Refusal } from "./finish";
 import { EMAIL_NAME_ID, spValues } from "./saml-metadata";
@@ -124,6 +125,12 @@ async function pendingLogin(ctx: TenantRequestContext, connectionId: string, rel
 const EmailSchema = z.email().toLowerCase();
 
 /**
+ * ACS posts per client per tenant. The route is public and each post costs a signature check
+ * and, when refused, an audit entry: bounded like the sign-in starts it normally follows.
+ */
+export const SAML_ACS_LIMIT = { max: 30, windowMs: 15 * 60_000 } as const;
+
+/**
  * The ACS: verifies the Response against the connection (its certificates, our entity id and
  * ACS URL, the pending request's ID or IdP-initiated if allowed, replay), then signs the email's
  * member in through the shared finish. The email is the `email` attribute, else the NameID; the
@@ -136,6 +143,11 @@ export async function finishSaml({
   ctx: TenantRequestContext;
   input: { connectionId: string; samlResponse: string; relayState: string | null };
 }) {
+  await takeAttempt(
+    ctx.env,
+    [{ key: `saml-acs:${ctx.tenant.id}:${ctx.ip ?? "unknown"}`, ...SAML_ACS_LIMIT }],
+    "Too many single sign-on attempts. Try again later.",
+  );
   return auditedRefusals(ctx, async () => {
     const db = tenantDb(ctx.env, ctx.tenant).orm;
     const connection = await db
@@ -144,8 +156,7 @@ export async function finishSaml({
       .where(eq(ssoConnections.id, input.connectionId))
       .get();
     if (
-      !connection ||
-      connection.protocol !== "saml" ||
+      connection?.protocol !== "saml" ||
       !connection.idpEntityId ||
       !connection.idpCertificates?.length
     )
