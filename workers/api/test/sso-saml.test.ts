@@ -186,6 +186,40 @@ describe("SAML connections", () => {
       "invalid_request",
     );
   });
+
+  it("PATCH changes a SAML connection's settings and metadata, audited; an OIDC setting on it is refused", async () => {
+    const t = await createTenant();
+    await grantSso(t);
+    const c = await createSaml(t, { metadata_url: `${IDP}/${t.slug}/metadata` });
+    await idp(t.slug, { published: ["b"] });
+    const xml = await (await fetch(`${IDP}/${t.slug}/metadata`)).text();
+    const changed = await api("PATCH", `/v1/sso/connections/${c.id}`, {
+      ...owner(t),
+      body: { allow_idp_initiated: true, groups_attribute: "memberOf", metadata_xml: xml },
+    });
+    expect(changed.status, JSON.stringify(changed.body)).toBe(200);
+    expect(changed.body.saml).toMatchObject({
+      allow_idp_initiated: true,
+      groups_attribute: "memberOf",
+      metadata_url: null,
+    });
+    expect(changed.body.saml.certificates[0].sha256).not.toBe(c.saml.certificates[0]!.sha256);
+    const [audit] = await auditRows(t, "sso_connection.update");
+    expect(JSON.parse(audit!.before)).toMatchObject({ allow_idp_initiated: false });
+    expect(JSON.parse(audit!.after)).toMatchObject({
+      allow_idp_initiated: true,
+      groups_attribute: "memberOf",
+      certificates: [changed.body.saml.certificates[0].sha256],
+    });
+    expectProblem(
+      await api("PATCH", `/v1/sso/connections/${c.id}`, {
+        ...owner(t),
+        body: { client_secret: "not for saml" },
+      }),
+      400,
+      "invalid_request",
+    );
+  });
 });
 
 describe("SAML sign-in", () => {
