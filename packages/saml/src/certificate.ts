@@ -13,7 +13,8 @@ export async function importIdpCertificate(certificate: string): Promise<CryptoK
     false,
     ["verify"],
   );
-  const bits = (key.algorithm as { modulusLength: number }).modulusLength;
+  // Read without a cast: the DOM and the workers' type libraries describe KeyAlgorithm differently.
+  const bits = "modulusLength" in key.algorithm ? Number(key.algorithm.modulusLength) : 0;
   if (bits < MIN_RSA_BITS)
     throw new Error(`IdP signing key has ${bits} bits, fewer than ${MIN_RSA_BITS}`);
   return key;
