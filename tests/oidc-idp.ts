@@ -7,6 +7,7 @@
 // The resolver answers TXT queries from records tests publish with `POST /_dns/txt`.
 import { createHash, randomUUID } from "node:crypto";
 import { exportJWK, generateKeyPair, type JWTPayload, SignJWT } from "jose";
+import { createSamlIdp, SAML_IDP_HOST } from "./saml-idp.js";
 
 export const IDP_HOST = "idp.tenantry-test.example";
 export const IDP_ISSUER = `https://${IDP_HOST}`;
@@ -151,16 +152,19 @@ export function createDohResolver() {
   };
 }
 
-/** Wraps a worker's `outboundService`: the stand-in provider and resolver answer their hosts. */
+/**
+ * Wraps a worker's `outboundService`: the stand-in OpenID Provider, SAML IdP (tests/saml-idp.ts)
+ * and resolver answer their hosts.
+ */
 export async function withIdentityStandIns(next: (request: Request) => Promise<Response>) {
   const idp = await createIdp();
+  const saml = await createSamlIdp(`https://${SAML_IDP_HOST}`);
   const doh = createDohResolver();
-  return async (request: Request): Promise<Response> => {
-    const host = new URL(request.url).hostname;
-    return host === IDP_HOST
-      ? idp.fetch(request)
-      : host === DOH_HOST
-        ? doh.fetch(request)
-        : next(request);
+  const hosts: Record<string, (request: Request) => Promise<Response>> = {
+    [IDP_HOST]: (r) => idp.fetch(r),
+    [SAML_IDP_HOST]: (r) => saml.fetch(r),
+    [DOH_HOST]: (r) => doh.fetch(r),
   };
+  return async (request: Request): Promise<Response> =>
+    (hosts[new URL(request.url).hostname] ?? next)(request);
 }

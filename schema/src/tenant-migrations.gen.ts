@@ -103,5 +103,21 @@ export const TENANT_MIGRATIONS: TenantMigration[] = [
       "ALTER TABLE `sessions` ADD `signed_in_with` text DEFAULT 'password' NOT NULL;",
       "ALTER TABLE `sso_connections` ADD `role_mapping` text;"
     ]
+  },
+  {
+    "name": "0008_saml_connections",
+    "queries": [
+      "CREATE TABLE `saml_assertions` (\n\t`assertion_id` text PRIMARY KEY NOT NULL,\n\t`tenant_id` text NOT NULL,\n\t`connection_id` text NOT NULL,\n\t`expires_at` integer NOT NULL,\n\t`created_at` integer NOT NULL\n);",
+      "CREATE INDEX `saml_assertions_tenant_idx` ON `saml_assertions` (`tenant_id`);",
+      "CREATE INDEX `saml_assertions_expires_idx` ON `saml_assertions` (`expires_at`);",
+      "ALTER TABLE `sso_connections` ADD `idp_entity_id` text;",
+      "ALTER TABLE `sso_connections` ADD `idp_sso_url` text;",
+      "ALTER TABLE `sso_connections` ADD `idp_certificates` text;",
+      "ALTER TABLE `sso_connections` ADD `metadata_url` text;",
+      "ALTER TABLE `sso_connections` ADD `metadata_fetched_at` integer;",
+      "ALTER TABLE `sso_connections` ADD `allow_idp_initiated` integer DEFAULT false NOT NULL;",
+      "ALTER TABLE `sso_connections` ADD `groups_attribute` text;",
+      "ALTER TABLE `sso_logins` ADD `saml_request_id` text;"
+    ]
   }
 ];

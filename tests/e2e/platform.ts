@@ -33,9 +33,10 @@ export const API_PORT = 8827 + OFFSET;
 export const WEBHOOKS_PORT = 8828 + OFFSET;
 export const STRIPE_PORT = 12127 + OFFSET;
 export const ADMIN_URL = `http://admin.localhost:${API_PORT}`;
-/** The SSO browser test's own OpenID Provider and DNS-over-HTTPS stand-in (it starts them). */
+/** The SSO browser tests' own OpenID Provider, DNS-over-HTTPS stand-in and SAML IdP (they start them). */
 export const IDP_PORT = 8840 + OFFSET;
 export const DOH_PORT = 8841 + OFFSET;
+export const SAML_IDP_PORT = 8842 + OFFSET;
 const TMP = resolve("tests/e2e/.tmp");
 export const STATE = `${TMP}/state`;
 export const STRIPE_KEY = "sk_test_tenantry_e2e";

@@ -4,13 +4,13 @@
  * DNS-over-HTTPS stand-in, then a new person signs in through the provider's login page and lands
  * on the dashboard as a just-in-time member.
  */
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import Provider from "oidc-provider";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDohResolver } from "../oidc-idp";
 import { launchBrowser, screenshot, seriousViolations } from "./browser";
-import { DOH_PORT, grantFeature, IDP_PORT } from "./platform";
+import { grantFeature, IDP_PORT } from "./platform";
+import { publishTxt, startDoh } from "./stand-in-server";
 import { freshTenant, ownerPage } from "./tenant-session";
 
 const ISSUER = `http://localhost:${IDP_PORT}`;
@@ -18,24 +18,6 @@ const CLIENT_SECRET = "browser-test-client-secret-0123456789";
 
 let browser: Browser;
 const servers: Server[] = [];
-
-/** The resolver stand-in behind the API's SSO_DNS_RESOLVER (platform.ts points it here). */
-function startDoh() {
-  const doh = createDohResolver();
-  const server = createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const answer = await doh.fetch(
-      new Request(`http://localhost:${DOH_PORT}${req.url}`, {
-        method: req.method,
-        ...(req.method === "POST" && { body: Buffer.concat(chunks) }),
-      }),
-    );
-    res.writeHead(answer.status, { "content-type": "application/json" });
-    res.end(await answer.text());
-  });
-  servers.push(server.listen(DOH_PORT));
-}
 
 /** A real OpenID Provider with one confidential client whose redirect URI is the tenant's. */
 function startProvider(clientId: string, redirectUri: string) {
@@ -74,7 +56,7 @@ async function signInAtProvider(page: Page, email: string) {
 
 beforeAll(async () => {
   browser = await launchBrowser();
-  startDoh();
+  servers.push(startDoh());
 });
 
 afterAll(async () => {
@@ -93,7 +75,11 @@ describe("single sign-on", () => {
 
     const { context, page } = await ownerPage(browser, tenant);
     await page.goto(`${tenant.url}/settings/sso`);
-    await page.getByLabel("Name").fill("Local OpenID Provider");
+    // The page also has the SAML form: the OIDC one is its own region.
+    await page
+      .getByRole("region", { name: "Add an OpenID Connect connection" })
+      .getByLabel("Name")
+      .fill("Local OpenID Provider");
     await page.getByLabel("Issuer URL").fill(ISSUER);
     await page.getByLabel("Client id").fill(clientId);
     await page.getByLabel("Client secret").fill(CLIENT_SECRET);
@@ -108,10 +94,7 @@ describe("single sign-on", () => {
     const record = (
       list.body as { data: { domains: { verification: { name: string; value: string } }[] }[] }
     ).data[0]!.domains[0]!.verification;
-    await fetch(`http://localhost:${DOH_PORT}/_dns/txt`, {
-      method: "POST",
-      body: JSON.stringify({ name: record.name, values: [record.value] }),
-    });
+    await publishTxt(record);
     await page.getByRole("button", { name: `Verify ${domain}` }).click();
     await page.getByText("The domain is verified").waitFor();
     // Test connection while it is still off: the provider's claims are shown, nobody signs in.

@@ -13,6 +13,9 @@ export default [
   route("accept-invitation", "routes/accept-invitation.tsx"),
   // The identity provider returns here (each SSO connection's redirect URI).
   route("sso/callback", "routes/sso-callback.tsx"),
+  // A SAML connection's ACS (the IdP posts here) and SP metadata (docs/sso.md: the URL contract).
+  route("sso/saml/:id/acs", "routes/sso-saml-acs.tsx"),
+  route("sso/saml/:id/metadata", "routes/sso-saml-metadata.ts"),
   route("branding/logo", "routes/branding-logo.ts"),
   // Signed-in pages: the layout loads the caller and draws the navigation. On the apex, `/` is
   // sign-up instead (home.tsx) and every other path redirects there (server/hosts.ts, in the worker entry).

@@ -15,3 +15,19 @@ export function crossSiteRefusal(request: Request): Response | null {
     headers: { "content-type": "text/plain; charset=utf-8" },
   });
 }
+
+const SAML_ACS = /^\/sso\/saml\/[A-Za-z0-9_]+\/acs$/;
+
+/**
+ * The one exemption: a SAML connection's ACS (`/sso/saml/<id>/acs`) is cross-site by design, as
+ * the IdP's page posts the signed response to it (the HTTP-POST binding). Its proof is what the
+ * API verifies (signature, audience, recipient, InResponseTo, replay), not the Origin, and it
+ * acts on no ambient session. Its Origin is dropped, so neither the refusal above nor React
+ * Router's own action check (which would need every IdP's origin listed) turns it away.
+ */
+export function withoutAcsOrigin(request: Request): Request {
+  if (request.method !== "POST" || !SAML_ACS.test(new URL(request.url).pathname)) return request;
+  const headers = new Headers(request.headers);
+  headers.delete("origin");
+  return new Request(request, { headers });
+}

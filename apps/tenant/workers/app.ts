@@ -3,7 +3,7 @@ import { createRequestHandler, RouterContextProvider } from "react-router";
 import type { TenantAppEnv } from "../server/env";
 import { apexFormTargets, apexRedirect } from "../server/hosts";
 import { newTenantAppRequest, tenantAppRequest } from "../server/request";
-import { crossSiteRefusal } from "../server/same-origin";
+import { crossSiteRefusal, withoutAcsOrigin } from "../server/same-origin";
 
 const pages = createRequestHandler(
   () => import("virtual:react-router/server-build"),
@@ -12,7 +12,8 @@ const pages = createRequestHandler(
 
 /** Tenant hosts and the apex, every path the zone routes do not send to the API (ADR 017). */
 export default {
-  async fetch(request, env) {
+  async fetch(incoming, env) {
+    const request = withoutAcsOrigin(incoming);
     const context = new RouterContextProvider();
     const req = newTenantAppRequest(env);
     context.set(tenantAppRequest, req);

@@ -736,6 +736,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/sso/connections/saml": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add a SAML connection from the IdP's metadata, by URL or as XML (off until enabled)
+         * @description Give exactly one of `metadata_url` (read now and on refresh) and `metadata_xml`. Enter the answer's `saml.sp` values at the IdP.
+         */
+        post: operations["createSamlConnection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sso/connections/{id}/metadata/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Re-read a SAML connection's metadata URL (certificates replaced at once; audited) */
+        post: operations["refreshSamlMetadata"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/sso/connections/{id}": {
         parameters: {
             query?: never;
@@ -874,6 +911,46 @@ export interface paths {
          * @description Every refusal is the same 401; its reason is in the organisation's audit log (`sso.refuse`).
          */
         post: operations["finishSso"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/sso/saml/{id}/metadata": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Our SAML service provider metadata for a connection (entity id, ACS URL)
+         * @description Public, as IdPs read it. The tenant app serves it at `https://<tenant host>/sso/saml/<id>/metadata`.
+         */
+        get: operations["samlSpMetadata"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/sso/saml/{id}/acs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Finish a SAML sign-in with the IdP's POSTed SAMLResponse and RelayState
+         * @description The tenant app's ACS (`/sso/saml/<id>/acs`) passes the form values on. SP-initiated, or IdP-initiated when the connection allows it. Every refusal is the same 401; its reason is in the organisation's audit log (`sso.refuse`).
+         */
+        post: operations["finishSaml"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1348,7 +1425,7 @@ export interface components {
         SsoConnection: {
             id: string;
             /** @enum {string} */
-            protocol: "oidc";
+            protocol: "oidc" | "saml";
             name: string;
             enabled: boolean;
             /** @description Passwords refused for the verified domains (owners keep theirs: break-glass) */
@@ -1370,6 +1447,7 @@ export interface components {
             /** @description Register this at the identity provider */
             redirect_uri: string;
             domains: components["schemas"]["SsoDomain"][];
+            saml: components["schemas"]["SamlConnectionDetails"];
             created_at: string;
             updated_at: string;
         };
@@ -1385,6 +1463,28 @@ export interface components {
                 value: string;
             };
         };
+        /** @description SAML connections only */
+        SamlConnectionDetails: {
+            idp_entity_id: string;
+            /** @description The IdP's HTTP-Redirect SSO endpoint */
+            idp_sso_url: string;
+            /** @description The IdP signing certificates (several during a rollover) */
+            certificates: {
+                sha256: string;
+                not_after: string;
+            }[];
+            /** @description Null when uploaded */
+            metadata_url: string | null;
+            metadata_fetched_at: string | null;
+            allow_idp_initiated: boolean;
+            groups_attribute: string;
+            /** @description Our values, to enter at the IdP */
+            sp: {
+                entity_id: string;
+                acs_url: string;
+                metadata_url: string;
+            };
+        } | null;
         SsoTestResult: {
             test: {
                 claims: {
@@ -4940,6 +5040,190 @@ export interface operations {
             };
         };
     };
+    createSamlConnection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                    /** Format: uri */
+                    metadata_url?: string;
+                    metadata_xml?: string;
+                    /**
+                     * @default member
+                     * @enum {string}
+                     */
+                    default_role?: "admin" | "billing" | "member" | "viewer";
+                    role_mapping?: {
+                        claim: string;
+                        rules: {
+                            value: string;
+                            /** @enum {string} */
+                            role: "admin" | "billing" | "member" | "viewer";
+                        }[];
+                    } | null;
+                    /** @default false */
+                    allow_idp_initiated?: boolean;
+                    groups_attribute?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The new connection */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SsoConnection"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing permission, or tenant suspended */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (including other tenants' resources) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The IdP metadata cannot be used (the detail says why) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    refreshSamlMetadata: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The connection with the metadata just read */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SsoConnection"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing permission, or tenant suspended */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (including other tenants' resources) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The IdP metadata cannot be used (the detail says why) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getSsoConnection: {
         parameters: {
             query?: never;
@@ -5098,6 +5382,17 @@ export interface operations {
                         }[];
                     } | null;
                     client_secret?: string;
+                    /** @description SAML only */
+                    allow_idp_initiated?: boolean;
+                    /** @description SAML only */
+                    groups_attribute?: string;
+                    /**
+                     * Format: uri
+                     * @description SAML only: read the IdP metadata from here (and on refresh)
+                     */
+                    metadata_url?: string;
+                    /** @description SAML only: replace the IdP metadata with this document */
+                    metadata_xml?: string;
                 };
             };
         };
@@ -5149,6 +5444,15 @@ export interface operations {
             };
             /** @description Conflict with the current state */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The IdP metadata cannot be used (the detail says why) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5622,6 +5926,148 @@ export interface operations {
                 "application/json": {
                     state: string;
                     code: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Signed in (a token pair), or a test's result (`test`: claims, no session) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenPair"] | components["schemas"]["SsoTestResult"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing permission, or tenant suspended */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (including other tenants' resources) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    samlSpMetadata: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description SAML 2.0 metadata (an SPSSODescriptor) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/samlmetadata+xml": string;
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing permission, or tenant suspended */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (including other tenants' resources) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    finishSaml: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    saml_response: string;
+                    /** @default null */
+                    relay_state?: string | null;
                 };
             };
         };

@@ -45,6 +45,7 @@ export const AUDIT_ACTIONS = [
   "sso_connection.update",
   "sso_connection.delete",
   "sso_connection.test",
+  "sso_connection.metadata_refresh",
   "sso_domain.add",
   "sso_domain.verify",
   "sso_domain.remove",

@@ -5,8 +5,7 @@
  * Throws (a configuration error, at connection setup) for anything but an RSA key of 2048+ bits.
  */
 export async function importIdpCertificate(certificate: string): Promise<CryptoKey> {
-  const base64 = certificate.replace(/-----(BEGIN|END) CERTIFICATE-----/g, "").replace(/\s+/g, "");
-  const der = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+  const der = Uint8Array.from(atob(certificateBase64(certificate)), (c) => c.charCodeAt(0));
   const key = await crypto.subtle.importKey(
     "spki",
     subjectPublicKeyInfo(der),
@@ -14,13 +13,48 @@ export async function importIdpCertificate(certificate: string): Promise<CryptoK
     false,
     ["verify"],
   );
-  const bits = (key.algorithm as { modulusLength: number }).modulusLength;
+  // Read without a cast: the DOM and the workers' type libraries describe KeyAlgorithm differently.
+  const bits = "modulusLength" in key.algorithm ? Number(key.algorithm.modulusLength) : 0;
   if (bits < MIN_RSA_BITS)
     throw new Error(`IdP signing key has ${bits} bits, fewer than ${MIN_RSA_BITS}`);
   return key;
 }
 
 const MIN_RSA_BITS = 2048;
+
+/** The bare base64 DER of a certificate given as PEM or base64, whitespace removed. */
+export const certificateBase64 = (certificate: string) =>
+  certificate.replace(/-----(BEGIN|END) CERTIFICATE-----/g, "").replace(/\s+/g, "");
+
+/**
+ * What an owner compares with the IdP's console: the SHA-256 fingerprint of the certificate
+ * (colon-separated hex, as IdPs show it) and its notAfter. The expiry is shown, not enforced.
+ */
+export async function describeIdpCertificate(certificate: string) {
+  const der = Uint8Array.from(atob(certificateBase64(certificate)), (c) => c.charCodeAt(0));
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", der));
+  const fingerprint = [...digest].map((b) => b.toString(16).padStart(2, "0").toUpperCase());
+  return { sha256: fingerprint.join(":"), notAfter: notAfter(der) };
+}
+
+/** Certificate → tbsCertificate → validity (after the optional version, serial, algorithm, issuer). */
+function notAfter(der: Uint8Array): Date {
+  const tbs = readTlv(der, readTlv(der, 0).start);
+  let field = readTlv(der, tbs.start);
+  if (field.tag === VERSION_TAG) field = readTlv(der, field.end);
+  for (let i = 0; i < 3; i++) field = readTlv(der, field.end);
+  const after = readTlv(der, readTlv(der, field.start).end);
+  const text = new TextDecoder().decode(der.slice(after.start, after.end));
+  // UTCTime YYMMDDHHMMSSZ (years 1950–2049) or GeneralizedTime YYYYMMDDHHMMSSZ (RFC 5280 §4.1.2.5).
+  const full =
+    after.tag === UTC_TIME ? `${Number(text.slice(0, 2)) < 50 ? "20" : "19"}${text}` : text;
+  const [y, mo, d, h, mi, s] = [0, 4, 6, 8, 10, 12].map((at, i) =>
+    Number(full.slice(at, i === 0 ? 4 : at + 2)),
+  );
+  return new Date(Date.UTC(y ?? 0, (mo ?? 1) - 1, d, h, mi, s));
+}
+
+const UTC_TIME = 0x17;
 
 interface Tlv {
   tag: number;

@@ -1,5 +1,5 @@
 export { decodeSamlResponse } from "./base64.js";
-export { importIdpCertificate } from "./certificate.js";
+export { certificateBase64, describeIdpCertificate, importIdpCertificate } from "./certificate.js";
 export { SamlError, type SamlRefusal } from "./refusal.js";
 export {
   CLOCK_SKEW_SECONDS,
@@ -8,3 +8,4 @@ export {
   type VerifySamlResponseInput,
   verifySamlResponse,
 } from "./response.js";
+export { parseXml } from "./xml.js";

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { encodeBase64 } from "../src/base64.js";
 import {
   decodeSamlResponse,
+  describeIdpCertificate,
   importIdpCertificate,
   SamlError,
   type SeenAssertionIds,
@@ -381,6 +382,23 @@ describe("IdP certificates", () => {
 
   it("refuses something that is not a certificate", async () => {
     await expect(importIdpCertificate(btoa("not a certificate"))).rejects.toThrow();
+  });
+
+  it("describes a certificate as people compare it: SHA-256 fingerprint and expiry", async () => {
+    const madeAt = Date.now();
+    const { sha256, notAfter } = await describeIdpCertificate(idp.certificate);
+    const der = Uint8Array.from(
+      atob(idp.certificate.replace(/-----(BEGIN|END) CERTIFICATE-----|\s/g, "")),
+      (c) => c.charCodeAt(0),
+    );
+    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", der));
+    expect(sha256).toBe(
+      Array.from(digest, (b) => b.toString(16).padStart(2, "0"))
+        .join(":")
+        .toUpperCase(),
+    );
+    // The fixture's certificate is valid for a year (UTCTime, whole seconds).
+    expect(Math.abs(notAfter.getTime() - (madeAt + 365 * 86_400_000))).toBeLessThan(60_000);
   });
 
   it("a key under 2048 bits is refused at configuration", async () => {

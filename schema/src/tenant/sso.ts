@@ -2,16 +2,16 @@ import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { tenantId } from "../columns";
 
 /**
- * The tenant's single sign-on connections (issue 12). `protocol` says which columns apply: the
- * OIDC ones today; SAML adds its own nullable columns (metadata, certificates) beside them, so a
- * connection's domains, role and switch stay one model for both protocols.
+ * The tenant's single sign-on connections (issue 12). `protocol` says which columns apply: OIDC's
+ * (issuer, client, endpoints) or SAML's (IdP entity id, SSO URL, certificates, metadata), all
+ * nullable beside each other, so a connection's domains, role and switch stay one model.
  */
 export const ssoConnections = sqliteTable(
   "sso_connections",
   {
     id: text("id").primaryKey(),
     tenantId: tenantId(),
-    protocol: text("protocol", { enum: ["oidc"] }).notNull(),
+    protocol: text("protocol", { enum: ["oidc", "saml"] }).notNull(),
     name: text("name").notNull(),
     enabled: integer("enabled", { mode: "boolean" }).notNull().default(false),
     /** Enforce SSO: password sign-in and reset are refused for its verified domains (not owners). */
@@ -31,6 +31,19 @@ export const ssoConnections = sqliteTable(
      * whose value the claim holds; none → the default role). Null: roles are managed here.
      */
     roleMapping: text("role_mapping"),
+    /** SAML: the IdP's entityID, the Issuer its responses must carry. */
+    idpEntityId: text("idp_entity_id"),
+    /** SAML: the IdP's SingleSignOnService for the HTTP-Redirect binding (AuthnRequests go here). */
+    idpSsoUrl: text("idp_sso_url"),
+    /** SAML: the IdP's signing certificates (base64 DER), several at once during a rollover. */
+    idpCertificates: text("idp_certificates", { mode: "json" }).$type<string[]>(),
+    /** SAML: where the IdP metadata was read from (null when uploaded), and when. */
+    metadataUrl: text("metadata_url"),
+    metadataFetchedAt: integer("metadata_fetched_at"),
+    /** SAML: accept unsolicited (IdP-initiated) responses; off unless an owner turns it on. */
+    allowIdpInitiated: integer("allow_idp_initiated", { mode: "boolean" }).notNull().default(false),
+    /** SAML: the attribute carrying the user's groups (null: `groups`). */
+    groupsAttribute: text("groups_attribute"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
@@ -74,9 +87,31 @@ export const ssoLogins = sqliteTable(
       .default("sign_in"),
     nonce: text("nonce").notNull(),
     codeVerifier: text("code_verifier").notNull(),
+    /** SAML: the AuthnRequest ID, the InResponseTo the response must carry (nonce and verifier are empty). */
+    samlRequestId: text("saml_request_id"),
     expiresAt: integer("expires_at").notNull(),
     usedAt: integer("used_at"),
     createdAt: integer("created_at").notNull(),
   },
   (t) => [index("sso_logins_tenant_idx").on(t.tenantId)],
+);
+
+/**
+ * SAML assertion ids already accepted, kept until the assertion could no longer be accepted
+ * anyway (`expires_at`): a replayed response finds its id here. Inserting is the atomic
+ * "first use" check (the primary key); expired rows are deleted in the same step.
+ */
+export const samlAssertions = sqliteTable(
+  "saml_assertions",
+  {
+    assertionId: text("assertion_id").primaryKey(),
+    tenantId: tenantId(),
+    connectionId: text("connection_id").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    index("saml_assertions_tenant_idx").on(t.tenantId),
+    index("saml_assertions_expires_idx").on(t.expiresAt),
+  ],
 );

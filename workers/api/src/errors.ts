@@ -55,6 +55,13 @@ export class ConflictError extends ProblemError {
   }
 }
 
+/** The request is well-formed but its content cannot be used (e.g. IdP metadata without a key). */
+export class UnprocessableError extends ProblemError {
+  constructor(code: string, detail: string) {
+    super(422, code, "Unprocessable content", detail);
+  }
+}
+
 export class PayloadTooLargeError extends ProblemError {
   constructor(limit: number) {
     super(

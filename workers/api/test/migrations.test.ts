@@ -61,16 +61,23 @@ describe("migrateTenantDatabases", () => {
 });
 
 describe("a tenant behind the deployed code", () => {
-  /** Undoes the newest tenant migration on one tenant: its tables, its bookkeeping row, the version. */
+  /**
+   * Undoes the newest tenant migration on one tenant: the tables it creates, the columns it adds,
+   * its bookkeeping row and the registry's version.
+   */
   async function setBack(t: Awaited<ReturnType<typeof createTenant>>) {
     const newest = TENANT_MIGRATIONS.at(-1)!;
     const db = tenantD1(t);
     const created = newest.queries
       .map((q) => q.match(/^CREATE TABLE [`"]?(\w+)/)?.[1])
       .filter((name): name is string => Boolean(name));
-    expect(created.length).toBeGreaterThan(0);
+    const added = newest.queries
+      .map((q) => q.match(/^ALTER TABLE [`"]?(\w+)[`"]? ADD [`"]?(\w+)/))
+      .filter((m): m is RegExpMatchArray => m !== null);
+    expect(created.length + added.length).toBeGreaterThan(0);
     await db.batch([
       ...created.map((name) => db.prepare(`DROP TABLE ${name}`)),
+      ...added.map(([, table, column]) => db.prepare(`ALTER TABLE ${table} DROP COLUMN ${column}`)),
       db.prepare("DELETE FROM _tenant_migrations WHERE name = ?").bind(newest.name),
     ]);
     await env.CONTROL_DB.prepare("UPDATE tenants SET schema_version = ? WHERE id = ?")

@@ -2,6 +2,8 @@
  * Every route of the API worker, with a valid body for each. The security suite and the bad-input
  * suite run over these lists, and a test fails when the OpenAPI document has a route missing here.
  */
+
+import { SAML_IDP_HOST } from "../../../tests/saml-idp";
 import type { Permission } from "../src/rbac/permissions";
 import {
   addMember,
@@ -156,6 +158,18 @@ export const ROUTES: RouteCase[] = [
       client_secret: "secret",
     }),
   },
+  {
+    method: "POST",
+    path: "/v1/sso/connections/saml",
+    permission: "settings:manage",
+    body: () => ({ name: "SAML IdP", metadata_url: `https://${SAML_IDP_HOST}/routes/metadata` }),
+  },
+  {
+    // The fixture's connection is OIDC: an allowed caller gets a 409 (no metadata URL).
+    method: "POST",
+    path: "/v1/sso/connections/{ssoConnection}/metadata/refresh",
+    permission: "settings:manage",
+  },
   { method: "GET", path: "/v1/sso/connections/{ssoConnection}", permission: "settings:manage" },
   {
     method: "PATCH",
@@ -211,6 +225,12 @@ export const PUBLIC_TENANT_ROUTES: { method: string; path: string; body?: unknow
   { method: "POST", path: "/v1/auth/sso/discover", body: { email: "a@b.example" } },
   { method: "POST", path: "/v1/auth/sso/start", body: { email: "a@b.example" } },
   { method: "POST", path: "/v1/auth/sso/callback", body: { state: "x", code: "y" } },
+  { method: "GET", path: "/v1/auth/sso/saml/{ssoConnection}/metadata" },
+  {
+    method: "POST",
+    path: "/v1/auth/sso/saml/{ssoConnection}/acs",
+    body: { saml_response: "PHg+", relay_state: null },
+  },
   {
     method: "POST",
     path: "/v1/invitations/accept",

@@ -1,9 +1,6 @@
-import { useEffect, useState } from "react";
+import { CopyButton } from "./copy-button";
 
-/**
- * A new secret (API key, SCIM token), shown once: selectable text, and a Copy button once scripts
- * run.
- */
+/** A new secret (API key, SCIM token), shown once: selectable text, and a Copy button once scripts run. */
 export function ShownOnce({
   title,
   secret,
@@ -15,9 +12,6 @@ export function ShownOnce({
   testId: string;
   children?: React.ReactNode;
 }) {
-  const [scripted, setScripted] = useState(false);
-  const [copied, setCopied] = useState(false);
-  useEffect(() => setScripted(true), []);
   return (
     <section className="notice ok stack" aria-labelledby={`${testId}-title`}>
       <h2 id={`${testId}-title`}>{title}</h2>
@@ -26,14 +20,7 @@ export function ShownOnce({
         <code data-testid={testId} className="secret">
           {secret}
         </code>
-        {scripted && (
-          <button
-            type="button"
-            onClick={() => navigator.clipboard.writeText(secret).then(() => setCopied(true))}
-          >
-            {copied ? "Copied" : "Copy"}
-          </button>
-        )}
+        <CopyButton value={secret} />
       </div>
       {children}
     </section>

@@ -7,6 +7,7 @@ import { CsrfField } from "../components/csrf";
 import { PlanGate } from "../components/plan-gate";
 import { ProblemNotice } from "../components/problem";
 import { mappingFromForm, RoleMappingForm } from "../components/sso-role-mapping";
+import { NewSamlConnection, SamlFacts } from "../components/sso-saml";
 import type { Route } from "./+types/settings-sso";
 
 export function meta() {
@@ -61,6 +62,25 @@ export async function action(args: Route.ActionArgs) {
             default_role: field("default_role") as (typeof ROLES)[number],
           },
         });
+      case "create-saml": {
+        // One source: the URL if given, else the pasted XML (the API says if neither is usable).
+        const url = field("metadata_url");
+        return api.POST("/v1/sso/connections/saml", {
+          body: {
+            name: field("name"),
+            ...(url ? { metadata_url: url } : { metadata_xml: field("metadata_xml") }),
+            default_role: field("default_role") as (typeof ROLES)[number],
+          },
+        });
+      }
+      case "refresh-metadata":
+        return api.POST("/v1/sso/connections/{id}/metadata/refresh", path);
+      case "allow-idp-initiated":
+      case "disallow-idp-initiated":
+        return api.PATCH("/v1/sso/connections/{id}", {
+          ...path,
+          body: { allow_idp_initiated: intent === "allow-idp-initiated" },
+        });
       case "enable":
       case "disable":
         return api.PATCH("/v1/sso/connections/{id}", {
@@ -97,6 +117,11 @@ export async function action(args: Route.ActionArgs) {
 
 const SAVED: Record<string, string> = {
   create: "The connection was added. Name its email domains, verify them, then switch it on.",
+  "create-saml":
+    "The SAML connection was added. Enter its entity ID and ACS URL at your identity provider, name and verify its email domains, then switch it on.",
+  "refresh-metadata": "The identity provider's metadata was read again.",
+  "allow-idp-initiated": "IdP-initiated sign-in is allowed.",
+  "disallow-idp-initiated": "IdP-initiated sign-in is refused.",
   enable: "The connection is on: people of its verified domains can sign in with SSO.",
   disable: "The connection is off.",
   enforce:
@@ -122,8 +147,8 @@ export default function SsoSettings({ loaderData, actionData }: Route.ComponentP
     <div className="stack settings">
       <h1>Single sign-on</h1>
       <p>
-        People of your verified email domains sign in through your identity provider (OpenID
-        Connect). <Link to="/settings">Back to settings</Link>
+        People of your verified email domains sign in through your identity provider (OpenID Connect
+        or SAML 2.0). <Link to="/settings">Back to settings</Link>
       </p>
       {to && (
         <p className="notice ok" role="status">
@@ -147,15 +172,25 @@ export default function SsoSettings({ loaderData, actionData }: Route.ComponentP
               <h2 id={`c-${c.id}`}>
                 {c.name} <span className="badge">{c.enabled ? "on" : "off"}</span>
               </h2>
+              {c.saml && <SamlFacts id={c.id} saml={c.saml} busy={busy} />}
+              <ProblemNotice problem={problemFor("refresh-metadata", c.id)} />
+              <ProblemNotice problem={problemFor("allow-idp-initiated", c.id)} />
+              <ProblemNotice problem={problemFor("disallow-idp-initiated", c.id)} />
               <dl className="sso-facts">
-                <dt>Issuer</dt>
-                <dd>{c.issuer}</dd>
-                <dt>Client id</dt>
-                <dd>{c.client_id}</dd>
-                <dt>Redirect URI (register it at the provider)</dt>
-                <dd>
-                  <code>{c.redirect_uri}</code>
-                </dd>
+                <dt>Protocol</dt>
+                <dd>{c.protocol === "saml" ? "SAML 2.0" : "OpenID Connect"}</dd>
+                {c.protocol === "oidc" && (
+                  <>
+                    <dt>Issuer</dt>
+                    <dd>{c.issuer}</dd>
+                    <dt>Client id</dt>
+                    <dd>{c.client_id}</dd>
+                    <dt>Redirect URI (register it at the provider)</dt>
+                    <dd>
+                      <code>{c.redirect_uri}</code>
+                    </dd>
+                  </>
+                )}
                 <dt>New members get the role</dt>
                 <dd>{c.default_role}</dd>
                 <dt>Enforced</dt>
@@ -302,6 +337,16 @@ export default function SsoSettings({ loaderData, actionData }: Route.ComponentP
               </button>
             </Form>
             <ProblemNotice problem={problemFor("create")} />
+          </section>
+          <section className="card stack" aria-labelledby="new-saml-connection">
+            <h2 id="new-saml-connection">Add a SAML 2.0 connection</h2>
+            <p className="muted">
+              Give the identity provider's metadata URL (it can be read again later, for certificate
+              rollover) or paste its metadata XML. Our entity ID, ACS URL and metadata URL are shown
+              once the connection exists.
+            </p>
+            <NewSamlConnection busy={busy} roles={ROLES} />
+            <ProblemNotice problem={problemFor("create-saml")} />
           </section>
         </PlanGate>
       )}

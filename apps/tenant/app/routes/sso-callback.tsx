@@ -1,8 +1,8 @@
-import { data, Link, redirect } from "react-router";
+import { data, redirect } from "react-router";
 import { apiFor, shownProblem } from "../../server/api";
 import { tenantAppRequest } from "../../server/request";
 import { newSession, sessionCookie } from "../../server/session";
-import { ProblemNotice } from "../components/problem";
+import { SsoOutcome } from "../components/sso-outcome";
 import type { Route } from "./+types/sso-callback";
 
 export function meta() {
@@ -37,36 +37,5 @@ export async function loader(args: Route.LoaderArgs) {
 }
 
 export default function SsoCallback({ loaderData }: Route.ComponentProps) {
-  const { test } = loaderData;
-  if (test)
-    return (
-      <main className="page narrow stack">
-        <h1>Connection test</h1>
-        <p className={`notice ${test.domain_served ? "ok" : "warn"}`} role="status">
-          The provider's ID token checked out.{" "}
-          {test.domain_served
-            ? "This email is on a verified domain of the connection: its owner could sign in."
-            : "This email is not on a verified domain of the connection: its owner would be refused."}
-        </p>
-        <h2>Claims</h2>
-        <pre>{JSON.stringify(test.claims, null, 2)}</pre>
-        <p>
-          <Link to="/settings/sso">Back to single sign-on</Link>
-        </p>
-      </main>
-    );
-  return (
-    <main className="page narrow">
-      <h1>Single sign-on did not complete</h1>
-      {loaderData.idpError && (
-        <p className="notice error" role="alert">
-          Your identity provider answered: {loaderData.idpError}
-        </p>
-      )}
-      <ProblemNotice problem={loaderData.problem} />
-      <p>
-        <Link to="/sign-in">Back to sign-in</Link>
-      </p>
-    </main>
-  );
+  return <SsoOutcome {...loaderData} />;
 }

@@ -1,11 +1,16 @@
-import { auditEntry } from "@tenantry/core";
+import { auditEntry, tenantDb } from "@tenantry/core";
 import { randomSecret } from "@tenantry/core/crypto";
 import { newId } from "@tenantry/schema";
 import { ssoConnections, ssoDomains } from "@tenantry/schema/tenant";
 import { and, eq } from "drizzle-orm";
-import type { ServiceContext } from "../../context";
+import type { ServiceContext, TenantRequestContext } from "../../context";
 import { config, type Env } from "../../env";
-import { ConflictError, NotFoundError, ServiceUnavailableError } from "../../errors";
+import {
+  ConflictError,
+  NotFoundError,
+  ServiceUnavailableError,
+  ValidationError,
+} from "../../errors";
 import { seal } from "../../lib/secret-box";
 import type { Role } from "../../rbac/permissions";
 import { requireRecentMfa } from "../mfa";
@@ -13,7 +18,15 @@ import { tenantUrl } from "../registry";
 import { discover } from "./discovery";
 import { resolveTxt } from "./dns";
 import { parseRoleMapping, type RoleMapping } from "./role-mapping";
-import { authorizationUrl } from "./sign-in";
+import {
+  describeCertificates,
+  fetchIdpMetadata,
+  type IdpMetadata,
+  parseIdpMetadata,
+  spMetadataXml,
+  spValues,
+} from "./saml-metadata";
+import { signInUrl } from "./sign-in";
 
 export type SsoConnection = typeof ssoConnections.$inferSelect;
 type SsoDomain = typeof ssoDomains.$inferSelect;
@@ -49,8 +62,24 @@ function domainView(d: SsoDomain) {
   };
 }
 
+/** A SAML connection's side as the API shows it: the IdP's values and ours to give the IdP. */
+async function samlView(ctx: ServiceContext, c: SsoConnection) {
+  if (c.protocol !== "saml") return null;
+  const sp = spValues(ctx.env, ctx.tenant.slug, c.id);
+  return {
+    idp_entity_id: c.idpEntityId ?? "",
+    idp_sso_url: c.idpSsoUrl ?? "",
+    certificates: await describeCertificates(c.idpCertificates ?? []),
+    metadata_url: c.metadataUrl,
+    metadata_fetched_at: c.metadataFetchedAt ? new Date(c.metadataFetchedAt).toISOString() : null,
+    allow_idp_initiated: c.allowIdpInitiated,
+    groups_attribute: c.groupsAttribute ?? "groups",
+    sp: { entity_id: sp.entityId, acs_url: sp.acsUrl, metadata_url: sp.metadataUrl },
+  };
+}
+
 /** A connection as the API shows it: the client secret never leaves, only whether it is set. */
-function connectionView(ctx: ServiceContext, c: SsoConnection, domains: SsoDomain[]) {
+async function connectionView(ctx: ServiceContext, c: SsoConnection, domains: SsoDomain[]) {
   return {
     id: c.id,
     protocol: c.protocol,
@@ -64,21 +93,30 @@ function connectionView(ctx: ServiceContext, c: SsoConnection, domains: SsoDomai
     client_secret_set: c.clientSecretEnc !== null,
     redirect_uri: redirectUri(ctx.env, ctx.tenant.slug),
     domains: domains.filter((d) => d.connectionId === c.id).map(domainView),
+    saml: await samlView(ctx, c),
     created_at: new Date(c.createdAt).toISOString(),
     updated_at: new Date(c.updatedAt).toISOString(),
   };
 }
-export type SsoConnectionView = ReturnType<typeof connectionView>;
+export type SsoConnectionView = Awaited<ReturnType<typeof connectionView>>;
 
-/** What an audit snapshot records of a connection: everything but the secret. */
-const snapshot = (c: SsoConnection) => ({
+/** What an audit snapshot records of a connection: everything but the secret (certificates by fingerprint). */
+const snapshot = async (c: SsoConnection) => ({
   name: c.name,
   enabled: c.enabled,
   enforced: c.enforced,
   default_role: c.defaultRole,
   role_mapping: parseRoleMapping(c.roleMapping),
-  issuer: c.issuer,
-  client_id: c.clientId,
+  ...(c.protocol === "saml"
+    ? {
+        idp_entity_id: c.idpEntityId,
+        idp_sso_url: c.idpSsoUrl,
+        certificates: (await describeCertificates(c.idpCertificates ?? [])).map((d) => d.sha256),
+        metadata_url: c.metadataUrl,
+        allow_idp_initiated: c.allowIdpInitiated,
+        groups_attribute: c.groupsAttribute,
+      }
+    : { issuer: c.issuer, client_id: c.clientId }),
 });
 
 async function findConnection(ctx: ServiceContext, id: string) {
@@ -92,7 +130,7 @@ export async function listSsoConnections({ ctx }: { ctx: ServiceContext }) {
     ctx.db.orm.select().from(ssoConnections).orderBy(ssoConnections.id).all(),
     ctx.db.orm.select().from(ssoDomains).orderBy(ssoDomains.domain).all(),
   ]);
-  return { data: rows.map((c) => connectionView(ctx, c, domains)) };
+  return { data: await Promise.all(rows.map((c) => connectionView(ctx, c, domains))) };
 }
 
 export async function getSsoConnection({
@@ -109,6 +147,104 @@ export async function getSsoConnection({
     .where(eq(ssoDomains.connectionId, row.id))
     .all();
   return connectionView(ctx, row, domains);
+}
+
+/** Our SAML service provider metadata for the connection (public: the IdP or its admin reads it). */
+export async function samlSpMetadata({
+  ctx,
+  input,
+}: {
+  ctx: TenantRequestContext;
+  input: { id: string };
+}) {
+  const row = await tenantDb(ctx.env, ctx.tenant)
+    .orm.select({ protocol: ssoConnections.protocol })
+    .from(ssoConnections)
+    .where(eq(ssoConnections.id, input.id))
+    .get();
+  if (row?.protocol !== "saml") throw new NotFoundError("SAML connection");
+  return spMetadataXml(spValues(ctx.env, ctx.tenant.slug, input.id));
+}
+
+const NO_SAML = {
+  idpEntityId: null,
+  idpSsoUrl: null,
+  idpCertificates: null,
+  metadataUrl: null,
+  metadataFetchedAt: null,
+  allowIdpInitiated: false,
+  groupsAttribute: null,
+} satisfies Partial<SsoConnection>;
+
+/** IdP metadata given as a URL (read now, and again on refresh) or as the XML itself. */
+export type MetadataSource = { metadata_url: string } | { metadata_xml: string };
+
+/** The connection columns the metadata sets; a URL is remembered for refresh, an upload clears it. */
+async function readMetadata(ctx: ServiceContext, source: MetadataSource) {
+  const url = "metadata_url" in source ? source.metadata_url : null;
+  const found: IdpMetadata = url
+    ? await fetchIdpMetadata(ctx.env, url)
+    : await parseIdpMetadata((source as { metadata_xml: string }).metadata_xml);
+  return {
+    idpEntityId: found.entityId,
+    idpSsoUrl: found.ssoUrl,
+    idpCertificates: found.certificates,
+    metadataUrl: url,
+    metadataFetchedAt: Date.now(),
+  };
+}
+
+export type SamlConnectionInput = MetadataSource & {
+  name: string;
+  default_role: Role;
+  role_mapping?: RoleMapping | null | undefined;
+  allow_idp_initiated: boolean;
+  groups_attribute?: string | undefined;
+};
+
+/**
+ * Adds a SAML connection from the IdP's metadata, switched off until an owner turns it on; like
+ * every SSO configuration change, after a recent second factor.
+ */
+export async function createSamlConnection({
+  ctx,
+  input,
+}: {
+  ctx: ServiceContext;
+  input: SamlConnectionInput;
+}) {
+  await requireRecentMfa(ctx);
+  const now = Date.now();
+  const row: SsoConnection = {
+    id: newId("ssoConnection"),
+    tenantId: ctx.tenant.id,
+    protocol: "saml",
+    name: input.name,
+    enabled: false,
+    enforced: false,
+    defaultRole: input.default_role,
+    issuer: null,
+    clientId: null,
+    clientSecretEnc: null,
+    authorizationEndpoint: null,
+    tokenEndpoint: null,
+    jwksUri: null,
+    roleMapping: input.role_mapping ? JSON.stringify(input.role_mapping) : null,
+    ...(await readMetadata(ctx, input)),
+    allowIdpInitiated: input.allow_idp_initiated,
+    groupsAttribute: input.groups_attribute ?? null,
+    createdAt: now,
+    updatedAt: now,
+  };
+  await ctx.db.orm.batch([
+    ctx.db.orm.insert(ssoConnections).values(row),
+    auditEntry(ctx, {
+      action: "sso_connection.create",
+      target: { type: "sso_connection", id: row.id },
+      after: await snapshot(row),
+    }),
+  ]);
+  return connectionView(ctx, row, []);
 }
 
 export interface OidcConnectionInput {
@@ -150,6 +286,7 @@ export async function createSsoConnection({
     tokenEndpoint: found.token_endpoint,
     jwksUri: found.jwks_uri,
     roleMapping: input.role_mapping ? JSON.stringify(input.role_mapping) : null,
+    ...NO_SAML,
     createdAt: now,
     updatedAt: now,
   };
@@ -159,7 +296,7 @@ export async function createSsoConnection({
     auditEntry(ctx, {
       action: "sso_connection.create",
       target: { type: "sso_connection", id: row.id },
-      after: snapshot(row),
+      after: await snapshot(row),
     }),
   ]);
   return connectionView(ctx, row, []);
@@ -173,11 +310,19 @@ export interface SsoConnectionChange {
   /** Null removes the mapping; absent leaves it. */
   role_mapping?: RoleMapping | null | undefined;
   client_secret?: string | undefined;
+  /** SAML only, as are the next three. */
+  allow_idp_initiated?: boolean | undefined;
+  groups_attribute?: string | undefined;
+  metadata_url?: string | undefined;
+  metadata_xml?: string | undefined;
 }
 
+const SAML_ONLY = ["allow_idp_initiated", "groups_attribute", "metadata_url", "metadata_xml"];
+
 /**
- * Renames, switches, changes the default role or role mapping, or rotates the secret; audited
- * with before/after. Each is an SSO configuration change: a recent second factor first.
+ * Renames, switches, changes the default role or role mapping, rotates the secret or (SAML)
+ * changes the metadata; audited with before/after. Each is an SSO configuration change: a
+ * recent second factor first.
  */
 export async function updateSsoConnection({
   ctx,
@@ -189,8 +334,25 @@ export async function updateSsoConnection({
   await requireRecentMfa(ctx);
   const before = await findConnection(ctx, input.id);
   const { change } = input;
+  const misplaced = Object.keys(change).filter((k) =>
+    before.protocol === "saml" ? k === "client_secret" : SAML_ONLY.includes(k),
+  );
+  if (misplaced.length)
+    throw new ValidationError(
+      `Not a setting of ${before.protocol.toUpperCase()} connections: ${misplaced.join(", ")}.`,
+      misplaced.map((k) => ({ path: `body.${k}`, message: `not for ${before.protocol}` })),
+    );
+  const metadata =
+    change.metadata_url !== undefined
+      ? await readMetadata(ctx, { metadata_url: change.metadata_url })
+      : change.metadata_xml !== undefined
+        ? await readMetadata(ctx, { metadata_xml: change.metadata_xml })
+        : {};
   const after: SsoConnection = {
     ...before,
+    ...metadata,
+    allowIdpInitiated: change.allow_idp_initiated ?? before.allowIdpInitiated,
+    groupsAttribute: change.groups_attribute ?? before.groupsAttribute,
     name: change.name ?? before.name,
     enabled: change.enabled ?? before.enabled,
     enforced: change.enforced ?? before.enforced,
@@ -205,7 +367,22 @@ export async function updateSsoConnection({
         : await seal(encryptionKey(ctx.env), `${ctx.tenant.id}:${before.id}`, change.client_secret),
     updatedAt: Date.now(),
   };
-  // Conditional on the row it read: a concurrent change makes this a 409, not a lost update.
+  return saveChange(ctx, before, after, "sso_connection.update", {
+    secret_rotated: change.client_secret !== undefined,
+  });
+}
+
+/**
+ * Writes a changed connection with its audit entry (before/after) in one batch, conditional on
+ * the row it read: a concurrent change makes this a 409, not a lost update.
+ */
+async function saveChange(
+  ctx: ServiceContext,
+  before: SsoConnection,
+  after: SsoConnection,
+  action: "sso_connection.update" | "sso_connection.metadata_refresh",
+  extra: Record<string, unknown> = {},
+) {
   const [updated] = await ctx.db.orm.batch([
     ctx.db.orm
       .update(ssoConnections)
@@ -213,10 +390,10 @@ export async function updateSsoConnection({
       .where(and(eq(ssoConnections.id, before.id), eq(ssoConnections.updatedAt, before.updatedAt)))
       .returning({ id: ssoConnections.id }),
     auditEntry(ctx, {
-      action: "sso_connection.update",
+      action,
       target: { type: "sso_connection", id: before.id },
-      before: snapshot(before),
-      after: { ...snapshot(after), secret_rotated: change.client_secret !== undefined },
+      before: await snapshot(before),
+      after: { ...(await snapshot(after)), ...extra },
     }),
   ]);
   if (updated.length !== 1)
@@ -225,6 +402,33 @@ export async function updateSsoConnection({
       "The connection changed meanwhile; reload and retry.",
     );
   return getSsoConnection({ ctx, input: { id: before.id } });
+}
+
+/**
+ * Re-reads a SAML connection's metadata URL: entity id, SSO URL and the whole certificate list
+ * are replaced in one conditional write (an IdP's rollover: a new certificate appears, later the
+ * old one goes). Audited with the fingerprints before and after.
+ */
+export async function refreshSamlMetadata({
+  ctx,
+  input,
+}: {
+  ctx: ServiceContext;
+  input: { id: string };
+}) {
+  await requireRecentMfa(ctx);
+  const before = await findConnection(ctx, input.id);
+  if (before.protocol !== "saml" || !before.metadataUrl)
+    throw new ConflictError(
+      "no_metadata_url",
+      "Only a SAML connection configured from a metadata URL can refresh it.",
+    );
+  const after = {
+    ...before,
+    ...(await readMetadata(ctx, { metadata_url: before.metadataUrl })),
+    updatedAt: Date.now(),
+  };
+  return saveChange(ctx, before, after, "sso_connection.metadata_refresh");
 }
 
 /**
@@ -239,7 +443,7 @@ export async function testSsoConnection({
   input: { id: string };
 }) {
   const connection = await findConnection(ctx, input.id);
-  return { authorization_url: await authorizationUrl(ctx, connection, "test") };
+  return { authorization_url: await signInUrl(ctx, connection, "test") };
 }
 
 export async function deleteSsoConnection({
@@ -257,7 +461,7 @@ export async function deleteSsoConnection({
     auditEntry(ctx, {
       action: "sso_connection.delete",
       target: { type: "sso_connection", id: row.id },
-      before: snapshot(row),
+      before: await snapshot(row),
     }),
   ]);
 }

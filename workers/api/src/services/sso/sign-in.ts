@@ -1,26 +1,17 @@
-import { auditEntry, auditEntryWhere, insertWhere, tenantDb } from "@tenantry/core";
+import { tenantDb } from "@tenantry/core";
 import { base64url, randomSecret, sha256Hex } from "@tenantry/core/crypto";
-import { newId } from "@tenantry/schema";
-import { users, userTenants } from "@tenantry/schema/control";
-import { members, ssoConnections, ssoDomains, ssoLogins } from "@tenantry/schema/tenant";
-import { and, eq, gt, isNotNull, isNull, sql } from "drizzle-orm";
+import { ssoConnections, ssoLogins } from "@tenantry/schema/tenant";
+import { and, eq, gt, isNull } from "drizzle-orm";
 import { z } from "zod";
 import type { TenantRequestContext } from "../../context";
-import { controlDb } from "../../db/control-db";
-import { UnauthorizedError, ValidationError } from "../../errors";
+import { ValidationError } from "../../errors";
 import { open } from "../../lib/secret-box";
-import { reserveUnit } from "../limits";
-import { createSession } from "../sessions";
 import { takeAttempt } from "../throttle";
 import { encryptionKey, redirectUri, type SsoConnection } from "./connections";
-import { type IdClaims, IdTokenError, verifyIdToken } from "./id-token";
-import { connectionForEmail, domainOf } from "./realm";
-import { roleForClaims, syncMappedRole } from "./role-mapping";
-
-/** How long a started sign-in may take at the provider. */
-const LOGIN_TTL_MS = 10 * 60_000;
-/** Stored for SSO-only identities: no password verifies against it (not a PBKDF2 string). */
-const NO_PASSWORD = "sso-only";
+import { admit, auditedRefusals, LOGIN_TTL_MS, Refusal } from "./finish";
+import { IdTokenError, verifyIdToken } from "./id-token";
+import { connectionForEmail } from "./realm";
+import { samlRequestUrl } from "./saml";
 
 /** Home-realm discovery: whether the sign-in page should offer SSO for this email. */
 export async function discoverSso({
@@ -69,14 +60,26 @@ export async function startSso({
     throw new ValidationError("No single sign-on serves this email's domain here.", [
       { path: "body.email", message: "no SSO for this domain" },
     ]);
-  return { authorization_url: await authorizationUrl(ctx, connection, "sign_in", input.email) };
+  return { authorization_url: await signInUrl(ctx, connection, "sign_in", input.email) };
+}
+
+/** Where the browser goes to sign in with the connection's provider, per protocol. */
+export function signInUrl(
+  ctx: TenantRequestContext,
+  connection: SsoConnection,
+  purpose: "sign_in" | "test",
+  loginHint?: string,
+) {
+  return connection.protocol === "saml"
+    ? samlRequestUrl(ctx, connection, purpose)
+    : authorizationUrl(ctx, connection, purpose, loginHint);
 }
 
 /**
  * The provider's authorization URL for one sign-in of `purpose`; its state, nonce and PKCE
  * verifier are stored first.
  */
-export async function authorizationUrl(
+async function authorizationUrl(
   ctx: TenantRequestContext,
   connection: SsoConnection,
   purpose: "sign_in" | "test",
@@ -111,16 +114,6 @@ export async function authorizationUrl(
   url.searchParams.set("code_challenge_method", "S256");
   if (loginHint) url.searchParams.set("login_hint", loginHint);
   return url.toString();
-}
-
-/** A refusal: the reason goes to the tenant's audit log, the caller gets one plain 401. */
-class Refusal extends Error {
-  constructor(
-    readonly reason: string,
-    readonly connectionId: string | null,
-  ) {
-    super(reason);
-  }
 }
 
 const TokenResponseSchema = z.object({ id_token: z.string().min(1) });
@@ -180,95 +173,6 @@ async function consumeLogin(ctx: TenantRequestContext, state: string) {
   return row;
 }
 
-/** The identity behind the email, created for an SSO-only user on first sign-in. */
-async function identityFor(ctx: TenantRequestContext, email: string, now: number) {
-  const control = controlDb(ctx.env);
-  const existing = await control.select().from(users).where(eq(users.email, email)).get();
-  if (existing) return existing;
-  const created = {
-    id: newId("user"),
-    email,
-    passwordHash: NO_PASSWORD,
-    emailVerifiedAt: now,
-    createdAt: now,
-    updatedAt: now,
-  };
-  await control.insert(users).values(created).onConflictDoNothing();
-  return (await control.select().from(users).where(eq(users.email, email)).get()) ?? created;
-}
-
-/**
- * The member behind the claims: an existing one, or one created just in time with the
- * connection's default role. A new member takes a seat through the meter first (exact under
- * concurrency), given back if the member is not written; the member row is conditional on no
- * member of that user existing yet, so two parallel first sign-ins make one member.
- */
-async function memberFor(
-  ctx: TenantRequestContext,
-  connection: SsoConnection,
-  claims: IdClaims,
-  userId: string,
-  now: number,
-) {
-  const db = tenantDb(ctx.env, ctx.tenant);
-  const existing = await db.orm.select().from(members).where(eq(members.userId, userId)).get();
-  if (existing)
-    return { member: await syncMappedRole(ctx, connection, existing, claims), created: false };
-  const seat = await reserveUnit(ctx.env, ctx.tenant.id, "seats").catch((err) => {
-    throw new Refusal(`no_seat: ${(err as Error).message}`, connection.id);
-  });
-  try {
-    const member = {
-      id: newId("member"),
-      tenantId: ctx.tenant.id,
-      userId,
-      email: claims.email,
-      role: roleForClaims(connection, claims),
-      createdAt: now,
-      updatedAt: now,
-    };
-    const mine = sql`EXISTS (SELECT 1 FROM ${members} WHERE ${members.id} = ${member.id})`;
-    await db.orm.batch([
-      insertWhere(
-        db.orm,
-        members,
-        member,
-        sql`NOT EXISTS (SELECT 1 FROM ${members} WHERE ${members.userId} = ${userId})`,
-      ),
-      auditEntryWhere(
-        { db, requestId: ctx.requestId, ip: ctx.ip, actor: { type: "user", id: userId } },
-        {
-          action: "member.join",
-          target: { type: "member", id: member.id },
-          after: {
-            email: member.email,
-            role: member.role,
-            via: "sso",
-            connection_id: connection.id,
-          },
-        },
-        mine,
-      ),
-    ]);
-    // Of parallel first sign-ins one member row was written: whose it is decides who keeps a seat.
-    const written = await db.orm.select().from(members).where(eq(members.userId, userId)).get();
-    if (!written) throw new Refusal("member_not_created", connection.id);
-    if (written.id !== member.id) {
-      await seat.release();
-      return { member: written, created: false };
-    }
-    await seat.settle();
-    await controlDb(ctx.env)
-      .insert(userTenants)
-      .values({ userId, tenantId: ctx.tenant.id, createdAt: now })
-      .onConflictDoNothing();
-    return { member, created: true };
-  } catch (err) {
-    await seat.release();
-    throw err;
-  }
-}
-
 /**
  * The callback: consumes the state, exchanges the code with the PKCE verifier, verifies the ID
  * token, checks its email is on a verified domain of this very connection, and signs the member
@@ -282,19 +186,16 @@ export async function finishSso({
   ctx: TenantRequestContext;
   input: { state: string; code: string };
 }) {
-  const db = tenantDb(ctx.env, ctx.tenant);
-  const system = { db, requestId: ctx.requestId, ip: ctx.ip, actor: { type: "system", id: "sso" } };
-  try {
+  return auditedRefusals(ctx, async () => {
     const login = await consumeLogin(ctx, input.state);
-    const connection = await db.orm
-      .select()
+    const connection = await tenantDb(ctx.env, ctx.tenant)
+      .orm.select()
       .from(ssoConnections)
       .where(eq(ssoConnections.id, login.connectionId))
       .get();
-    const testing = login.purpose === "test";
     if (
       !connection ||
-      (!connection.enabled && !testing) ||
+      (!connection.enabled && login.purpose !== "test") ||
       !connection.issuer ||
       !connection.clientId ||
       !connection.jwksUri
@@ -309,53 +210,10 @@ export async function finishSso({
     }).catch((err) => {
       throw err instanceof IdTokenError ? new Refusal(err.reason, connection.id) : err;
     });
-    const served = await db.orm
-      .select({ domain: ssoDomains.domain })
-      .from(ssoDomains)
-      .where(
-        and(
-          eq(ssoDomains.domain, domainOf(claims.email)),
-          eq(ssoDomains.connectionId, connection.id),
-          isNotNull(ssoDomains.verifiedAt),
-        ),
-      )
-      .get();
-    if (testing) {
-      // A test signs nobody in: it shows what the provider sent, and whether it would be let in.
-      await auditEntry(system, {
-        action: "sso_connection.test",
-        target: { type: "sso_connection", id: connection.id },
-        after: { email: claims.email, domain_served: served !== undefined },
-      });
-      return { test: { claims, domain_served: served !== undefined } } as const;
-    }
-    if (!served) throw new Refusal("email_domain_not_served", connection.id);
-    const now = Date.now();
-    const user = await identityFor(ctx, claims.email, now);
-    const { member, created } = await memberFor(ctx, connection, claims, user.id, now);
-    await auditEntry(
-      { ...system, actor: { type: "user", id: user.id } },
-      {
-        action: "sso.sign_in",
-        target: { type: "sso_connection", id: connection.id },
-        after: {
-          email: claims.email,
-          subject: claims.sub,
-          member_id: member.id,
-          just_in_time: created,
-        },
-      },
-    );
-    return {
-      session: await createSession({ ctx, input: { userId: user.id, via: "sso" } }),
-    } as const;
-  } catch (err) {
-    if (!(err instanceof Refusal)) throw err;
-    await auditEntry(system, {
-      action: "sso.refuse",
-      target: { type: "sso_connection", id: err.connectionId ?? "unknown" },
-      after: { reason: err.reason },
+    return admit(ctx, connection, login.purpose, {
+      email: claims.email,
+      subject: claims.sub,
+      claims,
     });
-    throw new UnauthorizedError("Single sign-on failed. Start again from the sign-in page.");
-  }
+  });
 }
