@@ -185,6 +185,40 @@ describe("OIDC sign-in", () => {
     expect(statuses.filter((s) => s === 429).length).toBe(40 - SSO_START_LIMIT.max);
   });
 
+  it("a start sweeps sign-in rows past their TTL (expired, or used and as old); live rows stay", async () => {
+    const t = await createTenant();
+    const { connection, domain } = await enabledConnection(t);
+    const db = tenantD1(t);
+    const now = Date.now();
+    const row = (state: string, expiresAt: number, usedAt: number | null) =>
+      db
+        .prepare(
+          `INSERT INTO sso_logins (state_hash, tenant_id, connection_id, purpose, nonce, code_verifier,
+             expires_at, used_at, created_at) VALUES (?, ?, ?, 'sign_in', 'n', 'v', ?, ?, ?)`,
+        )
+        .bind(state, t.tenant.id, connection.id, expiresAt, usedAt, expiresAt - 600_000);
+    await db.batch([
+      row("expired", now - 1_000, null),
+      row("used-long-ago", now - 60_000, now - 500_000),
+      row("live", now + 300_000, null),
+      row("used-recently", now + 300_000, now - 1_000),
+    ]);
+    const started = await api("POST", "/v1/auth/sso/start", {
+      slug: t.slug,
+      body: { email: `ann@${domain}` },
+    });
+    expect(started.status).toBe(200);
+    const left = await db
+      .prepare("SELECT state_hash FROM sso_logins")
+      .all<{ state_hash: string }>();
+    const states = left.results.map((r) => r.state_hash);
+    expect(states).toEqual(expect.arrayContaining(["live", "used-recently"]));
+    expect(states).not.toContain("expired");
+    expect(states).not.toContain("used-long-ago");
+    // The start's own row was written in the same batch as the sweep.
+    expect(states).toHaveLength(3);
+  });
+
   it("the first sign-in creates the member just in time; the session is an ordinary one", async () => {
     const t = await createTenant();
     const { connection, domain } = await enabledConnection(t);

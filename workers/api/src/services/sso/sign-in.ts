@@ -1,4 +1,4 @@
-import { auditEntry, auditEntryWhere, insertWhere, tenantDb } from "@tenantry/core";
+import { auditEntry, auditEntryWhere, insertWhere, type TenantDb, tenantDb } from "@tenantry/core";
 import { base64url, randomSecret, sha256Hex } from "@tenantry/core/crypto";
 import { newId } from "@tenantry/schema";
 import { users, userTenants } from "@tenantry/schema/control";
@@ -87,9 +87,9 @@ export async function authorizationUrl(
   const nonce = randomSecret();
   const codeVerifier = randomSecret(48);
   const now = Date.now();
-  await tenantDb(ctx.env, ctx.tenant)
-    .orm.insert(ssoLogins)
-    .values({
+  const db = tenantDb(ctx.env, ctx.tenant).orm;
+  await db.batch([
+    db.insert(ssoLogins).values({
       stateHash: await sha256Hex(state),
       tenantId: ctx.tenant.id,
       connectionId: connection.id,
@@ -98,7 +98,9 @@ export async function authorizationUrl(
       codeVerifier,
       expiresAt: now + LOGIN_TTL_MS,
       createdAt: now,
-    });
+    }),
+    sweepLogins(db, now),
+  ]);
   const url = new URL(connection.authorizationEndpoint);
   url.searchParams.set("response_type", "code");
   url.searchParams.set("client_id", connection.clientId);
@@ -110,6 +112,22 @@ export async function authorizationUrl(
   url.searchParams.set("code_challenge_method", "S256");
   if (loginHint) url.searchParams.set("login_hint", loginHint);
   return url.toString();
+}
+
+/** Rows a sign-in start removes at most: a backlog drains far faster than starts add rows. */
+const SSO_LOGIN_SWEEP_BATCH = 100;
+
+/**
+ * Rows past their TTL (expired, or used and as old) are dead: the callback never accepts them.
+ * Each start removes a bounded batch of them, oldest first (rowid order, so no index is needed),
+ * and the table holds little more than one TTL's worth of starts.
+ */
+function sweepLogins(db: TenantDb["orm"], now: number) {
+  return db
+    .delete(ssoLogins)
+    .where(
+      sql`${ssoLogins.stateHash} IN (SELECT ${ssoLogins.stateHash} FROM ${ssoLogins} WHERE ${ssoLogins.expiresAt} <= ${now} LIMIT ${SSO_LOGIN_SWEEP_BATCH})`,
+    );
 }
 
 /** A refusal: the reason goes to the tenant's audit log, the caller gets one plain 401. */
