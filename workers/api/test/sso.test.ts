@@ -6,6 +6,7 @@ import { config } from "../src/env";
 import { open } from "../src/lib/secret-box";
 import { mailPasswordReset } from "../src/services/password-reset";
 import { SSO_START_LIMIT } from "../src/services/sso/sign-in";
+import { SSO_DISCOVER_LIMIT } from "../src/services/throttle";
 import {
   addMember,
   api,
@@ -183,6 +184,24 @@ describe("OIDC sign-in", () => {
     const statuses = (await Promise.all(Array.from({ length: 40 }, start))).map((r) => r.status);
     expect(statuses.filter((s) => s === 200).length).toBe(SSO_START_LIMIT.max);
     expect(statuses.filter((s) => s === 429).length).toBe(40 - SSO_START_LIMIT.max);
+  });
+
+  it("discovery has its own budget per client: 70 parallel lookups, exactly the budget admitted; starts unaffected", async () => {
+    const t = await createTenant();
+    const { domain } = await enabledConnection(t);
+    const headers = { "cf-connecting-ip": "203.0.113.10" };
+    const body = { email: `ann@${domain}` };
+    const discover = () => api("POST", "/v1/auth/sso/discover", { slug: t.slug, body, headers });
+    const answers = await Promise.all(Array.from({ length: 70 }, discover));
+    const statuses = answers.map((r) => r.status);
+    expect(statuses.filter((s) => s === 200).length).toBe(SSO_DISCOVER_LIMIT.max);
+    expect(statuses.filter((s) => s === 429).length).toBe(70 - SSO_DISCOVER_LIMIT.max);
+    const refused = answers.find((r) => r.status === 429)!;
+    expectProblem(refused, 429, "too_many_requests");
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+    // Lookups spent nothing of the same client's sign-in starts.
+    const start = await api("POST", "/v1/auth/sso/start", { slug: t.slug, body, headers });
+    expect(start.status).toBe(200);
   });
 
   it("a start sweeps sign-in rows past their TTL (expired, or used and as old); live rows stay", async () => {

@@ -11,7 +11,7 @@ import { UnauthorizedError, ValidationError } from "../../errors";
 import { open } from "../../lib/secret-box";
 import { reserveUnit } from "../limits";
 import { createSession } from "../sessions";
-import { takeAttempt } from "../throttle";
+import { ssoDiscoverBudget, takeAttempt } from "../throttle";
 import { encryptionKey, redirectUri, type SsoConnection } from "./connections";
 import { type IdClaims, IdTokenError, verifyIdToken } from "./id-token";
 import { connectionForEmail, domainOf } from "./realm";
@@ -29,11 +29,11 @@ export async function discoverSso({
   ctx: TenantRequestContext;
   input: { email: string };
 }) {
-  // Public, and each start stores a sign-in row: bounded per client on this tenant.
+  // Public, and each lookup reads the tenant's domains: bounded per client on this tenant.
   await takeAttempt(
     ctx.env,
-    [{ key: `sso-start:${ctx.tenant.id}:${ctx.ip ?? "unknown"}`, ...SSO_START_LIMIT }],
-    "Too many single sign-on attempts. Try again later.",
+    [ssoDiscoverBudget(ctx.tenant.id, ctx.ip)],
+    "Too many single sign-on lookups. Try again later.",
   );
   const connection = await connectionForEmail(ctx.env, ctx.tenant, input.email);
   return { sso: connection !== null, connection_name: connection?.name ?? null };
