@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { API_PORT } from "./platform";
 import { freshTenant } from "./tenant-session";
 
-/** `INVITATION_PREVIEW_LIMIT.max` (workers/api/src/services/throttle.ts). */
+/** `LINK_TOKEN_LIMIT.max` (workers/api/src/services/throttle.ts). */
 const PREVIEW_BUDGET = 30;
 
 /** The status of the acceptance page for `token`, opened from `ip`. */

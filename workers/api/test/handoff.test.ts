@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { HANDOFF_TTL_MS } from "../src/services/handoff";
-import { HANDOFF_REDEEM_LIMIT } from "../src/services/throttle";
+import { LINK_TOKEN_LIMIT } from "../src/services/throttle";
 import { api, auditRows, createTenant, expectProblem, lastMail, type TestTenant } from "./helpers";
 
 const mint = (t: TestTenant, token = t.owner.token) =>
@@ -10,7 +10,7 @@ const redeem = (slug: string, code: string) =>
   api("POST", "/v1/auth/handoff/redeem", { slug, body: { code } });
 
 describe("sign-up hand-off", () => {
-  it("failed redeems are throttled per client: 30 parallel guesses, exactly the budget answered", async () => {
+  it("failed redeems are throttled per client: 40 parallel guesses, exactly the budget answered", async () => {
     const t = await createTenant();
     const headers = { "cf-connecting-ip": "203.0.113.41" };
     const guess = (_: unknown, i: number) =>
@@ -19,10 +19,10 @@ describe("sign-up hand-off", () => {
         body: { code: `ses_guess.${i}` },
         headers,
       });
-    const answers = await Promise.all(Array.from({ length: 30 }, guess));
+    const answers = await Promise.all(Array.from({ length: 40 }, guess));
     const statuses = answers.map((r) => r.status);
-    expect(statuses.filter((s) => s === 401).length).toBe(HANDOFF_REDEEM_LIMIT.max);
-    expect(statuses.filter((s) => s === 429).length).toBe(30 - HANDOFF_REDEEM_LIMIT.max);
+    expect(statuses.filter((s) => s === 401).length).toBe(LINK_TOKEN_LIMIT.max);
+    expect(statuses.filter((s) => s === 429).length).toBe(40 - LINK_TOKEN_LIMIT.max);
     const refused = answers.find((r) => r.status === 429)!;
     expectProblem(refused, 429, "too_many_requests");
     expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
@@ -36,7 +36,7 @@ describe("sign-up hand-off", () => {
     });
     expect(redeemed.status).toBe(200);
     const counter = await env.CONTROL_DB.prepare("SELECT failures FROM auth_throttle WHERE key = ?")
-      .bind("handoff-redeem:client:203.0.113.42")
+      .bind("link:handoff:203.0.113.42")
       .first<{ failures: number }>();
     expect(counter?.failures).toBe(0);
   });

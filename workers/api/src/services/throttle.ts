@@ -1,4 +1,4 @@
-import type { Budget } from "@tenantry/core";
+import { type Budget, refundAttempt, takeAttempt } from "@tenantry/core";
 
 export {
   type Budget,
@@ -31,12 +31,13 @@ export function signInBudgets(tenantId: string, email: string, ip: string | null
 
 /** Home-realm discovery per client per tenant; its own budget, so lookups never spend starts'. */
 export const SSO_DISCOVER_LIMIT = { max: 60, windowMs: 15 * MINUTE } as const;
-/** Failed hand-off redeems per client (a success gives its attempt back). */
-export const HANDOFF_REDEEM_LIMIT = { max: 20, windowMs: 15 * MINUTE } as const;
-/** Invitation previews of unknown, used or expired tokens per client (valid ones are refunded). */
-export const INVITATION_PREVIEW_LIMIT = { max: 30, windowMs: 15 * MINUTE } as const;
 /** Failed SCIM bearer tokens per client per tenant; a valid token costs no write. */
 export const SCIM_AUTH_LIMIT = { max: 20, windowMs: 15 * MINUTE } as const;
+/** Unknown, used or expired one-time tokens per client, per kind of link (valid ones refunded). */
+export const LINK_TOKEN_LIMIT = { max: 30, windowMs: 15 * MINUTE } as const;
+
+/** The one-time tokens a person brings from a mail or a redirect. */
+export type LinkKind = "handoff" | "invitation" | "email_verification" | "password_reset";
 
 const client = (ip: string | null) => ip ?? "unknown";
 
@@ -44,15 +45,28 @@ export const ssoDiscoverBudget = (tenantId: string, ip: string | null): Budget =
   key: `sso-discover:${tenantId}:${client(ip)}`,
   ...SSO_DISCOVER_LIMIT,
 });
-export const handoffRedeemBudget = (ip: string | null): Budget => ({
-  key: `handoff-redeem:client:${client(ip)}`,
-  ...HANDOFF_REDEEM_LIMIT,
-});
-export const invitationPreviewBudget = (ip: string | null): Budget => ({
-  key: `invitation-preview:client:${client(ip)}`,
-  ...INVITATION_PREVIEW_LIMIT,
-});
 export const scimAuthBudget = (tenantId: string, ip: string | null): Budget => ({
   key: `scim-auth:${tenantId}:${client(ip)}`,
   ...SCIM_AUTH_LIMIT,
 });
+
+/**
+ * Looks a one-time token up (`lookup` throws when it is unknown, used or expired) within the
+ * client's budget for that kind of link: the attempt is taken before the hash, and a token that
+ * was found gives it back, so a person opening their link twice never adds up.
+ */
+export async function withinLinkBudget<T>(
+  env: Parameters<typeof takeAttempt>[0],
+  kind: LinkKind,
+  ip: string | null,
+  lookup: () => Promise<T>,
+): Promise<T> {
+  const taken = await takeAttempt(
+    env,
+    [{ key: `link:${kind}:${client(ip)}`, ...LINK_TOKEN_LIMIT }],
+    "Too many invalid links tried from this address. Try again later.",
+  );
+  const found = await lookup();
+  await refundAttempt(env, taken);
+  return found;
+}
