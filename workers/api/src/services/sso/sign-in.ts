@@ -1,4 +1,4 @@
-import { auditEntry, auditEntryWhere, insertWhere, type TenantDb, tenantDb } from "@tenantry/core";
+import { auditEntry, auditEntryWhere, insertWhere, tenantDb } from "@tenantry/core";
 import { base64url, randomSecret, sha256Hex } from "@tenantry/core/crypto";
 import { newId } from "@tenantry/schema";
 import { users, userTenants } from "@tenantry/schema/control";
@@ -14,6 +14,7 @@ import { createSession } from "../sessions";
 import { ssoDiscoverBudget, takeAttempt } from "../throttle";
 import { encryptionKey, redirectUri, type SsoConnection } from "./connections";
 import { type IdClaims, IdTokenError, verifyIdToken } from "./id-token";
+import { sweepLogins } from "./login-sweep";
 import { connectionForEmail, domainOf } from "./realm";
 
 /** How long a started sign-in may take at the provider. */
@@ -112,22 +113,6 @@ export async function authorizationUrl(
   url.searchParams.set("code_challenge_method", "S256");
   if (loginHint) url.searchParams.set("login_hint", loginHint);
   return url.toString();
-}
-
-/** Rows a sign-in start removes at most: a backlog drains far faster than starts add rows. */
-const SSO_LOGIN_SWEEP_BATCH = 100;
-
-/**
- * Rows past their TTL (expired, or used and as old) are dead: the callback never accepts them.
- * Each start removes a bounded batch of them, oldest first (rowid order, so no index is needed),
- * and the table holds little more than one TTL's worth of starts.
- */
-function sweepLogins(db: TenantDb["orm"], now: number) {
-  return db
-    .delete(ssoLogins)
-    .where(
-      sql`${ssoLogins.stateHash} IN (SELECT ${ssoLogins.stateHash} FROM ${ssoLogins} WHERE ${ssoLogins.expiresAt} <= ${now} LIMIT ${SSO_LOGIN_SWEEP_BATCH})`,
-    );
 }
 
 /** A refusal: the reason goes to the tenant's audit log, the caller gets one plain 401. */
