@@ -14,14 +14,29 @@ interface Args {
  * origin, so the API resolves the tenant from the same Host the browser used.
  */
 export function apiFor({ request, context }: Args, token?: string): TenantryClient {
-  return apiAt(context.get(tenantAppRequest).env, new URL(request.url).origin, token);
+  return apiAt(context.get(tenantAppRequest).env, new URL(request.url).origin, request, token);
 }
 
-/** The API worker's client at another origin: the apex's sign-up hands off to a tenant's host. */
-export function apiAt(env: TenantAppEnv, origin: string, token?: string): TenantryClient {
+/**
+ * The API worker's client at an origin (the apex's sign-up hands off to a tenant's host), on
+ * behalf of the browser that sent `from`. Its address (`cf-connecting-ip`, set by Cloudflare on
+ * the request that reached this worker) goes along: the API budgets sign-in, sign-up and its
+ * other public routes per client, and a call through the binding carries only what we give it,
+ * so without it every person using the app would share one budget.
+ */
+export function apiAt(
+  env: TenantAppEnv,
+  origin: string,
+  from: Request,
+  token?: string,
+): TenantryClient {
+  const ip = from.headers.get("cf-connecting-ip");
   return createTenantryClient({
     baseUrl: origin,
-    fetch: (req) => withinBudget(req, (r) => env.API.fetch(r)),
+    fetch: (req) => {
+      if (ip) req.headers.set("cf-connecting-ip", ip);
+      return withinBudget(req, (r) => env.API.fetch(r));
+    },
     ...(token && { token }),
   });
 }

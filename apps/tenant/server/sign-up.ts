@@ -62,7 +62,7 @@ async function handOff(
   created: { tenant: { url: string }; access_token: string },
 ): Promise<Response | SignUpOutcome> {
   const { env } = args.context.get(tenantAppRequest);
-  const minted = await apiAt(env, created.tenant.url, created.access_token).POST(
+  const minted = await apiAt(env, created.tenant.url, args.request, created.access_token).POST(
     "/v1/auth/handoff",
   );
   if (!minted.data)

@@ -107,7 +107,13 @@ export {
   TENANT_MIGRATIONS,
   type TenantMigration,
 } from "./tenant-migrations";
-export { type Budget, refundAttempt, type Taken, takeAttempt } from "./throttle";
+export {
+  type Budget,
+  refundAttempt,
+  refuseSpent,
+  type Taken,
+  takeAttempt,
+} from "./throttle";
 export { type UsageMessage, UsageMessageSchema } from "./usage";
 export { type ReconcileRow, reconcileUsage, type UsageReconcile } from "./usage-reconcile";
 export { initWorkerApp, type WorkerVariables } from "./worker-app";

@@ -1,5 +1,5 @@
 import { authThrottle } from "@tenantry/schema/control";
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import { controlDb } from "./control-db";
 import type { CoreEnv } from "./env";
 import { TooManyRequestsError } from "./problem";
@@ -65,6 +65,36 @@ export async function takeAttempt(
   });
   if (retryAfterMs > 0) throw new TooManyRequestsError(detail, retryAfterMs / 1000);
   return { budgets, windows };
+}
+
+/**
+ * Refuses with 429 and Retry-After, before any work, a client whose budget is already spent;
+ * counts nothing. For endpoints that count only failures (`takeAttempt` after the check failed):
+ * successes then cost no write, and the take stays the atomic step that decides every refusal,
+ * while this read only spares a spent client the work.
+ */
+export async function refuseSpent(
+  env: Pick<CoreEnv, "CONTROL_DB">,
+  budgets: Budget[],
+  detail = "Too many attempts. Try again later.",
+): Promise<void> {
+  const now = Date.now();
+  const rows = await controlDb(env)
+    .select()
+    .from(authThrottle)
+    .where(
+      inArray(
+        authThrottle.key,
+        budgets.map((b) => b.key),
+      ),
+    );
+  let retryAfterMs = 0;
+  for (const row of rows) {
+    const b = budgets.find((x) => x.key === row.key);
+    if (b && row.windowStart > now - b.windowMs && row.failures >= b.max)
+      retryAfterMs = Math.max(retryAfterMs, row.windowStart + b.windowMs - now);
+  }
+  if (retryAfterMs > 0) throw new TooManyRequestsError(detail, retryAfterMs / 1000);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { HANDOFF_TTL_MS } from "../src/services/handoff";
+import { LINK_TOKEN_LIMIT } from "../src/services/throttle";
 import { api, auditRows, createTenant, expectProblem, lastMail, type TestTenant } from "./helpers";
 
 const mint = (t: TestTenant, token = t.owner.token) =>
@@ -9,6 +10,37 @@ const redeem = (slug: string, code: string) =>
   api("POST", "/v1/auth/handoff/redeem", { slug, body: { code } });
 
 describe("sign-up hand-off", () => {
+  it("failed redeems are throttled per client: 40 parallel guesses, exactly the budget answered", async () => {
+    const t = await createTenant();
+    const headers = { "cf-connecting-ip": "203.0.113.41" };
+    const guess = (_: unknown, i: number) =>
+      api("POST", "/v1/auth/handoff/redeem", {
+        slug: t.slug,
+        body: { code: `ses_guess.${i}` },
+        headers,
+      });
+    const answers = await Promise.all(Array.from({ length: 40 }, guess));
+    const statuses = answers.map((r) => r.status);
+    expect(statuses.filter((s) => s === 401).length).toBe(LINK_TOKEN_LIMIT.max);
+    expect(statuses.filter((s) => s === 429).length).toBe(40 - LINK_TOKEN_LIMIT.max);
+    const refused = answers.find((r) => r.status === 429)!;
+    expectProblem(refused, 429, "too_many_requests");
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+    // Another client redeems its genuine code; a success gives its attempt back.
+    const other = { "cf-connecting-ip": "203.0.113.42" };
+    const minted = await mint(t);
+    const redeemed = await api("POST", "/v1/auth/handoff/redeem", {
+      slug: t.slug,
+      body: { code: minted.body.code },
+      headers: other,
+    });
+    expect(redeemed.status).toBe(200);
+    const counter = await env.CONTROL_DB.prepare("SELECT failures FROM auth_throttle WHERE key = ?")
+      .bind("link:handoff:203.0.113.42")
+      .first<{ failures: number }>();
+    expect(counter?.failures).toBe(0);
+  });
+
   it("a code minted with the sign-up session is redeemed once for a new session; the old one is dead", async () => {
     const t = await createTenant();
     const minted = await mint(t);

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { INVITATION_TTL_MS } from "../src/services/invitations";
-import { SIGN_IN_LIMITS } from "../src/services/throttle";
+import { LINK_TOKEN_LIMIT, SIGN_IN_LIMITS } from "../src/services/throttle";
 import {
   addMember,
   api,
@@ -97,6 +97,42 @@ describe("accepting", () => {
     );
     expect((await auditRows(t, "invitation.accept")).length).toBe(1);
     expect((await auditRows(t, "member.join")).length).toBe(2);
+  });
+
+  it("unknown invitation tokens are throttled per client: 40 parallel previews, exactly the budget answered", async () => {
+    const t = await verifiedTenant();
+    const headers = { "cf-connecting-ip": "203.0.113.51" };
+    const guess = (_: unknown, i: number) =>
+      api("POST", "/v1/invitations/preview", {
+        slug: t.slug,
+        body: { token: `guess-${i}` },
+        headers,
+      });
+    const answers = await Promise.all(Array.from({ length: 40 }, guess));
+    const statuses = answers.map((r) => r.status);
+    expect(statuses.filter((s) => s === 400).length).toBe(LINK_TOKEN_LIMIT.max);
+    expect(statuses.filter((s) => s === 429).length).toBe(40 - LINK_TOKEN_LIMIT.max);
+    const refused = answers.find((r) => r.status === 429)!;
+    expectProblem(refused, 429, "too_many_requests");
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+    // Accepting looks tokens up too: the same budget.
+    const accepting = await api("POST", "/v1/invitations/accept", {
+      slug: t.slug,
+      body: { token: "guess-accept", password: "long enough password" },
+      headers,
+    });
+    expectProblem(accepting, 429, "too_many_requests");
+    // Valid tokens give their attempt back: previewing one often never adds up.
+    const { token } = await invite(t, "often@example.com", "viewer");
+    const other = { "cf-connecting-ip": "203.0.113.52" };
+    for (let i = 0; i <= LINK_TOKEN_LIMIT.max; i++) {
+      const r = await api("POST", "/v1/invitations/preview", {
+        slug: t.slug,
+        body: { token },
+        headers: other,
+      });
+      expect(r.status).toBe(200);
+    }
   });
 
   it("previews an invitation without consuming it, saying whether the email has an account", async () => {

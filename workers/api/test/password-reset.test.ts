@@ -6,6 +6,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { PASSWORD_RESET_LIMITS } from "../src/services/password-reset";
+import { LINK_TOKEN_LIMIT } from "../src/services/throttle";
 import { addMember, api, createTenant, expectProblem, lastMail } from "./helpers";
 
 /** Each test its own client address, so the per-client budget is the test's alone. */
@@ -125,5 +126,35 @@ describe("POST /v1/auth/password-reset", () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     expect(mails).toBe(PASSWORD_RESET_LIMITS.address.max);
+  });
+});
+
+describe.each([
+  { path: "/v1/auth/password-reset/confirm", body: { password: "a new long password" } },
+  { path: "/v1/auth/verify-email", body: {} },
+])("POST $path with links that do not exist", ({ path, body }) => {
+  it("is throttled per client: 40 parallel guesses, exactly the budget answered", async () => {
+    const t = await createTenant();
+    const ip = client();
+    const guess = (_: unknown, i: number) =>
+      api("POST", path, {
+        slug: t.slug,
+        body: { ...body, token: `guess-${i}` },
+        headers: { "cf-connecting-ip": ip },
+      });
+    const answers = await Promise.all(Array.from({ length: 40 }, guess));
+    const statuses = answers.map((r) => r.status);
+    expect(statuses.filter((s) => s === 400).length).toBe(LINK_TOKEN_LIMIT.max);
+    expect(statuses.filter((s) => s === 429).length).toBe(40 - LINK_TOKEN_LIMIT.max);
+    const refused = answers.find((r) => r.status === 429)!;
+    expectProblem(refused, 429, "too_many_requests");
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+    // Another client is still answered.
+    const other = await api("POST", path, {
+      slug: t.slug,
+      body: { ...body, token: "guess-other" },
+      headers: { "cf-connecting-ip": client() },
+    });
+    expectProblem(other, 400);
   });
 });

@@ -5,6 +5,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createSession } from "../src/services/sessions";
+import { SCIM_AUTH_LIMIT } from "../src/services/throttle";
 import {
   type ApiResponse,
   addMember,
@@ -657,11 +658,41 @@ describe("SCIM routes in the security checks", () => {
   });
 
   it.each(ROUTES)("$method $path", async (route) => {
+    // Each route from its own client: together the refused tokens would spend one client's
+    // SCIM budget (SCIM_AUTH_LIMIT) and later routes would answer 429.
+    const headers = { "cf-connecting-ip": `198.51.100.${ROUTES.indexOf(route) + 1}` };
     const call = (t: ScimTenant, token: string | null, ids = a.ids) =>
-      scim(t, route.method, fill(route.path, ids), { token, body: route.body });
+      scim(t, route.method, fill(route.path, ids), { token, body: route.body, headers });
     expectScimError(await call(a, null), 401);
     expectScimError(await call(a, b.scimToken), 401);
     if (route.path.includes("{")) expectScimError(await call(a, a.scimToken, b.ids), 404);
     expectScimError(await call(suspended, suspended.scimToken, suspended.ids), 403);
+  });
+});
+
+describe("SCIM bearer tokens", () => {
+  it("failed tokens are throttled per client: 30 parallel, exactly the budget answered; a spent client waits", async () => {
+    const t = await scimTenant();
+    const headers = { "cf-connecting-ip": "203.0.113.61" };
+    const guess = (_: unknown, i: number) =>
+      scim(t, "GET", "/Users", { token: `scim_guess${i}`, headers });
+    const answers = await Promise.all(Array.from({ length: 30 }, guess));
+    const statuses = answers.map((r) => r.status);
+    expect(statuses.filter((s) => s === 401).length).toBe(SCIM_AUTH_LIMIT.max);
+    expect(statuses.filter((s) => s === 429).length).toBe(30 - SCIM_AUTH_LIMIT.max);
+    const refused = answers.find((r) => r.status === 429)!;
+    expectScimError(refused, 429);
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+    // Spent: even this tenant's valid token is refused from that client, before any lookup.
+    expectScimError(await scim(t, "GET", "/Users", { headers }), 429);
+    // Another client (the IdP) syncs on; valid tokens never count, even many at once.
+    const idp = { "cf-connecting-ip": "203.0.113.62" };
+    const syncs = await Promise.all(
+      Array.from({ length: SCIM_AUTH_LIMIT.max + 5 }, () =>
+        scim(t, "GET", "/Users", { headers: idp }),
+      ),
+    );
+    expect(syncs.map((r) => r.status)).toEqual(syncs.map(() => 200));
+    expectScimError(await scim(t, "GET", "/Users", { token: null, headers: idp }), 401);
   });
 });

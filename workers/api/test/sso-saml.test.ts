@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { formValues, type RealmSettings, SAML_IDP_HOST } from "../../../tests/saml-idp";
-import { SAML_ACS_LIMIT } from "../src/services/sso/saml";
+import { SSO_FINISH_LIMIT } from "../src/services/throttle";
 import {
   api,
   auditRows,
@@ -372,9 +372,9 @@ describe("SAML sign-in", () => {
         headers: { "cf-connecting-ip": "203.0.113.7" },
       });
     const statuses = (await Promise.all(Array.from({ length: 40 }, post))).map((r) => r.status);
-    expect(statuses.filter((s) => s === 401).length).toBe(SAML_ACS_LIMIT.max);
-    expect(statuses.filter((s) => s === 429).length).toBe(40 - SAML_ACS_LIMIT.max);
-    expect(await reasons(t)).toHaveLength(SAML_ACS_LIMIT.max);
+    expect(statuses.filter((s) => s === 401).length).toBe(SSO_FINISH_LIMIT.max);
+    expect(statuses.filter((s) => s === 429).length).toBe(40 - SSO_FINISH_LIMIT.max);
+    expect(await reasons(t)).toHaveLength(SSO_FINISH_LIMIT.max);
   });
 
   it("test connection shows the parsed NameID and attributes, and signs nobody in", async () => {

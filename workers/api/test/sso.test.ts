@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { config } from "../src/env";
 import { open } from "../src/lib/secret-box";
 import { mailPasswordReset } from "../src/services/password-reset";
-import { SSO_START_LIMIT } from "../src/services/sso/sign-in";
+import { SSO_DISCOVER_LIMIT, SSO_FINISH_LIMIT, SSO_START_LIMIT } from "../src/services/throttle";
 import {
   addMember,
   api,
@@ -184,6 +184,73 @@ describe("OIDC sign-in", () => {
     const statuses = (await Promise.all(Array.from({ length: 40 }, start))).map((r) => r.status);
     expect(statuses.filter((s) => s === 200).length).toBe(SSO_START_LIMIT.max);
     expect(statuses.filter((s) => s === 429).length).toBe(40 - SSO_START_LIMIT.max);
+  });
+
+  it("callbacks are throttled per client: 40 parallel bad ones, exactly the budget refused and audited", async () => {
+    const t = await createTenant();
+    await enabledConnection(t);
+    const callback = () =>
+      api("POST", "/v1/auth/sso/callback", {
+        slug: t.slug,
+        body: { state: "forged-state", code: "forged-code" },
+        headers: { "cf-connecting-ip": "203.0.113.11" },
+      });
+    const statuses = (await Promise.all(Array.from({ length: 40 }, callback))).map((r) => r.status);
+    expect(statuses.filter((s) => s === 401).length).toBe(SSO_FINISH_LIMIT.max);
+    expect(statuses.filter((s) => s === 429).length).toBe(40 - SSO_FINISH_LIMIT.max);
+    expect(await auditRows(t, "sso.refuse")).toHaveLength(SSO_FINISH_LIMIT.max);
+  });
+
+  it("discovery has its own budget per client: 70 parallel lookups, exactly the budget admitted; starts unaffected", async () => {
+    const t = await createTenant();
+    const { domain } = await enabledConnection(t);
+    const headers = { "cf-connecting-ip": "203.0.113.10" };
+    const body = { email: `ann@${domain}` };
+    const discover = () => api("POST", "/v1/auth/sso/discover", { slug: t.slug, body, headers });
+    const answers = await Promise.all(Array.from({ length: 70 }, discover));
+    const statuses = answers.map((r) => r.status);
+    expect(statuses.filter((s) => s === 200).length).toBe(SSO_DISCOVER_LIMIT.max);
+    expect(statuses.filter((s) => s === 429).length).toBe(70 - SSO_DISCOVER_LIMIT.max);
+    const refused = answers.find((r) => r.status === 429)!;
+    expectProblem(refused, 429, "too_many_requests");
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+    // Lookups spent nothing of the same client's sign-in starts.
+    const start = await api("POST", "/v1/auth/sso/start", { slug: t.slug, body, headers });
+    expect(start.status).toBe(200);
+  });
+
+  it("a start sweeps sign-in rows past their TTL (expired, or used and as old); live rows stay", async () => {
+    const t = await createTenant();
+    const { connection, domain } = await enabledConnection(t);
+    const db = tenantD1(t);
+    const now = Date.now();
+    const row = (state: string, expiresAt: number, usedAt: number | null) =>
+      db
+        .prepare(
+          `INSERT INTO sso_logins (state_hash, tenant_id, connection_id, purpose, nonce, code_verifier,
+             expires_at, used_at, created_at) VALUES (?, ?, ?, 'sign_in', 'n', 'v', ?, ?, ?)`,
+        )
+        .bind(state, t.tenant.id, connection.id, expiresAt, usedAt, expiresAt - 600_000);
+    await db.batch([
+      row("expired", now - 1_000, null),
+      row("used-long-ago", now - 60_000, now - 500_000),
+      row("live", now + 300_000, null),
+      row("used-recently", now + 300_000, now - 1_000),
+    ]);
+    const started = await api("POST", "/v1/auth/sso/start", {
+      slug: t.slug,
+      body: { email: `ann@${domain}` },
+    });
+    expect(started.status).toBe(200);
+    const left = await db
+      .prepare("SELECT state_hash FROM sso_logins")
+      .all<{ state_hash: string }>();
+    const states = left.results.map((r) => r.state_hash);
+    expect(states).toEqual(expect.arrayContaining(["live", "used-recently"]));
+    expect(states).not.toContain("expired");
+    expect(states).not.toContain("used-long-ago");
+    // The start's own row was written in the same batch as the sweep.
+    expect(states).toHaveLength(3);
   });
 
   it("the first sign-in creates the member just in time; the session is an ordinary one", async () => {

@@ -8,7 +8,7 @@ import { ConflictError, ValidationError } from "../errors";
 import { consumeAuthToken, createAuthToken } from "./auth-tokens";
 import { mailer } from "./mailer";
 import { type TenantRow, tenantUrl } from "./registry";
-import { takeAttempt } from "./throttle";
+import { takeAttempt, withinLinkBudget } from "./throttle";
 
 export const EMAIL_VERIFICATION_TTL_MS = 7 * 24 * 3600_000;
 
@@ -50,8 +50,11 @@ export async function verifyEmail({
   input: { token: string };
 }): Promise<void> {
   const { env, tenant } = ctx;
-  const consumed = await consumeAuthToken(env, "email_verification", tenant.id, token);
-  if (!consumed) throw new ValidationError("The verification link is invalid, used or expired.");
+  const consumed = await withinLinkBudget(env, "email_verification", ctx.ip, async () => {
+    const found = await consumeAuthToken(env, "email_verification", tenant.id, token);
+    if (!found) throw new ValidationError("The verification link is invalid, used or expired.");
+    return found;
+  });
   const now = Date.now();
   await controlDb(env)
     .update(users)

@@ -7,6 +7,7 @@ import { UnauthorizedError } from "../errors";
 import { consumeAuthToken, createAuthToken } from "./auth-tokens";
 import { forgetSessions } from "./session-cache";
 import { createSession, type TokenPair } from "./sessions";
+import { withinLinkBudget } from "./throttle";
 
 /** A hand-off code is redeemed by the browser's very next request: a minute is plenty. */
 export const HANDOFF_TTL_MS = 60_000;
@@ -51,8 +52,11 @@ export async function redeemHandoff({
   ctx: TenantRequestContext;
   input: { code: string };
 }): Promise<TokenPair> {
-  const consumed = await consumeAuthToken(ctx.env, "handoff", ctx.tenant.id, code);
-  if (!consumed) throw new UnauthorizedError(REFUSED);
+  const consumed = await withinLinkBudget(ctx.env, "handoff", ctx.ip, async () => {
+    const found = await consumeAuthToken(ctx.env, "handoff", ctx.tenant.id, code);
+    if (!found) throw new UnauthorizedError(REFUSED);
+    return found;
+  });
   const sid = code.slice(0, code.indexOf("."));
   const db = tenantDb(ctx.env, ctx.tenant);
   const actor = { type: "user", id: consumed.userId };

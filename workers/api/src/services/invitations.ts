@@ -27,7 +27,7 @@ import { reserveUnit } from "./limits";
 import { mailer } from "./mailer";
 import { type TenantRow, tenantUrl } from "./registry";
 import { createSession } from "./sessions";
-import { refundAttempt, SIGN_IN_LIMITS, takeAttempt } from "./throttle";
+import { refundAttempt, SIGN_IN_LIMITS, takeAttempt, withinLinkBudget } from "./throttle";
 
 export const INVITATION_TTL_MS = 7 * 24 * 3600_000;
 
@@ -257,7 +257,9 @@ export async function previewInvitation({
   ctx: TenantRequestContext;
   input: { token: string };
 }) {
-  const inv = await pendingInvitation(tenantDb(ctx.env, ctx.tenant), input.token, Date.now());
+  const inv = await withinLinkBudget(ctx.env, "invitation", ctx.ip, () =>
+    pendingInvitation(tenantDb(ctx.env, ctx.tenant), input.token, Date.now()),
+  );
   const account = await controlDb(ctx.env)
     .select({ id: users.id })
     .from(users)
@@ -286,7 +288,9 @@ export async function acceptInvitation({
   const { env, tenant } = ctx;
   const db = tenantDb(env, tenant);
   const now = Date.now();
-  const inv = await pendingInvitation(db, input.token, now);
+  const inv = await withinLinkBudget(env, "invitation", ctx.ip, () =>
+    pendingInvitation(db, input.token, now),
+  );
   if (!input.password) {
     throw new ValidationError("A password is required to accept the invitation.", [
       { path: "body.password", message: "required" },

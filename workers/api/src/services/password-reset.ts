@@ -15,7 +15,7 @@ import { mailer } from "./mailer";
 import { findTenantById, tenantUrl } from "./registry";
 import { forgetSessions } from "./session-cache";
 import { passwordRefusedBySso } from "./sso/realm";
-import { type Budget, takeAttempt } from "./throttle";
+import { type Budget, takeAttempt, withinLinkBudget } from "./throttle";
 
 export const PASSWORD_RESET_TTL_MS = 3600_000;
 
@@ -115,17 +115,18 @@ export async function confirmPasswordReset({
   input: { token: string; password: string };
 }) {
   const { env, tenant } = ctx;
-  const consumed = await consumeAuthToken(env, "password_reset", tenant.id, input.token);
-  const member = consumed
-    ? await tenantDb(env, tenant)
-        .orm.select({ id: members.id, role: members.role, email: members.email })
-        .from(members)
-        .where(eq(members.userId, consumed.userId))
-        .get()
-    : undefined;
-  if (!consumed || !member) {
-    throw new ValidationError("The reset link is invalid, used or expired.");
-  }
+  const invalid = () => new ValidationError("The reset link is invalid, used or expired.");
+  const consumed = await withinLinkBudget(env, "password_reset", ctx.ip, async () => {
+    const found = await consumeAuthToken(env, "password_reset", tenant.id, input.token);
+    if (!found) throw invalid();
+    return found;
+  });
+  const member = await tenantDb(env, tenant)
+    .orm.select({ id: members.id, role: members.role, email: members.email })
+    .from(members)
+    .where(eq(members.userId, consumed.userId))
+    .get();
+  if (!member) throw invalid();
   // A link mailed before SSO was enforced no longer sets a password.
   if (await passwordRefusedBySso(env, tenant, member.email, member.role))
     throw new ForbiddenError(SSO_REQUIRED, "sso_required");

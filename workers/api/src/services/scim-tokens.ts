@@ -1,12 +1,13 @@
-import { auditEntry, type TenantDb } from "@tenantry/core";
+import { auditEntry, type TenantDb, tenantDb } from "@tenantry/core";
 import { randomSecret, sha256Hex } from "@tenantry/core/crypto";
 import { newId } from "@tenantry/schema";
 import { scimTokens } from "@tenantry/schema/tenant";
 import { and, eq, isNull } from "drizzle-orm";
-import type { Actor, ServiceContext } from "../context";
-import { ForbiddenError, NotFoundError } from "../errors";
+import type { Actor, ServiceContext, TenantRequestContext } from "../context";
+import { ForbiddenError, NotFoundError, UnauthorizedError } from "../errors";
 import { listPage, type PageQuery } from "../lib/pagination";
 import { permissionsOf } from "../rbac/permissions";
+import { refuseSpent, scimAuthBudget, takeAttempt } from "./throttle";
 
 /** Distinct from API keys (`tnry_`): a SCIM token opens only `/scim/v2`, an API key never does. */
 export const SCIM_TOKEN_PREFIX = "scim_";
@@ -117,4 +118,27 @@ export async function authenticateScimToken(
     createdBy: row.createdBy,
     permissions: SCIM_PERMISSIONS,
   };
+}
+
+/**
+ * The SCIM actor for a request's bearer credential, or a 401. Failed credentials are budgeted per
+ * client on this tenant (only failures count: an IdP syncing costs no write); a client whose
+ * failures are spent is refused before the hash and the lookup.
+ */
+export async function authenticateScimRequest({
+  ctx,
+  input: { credential },
+}: {
+  ctx: TenantRequestContext;
+  input: { credential: string | undefined };
+}): Promise<Extract<Actor, { type: "scim_token" }>> {
+  const budgets = [scimAuthBudget(ctx.tenant.id, ctx.ip)];
+  const detail = "Too many failed SCIM tokens from this client. Try again later.";
+  await refuseSpent(ctx.env, budgets, detail);
+  const actor = credential
+    ? await authenticateScimToken(tenantDb(ctx.env, ctx.tenant), credential)
+    : null;
+  if (actor) return actor;
+  await takeAttempt(ctx.env, budgets, detail);
+  throw new UnauthorizedError("Send a SCIM bearer token of this tenant.");
 }

@@ -1,10 +1,8 @@
-import { tenantDb } from "@tenantry/core";
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { newRouter } from "../../app";
 import type { AppEnv } from "../../context";
 import { config } from "../../env";
-import { UnauthorizedError } from "../../errors";
 import { requireFeature } from "../../middleware/entitlements";
 import { resolveTenant } from "../../middleware/tenant";
 import { tenantUrl } from "../../services/registry";
@@ -23,7 +21,7 @@ import {
   parseGroupBody,
   parseUserBody,
 } from "../../services/scim-patch";
-import { authenticateScimToken } from "../../services/scim-tokens";
+import { authenticateScimRequest } from "../../services/scim-tokens";
 import {
   changeScimUser,
   createScimUser,
@@ -35,7 +33,7 @@ import {
   type ScimUserRow,
   scimUserView,
 } from "../../services/scim-users";
-import { serviceContext } from "../helpers";
+import { serviceContext, tenantRequestContext } from "../helpers";
 import {
   groupResourceType,
   groupSchema,
@@ -75,12 +73,11 @@ const scimErrors = createMiddleware<AppEnv>(async (c, next) => {
 
 /** A SCIM request authenticates only with a SCIM token of the host's tenant. */
 const requireScimToken = createMiddleware<AppEnv>(async (c, next) => {
-  const match = c.req.header("authorization")?.match(/^Bearer\s+(\S+)$/i);
-  const actor = match?.[1]
-    ? await authenticateScimToken(tenantDb(c.env, c.get("tenant")), match[1])
-    : null;
-  if (!actor) throw new UnauthorizedError("Send a SCIM bearer token of this tenant.");
-  c.set("actor", actor);
+  const credential = c.req.header("authorization")?.match(/^Bearer\s+(\S+)$/i)?.[1];
+  c.set(
+    "actor",
+    await authenticateScimRequest({ ctx: tenantRequestContext(c), input: { credential } }),
+  );
   await next();
 });
 

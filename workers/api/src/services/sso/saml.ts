@@ -12,9 +12,10 @@ import { and, eq, gt, isNotNull, isNull, lte } from "drizzle-orm";
 import { z } from "zod";
 import type { TenantRequestContext } from "../../context";
 import { ValidationError } from "../../errors";
-import { takeAttempt } from "../throttle";
+import { ssoFinishBudget, takeAttempt } from "../throttle";
 import type { SsoConnection } from "./connections";
 import { admit, auditedRefusals, LOGIN_TTL_MS, Refusal } from "./finish";
+import { sweepLogins } from "./login-sweep";
 import { EMAIL_NAME_ID, spValues } from "./saml-metadata";
 
 /**
@@ -47,9 +48,9 @@ export async function samlRequestUrl(
   const requestId = `_${randomSecret(20)}`;
   const relayState = randomSecret();
   const now = Date.now();
-  await tenantDb(ctx.env, ctx.tenant)
-    .orm.insert(ssoLogins)
-    .values({
+  const db = tenantDb(ctx.env, ctx.tenant).orm;
+  await db.batch([
+    db.insert(ssoLogins).values({
       stateHash: await sha256Hex(relayState),
       tenantId: ctx.tenant.id,
       connectionId: connection.id,
@@ -59,7 +60,9 @@ export async function samlRequestUrl(
       samlRequestId: requestId,
       expiresAt: now + LOGIN_TTL_MS,
       createdAt: now,
-    });
+    }),
+    sweepLogins(db, now),
+  ]);
   const request =
     `<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion"` +
     ` ID="${requestId}" Version="2.0" IssueInstant="${new Date(now).toISOString()}"` +
@@ -125,12 +128,6 @@ async function pendingLogin(ctx: TenantRequestContext, connectionId: string, rel
 const EmailSchema = z.email().toLowerCase();
 
 /**
- * ACS posts per client per tenant. The route is public and each post costs a signature check
- * and, when refused, an audit entry: bounded like the sign-in starts it normally follows.
- */
-export const SAML_ACS_LIMIT = { max: 30, windowMs: 15 * 60_000 } as const;
-
-/**
  * The ACS: verifies the Response against the connection (its certificates, our entity id and
  * ACS URL, the pending request's ID or IdP-initiated if allowed, replay), then signs the email's
  * member in through the shared finish. The email is the `email` attribute, else the NameID; the
@@ -145,7 +142,7 @@ export async function finishSaml({
 }) {
   await takeAttempt(
     ctx.env,
-    [{ key: `saml-acs:${ctx.tenant.id}:${ctx.ip ?? "unknown"}`, ...SAML_ACS_LIMIT }],
+    [ssoFinishBudget(ctx.tenant.id, ctx.ip)],
     "Too many single sign-on attempts. Try again later.",
   );
   return auditedRefusals(ctx, async () => {

@@ -6,10 +6,11 @@ import { z } from "zod";
 import type { TenantRequestContext } from "../../context";
 import { ValidationError } from "../../errors";
 import { open } from "../../lib/secret-box";
-import { takeAttempt } from "../throttle";
+import { ssoDiscoverBudget, ssoFinishBudget, ssoStartBudget, takeAttempt } from "../throttle";
 import { encryptionKey, redirectUri, type SsoConnection } from "./connections";
 import { admit, auditedRefusals, LOGIN_TTL_MS, Refusal } from "./finish";
 import { IdTokenError, verifyIdToken } from "./id-token";
+import { sweepLogins } from "./login-sweep";
 import { connectionForEmail } from "./realm";
 import { samlRequestUrl } from "./saml";
 
@@ -21,11 +22,11 @@ export async function discoverSso({
   ctx: TenantRequestContext;
   input: { email: string };
 }) {
-  // Public, and each start stores a sign-in row: bounded per client on this tenant.
+  // Public, and each lookup reads the tenant's domains: bounded per client on this tenant.
   await takeAttempt(
     ctx.env,
-    [{ key: `sso-start:${ctx.tenant.id}:${ctx.ip ?? "unknown"}`, ...SSO_START_LIMIT }],
-    "Too many single sign-on attempts. Try again later.",
+    [ssoDiscoverBudget(ctx.tenant.id, ctx.ip)],
+    "Too many single sign-on lookups. Try again later.",
   );
   const connection = await connectionForEmail(ctx.env, ctx.tenant, input.email);
   return { sso: connection !== null, connection_name: connection?.name ?? null };
@@ -36,12 +37,9 @@ async function pkceChallenge(verifier: string) {
 }
 
 /**
- * Starts an SP-initiated sign-in: state, nonce and the PKCE verifier stay server-side (only the
- * state's hash is the key), and the browser is sent to the provider with the S256 challenge.
+ * Starts an SP-initiated sign-in for the connection serving the email's domain: the browser is
+ * sent to its provider (OIDC: state, nonce and PKCE verifier stored; SAML: an AuthnRequest).
  */
-/** Starts of an SSO sign-in per client per tenant: people retry, scripts filling the table don't. */
-export const SSO_START_LIMIT = { max: 30, windowMs: 15 * 60_000 } as const;
-
 export async function startSso({
   ctx,
   input,
@@ -52,7 +50,7 @@ export async function startSso({
   // Public, and each start stores a sign-in row: bounded per client on this tenant.
   await takeAttempt(
     ctx.env,
-    [{ key: `sso-start:${ctx.tenant.id}:${ctx.ip ?? "unknown"}`, ...SSO_START_LIMIT }],
+    [ssoStartBudget(ctx.tenant.id, ctx.ip)],
     "Too many single sign-on attempts. Try again later.",
   );
   const connection = await connectionForEmail(ctx.env, ctx.tenant, input.email);
@@ -91,9 +89,9 @@ async function authorizationUrl(
   const nonce = randomSecret();
   const codeVerifier = randomSecret(48);
   const now = Date.now();
-  await tenantDb(ctx.env, ctx.tenant)
-    .orm.insert(ssoLogins)
-    .values({
+  const db = tenantDb(ctx.env, ctx.tenant).orm;
+  await db.batch([
+    db.insert(ssoLogins).values({
       stateHash: await sha256Hex(state),
       tenantId: ctx.tenant.id,
       connectionId: connection.id,
@@ -102,7 +100,9 @@ async function authorizationUrl(
       codeVerifier,
       expiresAt: now + LOGIN_TTL_MS,
       createdAt: now,
-    });
+    }),
+    sweepLogins(db, now),
+  ]);
   const url = new URL(connection.authorizationEndpoint);
   url.searchParams.set("response_type", "code");
   url.searchParams.set("client_id", connection.clientId);
@@ -186,6 +186,11 @@ export async function finishSso({
   ctx: TenantRequestContext;
   input: { state: string; code: string };
 }) {
+  await takeAttempt(
+    ctx.env,
+    [ssoFinishBudget(ctx.tenant.id, ctx.ip)],
+    "Too many single sign-on attempts. Try again later.",
+  );
   return auditedRefusals(ctx, async () => {
     const login = await consumeLogin(ctx, input.state);
     const connection = await tenantDb(ctx.env, ctx.tenant)
