@@ -39,7 +39,7 @@ const createKey = (t: TestTenant, token: string) =>
   });
 
 describe("step-up on SSO settings", () => {
-  it("every change of SSO configuration needs a recent second factor of a member with MFA", async () => {
+  it("every change of SSO or SCIM configuration needs a recent second factor of a member with MFA", async () => {
     const t = await createTenant();
     const { connection, domain } = await enabledConnection(t);
     const other = await createConnection(t);
@@ -59,6 +59,13 @@ describe("step-up on SSO settings", () => {
       () => api("POST", `${base}/domains/${domain}/verify`, as),
       () => api("DELETE", `${base}/domains/${domain}`, as),
       () => api("DELETE", `/v1/sso/connections/${other.id}`, as),
+      () =>
+        api("POST", "/v1/sso/connections/saml", {
+          ...as,
+          body: { name: "x", metadata_xml: "<EntityDescriptor/>" },
+        }),
+      () => api("POST", `${base}/metadata/refresh`, as),
+      () => api("POST", "/v1/scim-tokens", { ...as, body: { name: "Okta" } }),
     ];
     for (const change of changes) expectProblem(await change(), 403, "mfa_step_up_required");
     // Reading and testing change nothing: no step-up.
@@ -77,6 +84,10 @@ describe("step-up on SSO settings", () => {
     expect((await changes[4]!()).status).toBe(200);
     expect((await changes[5]!()).status).toBe(204);
     expect((await changes[6]!()).status).toBe(204);
+    // Past the step-up, the SAML ones meet their own checks (no metadata here).
+    expectProblem(await changes[7]!(), 422, "invalid_metadata");
+    expectProblem(await changes[8]!(), 409, "no_metadata_url");
+    expect((await changes[9]!()).status).toBe(201);
   });
 });
 

@@ -16,13 +16,12 @@ import {
   refreshSamlMetadata,
   removeSsoDomain,
   samlSpMetadata,
-  testSsoConnection,
   updateSsoConnection,
   verifySsoDomain,
 } from "../services/sso/connections";
 import { RoleMappingSchema } from "../services/sso/role-mapping";
 import { finishSaml } from "../services/sso/saml";
-import { discoverSso, finishSso, startSso } from "../services/sso/sign-in";
+import { discoverSso, finishSso, startSso, testSsoConnection } from "../services/sso/sign-in";
 import { TokenPairSchema } from "./auth";
 import {
   conflictError,
@@ -130,6 +129,12 @@ const SsoTestResultSchema = z
     }),
   })
   .openapi("SsoTestResult");
+
+/** What both protocols' finishes answer. */
+const signedInOrTested = jsonResponse(
+  z.union([TokenPairSchema, SsoTestResultSchema]),
+  "Signed in (a token pair), or a test's result (`test`: claims, no session)",
+);
 
 export const ssoRoutes = newRouter()
   .openapi(
@@ -472,10 +477,7 @@ export const ssoRoutes = newRouter()
         ),
       },
       responses: {
-        200: jsonResponse(
-          z.union([TokenPairSchema, SsoTestResultSchema]),
-          "Signed in (a token pair), or a test's result (`test`: claims, no session)",
-        ),
+        200: signedInOrTested,
         ...tenantErrors,
       },
     }),
@@ -532,10 +534,7 @@ export const ssoRoutes = newRouter()
         ),
       },
       responses: {
-        200: jsonResponse(
-          z.union([TokenPairSchema, SsoTestResultSchema]),
-          "Signed in (a token pair), or a test's result (`test`: claims, no session)",
-        ),
+        200: signedInOrTested,
         ...tenantErrors,
       },
     }),

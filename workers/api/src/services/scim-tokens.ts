@@ -7,6 +7,7 @@ import type { Actor, ServiceContext, TenantRequestContext } from "../context";
 import { ForbiddenError, NotFoundError, UnauthorizedError } from "../errors";
 import { listPage, type PageQuery } from "../lib/pagination";
 import { permissionsOf } from "../rbac/permissions";
+import { requireRecentMfa } from "./mfa";
 import { refuseSpent, scimAuthBudget, takeAttempt } from "./throttle";
 
 /** Distinct from API keys (`tnry_`): a SCIM token opens only `/scim/v2`, an API key never does. */
@@ -42,6 +43,8 @@ export async function createScimToken({
   input: { name: string };
 }) {
   assertOwner(ctx);
+  // A SCIM token creates and removes members: as sensitive as an API key (ADR 023).
+  await requireRecentMfa(ctx);
   const token = `${SCIM_TOKEN_PREFIX}${randomSecret(32)}`;
   const row: ScimTokenRow = {
     id: newId("scimToken"),

@@ -17,6 +17,7 @@ import { requireRecentMfa } from "../mfa";
 import { tenantUrl } from "../registry";
 import { discover } from "./discovery";
 import { resolveTxt } from "./dns";
+import type { SsoConnection, SsoDomain } from "./model";
 import { parseRoleMapping, type RoleMapping } from "./role-mapping";
 import {
   describeCertificates,
@@ -26,10 +27,6 @@ import {
   spMetadataXml,
   spValues,
 } from "./saml-metadata";
-import { signInUrl } from "./sign-in";
-
-export type SsoConnection = typeof ssoConnections.$inferSelect;
-type SsoDomain = typeof ssoDomains.$inferSelect;
 
 /** The DNS name whose TXT record proves a domain: `_tenantry-verify.<domain>`. */
 export const verificationRecord = (domain: string) => `_tenantry-verify.${domain}`;
@@ -119,7 +116,7 @@ const snapshot = async (c: SsoConnection) => ({
     : { issuer: c.issuer, client_id: c.clientId }),
 });
 
-async function findConnection(ctx: ServiceContext, id: string) {
+export async function findConnection(ctx: ServiceContext, id: string) {
   const row = await ctx.db.orm.select().from(ssoConnections).where(eq(ssoConnections.id, id)).get();
   if (!row) throw new NotFoundError("SSO connection");
   return row;
@@ -175,6 +172,19 @@ const NO_SAML = {
   allowIdpInitiated: false,
   groupsAttribute: null,
 } satisfies Partial<SsoConnection>;
+
+/** Stores a new connection with its audit entry, in one batch. */
+async function insertConnection(ctx: ServiceContext, row: SsoConnection) {
+  await ctx.db.orm.batch([
+    ctx.db.orm.insert(ssoConnections).values(row),
+    auditEntry(ctx, {
+      action: "sso_connection.create",
+      target: { type: "sso_connection", id: row.id },
+      after: await snapshot(row),
+    }),
+  ]);
+  return connectionView(ctx, row, []);
+}
 
 /** IdP metadata given as a URL (read now, and again on refresh) or as the XML itself. */
 export type MetadataSource = { metadata_url: string } | { metadata_xml: string };
@@ -236,15 +246,7 @@ export async function createSamlConnection({
     createdAt: now,
     updatedAt: now,
   };
-  await ctx.db.orm.batch([
-    ctx.db.orm.insert(ssoConnections).values(row),
-    auditEntry(ctx, {
-      action: "sso_connection.create",
-      target: { type: "sso_connection", id: row.id },
-      after: await snapshot(row),
-    }),
-  ]);
-  return connectionView(ctx, row, []);
+  return insertConnection(ctx, row);
 }
 
 export interface OidcConnectionInput {
@@ -291,15 +293,7 @@ export async function createSsoConnection({
     updatedAt: now,
   };
   row.clientSecretEnc = await seal(key, `${ctx.tenant.id}:${row.id}`, input.client_secret);
-  await ctx.db.orm.batch([
-    ctx.db.orm.insert(ssoConnections).values(row),
-    auditEntry(ctx, {
-      action: "sso_connection.create",
-      target: { type: "sso_connection", id: row.id },
-      after: await snapshot(row),
-    }),
-  ]);
-  return connectionView(ctx, row, []);
+  return insertConnection(ctx, row);
 }
 
 export interface SsoConnectionChange {
@@ -429,21 +423,6 @@ export async function refreshSamlMetadata({
     updatedAt: Date.now(),
   };
   return saveChange(ctx, before, after, "sso_connection.metadata_refresh");
-}
-
-/**
- * Starts a test sign-in with the connection, on or off: the callback shows the ID token's
- * claims (and whether the email's domain is served) instead of signing anyone in.
- */
-export async function testSsoConnection({
-  ctx,
-  input,
-}: {
-  ctx: ServiceContext;
-  input: { id: string };
-}) {
-  const connection = await findConnection(ctx, input.id);
-  return { authorization_url: await signInUrl(ctx, connection, "test") };
 }
 
 export async function deleteSsoConnection({

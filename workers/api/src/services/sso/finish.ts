@@ -8,7 +8,7 @@ import { controlDb } from "../../db/control-db";
 import { UnauthorizedError } from "../../errors";
 import { reserveUnit } from "../limits";
 import { createSession } from "../sessions";
-import type { SsoConnection } from "./connections";
+import type { SsoConnection } from "./model";
 import { domainOf } from "./realm";
 import { roleForClaims, syncMappedRole } from "./role-mapping";
 

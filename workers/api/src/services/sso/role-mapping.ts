@@ -7,7 +7,7 @@ import type { Role } from "../../rbac/permissions";
 import { type Member, revokeInvitationsOf } from "../members";
 import { GRANTABLE } from "../scim-roles";
 import { forgetApiKeys, forgetSessions } from "../session-cache";
-import type { SsoConnection } from "./connections";
+import type { SsoConnection } from "./model";
 
 /**
  * A connection's role mapping (issue 12): the first rule whose value the claim holds (a string,

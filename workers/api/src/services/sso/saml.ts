@@ -13,9 +13,9 @@ import { z } from "zod";
 import type { TenantRequestContext } from "../../context";
 import { ValidationError } from "../../errors";
 import { ssoFinishBudget, takeAttempt } from "../throttle";
-import type { SsoConnection } from "./connections";
 import { admit, auditedRefusals, LOGIN_TTL_MS, Refusal } from "./finish";
 import { sweepLogins } from "./login-sweep";
+import type { SsoConnection } from "./model";
 import { EMAIL_NAME_ID, spValues } from "./saml-metadata";
 
 /**

@@ -3,14 +3,15 @@ import { base64url, randomSecret, sha256Hex } from "@tenantry/core/crypto";
 import { ssoConnections, ssoLogins } from "@tenantry/schema/tenant";
 import { and, eq, gt, isNull } from "drizzle-orm";
 import { z } from "zod";
-import type { TenantRequestContext } from "../../context";
+import type { ServiceContext, TenantRequestContext } from "../../context";
 import { ValidationError } from "../../errors";
 import { open } from "../../lib/secret-box";
 import { ssoDiscoverBudget, ssoFinishBudget, ssoStartBudget, takeAttempt } from "../throttle";
-import { encryptionKey, redirectUri, type SsoConnection } from "./connections";
+import { encryptionKey, findConnection, redirectUri } from "./connections";
 import { admit, auditedRefusals, LOGIN_TTL_MS, Refusal } from "./finish";
 import { IdTokenError, verifyIdToken } from "./id-token";
 import { sweepLogins } from "./login-sweep";
+import type { SsoConnection } from "./model";
 import { connectionForEmail } from "./realm";
 import { samlRequestUrl } from "./saml";
 
@@ -71,6 +72,21 @@ export function signInUrl(
   return connection.protocol === "saml"
     ? samlRequestUrl(ctx, connection, purpose)
     : authorizationUrl(ctx, connection, purpose, loginHint);
+}
+
+/**
+ * Starts a test sign-in with the connection, on or off: the callback shows the ID token's
+ * claims (and whether the email's domain is served) instead of signing anyone in.
+ */
+export async function testSsoConnection({
+  ctx,
+  input,
+}: {
+  ctx: ServiceContext;
+  input: { id: string };
+}) {
+  const connection = await findConnection(ctx, input.id);
+  return { authorization_url: await signInUrl(ctx, connection, "test") };
 }
 
 /**
