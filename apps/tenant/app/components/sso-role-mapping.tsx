@@ -3,8 +3,28 @@ import { CsrfField } from "./csrf";
 
 export type RoleMapping = { claim: string; rules: { value: string; role: string }[] };
 
-/** Roles a mapping may give: never owner (the API refuses it too). */
-const MAPPABLE = ["admin", "billing", "member", "viewer"] as const;
+/** Roles SSO may give (a mapping, or the default for new members): never owner (the API refuses it too). */
+export const SSO_ROLES = ["member", "viewer", "billing", "admin"] as const;
+export type SsoRole = (typeof SSO_ROLES)[number];
+
+const RoleOptions = () =>
+  SSO_ROLES.map((role) => (
+    <option key={role} value={role}>
+      {role}
+    </option>
+  ));
+
+/** The create forms' "Role of new members" (people the connection signs in for the first time). */
+export function DefaultRoleField() {
+  return (
+    <label>
+      Role of new members
+      <select name="default_role" defaultValue="member">
+        <RoleOptions />
+      </select>
+    </label>
+  );
+}
 /** Empty rows offered beyond the saved ones: enough to add a few without scripts. */
 const SPARE_ROWS = 3;
 
@@ -17,7 +37,7 @@ export function mappingFromForm(form: FormData) {
   const roles = form.getAll("rule_role").map(String);
   const rules = form
     .getAll("rule_value")
-    .map((v, i) => ({ value: String(v).trim(), role: roles[i] as (typeof MAPPABLE)[number] }))
+    .map((v, i) => ({ value: String(v).trim(), role: roles[i] as SsoRole }))
     .filter((r) => r.value !== "");
   return claim && rules.length > 0 ? { claim, rules } : null;
 }
@@ -72,11 +92,7 @@ export function RoleMappingForm({
               </td>
               <td>
                 <select name="rule_role" defaultValue={r.role} aria-label={`Role of rule ${i + 1}`}>
-                  {MAPPABLE.map((role) => (
-                    <option key={role} value={role}>
-                      {role}
-                    </option>
-                  ))}
+                  <RoleOptions />
                 </select>
               </td>
             </tr>

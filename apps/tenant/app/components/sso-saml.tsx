@@ -2,6 +2,7 @@ import type { components } from "@tenantry/client";
 import { Form } from "react-router";
 import { CopyButton } from "./copy-button";
 import { CsrfField } from "./csrf";
+import { DefaultRoleField } from "./sso-role-mapping";
 
 type Saml = NonNullable<components["schemas"]["SamlConnectionDetails"]>;
 
@@ -103,7 +104,7 @@ export function SamlFacts({ id, saml, busy }: { id: string; saml: Saml; busy: bo
 }
 
 /** Adds a SAML connection from the IdP's metadata: its URL, or the XML pasted. */
-export function NewSamlConnection({ busy, roles }: { busy: boolean; roles: readonly string[] }) {
+export function NewSamlConnection({ busy }: { busy: boolean }) {
   return (
     <Form method="post" className="stack">
       <CsrfField />
@@ -120,16 +121,7 @@ export function NewSamlConnection({ busy, roles }: { busy: boolean; roles: reado
         …or the IdP metadata XML
         <textarea name="metadata_xml" rows={4} placeholder="<md:EntityDescriptor …" />
       </label>
-      <label>
-        Role of new members
-        <select name="default_role" defaultValue="member">
-          {roles.map((r) => (
-            <option key={r} value={r}>
-              {r}
-            </option>
-          ))}
-        </select>
-      </label>
+      <DefaultRoleField />
       <button type="submit" className="primary" disabled={busy}>
         Add SAML connection
       </button>

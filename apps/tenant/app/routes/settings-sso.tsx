@@ -6,7 +6,12 @@ import { signedIn, signedInCaller, signedInForm, signedOut } from "../../server/
 import { CsrfField } from "../components/csrf";
 import { PlanGate } from "../components/plan-gate";
 import { ProblemNotice } from "../components/problem";
-import { mappingFromForm, RoleMappingForm } from "../components/sso-role-mapping";
+import {
+  DefaultRoleField,
+  mappingFromForm,
+  RoleMappingForm,
+  type SsoRole,
+} from "../components/sso-role-mapping";
 import { NewSamlConnection, SamlFacts } from "../components/sso-saml";
 import type { Route } from "./+types/settings-sso";
 
@@ -31,8 +36,6 @@ export async function loader(args: Route.LoaderArgs) {
   if (!r.data) throw apiFailure(r);
   return { allowed: true as const, role: me.role, gate, connections: r.data.data, saved };
 }
-
-const ROLES = ["member", "viewer", "billing", "admin"] as const;
 
 /** One form per change (a hidden `intent`); success redirects back (post/redirect/get). */
 export async function action(args: Route.ActionArgs) {
@@ -59,7 +62,7 @@ export async function action(args: Route.ActionArgs) {
             issuer: field("issuer"),
             client_id: field("client_id"),
             client_secret: field("client_secret"),
-            default_role: field("default_role") as (typeof ROLES)[number],
+            default_role: field("default_role") as SsoRole,
           },
         });
       case "create-saml": {
@@ -69,7 +72,7 @@ export async function action(args: Route.ActionArgs) {
           body: {
             name: field("name"),
             ...(url ? { metadata_url: url } : { metadata_xml: field("metadata_xml") }),
-            default_role: field("default_role") as (typeof ROLES)[number],
+            default_role: field("default_role") as SsoRole,
           },
         });
       }
@@ -322,16 +325,7 @@ export default function SsoSettings({ loaderData, actionData }: Route.ComponentP
                 Client secret
                 <input name="client_secret" type="password" required autoComplete="off" />
               </label>
-              <label>
-                Role of new members
-                <select name="default_role" defaultValue="member">
-                  {ROLES.map((r) => (
-                    <option key={r} value={r}>
-                      {r}
-                    </option>
-                  ))}
-                </select>
-              </label>
+              <DefaultRoleField />
               <button type="submit" className="primary" disabled={busy}>
                 Add connection
               </button>
@@ -345,7 +339,7 @@ export default function SsoSettings({ loaderData, actionData }: Route.ComponentP
               rollover) or paste its metadata XML. Our entity ID, ACS URL and metadata URL are shown
               once the connection exists.
             </p>
-            <NewSamlConnection busy={busy} roles={ROLES} />
+            <NewSamlConnection busy={busy} />
             <ProblemNotice problem={problemFor("create-saml")} />
           </section>
         </PlanGate>
