@@ -1,7 +1,7 @@
 /** SSO connections (issue 12 §1) and OIDC sign-in (§2) against a stand-in provider and resolver. */
 import { env } from "cloudflare:workers";
 import { newId } from "@tenantry/schema";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { config } from "../src/env";
 import { open } from "../src/lib/secret-box";
 import { mailPasswordReset } from "../src/services/password-reset";
@@ -199,6 +199,29 @@ describe("OIDC sign-in", () => {
     expect(statuses.filter((s) => s === 401).length).toBe(SSO_FINISH_LIMIT.max);
     expect(statuses.filter((s) => s === 429).length).toBe(40 - SSO_FINISH_LIMIT.max);
     expect(await auditRows(t, "sso.refuse")).toHaveLength(SSO_FINISH_LIMIT.max);
+  });
+
+  it("a refusal's reason is also in the operators' logs, with the tenant and request id", async () => {
+    const t = await createTenant();
+    await enabledConnection(t);
+    const lines: string[] = [];
+    const warn = vi.spyOn(console, "warn").mockImplementation((line: string) => lines.push(line));
+    try {
+      const res = await api("POST", "/v1/auth/sso/callback", {
+        slug: t.slug,
+        body: { state: "forged-state", code: "forged-code" },
+      });
+      expectProblem(res, 401, "unauthorized");
+      const logged = lines.map((l) => JSON.parse(l)).find((l) => l.msg === "sso sign-in refused");
+      expect(logged).toMatchObject({
+        level: "warn",
+        tenant_id: t.tenant.id,
+        reason: "invalid_or_used_state",
+        request_id: res.headers.get("x-request-id"),
+      });
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   it("discovery has its own budget per client: 70 parallel lookups, exactly the budget admitted; starts unaffected", async () => {

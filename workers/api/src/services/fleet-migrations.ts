@@ -1,4 +1,9 @@
-import { migrateTenantDatabase, TENANT_MIGRATIONS, type TenantMigration } from "@tenantry/core";
+import {
+  log,
+  migrateTenantDatabase,
+  TENANT_MIGRATIONS,
+  type TenantMigration,
+} from "@tenantry/core";
 import { tenants } from "@tenantry/schema/control";
 import { and, gt, isNotNull, lt } from "drizzle-orm";
 import { controlDb } from "../db/control-db";
@@ -92,7 +97,9 @@ export async function catchUpTenantSchema(env: Env, tenant: TenantRow): Promise<
       return;
     } catch (err) {
       if (attempt < 2) continue;
-      console.error(`tenant ${tenant.id}: catching up its schema failed`, err);
+      log.forTenant(tenant.id).error("catching up the tenant's schema failed", {
+        error: err instanceof Error ? err.message : String(err),
+      });
       throw new ServiceUnavailableError(
         "tenant_upgrading",
         "This tenant's database is being upgraded. Try again in a few seconds.",

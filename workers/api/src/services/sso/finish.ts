@@ -1,4 +1,4 @@
-import { auditEntry, auditEntryWhere, insertWhere, tenantDb } from "@tenantry/core";
+import { auditEntry, auditEntryWhere, insertWhere, log, tenantDb } from "@tenantry/core";
 import { newId } from "@tenantry/schema";
 import { users, userTenants } from "@tenantry/schema/control";
 import { members, ssoDomains } from "@tenantry/schema/tenant";
@@ -208,6 +208,13 @@ export async function auditedRefusals<T>(ctx: TenantRequestContext, finish: () =
     return await finish();
   } catch (err) {
     if (!(err instanceof Refusal)) throw err;
+    // The operators' logs get the reason too (the tenant's audit log is the tenant's to read).
+    log.forTenant(ctx.tenant.id).warn("sso sign-in refused", {
+      reason: err.reason,
+      connection_id: err.connectionId,
+      request_id: ctx.requestId,
+      ...(err.detail ? { detail: err.detail } : {}),
+    });
     await auditEntry(systemActor(ctx), {
       action: "sso.refuse",
       target: { type: "sso_connection", id: err.connectionId ?? "unknown" },
