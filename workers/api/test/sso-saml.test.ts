@@ -2,15 +2,18 @@
  * SAML connections and sign-in (issue 12 §1–2) against a real SAML IdP: samlify acting as IdP
  * in the vitest config's outbound service (tests/saml-idp.ts), each test in its own realm.
  */
+import { newId } from "@tenantry/schema";
 import { describe, expect, it } from "vitest";
 import { formValues, type RealmSettings, SAML_IDP_HOST } from "../../../tests/saml-idp";
 import { SSO_FINISH_LIMIT } from "../src/services/throttle";
 import {
+  addMember,
   api,
   auditRows,
   count,
   createTenant,
   expectProblem,
+  PASSWORD,
   type TestTenant,
   tenantD1,
 } from "./helpers";
@@ -251,6 +254,44 @@ describe("SAML sign-in", () => {
     // The second sign-in finds the member.
     const again = await spInitiated(t, email);
     expect((await acs(t, connection, again.form)).status).toBe(200);
+  });
+
+  it("roles come from the groups attribute (role mapping), and Enforce SSO refuses passwords for the SAML domain", async () => {
+    const t = await createTenant();
+    const { connection, domain, realm } = await enabledSaml(t, {
+      role_mapping: { claim: "groups", rules: [{ value: "Admins", role: "admin" }] },
+    });
+    const email = `grace@${domain}`;
+    await idp(realm, { user: { email, groups: ["Admins"] } });
+    const signedIn = await acs(t, connection, (await spInitiated(t, email)).form);
+    expect(signedIn.status, JSON.stringify(signedIn.body)).toBe(200);
+    const me = await api("GET", "/v1/me", { slug: t.slug, token: signedIn.body.access_token });
+    expect(me.body).toMatchObject({ user: { email }, role: "admin" });
+
+    // Out of the group at the IdP: the next sign-in gives the default role back, audited.
+    await idp(realm, { user: { email, groups: [] } });
+    expect((await acs(t, connection, (await spInitiated(t, email)).form)).status).toBe(200);
+    const row = await tenantD1(t)
+      .prepare("SELECT role FROM members WHERE email = ?")
+      .bind(email)
+      .first<{ role: string }>();
+    expect(row!.role).toBe("member");
+    expect(await auditRows(t, "member.role_change")).toHaveLength(1);
+
+    const enforce = await api("PATCH", `/v1/sso/connections/${connection.id}`, {
+      ...owner(t),
+      body: { enforced: true },
+    });
+    expect(enforce.body.enforced).toBe(true);
+    const bob = await addMember(t, "member", { userId: newId("user"), email: `bob@${domain}` });
+    expectProblem(
+      await api("POST", "/v1/auth/login", {
+        slug: t.slug,
+        body: { email: bob.email, password: PASSWORD },
+      }),
+      403,
+      "sso_required",
+    );
   });
 
   it("IdP-initiated: refused while off (unsolicited), accepted once the owner turns it on", async () => {
