@@ -5,8 +5,8 @@
 import { pathToFileURL } from "node:url";
 import { createDohResolver } from "../tests/oidc-idp";
 import { createSamlIdp } from "../tests/saml-idp";
-import { serveStandIn } from "../tests/serve-stand-in";
 import { DEMO_SSO } from "./lib/demo-sso.mjs";
+import { serveStandIn } from "./lib/serve-stand-in";
 
 /** The two stand-ins as fetch handlers, the IdP's realm set up for the demo user. */
 export async function demoStandIns() {

@@ -1,5 +1,5 @@
+import { serveStandIn } from "../../scripts/lib/serve-stand-in";
 import { createDohResolver } from "../oidc-idp";
-import { serveStandIn } from "../serve-stand-in";
 import { DOH_PORT } from "./platform";
 
 /** The resolver stand-in behind the API's SSO_DNS_RESOLVER (platform.ts points it here). */

@@ -8,8 +8,8 @@
 import type { Server } from "node:http";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { serveStandIn } from "../../scripts/lib/serve-stand-in";
 import { createSamlIdp } from "../saml-idp";
-import { serveStandIn } from "../serve-stand-in";
 import { launchBrowser, screenshot, seriousViolations } from "./browser";
 import { grantFeature, SAML_IDP_PORT } from "./platform";
 import { publishTxt, startDoh } from "./stand-in-server";

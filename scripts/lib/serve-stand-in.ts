@@ -2,7 +2,7 @@ import { createServer, type Server } from "node:http";
 
 /**
  * Serves a fetch-style stand-in (tests/oidc-idp.ts, tests/saml-idp.ts) on a local port: for the
- * browser tests (e2e/stand-in-server.ts) and `npm run dev`'s demo IdP (scripts/demo-idp.ts).
+ * browser tests (tests/e2e/stand-in-server.ts) and `npm run dev`'s demo IdP (demo-idp.ts).
  */
 export function serveStandIn(
   port: number,
