@@ -3,6 +3,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { DEMO_OPERATOR } from "./lib/demo-operator.mjs";
+import { DEMO_IDP_URL, DEMO_SSO } from "./lib/demo-sso.mjs";
 import { DEMO_TENANTS } from "./lib/demo-tenants.mjs";
 import {
   ADMIN_BUILD_CONFIG,
@@ -14,6 +15,7 @@ import {
   readVars,
   resetLocalStripeLinks,
   STRIPE_EMULATOR_STATE,
+  startDemoIdp,
   startStripeEmulator,
   startWorker,
   syncStripeCatalog,
@@ -21,6 +23,7 @@ import {
   workerVars,
 } from "./lib/platform.mjs";
 import { seedDemoOperator } from "./seed-operator.mjs";
+import { seedDemoSso } from "./seed-sso.mjs";
 
 const PORT = 8787;
 const WEBHOOKS_PORT = 8788;
@@ -88,8 +91,10 @@ const stripe = await startStripeEmulator({
   },
 });
 syncStripeCatalog(stripe.url, vars.STRIPE_SECRET_KEY);
+const idp = await startDemoIdp();
 const tokens = {};
 for (const t of DEMO_TENANTS) tokens[t.slug] = await ensureTenant(PORT, t);
+await seedDemoSso(PORT, tokens[DEMO_SSO.tenant]);
 await fetch(`${api.url}/__scheduled`);
 await fetch(`${webhooks.url}/__scheduled`);
 
@@ -105,12 +110,19 @@ ${DEMO_TENANTS.map((t) => `  ${t.slug.padEnd(8)} owner ${t.email} / ${t.password
   webhooks worker       ${webhooks.url}/stripe/webhook  (the emulator delivers here)
   metering worker       consumes the USAGE queue; check with: npm run usage:reconcile
   Stripe emulator       ${stripe.url}  (any sk_test_… key)
+  demo SAML IdP         ${DEMO_IDP_URL}/metadata  (and DNS-over-HTTPS on :${DEMO_SSO.dohPort})
+
+Try single sign-on (SAML; ${DEMO_SSO.tenant}'s connection is on http://${DEMO_SSO.tenant}.localhost:${PORT}/settings/sso):
+  open http://${DEMO_SSO.tenant}.localhost:${PORT}/sign-in, enter ${DEMO_SSO.user.email}, press "Continue with SSO";
+  the demo IdP's page asks who signs in (groups: ${DEMO_SSO.roleMapping.rules.map((r) => `${r.value} → ${r.role}`).join(", ")}) and
+  posts the signed response back: ada lands on the dashboard as a new member. The owner keeps
+  password sign-in (break-glass).
 
 Try it:
   curl http://acme.localhost:${PORT}/v1/me -H "Authorization: Bearer ${tokens.acme}"
 `);
 
-const all = [api, webhooks, stripe];
+const all = [api, webhooks, stripe, idp];
 const stopAll = (code) => {
   for (const p of all) p.stop();
   process.exit(code);

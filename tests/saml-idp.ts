@@ -7,7 +7,8 @@
 // Each test uses its own realm (a path segment): its own entity id, metadata and state, so tests
 // never see each other's keys. Per realm: who is "signed in" at the IdP (email, groups), which
 // key signs (`a`, `b`, or `rogue`, never published), which certificates the metadata lists
-// (rollover), and a one-shot `next` that bends the next Response into a hostile one.
+// (rollover), and a one-shot `next` that bends the next Response into a hostile one. A realm with
+// `signInForm` asks who signs in instead ("Sign in as": `npm run dev`'s demo IdP, scripts/demo-idp.ts).
 import { createRequire } from "node:module";
 import { inflateRawSync } from "node:zlib";
 import { DOMParser, MIME_TYPE } from "@xmldom/xmldom";
@@ -72,7 +73,11 @@ export interface RealmSettings {
   signWith?: KeyName;
   published?: KeyName[];
   next?: HostileTweak;
+  /** The SSO endpoint answers with a "Sign in as" form (defaults from `user`), not at once. */
+  signInForm?: boolean;
 }
+
+type User = NonNullable<RealmSettings["user"]>;
 
 const RESPONSE_TEMPLATE =
   '<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="{ID}" Version="2.0" IssueInstant="{IssueInstant}" Destination="{Destination}"{InResponseToAttr}>' +
@@ -198,11 +203,11 @@ export async function createSamlIdp(baseUrl: string) {
     realm: string,
     sp: { entityId: string; acs: string },
     inResponseTo: string | null,
+    user: User = settings(realm).user ?? { email: "nobody@example.com" },
   ) {
     const s = settings(realm);
     const tweak = s.next ?? {};
     realms.set(realm, { ...s, next: undefined });
-    const user = s.user ?? { email: "nobody@example.com" };
     const now = Date.now();
     const minutes = (m: number) => new Date(now + m * 60_000).toISOString();
     const email = tweak.nameIdComment
@@ -254,8 +259,9 @@ export async function createSamlIdp(baseUrl: string) {
     return Buffer.from(xml, "utf8").toString("base64");
   }
 
-  async function sso(realm: string, url: URL) {
-    const raw = url.searchParams.get("SAMLRequest") ?? "";
+  /** The AuthnRequest of an HTTP-Redirect query (or the sign-in form carrying it on). */
+  async function readRequest(realm: string, params: URLSearchParams) {
+    const raw = params.get("SAMLRequest") ?? "";
     const request = inflateRawSync(Buffer.from(raw, "base64")).toString("utf8");
     const doc = new DOMParser().parseFromString(request, MIME_TYPE.XML_TEXT);
     const root = doc.documentElement;
@@ -266,12 +272,45 @@ export async function createSamlIdp(baseUrl: string) {
     // samlify reads the request as an IdP does (it checks it is an AuthnRequest it can answer).
     const { idp, sp } = entities(realm, issuer, acs);
     const parsed = await idp.parseLoginRequest(sp, "redirect", {
-      query: Object.fromEntries(url.searchParams),
+      query: Object.fromEntries(params),
       octetString: "",
     });
-    const requestId = parsed.extract.request.id;
-    const samlResponse = await response(realm, { entityId: issuer, acs }, requestId);
-    return postForm(acs, samlResponse, url.searchParams.get("RelayState"));
+    return { sp: { entityId: issuer, acs }, requestId: parsed.extract.request.id };
+  }
+
+  async function sso(realm: string, params: URLSearchParams, user?: User) {
+    const { sp, requestId } = await readRequest(realm, params);
+    const samlResponse = await response(realm, sp, requestId, user);
+    return postForm(sp.acs, samlResponse, params.get("RelayState"));
+  }
+
+  /** "Sign in as": the request and RelayState ride along in hidden fields to `sign-in`. */
+  async function signInPage(realm: string, params: URLSearchParams) {
+    await readRequest(realm, params);
+    const user = settings(realm).user ?? { email: "" };
+    const hidden = ["SAMLRequest", "RelayState"]
+      .filter((name) => params.has(name))
+      .map(
+        (name) =>
+          `<input type="hidden" name="${name}" value="${escapeXml(params.get(name) ?? "")}">`,
+      )
+      .join("");
+    return html(
+      `<body><main><h1>Sign in as</h1><p>A local stand-in SAML identity provider: no password, whoever you name here is signed in.</p>` +
+        `<form method="post" action="${escapeXml(`${entityId(realm)}/sign-in`)}">${hidden}` +
+        `<p><label>Email <input name="email" type="email" required value="${escapeXml(user.email)}"></label></p>` +
+        `<p><label>Groups (comma-separated) <input name="groups" value="${escapeXml((user.groups ?? []).join(", "))}"></label></p>` +
+        "<button>Sign in</button></form></main></body>",
+    );
+  }
+
+  /** The sign-in form's answer: a signed Response for whoever was named. */
+  async function signIn(realm: string, form: URLSearchParams) {
+    const groups = (form.get("groups") ?? "")
+      .split(",")
+      .map((g) => g.trim())
+      .filter(Boolean);
+    return sso(realm, form, { email: form.get("email") ?? "", groups });
   }
 
   return {
@@ -305,7 +344,11 @@ export async function createSamlIdp(baseUrl: string) {
             headers: { "content-type": "application/samlmetadata+xml" },
           });
         case "sso":
-          return sso(realm, url);
+          return settings(realm).signInForm
+            ? signInPage(realm, url.searchParams)
+            : sso(realm, url.searchParams);
+        case "sign-in":
+          return signIn(realm, new URLSearchParams(await request.text()));
         case "idp-initiated":
           return this.idpInitiated(realm, url.searchParams.get("sp") ?? "");
         default:

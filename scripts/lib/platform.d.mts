@@ -24,6 +24,7 @@ export function startStripeEmulator(opts?: {
   port?: number;
   env?: Record<string, string>;
 }): Promise<Started>;
+export function startDemoIdp(): Promise<Started>;
 export function syncStripeCatalog(apiBase: string, secretKey: string): void;
 export function call(
   port: number,

@@ -6,6 +6,7 @@ import { request } from "node:http";
 import { dirname, relative, resolve } from "node:path";
 import { newJwtKey, newSupportKeys } from "../jwt-key.mjs";
 import { withPoolBlock } from "../pool-lib.mjs";
+import { DEMO_IDP_URL } from "./demo-sso.mjs";
 
 const VAR_LINE = /^([A-Z][A-Z0-9_]*)=(.*)$/gm;
 
@@ -233,6 +234,20 @@ export async function startStripeEmulator({ port = 12111, env = {}, statePath } 
     },
   );
   return { url, ...proc };
+}
+
+/**
+ * Starts `npm run dev`'s demo SAML IdP and DNS-over-HTTPS stand-in (scripts/demo-idp.ts, on the
+ * ports of lib/demo-sso.mjs) and resolves once the IdP serves its metadata.
+ */
+export async function startDemoIdp() {
+  const url = DEMO_IDP_URL;
+  return {
+    url,
+    ...(await startProcess("demo IdP", "tsx", ["scripts/demo-idp.ts"], {
+      readyUrl: `${url}/metadata`,
+    })),
+  };
 }
 
 /**

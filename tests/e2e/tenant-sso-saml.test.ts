@@ -8,10 +8,11 @@
 import type { Server } from "node:http";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { serveStandIn } from "../../scripts/lib/serve-stand-in";
 import { createSamlIdp } from "../saml-idp";
 import { launchBrowser, screenshot, seriousViolations } from "./browser";
 import { grantFeature, SAML_IDP_PORT } from "./platform";
-import { publishTxt, serveStandIn, startDoh } from "./stand-in-server";
+import { publishTxt, startDoh } from "./stand-in-server";
 import { freshTenant, ownerPage } from "./tenant-session";
 
 const IDP = `http://localhost:${SAML_IDP_PORT}`;
