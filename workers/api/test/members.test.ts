@@ -7,6 +7,7 @@ import {
   createApiKey,
   createTenant,
   expectProblem,
+  markEmailVerified,
   tenantD1,
 } from "./helpers";
 
@@ -176,6 +177,32 @@ describe("members under concurrency and over time", () => {
       .prepare("SELECT count(*) AS n FROM members WHERE role = 'owner'")
       .first<{ n: number }>();
     expect(owners!.n).toBe(1);
+  });
+
+  it("the same change sent five times at once applies once, with one audit entry", async () => {
+    const t = await createTenant();
+    const as = { slug: t.slug, token: t.owner.token };
+    const five = <T>(call: () => Promise<T>) => Promise.all(Array.from({ length: 5 }, call));
+    const ann = await addMember(t, "member");
+    await five(() =>
+      api("PATCH", `/v1/members/${ann.memberId}`, { ...as, body: { role: "admin" } }),
+    );
+    expect(await auditRows(t, "member.update")).toHaveLength(1);
+
+    const bob = await addMember(t, "member");
+    const removals = await five(() => api("DELETE", `/v1/members/${bob.memberId}`, as));
+    expect(removals.filter((r) => r.status === 204)).toHaveLength(1);
+    expect(await auditRows(t, "member.remove")).toHaveLength(1);
+
+    await markEmailVerified(t.owner.id);
+    const invited = await api("POST", "/v1/invitations", {
+      ...as,
+      body: { email: `cy-${crypto.randomUUID()}@example.com`, role: "member" },
+    });
+    expect(invited.status, JSON.stringify(invited.body)).toBe(201);
+    const revokes = await five(() => api("DELETE", `/v1/invitations/${invited.body.id}`, as));
+    expect(revokes.map((r) => r.status)).toEqual([204, 204, 204, 204, 204]);
+    expect(await auditRows(t, "invitation.revoke")).toHaveLength(1);
   });
 
   it("demoting or removing a member revokes the invitations they could no longer send", async () => {

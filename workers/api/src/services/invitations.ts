@@ -166,16 +166,14 @@ export async function revokeInvitation({
     throw new ConflictError("invitation_accepted", "The invitation was already accepted.");
   if (row.revokedAt !== null) return;
   const now = Date.now();
-  // Guarded like the acceptance's claim: of a revocation and an acceptance at once, one wins,
-  // and the audit entry is written only if this revocation did.
-  const [revoked] = await ctx.db.orm.batch([
-    ctx.db.orm
-      .update(invitations)
-      .set({ revokedAt: now })
-      .where(
-        and(eq(invitations.id, id), isNull(invitations.acceptedAt), isNull(invitations.revokedAt)),
-      )
-      .returning({ id: invitations.id }),
+  // Guarded like the acceptance's claim: of a revocation and an acceptance at once, one wins.
+  // The audit entry goes first, on the same guard, so only the revocation that applies writes it.
+  const guard = and(
+    eq(invitations.id, id),
+    isNull(invitations.acceptedAt),
+    isNull(invitations.revokedAt),
+  );
+  const [, revoked] = await ctx.db.orm.batch([
     auditEntryWhere(
       ctx,
       {
@@ -184,8 +182,13 @@ export async function revokeInvitation({
         before: invitationView(row),
         after: invitationView({ ...row, revokedAt: now }),
       },
-      sql`EXISTS (SELECT 1 FROM ${invitations} WHERE ${invitations.id} = ${id} AND ${invitations.revokedAt} = ${now})`,
+      sql`EXISTS (SELECT 1 FROM ${invitations} WHERE ${guard})`,
     ),
+    ctx.db.orm
+      .update(invitations)
+      .set({ revokedAt: now })
+      .where(guard)
+      .returning({ id: invitations.id }),
   ]);
   if (revoked.length === 1) return;
   const current = await ctx.db.orm.select().from(invitations).where(eq(invitations.id, id)).get();

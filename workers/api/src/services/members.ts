@@ -62,6 +62,16 @@ function keepsAnOwner(ctx: ServiceContext) {
   return sql`(${members.role} != 'owner' OR (SELECT count(*) FROM ${members} WHERE ${members.role} = 'owner' AND ${members.tenantId} = ${ctx.tenant.id}) > 1)`;
 }
 
+/**
+ * Whether a guarded write on `members` will apply, as a condition for the writes batched before
+ * it (its audit entry): a batch is one transaction and batches run one after another, so of two
+ * parallel requests only the one whose write applies sees it true. A check after the write
+ * (the row as it should now be) is true for both when they wrote the same values.
+ */
+function applies(guard: SQL | undefined) {
+  return sql`EXISTS (SELECT 1 FROM ${members} WHERE ${guard})`;
+}
+
 /** Roles a member with `role` may invite (none without invitations:manage). */
 function invitableRoles(role: Role | null): Role[] {
   const held = role ? permissionsOf(role) : new Set<never>();
@@ -117,12 +127,9 @@ export async function updateMemberRole({
   if (target.role === "owner" || role === "owner") await requireRecentMfa(ctx);
   const updated = { ...target, role, updatedAt: Date.now() };
   const changed = sql`EXISTS (SELECT 1 FROM ${members} WHERE ${members.id} = ${id} AND ${members.role} = ${role} AND ${members.updatedAt} = ${updated.updatedAt})`;
-  const [applied] = await ctx.db.orm.batch([
-    ctx.db.orm
-      .update(members)
-      .set({ role, updatedAt: updated.updatedAt })
-      .where(and(eq(members.id, id), eq(members.role, target.role), keepsAnOwner(ctx)))
-      .returning({ id: members.id }),
+  const guard = and(eq(members.id, id), eq(members.role, target.role), keepsAnOwner(ctx));
+  // The audit entry first, on the update's own guard (see `applies`).
+  const [, applied] = await ctx.db.orm.batch([
     auditEntryWhere(
       ctx,
       {
@@ -131,8 +138,13 @@ export async function updateMemberRole({
         before: memberView(target),
         after: memberView(updated),
       },
-      changed,
+      applies(guard),
     ),
+    ctx.db.orm
+      .update(members)
+      .set({ role, updatedAt: updated.updatedAt })
+      .where(guard)
+      .returning({ id: members.id }),
     revokeInvitationsOf(ctx, target, role, changed),
   ]);
   forgetSessions({ userId: target.userId, tenantId: ctx.tenant.id });
@@ -170,11 +182,15 @@ export async function removeMember({
   if (target.role === "owner") await requireRecentMfa(ctx);
   const now = Date.now();
   const removed = sql`NOT EXISTS (SELECT 1 FROM ${members} WHERE ${members.id} = ${id})`;
-  const [deleted] = await ctx.db.orm.batch([
-    ctx.db.orm
-      .delete(members)
-      .where(and(eq(members.id, id), keepsAnOwner(ctx)))
-      .returning({ id: members.id }),
+  const guard = and(eq(members.id, id), keepsAnOwner(ctx));
+  const [, deleted] = await ctx.db.orm.batch([
+    // The audit entry first, on the delete's own guard (see `applies`).
+    auditEntryWhere(
+      ctx,
+      { action: "member.remove", target: { type: "member", id }, before: memberView(target) },
+      applies(guard),
+    ),
+    ctx.db.orm.delete(members).where(guard).returning({ id: members.id }),
     ctx.db.orm
       .update(sessions)
       .set({ revokedAt: now, revokedReason: "member_removed" })
@@ -184,11 +200,6 @@ export async function removeMember({
       .update(apiKeys)
       .set({ revokedAt: now })
       .where(and(eq(apiKeys.createdBy, target.userId), isNull(apiKeys.revokedAt), removed)),
-    auditEntryWhere(
-      ctx,
-      { action: "member.remove", target: { type: "member", id }, before: memberView(target) },
-      removed,
-    ),
   ]);
   if (deleted.length !== 1) await explainRefusal(ctx, target);
   await controlDb(ctx.env)

@@ -69,14 +69,15 @@ export async function syncMappedRole(
   const db = tenantDb(ctx.env, ctx.tenant);
   const updated = { ...member, role, updatedAt: Date.now() };
   const changed = sql`EXISTS (SELECT 1 FROM ${members} WHERE ${members.id} = ${member.id} AND ${members.role} = ${role} AND ${members.updatedAt} = ${updated.updatedAt})`;
-  const [applied] = await db.orm.batch([
-    db.orm
-      .update(members)
-      .set({ role, updatedAt: updated.updatedAt })
-      .where(
-        and(eq(members.id, member.id), eq(members.role, member.role), ne(members.role, "owner")),
-      )
-      .returning({ id: members.id }),
+  const guard = and(
+    eq(members.id, member.id),
+    eq(members.role, member.role),
+    ne(members.role, "owner"),
+  );
+  // The audit entry goes first, on the update's own guard: batches are serialized transactions,
+  // so only the sign-in whose update applies writes it (a check after the update could not tell
+  // two parallel sign-ins apart when their timestamps are equal).
+  const [, applied] = await db.orm.batch([
     auditEntryWhere(
       { db, requestId: ctx.requestId, ip: ctx.ip, actor: { type: "user", id: member.userId } },
       {
@@ -85,8 +86,13 @@ export async function syncMappedRole(
         before: { role: member.role },
         after: { role, via: "sso", connection_id: connection.id },
       },
-      changed,
+      sql`EXISTS (SELECT 1 FROM ${members} WHERE ${guard})`,
     ),
+    db.orm
+      .update(members)
+      .set({ role, updatedAt: updated.updatedAt })
+      .where(guard)
+      .returning({ id: members.id }),
     revokeInvitationsOf({ db }, member, role, changed),
   ]);
   if (applied.length !== 1) return member;
