@@ -3,9 +3,11 @@
  * own port): an owner configures the connection from the IdP's metadata URL on /settings/sso and
  * verifies a domain through the DNS-over-HTTPS stand-in; a new person signs in SP-initiated from
  * the sign-in page (the IdP's page posts the response cross-site to the tenant's ACS) and lands
- * on the dashboard; with IdP-initiated allowed, the IdP's launcher signs someone in too.
+ * on the dashboard; allowing IdP-initiated sign-in asks the owner (now with MFA) for a code
+ * first, and then the IdP's launcher signs someone in too.
  */
 import type { Server } from "node:http";
+import { totpCode } from "@tenantry/core/totp";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serveStandIn } from "../../scripts/lib/serve-stand-in";
@@ -105,7 +107,25 @@ describe("SAML single sign-on", () => {
     const refused = await (await browser.newContext()).newPage();
     await refused.goto(launcher);
     await refused.getByRole("heading", { name: "Single sign-on did not complete" }).waitFor();
-    await page.getByRole("button", { name: "Allow IdP-initiated sign-in" }).click();
+    // Every SSO setting is a step-up action. Enrolled only now, the owner's browser session has
+    // proved no code yet: the switch asks for one first, then goes through.
+    const started = await tenant.api({ method: "POST", path: "/v1/me/mfa/enrol" });
+    const secret = (started.body as { secret: string }).secret;
+    const confirmed = await tenant.api({
+      method: "POST",
+      path: "/v1/me/mfa/confirm",
+      body: { code: totpCode(secret) },
+    });
+    expect(confirmed.status).toBe(200);
+    const allow = page.getByRole("button", { name: "Allow IdP-initiated sign-in" });
+    await allow.click();
+    const code = page.getByLabel("Confirm with your code (authenticator or recovery code)");
+    await code.waitFor();
+    // The next time step's code: the current one was spent on enrolment.
+    await code.fill(totpCode(secret, Date.now() + 30_000));
+    await page.getByRole("button", { name: "Confirm", exact: true }).click();
+    await page.waitForURL(/\/settings\/sso/);
+    await allow.click();
     await page.getByText("IdP-initiated sign-in is allowed").waitFor();
     const tile = await (await browser.newContext()).newPage();
     await tile.goto(launcher);

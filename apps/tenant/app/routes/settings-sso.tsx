@@ -294,8 +294,9 @@ export default function SsoSettings({ loaderData, actionData }: Route.ComponentP
                   </button>
                 </Form>
               </div>
-              <ProblemNotice problem={problemFor("enable", c.id)} />
-              <ProblemNotice problem={problemFor("enforce", c.id)} />
+              {/* A switch posts either intent: a refusal of either is shown. */}
+              <ProblemNotice problem={problemFor(c.enabled ? "disable" : "enable", c.id)} />
+              <ProblemNotice problem={problemFor(c.enforced ? "unenforce" : "enforce", c.id)} />
               <ProblemNotice problem={problemFor("test", c.id)} />
               <ProblemNotice problem={problemFor("delete", c.id)} />
             </section>
