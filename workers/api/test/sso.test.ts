@@ -5,6 +5,7 @@ import { describe, expect, it, vi } from "vitest";
 import { config } from "../src/env";
 import { open } from "../src/lib/secret-box";
 import { mailPasswordReset } from "../src/services/password-reset";
+import { resolveTxt } from "../src/services/sso/dns";
 import { SSO_DISCOVER_LIMIT, SSO_FINISH_LIMIT, SSO_START_LIMIT } from "../src/services/throttle";
 import {
   addMember,
@@ -130,6 +131,17 @@ describe("SSO connections", () => {
     expect((await auditRows(t, "sso_domain.verify")).map((r) => JSON.parse(r.after))).toEqual([
       { domain },
     ]);
+  });
+
+  it('a resolver that cannot be asked is a 503, never "no record"', async () => {
+    // A host that answers 404 stands for an unreachable or failing resolver.
+    const down = { ...env, SSO_DNS_RESOLVER: `${IDP_ISSUER}/no-resolver-here` };
+    await expect(resolveTxt(down, "_tenantry-verify.example.com")).rejects.toMatchObject({
+      status: 503,
+      code: "dns_unavailable",
+    });
+    // NXDOMAIN is an answer: no record.
+    expect(await resolveTxt(env, `_tenantry-verify.${crypto.randomUUID()}.example`)).toEqual([]);
   });
 
   it("two connections claiming one domain at once: one wins, the other is a 409", async () => {
