@@ -14,8 +14,8 @@ const RESULTS = "bench/results/saml.json";
 
 const run = spawnSync(
   "npx",
-  ["vitest", "run", "--project", "saml", "packages/saml/test/cpu.test.ts", "--silent=false"],
-  { encoding: "utf8", env: process.env },
+  ["vitest", "run", "--project", "saml", "packages/saml/bench/cpu.test.ts", "--silent=false"],
+  { encoding: "utf8", env: { ...process.env, SAML_CPU_BENCH: "1" } },
 );
 const line = `${run.stdout}\n${run.stderr}`.split("\n").find((l) => l.includes("SAML_CPU {"));
 if (run.status !== 0 || !line) {

@@ -1,8 +1,8 @@
 import { expect, it } from "vitest";
 import { importIdpCertificate, verifySamlResponse } from "../src/index.js";
-import { newIdpKey } from "./fixtures/certificate.js";
-import { buildResponse, IDP_ENTITY_ID, SP } from "./fixtures/response.js";
-import { signElement } from "./fixtures/sign.js";
+import { newIdpKey } from "../test/fixtures/certificate.js";
+import { buildResponse, IDP_ENTITY_ID, SP } from "../test/fixtures/response.js";
+import { signElement } from "../test/fixtures/sign.js";
 
 const RUNS = 200;
 const ROUNDS = 3;
